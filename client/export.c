@@ -1,0 +1,3 @@
+/* export.c: placeholder */
+#include "config.h"
+#include "client.h"

@@ -1,0 +1,3 @@
+/* hook.c: placeholder */
+#include "config.h"
+#include "client.h"

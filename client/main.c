@@ -1,0 +1,4 @@
+/* main.c: placeholder */
+#include "config.h"
+#include "client.h"
+int main(void) { return 1; }

@@ -1,0 +1,3 @@
+/* output.c: placeholder */
+#include "config.h"
+#include "client.h"

@@ -1,0 +1,45 @@
+/*
+ * conf.h: $XDG_CONFIG_HOME/venvd/config, an INI-style file read with
+ * libinih. Every key lives in one table (conf_keys) so the man page
+ * and the parser can be checked against each other.
+ */
+#ifndef VENVD_CONF_H
+#define VENVD_CONF_H
+
+#include <stddef.h>
+
+#define CONF_MAX_VENV_DIRS	16
+
+struct conf {
+	char	*venv_dirs[CONF_MAX_VENV_DIRS];	/* default ".venv", "venv" */
+	size_t	 n_venv_dirs;
+	long	 max_watches;		/* default 8192 */
+	long	 max_clients;		/* default VENVD_DEFAULT_MAX_CLIENTS */
+};
+
+struct conf_key {
+	const char *name;
+	const char *default_value;	/* as it would be written in the file */
+	const char *description;
+};
+
+/* The table of every key the parser accepts, ended by a NULL name. */
+extern const struct conf_key conf_keys[];
+
+/* Fill cfg with the defaults. */
+void	conf_defaults(struct conf *cfg);
+/*
+ * Parse INI text (keys may sit before any section or under [venvd]).
+ * Unknown keys and bad values are reported in err (first problem only)
+ * and return -1, but every valid key is still applied over the defaults.
+ * Parsing does no I/O.
+ */
+int	conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen);
+/* Read the config file at path (a missing file gives the defaults and 0). */
+int	conf_load(const char *path, struct conf *cfg, char *err, size_t errlen);
+/* Load from the default location (paths_config_file). */
+int	conf_load_default(struct conf *cfg, char *err, size_t errlen);
+/* Release what parsing allocated. */
+void	conf_free(struct conf *cfg);
+
+#endif

@@ -1,0 +1,3 @@
+/* frame.c: placeholder */
+#include "config.h"
+#include "frame.h"

@@ -1,0 +1,3 @@
+/* resolve.c: placeholder */
+#include "config.h"
+#include "resolve.h"

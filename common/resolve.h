@@ -1,0 +1,61 @@
+/*
+ * resolve.h: which venv applies to a directory. Shared by the daemon
+ * and the client's fallback so both give the same answer.
+ *
+ * Walk from dir up to '/', along the path as given (logical $PWD). At
+ * each level L: if L/pyvenv.cfg and L/bin/python exist, L is the venv
+ * (found_as "self"); else for each name N in venv_dirs, if
+ * L/N/pyvenv.cfg and L/N/bin/python exist, L/N applies with project L.
+ * The nearest match wins. A dangling bin/python still counts.
+ */
+#ifndef VENVD_RESOLVE_H
+#define VENVD_RESOLVE_H
+
+#include <stddef.h>
+
+#include "venv_cfg.h"
+
+struct venv_info {
+	char	*path;		/* the venv root, as reached (L or L/N) */
+	char	*project;	/* the directory it belongs to */
+	char	*python;	/* <path>/bin/python */
+	char	*version;	/* may be NULL */
+	char	*home;		/* may be NULL */
+	char	*prompt;	/* never NULL: cfg prompt, project name, or venv dir name */
+	int	 include_system_site_packages;	/* 1, 0, or -1 unknown */
+	char	*broken;	/* NULL, or why it is broken */
+	char	*found_as;	/* "self", or the venv_dirs name (".venv") */
+	enum venv_kind kind;
+};
+
+/* What a dependency reported to resolve_dep_fn is. */
+enum resolve_dep {
+	RESOLVE_DEP_LEVEL,	/* a directory walked through: entries appearing matter */
+	RESOLVE_DEP_VENV,	/* a (candidate) venv root: pyvenv.cfg and bin/ matter */
+	RESOLVE_DEP_BIN,	/* a venv's bin/: python appearing or vanishing matters */
+};
+
+/* Called for each directory whose contents the answer depends on. */
+typedef void (*resolve_dep_fn)(void *ctx, const char *dir, enum resolve_dep kind);
+
+struct resolve_opts {
+	const char *const *venv_dirs;	/* names to look for in each level */
+	size_t	 n_venv_dirs;
+	resolve_dep_fn dep;		/* may be NULL */
+	void	*dep_ctx;
+};
+
+/*
+ * Resolve dir (absolute, at most PATH_MAX, no NUL). Returns 1 and fills
+ * out when a venv applies, 0 when none does, -1 with err for an invalid
+ * path (relative or too long). Unreadable or vanished directories and
+ * symlink loops end the walk at that level quietly.
+ */
+int	resolve_dir(const char *dir, const struct resolve_opts *opts,
+	    struct venv_info *out, char *err, size_t errlen);
+/* Free what resolve_dir filled in. */
+void	venv_info_free(struct venv_info *);
+/* Deep copy. */
+void	venv_info_copy(struct venv_info *dst, const struct venv_info *src);
+
+#endif

@@ -1,0 +1,3 @@
+/* rpc.c: placeholder */
+#include "config.h"
+#include "rpc.h"

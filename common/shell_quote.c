@@ -1,0 +1,3 @@
+/* shell_quote.c: placeholder */
+#include "config.h"
+#include "shell_quote.h"

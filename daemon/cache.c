@@ -1,0 +1,3 @@
+/* cache.c: placeholder */
+#include "config.h"
+#include "daemon.h"

@@ -1,0 +1,151 @@
+/*
+ * daemon.h: the parts of venvd-daemon and how they meet.
+ *
+ *   main.c        options, detaching, signals, the instance lock, startup/shutdown
+ *   server.c      the listening socket and connections: accept, peer uid, framing,
+ *                 write queues, idle timeouts, the client cap
+ *   request.c     one request line in, one response line out (no socket code)
+ *   cache.c       per-directory answers, their watches, LRU eviction
+ *   watch.c       the one inotify fd and its ev_io
+ *   generation.c  the change counter and <socket dir>/generation
+ *   db.c          the SQLite index: open, migrate, quick_check, record venvs
+ */
+#ifndef VENVD_DAEMON_H
+#define VENVD_DAEMON_H
+
+#include <ev.h>
+#include <limits.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "embedded.h"
+#include "resolve.h"
+
+struct server;
+struct cache;
+struct watcher;
+struct generation;
+struct db;
+
+#define DEGRADED_MAX 16
+
+struct daemon {
+	struct ev_loop	*loop;
+	struct conf	 cfg;
+	char		 socket_path[PATH_MAX];
+	char		 socket_dir[PATH_MAX];
+	char		 state_dir[PATH_MAX];
+	time_t		 started;
+
+	struct server	*server;
+	struct cache	*cache;
+	struct watcher	*watcher;
+	struct generation *gen;
+	struct db	*db;
+
+	uint64_t	 requests;	/* requests answered */
+	uint64_t	 cache_hits;	/* resolves answered from the cache */
+
+	/* Reasons the daemon is not fully healthy, keyed so each can be cleared. */
+	struct {
+		char	*key;
+		char	*reason;
+	}		 degraded[DEGRADED_MAX];
+	int		 n_degraded;
+};
+
+/* main.c: record (or replace) a degraded state under key, and log it once. */
+void	daemon_degraded_set(struct daemon *, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* main.c: clear the degraded state under key, if any. */
+void	daemon_degraded_clear(struct daemon *, const char *key);
+/* main.c: stop the loop and shut down cleanly. */
+void	daemon_shutdown(struct daemon *);
+
+/* server.c ------------------------------------------------------------- */
+/*
+ * Listen on d->socket_path (replacing a stale socket; the caller holds the
+ * instance lock), or adopt listen_fd >= 0 (systemd socket activation).
+ * Returns NULL with err on failure.
+ */
+struct server *server_start(struct daemon *, int listen_fd, char *err, size_t errlen);
+/* Close every connection and the listener; unlink the socket if we bound it. */
+void	server_stop(struct server *);
+/* Connected clients right now. */
+int	server_clients(const struct server *);
+
+/* request.c ------------------------------------------------------------ */
+/*
+ * Handle one request line and append the response line (with '\n') to
+ * out. Appends nothing for a notification. Never fails: errors become
+ * JSON-RPC error responses.
+ */
+void	request_handle(struct daemon *, const char *line, size_t len, struct buf *out);
+
+/* cache.c -------------------------------------------------------------- */
+struct cache *cache_new(struct daemon *);
+void	cache_free(struct cache *);
+/*
+ * Answer for an absolute directory: from the cache, or by resolve_dir()
+ * plus watches on every directory the answer depends on. Sets *hit when
+ * it came from the cache and *cacheable to 0 when the answer could not
+ * be watched (ENOSPC, remote filesystem) and so is resolved afresh on
+ * every request. Returns as resolve_dir() does.
+ */
+int	cache_resolve(struct cache *, const char *dir, struct venv_info *out,
+	    int *hit, int *cacheable, char *err, size_t errlen);
+/* Directories with a cached answer. */
+size_t	cache_size(const struct cache *);
+/* Drop everything (inotify overflow). */
+void	cache_clear(struct cache *);
+/* watch.c calls this for each event on a watch the cache owns. */
+void	cache_on_event(struct cache *, int wd, uint32_t mask, const char *name);
+
+/* watch.c -------------------------------------------------------------- */
+/* Open the inotify fd and start its ev_io. NULL with err on failure. */
+struct watcher *watcher_new(struct daemon *, char *err, size_t errlen);
+void	watcher_free(struct watcher *);
+/* inotify_add_watch(path, mask); the wd, or -1 with errno (ENOSPC: kernel limit). */
+int	watch_add(struct watcher *, const char *path, uint32_t mask);
+/* inotify_rm_watch. */
+void	watch_remove(struct watcher *, int wd);
+/* Watches held right now. */
+long	watch_count(const struct watcher *);
+
+/* generation.c --------------------------------------------------------- */
+/* Choose a fresh instance prefix and write <dir>/generation. */
+struct generation *generation_new(const char *socket_dir, char *err, size_t errlen);
+void	generation_free(struct generation *, int remove_file);
+/* Something changed that can alter an answer. Written out by generation_flush(). */
+void	generation_bump(struct generation *);
+/* Write the file (by rename) if bumped since the last flush. */
+void	generation_flush(struct generation *);
+/* "<instance>-<counter>", valid until the next bump. */
+const char *generation_string(const struct generation *);
+
+/* db.c ----------------------------------------------------------------- */
+/*
+ * Open (creating and migrating) the index at path in WAL mode. A file
+ * that cannot be opened or fails quick_check is moved aside to
+ * path.corrupt-<timestamp> and a fresh one is made. NULL only if even
+ * that fails; the daemon then serves without an index.
+ */
+struct db *db_open(const char *path, char *err, size_t errlen);
+void	db_close(struct db *);
+/* Record (insert or refresh last_seen etc. of) a venv the resolver found. */
+int	db_record_venv(struct db *, const struct venv_info *);
+/* Schema version (PRAGMA user_version). */
+int	db_schema_version(struct db *);
+/* Number of venvs indexed. */
+long	db_venv_count(struct db *);
+
+/*
+ * Migrations built into the daemon from schema/NNN-name.sql by
+ * build-aux/embed.sh (schema_sql.c is generated), in file-name order.
+ * Migration NNN takes PRAGMA user_version from NNN-1 to NNN.
+ */
+extern const struct embedded_file schema_files[];
+
+#endif

@@ -1,0 +1,3 @@
+/* db.c: placeholder */
+#include "config.h"
+#include "daemon.h"

@@ -1,0 +1,3 @@
+/* generation.c: placeholder */
+#include "config.h"
+#include "daemon.h"

@@ -1,0 +1,3 @@
+/* request.c: placeholder */
+#include "config.h"
+#include "daemon.h"

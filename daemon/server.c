@@ -1,0 +1,3 @@
+/* server.c: placeholder */
+#include "config.h"
+#include "daemon.h"

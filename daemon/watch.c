@@ -1,0 +1,3 @@
+/* watch.c: placeholder */
+#include "config.h"
+#include "daemon.h"

@@ -1,0 +1,2 @@
+/* schema */
+CREATE TABLE IF NOT EXISTS venv (path TEXT PRIMARY KEY);

@@ -1,0 +1,106 @@
+# harness.sh: sourced by every shell integration test.
+#
+# Gives each test private XDG dirs and a private daemon socket, starts and
+# stops the real daemon, and waits on conditions (never on bare sleeps).
+# Tests exit 0 to pass, 1 to fail, 77 to skip (automake's convention).
+set -euo pipefail
+
+: "${VENVD:?VENVD must name the built venvd}"
+: "${VENVD_DAEMON:?VENVD_DAEMON must name the built venvd-daemon}"
+: "${TOP_SRCDIR:?}"
+
+# Short base dir: a Unix socket path must fit in 108 bytes.
+T=$(mktemp -d /tmp/vt.XXXXXX)
+export HOME="$T/home" XDG_RUNTIME_DIR="$T/run" XDG_STATE_HOME="$T/state" \
+	XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache" XDG_DATA_HOME="$T/data"
+mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export VENVD_SOCKET="$XDG_RUNTIME_DIR/venvd/venvd.sock"
+export VENVD_AUTOSTART=0
+unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME 2>/dev/null || true
+PYTHON3=${PYTHON3:-python3}
+DAEMON_PID=
+DAEMON_LOG="$T/daemon.log"
+
+# Print a failure and exit 1.
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -s "$DAEMON_LOG" ]; then
+		echo "--- daemon log (last 30 lines)" >&2
+		tail -n 30 "$DAEMON_LOG" >&2
+	fi
+	exit 1
+}
+
+# Skip the whole test with a reason.
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# Note progress in the test's log.
+say() {
+	echo "# $*"
+}
+
+# Run "$@" until it succeeds or TIMEOUT seconds (default 10) pass.
+wait_for() {
+	local deadline=$(( $(date +%s%N) / 1000000 + ${TIMEOUT:-10} * 1000 ))
+	until "$@" >/dev/null 2>&1; do
+		if (( $(date +%s%N) / 1000000 > deadline )); then
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# assert_eq EXPECTED ACTUAL MESSAGE
+assert_eq() {
+	[ "$1" == "$2" ] || fail "$3: expected [$1], got [$2]"
+}
+
+# Does the daemon answer on the socket?
+daemon_answers() {
+	"$VENVD" status >/dev/null 2>&1
+}
+
+# Start the daemon in the foreground (backgrounded here), wait until it answers.
+daemon_start() {
+	"$VENVD_DAEMON" --foreground -v "$@" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	wait_for test -S "$VENVD_SOCKET" || fail "daemon did not create $VENVD_SOCKET"
+	wait_for daemon_answers || fail "daemon did not answer"
+}
+
+# Stop the daemon with SIGTERM and wait for it to exit.
+daemon_stop() {
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	DAEMON_PID=
+}
+
+# The generation file's contents (empty if absent).
+generation() {
+	cat "$XDG_RUNTIME_DIR/venvd/generation" 2>/dev/null || true
+}
+
+# Make a real venv quickly: mkvenv DIR [extra python -m venv args].
+mkvenv() {
+	"$PYTHON3" -m venv --without-pip "$@" || fail "python3 -m venv $* failed"
+}
+
+# Kill any daemon we started and remove the private tree.
+harness_cleanup() {
+	local rc=$?
+	if [ -n "$DAEMON_PID" ]; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+		kill -CONT "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	chmod -R u+rwx "$T" 2>/dev/null || true
+	rm -rf "$T"
+	exit "$rc"
+}
+trap harness_cleanup EXIT

@@ -1,0 +1,16 @@
+/* suites.h: every Check suite in the one unit-test binary, one per module. */
+#ifndef VENVD_SUITES_H
+#define VENVD_SUITES_H
+
+#include <check.h>
+
+Suite	*suite_conf(void);
+Suite	*suite_db(void);
+Suite	*suite_frame(void);
+Suite	*suite_paths(void);
+Suite	*suite_resolve(void);
+Suite	*suite_rpc(void);
+Suite	*suite_shell_quote(void);
+Suite	*suite_venv_cfg(void);
+
+#endif

@@ -1,0 +1,18 @@
+/* tmptree.h: build throwaway directory trees for tests. */
+#ifndef VENVD_TMPTREE_H
+#define VENVD_TMPTREE_H
+
+/* Make a fresh temporary directory; returns its malloc'd path. */
+char	*tmptree_new(void);
+/* Remove a tree made by tmptree_new (restoring permissions first). */
+void	tmptree_free(char *root);
+/* mkdir -p root/rel. */
+void	tmptree_mkdir(const char *root, const char *rel);
+/* Write text to root/rel, creating parents. */
+void	tmptree_write(const char *root, const char *rel, const char *text);
+/* symlink(target, root/rel). */
+void	tmptree_symlink(const char *root, const char *rel, const char *target);
+/* Make root/rel a minimal venv: pyvenv.cfg with cfg_text and bin/python -> /usr/bin/python3. */
+void	tmptree_venv(const char *root, const char *rel, const char *cfg_text);
+
+#endif
