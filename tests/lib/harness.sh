@@ -61,7 +61,17 @@ assert_eq() {
 
 # Does the daemon answer on the socket?
 daemon_answers() {
-	"$VENVD" status >/dev/null 2>&1
+	rpc status >/dev/null 2>&1
+}
+
+# rpc METHOD [PARAMS_JSON]: one raw JSON-RPC call; prints the result JSON.
+rpc() {
+	"$PYTHON3" "$TOP_SRCDIR/tests/lib/rpc.py" "$@"
+}
+
+# jget JSON EXPR: evaluate a Python expression over the parsed JSON "j".
+jget() {
+	"$PYTHON3" -c 'import json,sys; j=json.loads(sys.argv[1]); r=eval(sys.argv[2]); print("null" if r is None else (json.dumps(r) if not isinstance(r,str) else r))' "$1" "$2"
 }
 
 # Start the daemon in the foreground (backgrounded here), wait until it answers.

@@ -1,0 +1,2 @@
+/* bench_rpc.c: placeholder */
+int main(void) { return 0; }

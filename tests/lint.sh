@@ -1,0 +1,3 @@
+#!/bin/bash
+# placeholder: not written yet
+exit 77
