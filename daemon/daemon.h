@@ -140,6 +140,14 @@ int	db_record_venv(struct db *, const struct venv_info *);
 int	db_schema_version(struct db *);
 /* Number of venvs indexed. */
 long	db_venv_count(struct db *);
+struct sqlite3;
+/*
+ * Apply each migration of list (ended by a NULL name; names "NNN-x.sql",
+ * NNN increasing) above PRAGMA user_version, one transaction each.
+ * Returns how many were applied, or -1 with err.
+ */
+int	db_migrate(struct sqlite3 *, const struct embedded_file *list,
+	    char *err, size_t errlen);
 
 /*
  * Migrations built into the daemon from schema/NNN-name.sql by
