@@ -1,3 +1,306 @@
-/* conf.c: placeholder */
+/* conf.c: $XDG_CONFIG_HOME/venvd/config, an INI-style file read with libinih. */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "buf.h"
 #include "conf.h"
+#include "paths.h"
+#include "protocol.h"
+#include "xmalloc.h"
+
+/* The largest config file conf_load reads. */
+#define CONF_MAX_SIZE	(256 * 1024)
+
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
+const struct conf_key conf_keys[] = {
+	{ "venv_dirs", ".venv venv",
+	  "names of venv directories looked for in each directory, in order" },
+	{ "max_watches", "8192",
+	  "most directories the daemon watches with inotify (at least 16)" },
+	{ "max_clients", XSTR(VENVD_DEFAULT_MAX_CLIENTS),
+	  "most simultaneous client connections (at least 1)" },
+	{ NULL, NULL, NULL },
+};
+
+/*
+ * State carried through libinih's callbacks. Debian's libinih calls the
+ * handler without a line number, so the reader counts lines itself.
+ */
+struct conf_parse_state {
+	struct conf	*cfg;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+	const char	*next;		/* text not yet handed to libinih */
+	int		 line;		/* lines handed out so far */
+};
+
+/* libinih reader: hand out one line (an over-long one is cut, not split). */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+	struct conf_parse_state *st = stream;
+	const char *p = st->next, *nl;
+	size_t n, take;
+
+	if (*p == '\0' || num < 2)
+		return NULL;
+	nl = strchr(p, '\n');
+	n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+	take = n < (size_t)num - 1 ? n : (size_t)num - 1;
+	memcpy(str, p, take);
+	str[take] = '\0';
+	st->next = p + n;
+	st->line++;
+	return str;
+}
+
+/* Drop the venv_dirs list. */
+static void
+free_venv_dirs(struct conf *cfg)
+{
+	for (size_t i = 0; i < cfg->n_venv_dirs; i++) {
+		free(cfg->venv_dirs[i]);
+		cfg->venv_dirs[i] = NULL;
+	}
+	cfg->n_venv_dirs = 0;
+}
+
+/* Fill cfg with the defaults. */
+void
+conf_defaults(struct conf *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->venv_dirs[0] = xstrdup(".venv");
+	cfg->venv_dirs[1] = xstrdup("venv");
+	cfg->n_venv_dirs = 2;
+	cfg->max_watches = 8192;
+	cfg->max_clients = VENVD_DEFAULT_MAX_CLIENTS;
+}
+
+/* Record the first problem found. */
+static void
+conf_problem(struct conf_parse_state *st, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_problem(struct conf_parse_state *st, int line, const char *fmt, ...)
+{
+	va_list ap;
+	struct buf b = BUF_INIT;
+
+	if (st->failed++)
+		return;
+	buf_printf(&b, "line %d: ", line);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	snprintf(st->err, st->errlen, "%s", b.data);
+	buf_free(&b);
+}
+
+/* Parse a whole decimal integer of at least min; -1 if it is not one. */
+static int
+parse_long(const char *v, long min, long *out)
+{
+	char *end;
+	long n;
+
+	if (*v == '\0')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Parse venv_dirs: space-separated single path components. */
+static int
+parse_venv_dirs(struct conf_parse_state *st, int line, const char *v)
+{
+	char *names[CONF_MAX_VENV_DIRS];
+	size_t n = 0;
+	const char *p = v;
+
+	while (*p != '\0') {
+		const char *w;
+		size_t wn;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		wn = (size_t)(p - w);
+		if (memchr(w, '/', wn) != NULL || (wn == 1 && w[0] == '.') ||
+		    (wn == 2 && w[0] == '.' && w[1] == '.') || wn > NAME_MAX) {
+			conf_problem(st, line, "venv_dirs: \"%.*s\" is not a single "
+			    "directory name", (int)wn, w);
+			goto bad;
+		}
+		if (n == CONF_MAX_VENV_DIRS) {
+			conf_problem(st, line, "venv_dirs: more than %d names",
+			    CONF_MAX_VENV_DIRS);
+			goto bad;
+		}
+		names[n++] = xstrndup(w, wn);
+	}
+	if (n == 0) {
+		conf_problem(st, line, "venv_dirs: needs at least one name");
+		return -1;
+	}
+	free_venv_dirs(st->cfg);
+	memcpy(st->cfg->venv_dirs, names, n * sizeof names[0]);
+	st->cfg->n_venv_dirs = n;
+	return 0;
+bad:
+	while (n > 0)
+		free(names[--n]);
+	return -1;
+}
+
+/* libinih callback: apply one key. */
+static int
+conf_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse_state *st = user;
+	int line = st->line;
+	long n;
+
+	if (section[0] != '\0' && strcmp(section, "venvd") != 0) {
+		conf_problem(st, line, "unknown section [%s]", section);
+		return 1;
+	}
+	if (name == NULL)
+		return 1;
+	if (strcmp(name, "venv_dirs") == 0)
+		parse_venv_dirs(st, line, value);
+	else if (strcmp(name, "max_watches") == 0) {
+		if (parse_long(value, 16, &n) == -1)
+			conf_problem(st, line, "max_watches: \"%s\" is not an "
+			    "integer of at least 16", value);
+		else
+			st->cfg->max_watches = n;
+	} else if (strcmp(name, "max_clients") == 0) {
+		if (parse_long(value, 1, &n) == -1)
+			conf_problem(st, line, "max_clients: \"%s\" is not an "
+			    "integer of at least 1", value);
+		else
+			st->cfg->max_clients = n;
+	} else
+		conf_problem(st, line, "unknown key \"%s\"", name);
+	return 1;
+}
+
+/* Parse INI text over the values already in cfg. */
+int
+conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen)
+{
+	struct conf_parse_state st = { cfg, err, errlen, 0, text, 0 };
+	int r;
+
+	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
+	if (r > 0)
+		conf_problem(&st, r, "syntax error");
+	else if (r < 0) {
+		snprintf(err, errlen, "cannot parse configuration");
+		return -1;
+	}
+	return st.failed ? -1 : 0;
+}
+
+/* Read the config file at path. */
+int
+conf_load(const char *path, struct conf *cfg, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char chunk[4096];
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			buf_free(&b);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_append(&b, chunk, (size_t)n);
+		if (b.len > CONF_MAX_SIZE) {
+			snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX_SIZE);
+			close(fd);
+			buf_free(&b);
+			return -1;
+		}
+	}
+	close(fd);
+	if (b.len > 0 && memchr(b.data, '\0', b.len) != NULL) {
+		snprintf(err, errlen, "%s: binary content", path);
+		buf_free(&b);
+		return -1;
+	}
+	{
+		char perr[256];
+
+		r = conf_parse(b.data != NULL ? b.data : "", cfg, perr, sizeof perr);
+		if (r == -1)
+			snprintf(err, errlen, "%s: %s", path, perr);
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* Load from the default location. */
+int
+conf_load_default(struct conf *cfg, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (paths_config_file(path, sizeof path, err, errlen) == -1)
+		return -1;
+	return conf_load(path, cfg, err, errlen);
+}
+
+/* Release what parsing allocated. */
+void
+conf_free(struct conf *cfg)
+{
+	free_venv_dirs(cfg);
+}

@@ -29,13 +29,14 @@ extern const struct conf_key conf_keys[];
 /* Fill cfg with the defaults. */
 void	conf_defaults(struct conf *cfg);
 /*
- * Parse INI text (keys may sit before any section or under [venvd]).
+ * Parse INI text (keys may sit before any section or under [venvd])
+ * over what cfg already holds: call conf_defaults first.
  * Unknown keys and bad values are reported in err (first problem only)
  * and return -1, but every valid key is still applied over the defaults.
  * Parsing does no I/O.
  */
 int	conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen);
-/* Read the config file at path (a missing file gives the defaults and 0). */
+/* Read the config file at path over cfg, as conf_parse (a missing file leaves cfg alone and gives 0). */
 int	conf_load(const char *path, struct conf *cfg, char *err, size_t errlen);
 /* Load from the default location (paths_config_file). */
 int	conf_load_default(struct conf *cfg, char *err, size_t errlen);

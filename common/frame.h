@@ -14,6 +14,7 @@ struct frame {
 	struct buf in;		/* bytes received, not yet returned as lines */
 	size_t	 max_line;	/* longest line accepted, excluding '\n' */
 	size_t	 scanned;	/* bytes of in already searched for '\n' */
+	size_t	 start;		/* bytes of in already returned as lines */
 };
 
 enum frame_result {
@@ -23,7 +24,7 @@ enum frame_result {
 };
 
 void	frame_init(struct frame *, size_t max_line);
-/* Add received bytes. */
+/* Add received bytes (invalidates the last line returned). */
 void	frame_feed(struct frame *, const void *data, size_t len);
 /* Take the next complete line, if any. A trailing '\r' is kept. */
 enum frame_result frame_next(struct frame *, const char **line, size_t *len);

@@ -20,9 +20,10 @@ struct rpc_request {
 
 /*
  * Parse one request line. Returns 0, or -1 with *code set to
- * RPC_PARSE_ERROR or RPC_INVALID_REQUEST and a message in err; on
- * RPC_INVALID_REQUEST *id_out gets a new reference to the id when one
- * could be read (else NULL), so the error can still be addressed.
+ * RPC_PARSE_ERROR, RPC_INVALID_REQUEST or RPC_INVALID_PARAMS (params
+ * present but not an object) and a message in err; *id_out then gets a
+ * new reference to the id when one could be read (else NULL), so the
+ * error can still be addressed. Absent params become an empty object.
  */
 int	rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
 	    int *code, json_t **id_out, char *err, size_t errlen);
@@ -42,6 +43,9 @@ void	rpc_write_request(struct buf *out, long id, const char *method, json_t *par
  */
 int	rpc_parse_response(const char *line, size_t len, json_t **result,
 	    int *code, char *err, size_t errlen);
+
+/* A JSON string for s; bytes that are not valid UTF-8 become U+FFFD. Never NULL. */
+json_t	*rpc_string_lossy(const char *s);
 
 /* A venv_info as the protocol's venv object. */
 json_t	*rpc_venv_to_json(const struct venv_info *);
