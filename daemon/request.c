@@ -1,3 +1,194 @@
-/* request.c: placeholder */
+/*
+ * request.c: one JSON-RPC request line in, one response line out.
+ * No socket code here: server.c frames the lines and writes the output.
+ */
 #include "config.h"
+
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "daemon.h"
+#include "log.h"
+#include "protocol.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+/*
+ * The directory to resolve for path: path itself, or its parent when
+ * path names an existing non-directory (an editor asking about a file).
+ * Returns a string to free.
+ */
+static char *
+request_dir(const char *path)
+{
+	struct stat st;
+	char *dir = xstrdup(path), *slash;
+
+	if (stat(path, &st) == -1 || S_ISDIR(st.st_mode))
+		return dir;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	return dir;
+}
+
+/* resolve {"path": ABS}: which venv applies to that directory. */
+static void
+method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
+{
+	json_t *jpath = json_is_object(req->params) ?
+	    json_object_get(req->params, "path") : NULL;
+	struct venv_info vi;
+	const char *path;
+	size_t len;
+	char err[512], *dir;
+	int found, hit = 0, cacheable = 1;
+	json_t *result;
+
+	if (jpath == NULL) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    "resolve needs params {\"path\": ABSOLUTE_DIRECTORY}");
+		return;
+	}
+	if (!json_is_string(jpath)) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, "path must be a string");
+		return;
+	}
+	path = json_string_value(jpath);
+	len = json_string_length(jpath);
+	if (strlen(path) != len) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    "path must not contain NUL bytes");
+		return;
+	}
+	if (path[0] != '/') {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, "path must be absolute");
+		return;
+	}
+	if (len >= PATH_MAX) {
+		snprintf(err, sizeof err, "path is longer than PATH_MAX (%d bytes)",
+		    PATH_MAX - 1);
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
+		return;
+	}
+
+	dir = request_dir(path);
+	memset(&vi, 0, sizeof vi);
+	err[0] = '\0';
+	found = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
+	if (found == -1) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    err[0] != '\0' ? err : "cannot resolve that path");
+		free(dir);
+		return;
+	}
+	if (hit)
+		d->cache_hits++;
+	else if (found == 1 && d->db != NULL && db_record_venv(d->db, &vi) == -1)
+		log_warn("could not record venv %s in the index", vi.path);
+	log_debug("resolve %s -> %s%s", dir, found == 1 ? vi.path : "none",
+	    hit ? " (cached)" : "");
+
+	result = json_object();
+	json_object_set_new(result, "venv", found == 1 ? rpc_venv_to_json(&vi) : json_null());
+	json_object_set_new(result, "generation",
+	    json_string(d->gen != NULL ? generation_string(d->gen) : "0-0"));
+	json_object_set_new(result, "cacheable", json_boolean(cacheable));
+	rpc_write_result(out, req->id, result);
+	if (found == 1)
+		venv_info_free(&vi);
+	free(dir);
+}
+
+/* status {}: how the daemon is doing. */
+static void
+method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
+{
+	json_t *result = json_object(), *degraded = json_array();
+	time_t now = time(NULL);
+
+	for (int i = 0; i < d->n_degraded; i++)
+		json_array_append_new(degraded, json_string(d->degraded[i].reason));
+	json_object_set_new(result, "pid", json_integer((json_int_t)getpid()));
+	json_object_set_new(result, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(result, "protocol", json_integer(VENVD_PROTOCOL_VERSION));
+	json_object_set_new(result, "uptime_s",
+	    json_integer(now > d->started ? (json_int_t)(now - d->started) : 0));
+	json_object_set_new(result, "socket", json_string(d->socket_path));
+	json_object_set_new(result, "generation",
+	    json_string(d->gen != NULL ? generation_string(d->gen) : "0-0"));
+	json_object_set_new(result, "requests", json_integer((json_int_t)d->requests));
+	json_object_set_new(result, "cache_hits", json_integer((json_int_t)d->cache_hits));
+	json_object_set_new(result, "cached_dirs",
+	    json_integer(d->cache != NULL ? (json_int_t)cache_size(d->cache) : 0));
+	json_object_set_new(result, "watches",
+	    json_integer(d->watcher != NULL ? (json_int_t)watch_count(d->watcher) : 0));
+	json_object_set_new(result, "watch_limit", json_integer((json_int_t)d->cfg.max_watches));
+	json_object_set_new(result, "clients", json_integer(server_clients(d->server)));
+	json_object_set_new(result, "degraded", degraded);
+	rpc_write_result(out, req->id, result);
+}
+
+/* shutdown {}: answer, then stop once the answer is written. */
+static void
+method_shutdown(struct daemon *d, const struct rpc_request *req, struct buf *out)
+{
+	json_t *result = json_object();
+
+	json_object_set_new(result, "ok", json_true());
+	rpc_write_result(out, req->id, result);
+	log_info("shutdown requested by a client");
+	daemon_shutdown(d);
+}
+
+/* Handle one request line; append the response line to out. */
+void
+request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
+{
+	struct rpc_request req;
+	struct buf discard = BUF_INIT;
+	json_t *id = NULL;
+	char err[256], msg[320];
+	int code = 0;
+
+	d->requests++;
+	err[0] = '\0';
+	if (rpc_parse_request(line, len, &req, &code, &id, err, sizeof err) == -1) {
+		log_debug("bad request: %s", err);
+		rpc_write_error(out, id, code != 0 ? code : RPC_INVALID_REQUEST,
+		    err[0] != '\0' ? err : "invalid request");
+		json_decref(id);
+		return;
+	}
+
+	/* A notification is carried out but gets no answer. */
+	struct buf *dst = req.id != NULL ? out : &discard;
+
+	if (strcmp(req.method, VENVD_M_RESOLVE) == 0)
+		method_resolve(d, &req, dst);
+	else if (strcmp(req.method, VENVD_M_STATUS) == 0)
+		method_status(d, &req, dst);
+	else if (strcmp(req.method, VENVD_M_SHUTDOWN) == 0)
+		method_shutdown(d, &req, dst);
+	else {
+		json_t *m = json_string(req.method);
+		char *q = m != NULL ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
+
+		snprintf(msg, sizeof msg, "unknown method %s", q != NULL ? q : "(invalid)");
+		rpc_write_error(dst, req.id, RPC_METHOD_NOT_FOUND, msg);
+		free(q);
+		json_decref(m);
+	}
+	buf_free(&discard);
+	rpc_request_free(&req);
+}
