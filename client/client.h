@@ -2,17 +2,21 @@
  * client.h: the venvd command.
  *
  *   main.c    command-line parsing and dispatch, usage, exit codes
- *   conn.c    talking to the daemon within a hard time budget; autostart
+ *   conn.c    talking to the daemon within a hard time budget; autostart;
+ *             start, stop and restart
  *   export.c  the environment transition for a directory (export, hook mode)
  *   hook.c    printing the shell hooks
- *   output.c  human and JSON output for resolve and status
+ *   output.c  human and JSON output for resolve and status; the one
+ *             function through which terminal text goes
  */
 #ifndef VENVD_CLIENT_H
 #define VENVD_CLIENT_H
 
 #include <jansson.h>
+#include <stdio.h>
 
-#include "conf.h"
+#include "buf.h"
+#include "embedded.h"
 #include "resolve.h"
 #include "shell_quote.h"
 
@@ -22,44 +26,106 @@
 #define EXIT_USAGE	2	/* bad command line */
 #define EXIT_NODAEMON	3	/* status: no daemon running */
 
+/* Budget for the interactive control commands (status, start, stop). */
+#define CLIENT_CTL_BUDGET_MS	2000
+/* How long "venvd stop" waits for the daemon to go away. */
+#define CLIENT_STOP_WAIT_MS	5000
+
+/* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
+extern const struct embedded_file hook_files[];
+
 struct conn;
 
 /*
  * Connect to the daemon, finishing by deadline_ms (CLOCK_MONOTONIC
- * milliseconds). NULL with err when it does not answer in time; errno
- * ECONNREFUSED/ENOENT means nobody listens.
+ * milliseconds). NULL with err when it does not answer in time (errno
+ * ETIMEDOUT); errno ECONNREFUSED/ENOENT means nobody listens.
  */
 struct conn *conn_open(long long deadline_ms, char *err, size_t errlen);
-/* Send one request and wait for its result by the deadline. NULL with err on failure or error reply. */
+/*
+ * Send one request (steals params; NULL for {}) and wait for its result
+ * by the deadline. NULL with err on failure or an error reply.
+ */
 json_t	*conn_call(struct conn *, const char *method, json_t *params,
 	    long long deadline_ms, char *err, size_t errlen);
+/* Close the connection and free it. NULL is fine. */
 void	conn_close(struct conn *);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
+/*
+ * One call on a fresh connection. NULL with err on failure; *down is set
+ * to 1 when nobody listens on the socket (ENOENT/ECONNREFUSED).
+ */
+json_t	*daemon_call(const char *method, json_t *params, long long budget_ms,
+	    int *down, char *err, size_t errlen);
 /*
  * Start the daemon in the background unless VENVD_AUTOSTART=0 or another
  * client is already starting it (flock on the autostart lock). Never waits
  * for it. Returns 0 if a start was launched.
  */
 int	daemon_autostart(void);
-/* Path of venvd-daemon: beside this binary, else BINDIR. */
+/* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
 const char *daemon_path(void);
 
+/* Where an answer came from. */
+enum answer_source {
+	SOURCE_DAEMON,
+	SOURCE_LOCAL,
+};
+
 /*
- * Resolve dir: ask the daemon within the budget, else resolve locally with
- * resolve_dir(). Returns as resolve_dir(). *generation gets the daemon's
- * generation (malloc'd) or NULL when answered locally; *cacheable is 0 when
- * the shell must not cache the answer.
+ * Resolve the absolute dir: ask the daemon within VENVD_CLIENT_BUDGET_MS,
+ * else resolve locally with resolve_dir() and the config's venv_dirs.
+ * Returns as resolve_dir(). *generation gets the daemon's generation
+ * (malloc'd) or NULL when answered locally; *cacheable is 0 when the
+ * shell must not cache the answer (local, or the daemon said so).
  */
-int	client_resolve(const struct conf *, const char *dir, struct venv_info *out,
-	    char **generation, int *cacheable, char *err, size_t errlen);
+int	client_resolve(const char *dir, struct venv_info *out,
+	    char **generation, int *cacheable, enum answer_source *source,
+	    char *err, size_t errlen);
+
+/*
+ * The directory a command is about: dir made absolute against the
+ * logical $PWD (or getcwd) and cleaned of ".", ".." and repeated "/"
+ * lexically, as a shell's cd does. NULL dir means the current directory.
+ * Returns a malloc'd path, or NULL with err.
+ */
+char	*client_dir(const char *dir, char *err, size_t errlen);
 
 /* export.c */
-int	cmd_export(int argc, char **argv, const struct conf *);
+int	cmd_export(int argc, char **argv);
 /* hook.c */
 int	cmd_hook(int argc, char **argv);
 /* output.c */
-int	cmd_resolve(int argc, char **argv, const struct conf *);
+int	cmd_resolve(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
+/* conn.c */
+int	cmd_start(int argc, char **argv);
+int	cmd_stop(int argc, char **argv);
+int	cmd_restart(int argc, char **argv);
+/* main.c */
+/* Print a usage error for cmd to stderr; returns EXIT_USAGE. */
+int	usage_error(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Print the help text for cmd (NULL: general) to f. */
+void	usage(FILE *f, const char *cmd);
+/* Is s "-h" or "--help"? */
+int	is_help(const char *s);
+
+/*
+ * output.c: write s to f as text for a terminal. Every path, prompt or
+ * pyvenv.cfg value printed for a person goes through here.
+ */
+void	term_puts(FILE *f, const char *s);
+/* Append s with control characters removed (for VIRTUAL_ENV_PROMPT). */
+void	strip_controls(struct buf *out, const char *s);
+/* Append s with control characters (C0, DEL, C1) made visible as \xNN. */
+void	escape_controls(struct buf *out, const char *s);
+/* A JSON string for s; bytes that are not UTF-8 become U+FFFD. */
+json_t	*json_string_lossy(const char *s);
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+size_t	utf8_char_len(const char *s);
+/* Is s valid UTF-8? */
+int	utf8_valid(const char *s);
 
 #endif

@@ -1,3 +1,648 @@
-/* conn.c: placeholder */
+/*
+ * conn.c: talking to the daemon within a hard time budget, resolving
+ * locally when it does not answer, starting it in the background, and
+ * the start, stop and restart commands.
+ */
 #include "config.h"
+
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "client.h"
+#include "conf.h"
+#include "log.h"
+#include "paths.h"
+#include "protocol.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+/* Longest response line accepted from the daemon. */
+#define CONN_MAX_RESPONSE	(1024 * 1024)
+
+struct conn {
+	int	 fd;
+	long	 next_id;
+	struct buf in;		/* received bytes not yet consumed */
+};
+
+/* Monotonic clock in milliseconds. */
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline, for poll(2); 0 when past. */
+static int
+ms_left(long long deadline_ms)
+{
+	long long left = deadline_ms - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Wait for events on fd until the deadline: 1 ready, 0 timeout, -1 error. */
+static int
+wait_fd(int fd, short events, long long deadline_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n;
+
+	for (;;) {
+		n = poll(&pfd, 1, ms_left(deadline_ms));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return 0;
+		}
+		return 1;
+	}
+}
+
+/* Connect to the daemon by the deadline. */
+struct conn *
+conn_open(long long deadline_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char path[PATH_MAX];
+	struct conn *c;
+	int fd, saved;
+
+	if (paths_socket(path, sizeof path, err, errlen) == -1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "socket path %s is too long", path);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	/*
+	 * A Unix socket connects at once or fails; EAGAIN means the listen
+	 * backlog is full, so retry briefly until the deadline.
+	 */
+	while (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EINPROGRESS) {
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+
+			if (wait_fd(fd, POLLOUT, deadline_ms) != 1)
+				goto fail;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
+				goto fail;
+			if (soerr != 0) {
+				errno = soerr;
+				goto fail;
+			}
+			break;
+		}
+		if (errno == EAGAIN && ms_left(deadline_ms) > 0) {
+			poll(NULL, 0, 2);
+			continue;
+		}
+		if (errno == EAGAIN)
+			errno = ETIMEDOUT;
+		goto fail;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->fd = fd;
+	c->next_id = 1;
+	return c;
+
+fail:
+	saved = errno;
+	snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(saved));
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+/* Close the connection and free it. */
+void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);
+	buf_free(&c->in);
+	free(c);
+}
+
+/* Send all of b by the deadline. */
+static int
+conn_send(struct conn *c, const struct buf *b, long long deadline_ms,
+    char *err, size_t errlen)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < b->len) {
+		n = send(c->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if (wait_fd(c->fd, POLLOUT, deadline_ms) == 1)
+				continue;
+		}
+		snprintf(err, errlen, "sending to the daemon: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read one response line by the deadline; returns its length (no '\n'). */
+static ssize_t
+conn_read_line(struct conn *c, long long deadline_ms, char *err, size_t errlen)
+{
+	char chunk[8192];
+	char *nl;
+	ssize_t n;
+
+	while ((nl = c->in.len ? memchr(c->in.data, '\n', c->in.len) : NULL) == NULL) {
+		if (c->in.len > CONN_MAX_RESPONSE) {
+			snprintf(err, errlen, "the daemon's answer is too long");
+			errno = EPROTO;
+			return -1;
+		}
+		n = recv(c->fd, chunk, sizeof chunk, 0);
+		if (n > 0) {
+			buf_append(&c->in, chunk, (size_t)n);
+			continue;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "the daemon closed the connection");
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			if (wait_fd(c->fd, POLLIN, deadline_ms) == 1)
+				continue;
+			if (errno == ETIMEDOUT) {
+				snprintf(err, errlen, "the daemon did not answer in time");
+				return -1;
+			}
+		}
+		snprintf(err, errlen, "reading from the daemon: %s", strerror(errno));
+		return -1;
+	}
+	return nl - c->in.data;
+}
+
+/* Send one request and wait for its result by the deadline. */
+json_t *
+conn_call(struct conn *c, const char *method, json_t *params,
+    long long deadline_ms, char *err, size_t errlen)
+{
+	struct buf out = BUF_INIT;
+	json_t *result = NULL;
+	ssize_t len;
+	int code = 0, rc;
+
+	rpc_write_request(&out, c->next_id++, method, params);
+	rc = conn_send(c, &out, deadline_ms, err, errlen);
+	buf_free(&out);
+	if (rc == -1)
+		return NULL;
+	if ((len = conn_read_line(c, deadline_ms, err, errlen)) == -1)
+		return NULL;
+	rc = rpc_parse_response(c->in.data, (size_t)len, &result, &code, err, errlen);
+	buf_consume(&c->in, (size_t)len + 1);
+	if (rc == -1) {
+		errno = EPROTO;
+		return NULL;
+	}
+	return result;
+}
+
+/* One call on a fresh connection. */
+json_t *
+daemon_call(const char *method, json_t *params, long long budget_ms, int *down,
+    char *err, size_t errlen)
+{
+	long long deadline = now_ms() + budget_ms;
+	struct conn *c;
+	json_t *result;
+
+	*down = 0;
+	if ((c = conn_open(deadline, err, errlen)) == NULL) {
+		*down = (errno == ENOENT || errno == ECONNREFUSED);
+		json_decref(params);
+		return NULL;
+	}
+	result = conn_call(c, method, params, deadline, err, errlen);
+	conn_close(c);
+	return result;
+}
+
+/* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
+const char *
+daemon_path(void)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("VENVD_DAEMON");
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env != NULL && env[0] == '/')
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			if (snprintf(path, sizeof path, "%s/venvd-daemon", exe) <
+			    (int)sizeof path && access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	snprintf(path, sizeof path, "%s/venvd-daemon", BINDIR);
+	return path;
+}
+
+/* In the grandchild: detach and exec the daemon, keeping lock_fd open. */
+static void __attribute__((noreturn))
+autostart_exec(int lock_fd)
+{
+	char fdstr[16];
+	int null;
+
+	setsid();
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	snprintf(fdstr, sizeof fdstr, "%d", lock_fd);
+	setenv("VENVD_STARTLOCK_FD", fdstr, 1);
+	execl(daemon_path(), "venvd-daemon", (char *)NULL);
+	_exit(127);
+}
+
+/* Start the daemon in the background unless disabled or already starting. */
+int
+daemon_autostart(void)
+{
+	const char *env = getenv("VENVD_AUTOSTART");
+	char dir[PATH_MAX], lock[PATH_MAX], err[PATH_MAX + 128];
+	pid_t pid;
+	int fd, status;
+
+	if (env != NULL && strcmp(env, "0") == 0)
+		return -1;
+	if (paths_socket_dir(dir, sizeof dir, err, sizeof err) == -1 ||
+	    paths_autostart_lock(lock, sizeof lock, err, sizeof err) == -1)
+		return -1;
+	/* An unsafe socket directory: start nothing; the daemon would refuse too. */
+	if (paths_private_dir(dir, 1, err, sizeof err) == -1) {
+		log_warn("not starting the daemon: %s", err);
+		return -1;
+	}
+	/* Inheritable on purpose: the daemon closes it once it is listening. */
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		log_warn("%s: %s", lock, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		/* Someone else is starting it. */
+		close(fd);
+		return -1;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork: %s", strerror(errno));
+		close(fd);
+		return -1;
+	case 0:
+		if (fork() == 0)
+			autostart_exec(fd);
+		_exit(0);
+	default:
+		break;
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	log_debug("started %s in the background", daemon_path());
+	return 0;
+}
+
+/* Resolve dir with the common resolver and the config's venv_dirs. */
+static int
+resolve_locally(const char *dir, struct venv_info *out, char *err, size_t errlen)
+{
+	struct resolve_opts opts = { 0 };
+	struct conf cfg;
+	char cerr[512];
+	int rc;
+
+	conf_defaults(&cfg);
+	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
+		log_warn("config: %s", cerr);
+	opts.venv_dirs = (const char *const *)cfg.venv_dirs;
+	opts.n_venv_dirs = cfg.n_venv_dirs;
+	rc = resolve_dir(dir, &opts, out, err, errlen);
+	conf_free(&cfg);
+	return rc;
+}
+
+/* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
+static int
+resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
+    int *cacheable, int *down)
+{
+	char err[512];
+	json_t *result, *venv, *gen, *cache;
+	int rc = -1;
+
+	result = daemon_call(VENVD_M_RESOLVE, json_pack("{s:s}", "path", dir),
+	    VENVD_CLIENT_BUDGET_MS, down, err, sizeof err);
+	if (result == NULL) {
+		log_debug("%s", err);
+		return -1;
+	}
+	venv = json_object_get(result, "venv");
+	gen = json_object_get(result, "generation");
+	cache = json_object_get(result, "cacheable");
+	if (venv == NULL || !json_is_string(gen)) {
+		log_debug("malformed answer from the daemon");
+		goto out;
+	}
+	if (json_is_null(venv))
+		rc = 0;
+	else if (rpc_venv_from_json(venv, out) == 0)
+		rc = 1;
+	else {
+		log_debug("malformed venv object from the daemon");
+		goto out;
+	}
+	*generation = xstrdup(json_string_value(gen));
+	*cacheable = cache == NULL || json_is_true(cache);
+out:
+	json_decref(result);
+	return rc;
+}
+
+/* Resolve dir: the daemon within the budget, else locally. */
+int
+client_resolve(const char *dir, struct venv_info *out, char **generation,
+    int *cacheable, enum answer_source *source, char *err, size_t errlen)
+{
+	char gen[PATH_MAX], gerr[256];
+	int rc, down = 0;
+
+	*generation = NULL;
+	*cacheable = 0;
+	*source = SOURCE_LOCAL;
+	memset(out, 0, sizeof *out);
+	/* The daemon cannot take a path JSON cannot carry: answer it here. */
+	if (dir[0] == '/' && strlen(dir) < PATH_MAX && utf8_valid(dir)) {
+		rc = resolve_by_daemon(dir, out, generation, cacheable, &down);
+		if (rc >= 0) {
+			*source = SOURCE_DAEMON;
+			return rc;
+		}
+	}
+	if (down) {
+		/* A dead daemon cannot bump it: make shells drop their caches. */
+		if (paths_generation_file(gen, sizeof gen, gerr, sizeof gerr) == 0)
+			unlink(gen);
+		daemon_autostart();
+	}
+	return resolve_locally(dir, out, err, errlen);
+}
+
+/* The daemon's pid from a status object, or 0. */
+static pid_t
+status_pid(json_t *st)
+{
+	json_t *pid = json_object_get(st, "pid");
+
+	return json_is_integer(pid) ? (pid_t)json_integer_value(pid) : 0;
+}
+
+/* The socket path for messages (a placeholder if it cannot be computed). */
+static void
+socket_for_message(char *out, size_t len)
+{
+	char err[256];
+
+	if (paths_socket(out, len, err, sizeof err) == -1)
+		snprintf(out, len, "(unknown: %s)", err);
+}
+
+/* Check a control command's arguments: none allowed. */
+static int
+no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error(cmd, "%s takes no arguments", cmd);
+	return EXIT_OK;
+}
+
+/* Start the daemon and wait until it is ready; EXIT_OK or EXIT_NONE. */
+static int
+start_daemon(void)
+{
+	const char *path = daemon_path();
+	char err[512];
+	json_t *st;
+	pid_t pid;
+	int status, down;
+
+	fflush(stdout);
+	switch ((pid = fork())) {
+	case -1:
+		fprintf(stderr, "venvd: fork: %s\n", strerror(errno));
+		return EXIT_NONE;
+	case 0:
+		execl(path, "venvd-daemon", (char *)NULL);
+		fprintf(stderr, "venvd: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	default:
+		break;
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, "venvd: waitpid: %s\n", strerror(errno));
+			return EXIT_NONE;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "venvd: could not start the daemon\n");
+		return EXIT_NONE;
+	}
+	if ((st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	    err, sizeof err)) == NULL) {
+		fprintf(stderr, "venvd: the daemon started but does not answer: %s\n", err);
+		return EXIT_NONE;
+	}
+	printf("venvd: daemon started (pid %ld)\n", (long)status_pid(st));
+	json_decref(st);
+	return EXIT_OK;
+}
+
+/* venvd start. */
+int
+cmd_start(int argc, char **argv)
+{
+	char err[512];
+	json_t *st;
+	int rc, down;
+
+	if ((rc = no_args("start", argc, argv)) != EXIT_OK)
+		return rc;
+	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	    err, sizeof err);
+	if (st != NULL) {
+		printf("venvd: daemon already running (pid %ld)\n", (long)status_pid(st));
+		json_decref(st);
+		return EXIT_OK;
+	}
+	return start_daemon();
+}
+
+/* Does a process with this pid exist (a zombie counts as gone)? */
+static int
+pid_alive(pid_t pid)
+{
+	char path[64], stat[512], *rparen;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;
+	n = read(fd, stat, sizeof stat - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	stat[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if ((rparen = strrchr(stat, ')')) != NULL && rparen[1] == ' ' &&
+	    rparen[2] == 'Z')
+		return 0;
+	return 1;
+}
+
+/* Does the daemon accept connections on the socket? */
+static int
+socket_answers(void)
+{
+	char err[512];
+	struct conn *c;
+
+	if ((c = conn_open(now_ms() + 100, err, sizeof err)) == NULL)
+		return 0;
+	conn_close(c);
+	return 1;
+}
+
+/* Stop the daemon; quiet_absent: a daemon not running is no message. */
+static int
+stop_daemon(int quiet_absent)
+{
+	char err[512], sock[PATH_MAX + 64];
+	long long deadline;
+	json_t *st, *r;
+	pid_t pid;
+	int down;
+
+	socket_for_message(sock, sizeof sock);
+	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	    err, sizeof err);
+	if (st == NULL && down) {
+		if (!quiet_absent)
+			printf("venvd: daemon not running (socket %s)\n", sock);
+		return EXIT_OK;
+	}
+	if (st == NULL) {
+		fprintf(stderr, "venvd: the daemon on %s does not answer: %s\n", sock, err);
+		return EXIT_NONE;
+	}
+	pid = status_pid(st);
+	json_decref(st);
+	r = daemon_call(VENVD_M_SHUTDOWN, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	    err, sizeof err);
+	if (r == NULL && !down) {
+		fprintf(stderr, "venvd: cannot stop the daemon: %s\n", err);
+		return EXIT_NONE;
+	}
+	json_decref(r);
+	deadline = now_ms() + CLIENT_STOP_WAIT_MS;
+	while (socket_answers() || pid_alive(pid)) {
+		if (now_ms() > deadline) {
+			fprintf(stderr, "venvd: the daemon (pid %ld) did not stop "
+			    "within %d s\n", (long)pid, CLIENT_STOP_WAIT_MS / 1000);
+			return EXIT_NONE;
+		}
+		poll(NULL, 0, 20);
+	}
+	printf("venvd: daemon stopped (pid %ld)\n", (long)pid);
+	return EXIT_OK;
+}
+
+/* venvd stop. */
+int
+cmd_stop(int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = no_args("stop", argc, argv)) != EXIT_OK)
+		return rc;
+	return stop_daemon(0);
+}
+
+/* venvd restart. */
+int
+cmd_restart(int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = no_args("restart", argc, argv)) != EXIT_OK)
+		return rc;
+	if ((rc = stop_daemon(1)) != EXIT_OK)
+		return rc;
+	return start_daemon();
+}

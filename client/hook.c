@@ -1,3 +1,99 @@
-/* hook.c: placeholder */
+/* hook.c: print a shell hook with this binary's path and the generation file filled in. */
 #include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "client.h"
+#include "paths.h"
+
+/* The absolute path of this binary, from /proc/self/exe. */
+static int
+self_path(char *out, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", out, len - 1);
+
+	if (n <= 0 || (size_t)n >= len - 1)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* The embedded hook for a shell, or NULL. */
+static const char *
+hook_text(enum shell_kind sh)
+{
+	char name[32];
+
+	snprintf(name, sizeof name, "venvd.%s", shell_kind_name(sh));
+	for (const struct embedded_file *f = hook_files; f->name != NULL; f++) {
+		if (strcmp(f->name, name) == 0)
+			return f->text;
+	}
+	return NULL;
+}
+
+/* Append text with @VENVD@ and @GENFILE@ replaced by quoted words. */
+static void
+hook_substitute(struct buf *out, const char *text, const char *venvd,
+    const char *genfile)
+{
+	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@";
+	const char *p = text, *at;
+
+	while ((at = strchr(p, '@')) != NULL) {
+		buf_append(out, p, (size_t)(at - p));
+		if (strncmp(at, k_venvd, sizeof k_venvd - 1) == 0) {
+			buf_puts(out, venvd);
+			p = at + sizeof k_venvd - 1;
+		} else if (strncmp(at, k_gen, sizeof k_gen - 1) == 0) {
+			buf_puts(out, genfile);
+			p = at + sizeof k_gen - 1;
+		} else {
+			buf_putc(out, '@');
+			p = at + 1;
+		}
+	}
+	buf_puts(out, p);
+}
+
+/* venvd hook bash|zsh|fish. */
+int
+cmd_hook(int argc, char **argv)
+{
+	char self[PATH_MAX], gen[PATH_MAX], err[256];
+	struct buf qself = BUF_INIT, qgen = BUF_INIT, out = BUF_INIT;
+	enum shell_kind sh;
+	const char *text;
+
+	if (argc < 2)
+		return usage_error("hook", "which shell?");
+	if (argc > 2)
+		return usage_error("hook", "too many arguments");
+	sh = shell_kind_parse(argv[1]);
+	if (sh == SHELL_NONE || sh == SHELL_JSON)
+		return usage_error("hook", "unknown shell %s (bash, zsh or fish)", argv[1]);
+	if ((text = hook_text(sh)) == NULL) {
+		fprintf(stderr, "venvd: no hook for %s was built in\n", argv[1]);
+		return EXIT_NONE;
+	}
+	if (self_path(self, sizeof self) == -1) {
+		fprintf(stderr, "venvd: cannot find this program's path in /proc/self/exe\n");
+		return EXIT_NONE;
+	}
+	if (paths_generation_file(gen, sizeof gen, err, sizeof err) == -1) {
+		fprintf(stderr, "venvd: %s\n", err);
+		return EXIT_NONE;
+	}
+	shell_quote_str(sh, self, &qself);
+	shell_quote_str(sh, gen, &qgen);
+	hook_substitute(&out, text, qself.data, qgen.data);
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&qself);
+	buf_free(&qgen);
+	buf_free(&out);
+	return EXIT_OK;
+}

@@ -1,3 +1,333 @@
-/* output.c: placeholder */
+/*
+ * output.c: what venvd prints for people and scripts: resolve and status,
+ * and the helpers every path, prompt and pyvenv.cfg value goes through.
+ */
 #include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "client.h"
+#include "paths.h"
+#include "protocol.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+/* Length of the valid UTF-8 sequence at s, or 0 if the bytes there are not one. */
+size_t
+utf8_char_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 1;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 2;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 3;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/* Is s valid UTF-8? */
+int
+utf8_valid(const char *s)
+{
+	size_t n;
+
+	for (; *s != '\0'; s += n) {
+		if ((n = utf8_char_len(s)) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Write s to f as text for a terminal. Every path, prompt or pyvenv.cfg
+ * value printed for a person goes through here, so that one place
+ * decides how hostile bytes are shown.
+ */
+void
+term_puts(FILE *f, const char *s)
+{
+	fputs(s, f);
+}
+
+/* Is the character at s a control character (C0, DEL, or UTF-8 C1)? Its length in *n. */
+static int
+is_control(const char *s, size_t *n)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	*n = 1;
+	if (c < 0x20 || c == 0x7f)
+		return 1;
+	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+		*n = 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* Append s with control characters removed. */
+void
+strip_controls(struct buf *out, const char *s)
+{
+	size_t n;
+
+	buf_puts(out, "");
+	for (; *s != '\0'; s += n) {
+		if (!is_control(s, &n))
+			buf_append(out, s, n);
+	}
+}
+
+/* Append s with control characters made visible as \xNN escapes. */
+void
+escape_controls(struct buf *out, const char *s)
+{
+	size_t n;
+
+	buf_puts(out, "");
+	for (; *s != '\0'; s += n) {
+		if (!is_control(s, &n)) {
+			buf_append(out, s, n);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			buf_printf(out, "\\x%02x", (unsigned char)s[i]);
+	}
+}
+
+/* A JSON string for s; bytes that are not UTF-8 become U+FFFD. */
+json_t *
+json_string_lossy(const char *s)
+{
+	struct buf b = BUF_INIT;
+	json_t *j;
+	size_t n;
+
+	if (utf8_valid(s))
+		return json_string(s);
+	for (; *s != '\0'; s += n) {
+		if ((n = utf8_char_len(s)) == 0) {
+			buf_puts(&b, "\xef\xbf\xbd");
+			n = 1;
+		} else
+			buf_append(&b, s, n);
+	}
+	j = json_string(b.data);
+	buf_free(&b);
+	return j;
+}
+
+/* Print one venv as a line: path, version, and why it applies. */
+static void
+print_venv_line(const struct venv_info *vi)
+{
+	term_puts(stdout, vi->path);
+	fputs("  python ", stdout);
+	term_puts(stdout, vi->version != NULL ? vi->version : "(unknown version)");
+	if (strcmp(vi->found_as, "self") == 0)
+		fputs("  (the directory is a venv)", stdout);
+	else {
+		fputs("  (found as ", stdout);
+		term_puts(stdout, vi->found_as);
+		fputs(" in ", stdout);
+		term_puts(stdout, vi->project);
+		fputs(")", stdout);
+	}
+	if (vi->broken != NULL) {
+		fputs("  BROKEN: ", stdout);
+		term_puts(stdout, vi->broken);
+	}
+	fputs("\n", stdout);
+}
+
+/* Print {"dir":..., "venv": obj|null, "source": ...}. */
+static void
+print_resolve_json(const char *dir, const struct venv_info *vi,
+    enum answer_source source)
+{
+	json_t *root;
+	char *text;
+
+	root = json_pack("{s:o, s:o, s:s}",
+	    "dir", json_string_lossy(dir),
+	    "venv", vi != NULL ? rpc_venv_to_json(vi) : json_null(),
+	    "source", source == SOURCE_DAEMON ? "daemon" : "local");
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+/* venvd resolve [DIR] [--json]. */
+int
+cmd_resolve(int argc, char **argv)
+{
+	const char *given = NULL;
+	struct venv_info vi;
+	enum answer_source source;
+	char err[512], *dir, *gen = NULL;
+	int json = 0, opts = 1, rc, cacheable;
+
+	for (int i = 1; i < argc; i++) {
+		if (opts && strcmp(argv[i], "--") == 0)
+			opts = 0;
+		else if (opts && strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (opts && argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error("resolve", "unknown option %s", argv[i]);
+		else if (given != NULL)
+			return usage_error("resolve", "too many arguments");
+		else
+			given = argv[i];
+	}
+	if ((dir = client_dir(given, err, sizeof err)) == NULL) {
+		fprintf(stderr, "venvd: %s\n", err);
+		return EXIT_NONE;
+	}
+	rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
+	free(gen);
+	if (rc == -1) {
+		fprintf(stderr, "venvd: ");
+		term_puts(stderr, dir);
+		fprintf(stderr, ": %s\n", err);
+		free(dir);
+		return EXIT_NONE;
+	}
+	if (json)
+		print_resolve_json(dir, rc == 1 ? &vi : NULL, source);
+	else if (rc == 1)
+		print_venv_line(&vi);
+	else {
+		fputs("venvd: no venv applies to ", stderr);
+		term_puts(stderr, dir);
+		fputs("\n", stderr);
+	}
+	if (rc == 1)
+		venv_info_free(&vi);
+	free(dir);
+	return rc == 1 ? EXIT_OK : EXIT_NONE;
+}
+
+/* Print "label: value" for a member of the status object. */
+static void
+print_status_field(json_t *st, const char *key, const char *label)
+{
+	json_t *v = json_object_get(st, key);
+	char *text;
+
+	printf("%s: ", label);
+	if (json_is_string(v))
+		term_puts(stdout, json_string_value(v));
+	else if (json_is_integer(v))
+		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (v == NULL)
+		fputs("?", stdout);
+	else if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
+		term_puts(stdout, text);
+		free(text);
+	}
+	fputs("\n", stdout);
+}
+
+/* Print the status object as key: value lines. */
+static void
+print_status(json_t *st)
+{
+	json_t *up = json_object_get(st, "uptime_s"), *deg, *reason;
+	json_int_t s;
+	size_t i;
+
+	print_status_field(st, "pid", "pid");
+	print_status_field(st, "version", "version");
+	print_status_field(st, "protocol", "protocol");
+	if (json_is_integer(up)) {
+		s = json_integer_value(up);
+		printf("uptime: %" JSON_INTEGER_FORMAT "d %02" JSON_INTEGER_FORMAT
+		    ":%02" JSON_INTEGER_FORMAT ":%02" JSON_INTEGER_FORMAT "\n",
+		    s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+	} else
+		print_status_field(st, "uptime_s", "uptime");
+	print_status_field(st, "socket", "socket");
+	print_status_field(st, "generation", "generation");
+	print_status_field(st, "requests", "requests");
+	print_status_field(st, "cache_hits", "cache hits");
+	print_status_field(st, "cached_dirs", "cached dirs");
+	printf("watches: %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(st, "watches")),
+	    json_integer_value(json_object_get(st, "watch_limit")));
+	print_status_field(st, "clients", "clients");
+	deg = json_object_get(st, "degraded");
+	if (!json_is_array(deg) || json_array_size(deg) == 0) {
+		printf("health: healthy\n");
+		return;
+	}
+	json_array_foreach(deg, i, reason) {
+		fputs("degraded: ", stdout);
+		term_puts(stdout, json_is_string(reason) ? json_string_value(reason) : "?");
+		fputs("\n", stdout);
+	}
+}
+
+/* venvd status [--json]. */
+int
+cmd_status(int argc, char **argv)
+{
+	char err[512], sock[PATH_MAX], serr[256];
+	json_t *st;
+	int json = 0, down;
+	char *text;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (argv[i][0] == '-')
+			return usage_error("status", "unknown option %s", argv[i]);
+		else
+			return usage_error("status", "too many arguments");
+	}
+	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	    err, sizeof err);
+	if (st == NULL && down) {
+		if (paths_socket(sock, sizeof sock, serr, sizeof serr) == -1)
+			snprintf(sock, sizeof sock, "unknown: %s", serr);
+		fputs("venvd: daemon not running (socket ", stdout);
+		term_puts(stdout, sock);
+		fputs(")\n", stdout);
+		return EXIT_NODAEMON;
+	}
+	if (st == NULL) {
+		fprintf(stderr, "venvd: %s\n", err);
+		return EXIT_NONE;
+	}
+	if (json) {
+		if ((text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
+			printf("%s\n", text);
+		free(text);
+	} else
+		print_status(st);
+	json_decref(st);
+	return EXIT_OK;
+}
