@@ -1,3 +1,526 @@
-/* cache.c: placeholder */
+/*
+ * cache.c: per-directory answers and the inotify watches they depend on.
+ *
+ * A miss runs resolve_dir() with a dependency callback that watches each
+ * directory the answer depends on: every level walked (entries appearing
+ * or vanishing), each candidate venv (pyvenv.cfg, bin/) and each bin/
+ * (python). Entries and watches are many-to-many: each entry holds an
+ * array of links, each watch node a list of the links that use it. A
+ * relevant event drops exactly the entries linked to that watch; a watch
+ * no entry uses any more is removed. The number of watches is bounded by
+ * cfg.max_watches: least-recently-used entries are evicted until under.
+ *
+ * Every change that may alter an answer already given, including
+ * eviction (the hooks' own per-directory caches are keyed by the
+ * generation), bumps the generation.
+ *
+ * Answers that cannot be watched (the kernel's watch limit, a remote
+ * filesystem, a directory vanishing mid-walk) are not stored: the
+ * directory is resolved afresh on every request.
+ */
 #include "config.h"
+
+#include <sys/inotify.h>
+#include <sys/queue.h>
+#include <sys/statfs.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uthash.h>
+
 #include "daemon.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CACHE_DEFAULT_MAX_WATCHES	8192
+
+#define MASK_LEVEL	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
+#define MASK_VENV	(MASK_LEVEL | IN_CLOSE_WRITE | IN_MODIFY)
+#define MASK_BIN	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define MASK_SELF	(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
+
+#define KIND_BIT(k)	(1u << (unsigned)(k))
+
+struct centry;
+
+/* One use of a watch by an entry. */
+struct clink {
+	struct centry	*entry;
+	struct cwatch	*watch;
+	LIST_ENTRY(clink) by_watch;
+};
+
+/* One inotify watch and the entries that depend on it. */
+struct cwatch {
+	int		 wd;
+	uint8_t		 kinds;		/* KIND_BIT(enum resolve_dep) */
+	uint8_t		 hold;		/* being iterated: do not free */
+	LIST_HEAD(, clink) users;
+	UT_hash_handle	 hh;
+};
+
+/* A venv answer, shared by every entry that got the same one. */
+struct canswer {
+	struct venv_info info;		/* info.path is the hash key */
+	unsigned	 refs;
+	int		 hashed;
+	UT_hash_handle	 hh;
+};
+
+/* A cached directory. */
+struct centry {
+	char		*dir;
+	struct canswer	*answer;	/* NULL: no venv applies */
+	TAILQ_ENTRY(centry) lru;
+	UT_hash_handle	 hh;
+	unsigned	 nlinks;
+	struct clink	 links[];
+};
+
+struct cache {
+	struct daemon	*d;
+	struct centry	*entries;	/* uthash by dir */
+	TAILQ_HEAD(, centry) lru;	/* head: least recently used */
+	size_t		 nentries;
+	struct cwatch	*watches;	/* uthash by wd */
+	struct canswer	*answers;	/* uthash by venv path */
+};
+
+/* What one miss collects through the dependency callback. */
+struct cache_miss {
+	struct cache	*c;
+	struct cwatch	**deps;
+	unsigned	 ndeps;
+	unsigned	 capdeps;
+	int		 enospc;	/* the kernel's watch limit */
+	int		 remote;	/* a filesystem inotify cannot see */
+	int		 failed;	/* some other watch failed */
+	char		 why[PATH_MAX + 64];
+};
+
+/* Is this statfs f_type a filesystem where inotify misses remote changes? */
+static int
+cache_remote_fs(long type)
+{
+	switch ((unsigned long)type) {
+	case 0x6969:		/* NFS */
+	case 0x517b:		/* SMB */
+	case 0xfe534d42:	/* SMB2 */
+	case 0xff534d42:	/* CIFS */
+	case 0x65735546:	/* FUSE */
+	case 0x01021997:	/* 9P */
+	case 0x00c36400:	/* CEPH */
+	case 0x5346414f:	/* AFS (OpenAFS) */
+	case 0x6b414653:	/* AFS (kAFS) */
+	case 0x73757245:	/* CODA */
+	case 0x564c:		/* NCP */
+	case 0x0bd00bd0:	/* Lustre */
+	case 0x01161970:	/* GFS2 */
+	case 0x7461636f:	/* OCFS2 */
+	case 0x19830326:	/* FhGFS/BeeGFS */
+	case 0x47504653:	/* GPFS */
+	case 0x013111a8:	/* IBRIX */
+	case 0x20030528:	/* PanFS */
+	case 0x61636673:	/* ACFS */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Release one reference to an answer. */
+static void
+cache_answer_put(struct cache *c, struct canswer *a)
+{
+	if (a == NULL || --a->refs > 0)
+		return;
+	if (a->hashed)
+		HASH_DEL(c->answers, a);
+	venv_info_free(&a->info);
+	free(a);
+}
+
+/* Compare two possibly NULL strings. */
+static int
+cache_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Do two answers say the same thing? */
+static int
+cache_info_eq(const struct venv_info *a, const struct venv_info *b)
+{
+	return cache_streq(a->path, b->path) &&
+	    cache_streq(a->project, b->project) &&
+	    cache_streq(a->python, b->python) &&
+	    cache_streq(a->version, b->version) &&
+	    cache_streq(a->home, b->home) &&
+	    cache_streq(a->prompt, b->prompt) &&
+	    cache_streq(a->broken, b->broken) &&
+	    cache_streq(a->found_as, b->found_as) &&
+	    a->include_system_site_packages ==
+	    b->include_system_site_packages && a->kind == b->kind;
+}
+
+/* A shared answer equal to v (a reference taken), made if need be. */
+static struct canswer *
+cache_answer_get(struct cache *c, const struct venv_info *v)
+{
+	struct canswer *a;
+
+	HASH_FIND_STR(c->answers, v->path, a);
+	if (a != NULL && cache_info_eq(&a->info, v)) {
+		a->refs++;
+		return a;
+	}
+	if (a != NULL) {
+		/* Stale version still held by older entries: unhash it. */
+		HASH_DEL(c->answers, a);
+		a->hashed = 0;
+	}
+	a = xcalloc(1, sizeof *a);
+	venv_info_copy(&a->info, v);
+	a->refs = 1;
+	a->hashed = 1;
+	HASH_ADD_KEYPTR(hh, c->answers, a->info.path, strlen(a->info.path), a);
+	return a;
+}
+
+/* Remove a watch no entry uses any more. */
+static void
+cache_watch_release(struct cache *c, struct cwatch *w)
+{
+	if (w->hold || !LIST_EMPTY(&w->users))
+		return;
+	HASH_DEL(c->watches, w);
+	watch_remove(c->d->watcher, w->wd);
+	free(w);
+}
+
+/* Drop one entry, releasing watches only it used. The caller bumps the generation. */
+static void
+cache_entry_drop(struct cache *c, struct centry *e)
+{
+	unsigned i;
+
+	HASH_DEL(c->entries, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
+	c->nentries--;
+	for (i = 0; i < e->nlinks; i++)
+		LIST_REMOVE(&e->links[i], by_watch);
+	for (i = 0; i < e->nlinks; i++)
+		cache_watch_release(c, e->links[i].watch);
+	cache_answer_put(c, e->answer);
+	free(e->dir);
+	free(e);
+}
+
+/* A new, empty cache for d. */
+struct cache *
+cache_new(struct daemon *d)
+{
+	struct cache *c;
+
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	TAILQ_INIT(&c->lru);
+	return c;
+}
+
+/* Drop everything (inotify overflow): every entry and every watch. */
+void
+cache_clear(struct cache *c)
+{
+	struct centry *e;
+	struct cwatch *w, *tmp;
+
+	while ((e = TAILQ_FIRST(&c->lru)) != NULL)
+		cache_entry_drop(c, e);
+	/* Nothing should be left; be sure no watch leaks. */
+	HASH_ITER(hh, c->watches, w, tmp) {
+		HASH_DEL(c->watches, w);
+		watch_remove(c->d->watcher, w->wd);
+		free(w);
+	}
+	log_debug("cache cleared");
+}
+
+/* Free the cache and remove its watches. */
+void
+cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_clear(c);
+	free(c);
+}
+
+/* Directories with a cached answer. */
+size_t
+cache_size(const struct cache *c)
+{
+	return c == NULL ? 0 : c->nentries;
+}
+
+/* The kernel's fs.inotify.max_user_watches, or -1. */
+static long
+cache_kernel_watch_limit(void)
+{
+	FILE *f;
+	long v = -1;
+
+	if ((f = fopen("/proc/sys/fs/inotify/max_user_watches", "re")) != NULL) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* resolve_dir's dependency callback: watch dir for what kind needs. */
+static void
+cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
+{
+	struct cache_miss *m = ctx;
+	struct cache *c = m->c;
+	struct cwatch *w;
+	struct statfs sf;
+	uint32_t mask;
+	unsigned i;
+	int wd;
+
+	if (m->enospc || m->remote || m->failed)
+		return;		/* uncacheable already: add no more watches */
+	if (statfs(dir, &sf) == 0 && cache_remote_fs((long)sf.f_type)) {
+		m->remote = 1;
+		snprintf(m->why, sizeof m->why, "%s is on a remote filesystem "
+		    "(0x%lx)", dir, (unsigned long)sf.f_type);
+		return;
+	}
+	switch (kind) {
+	case RESOLVE_DEP_LEVEL:
+		mask = MASK_LEVEL;
+		break;
+	case RESOLVE_DEP_VENV:
+		mask = MASK_VENV;
+		break;
+	default:
+		mask = MASK_BIN;
+		break;
+	}
+	if ((wd = watch_add(c->d->watcher, dir, mask)) == -1) {
+		if (errno == ENOSPC)
+			m->enospc = 1;
+		else
+			m->failed = 1;
+		snprintf(m->why, sizeof m->why, "cannot watch %s: %s", dir,
+		    strerror(errno));
+		return;
+	}
+	HASH_FIND_INT(c->watches, &wd, w);
+	if (w == NULL) {
+		w = xcalloc(1, sizeof *w);
+		w->wd = wd;
+		LIST_INIT(&w->users);
+		HASH_ADD_INT(c->watches, wd, w);
+	}
+	w->kinds |= KIND_BIT(kind);
+	for (i = 0; i < m->ndeps; i++)
+		if (m->deps[i] == w)
+			return;
+	if (m->ndeps == m->capdeps) {
+		m->capdeps = m->capdeps == 0 ? 32 : m->capdeps * 2;
+		m->deps = xrealloc(m->deps, m->capdeps * sizeof *m->deps);
+	}
+	/* Held until linked, so a failed miss can release it. */
+	w->hold = 1;
+	m->deps[m->ndeps++] = w;
+}
+
+/* Release the watches a miss collected but no entry will use. */
+static void
+cache_miss_release(struct cache *c, struct cache_miss *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->ndeps; i++) {
+		m->deps[i]->hold = 0;
+		cache_watch_release(c, m->deps[i]);
+	}
+	m->ndeps = 0;
+}
+
+/* Evict least-recently-used entries until the watches fit the budget. */
+static int
+cache_enforce_budget(struct cache *c)
+{
+	struct daemon *d = c->d;
+	long max = d->cfg.max_watches > 0 ? d->cfg.max_watches :
+	    CACHE_DEFAULT_MAX_WATCHES;
+	struct centry *e;
+	int evicted = 0;
+
+	while (watch_count(d->watcher) > max &&
+	    (e = TAILQ_FIRST(&c->lru)) != NULL) {
+		log_debug("evicting %s: %ld watches over the budget of %ld",
+		    e->dir, watch_count(d->watcher), max);
+		cache_entry_drop(c, e);
+		evicted++;
+	}
+	return evicted;
+}
+
+/*
+ * Answer for an absolute directory from the cache, or by resolve_dir()
+ * plus watches on every directory the answer depends on. Returns as
+ * resolve_dir() does; *hit and *cacheable say how it was answered.
+ */
+int
+cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
+    int *hit, int *cacheable, char *err, size_t errlen)
+{
+	struct daemon *d = c->d;
+	struct resolve_opts opts;
+	struct cache_miss m;
+	struct centry *e;
+	unsigned i;
+	int rc;
+
+	*hit = 0;
+	*cacheable = 0;
+	HASH_FIND_STR(c->entries, dir, e);
+	if (e != NULL) {
+		TAILQ_REMOVE(&c->lru, e, lru);
+		TAILQ_INSERT_TAIL(&c->lru, e, lru);
+		*hit = 1;
+		*cacheable = 1;
+		if (e->answer == NULL) {
+			memset(out, 0, sizeof *out);
+			return 0;
+		}
+		venv_info_copy(out, &e->answer->info);
+		return 1;
+	}
+
+	memset(&m, 0, sizeof m);
+	m.c = c;
+	memset(&opts, 0, sizeof opts);
+	opts.venv_dirs = (const char *const *)d->cfg.venv_dirs;
+	opts.n_venv_dirs = d->cfg.n_venv_dirs;
+	if (d->watcher != NULL) {
+		opts.dep = cache_dep;
+		opts.dep_ctx = &m;
+	} else
+		m.failed = 1;
+	rc = resolve_dir(dir, &opts, out, err, errlen);
+	if (rc == 1)
+		(void)db_record_venv(d->db, out);
+	if (rc == -1 || m.enospc || m.remote || m.failed) {
+		cache_miss_release(c, &m);
+		free(m.deps);
+		if (m.enospc) {
+			log_warn("%s: resolving uncached", m.why);
+			daemon_degraded_set(d, "watch-limit",
+			    "inotify watch limit reached (%s); raise "
+			    "fs.inotify.max_user_watches (now %ld) with sysctl",
+			    m.why, cache_kernel_watch_limit());
+		} else if (rc != -1)
+			log_debug("%s uncached: %s", dir, m.why);
+		/* Removing watches may have ended another answer's coverage. */
+		generation_flush(d->gen);
+		return rc;
+	}
+
+	e = xmalloc(sizeof *e + m.ndeps * sizeof e->links[0]);
+	e->dir = xstrdup(dir);
+	e->answer = rc == 1 ? cache_answer_get(c, out) : NULL;
+	e->nlinks = m.ndeps;
+	for (i = 0; i < m.ndeps; i++) {
+		e->links[i].entry = e;
+		e->links[i].watch = m.deps[i];
+		m.deps[i]->hold = 0;
+		LIST_INSERT_HEAD(&m.deps[i]->users, &e->links[i], by_watch);
+	}
+	free(m.deps);
+	HASH_ADD_KEYPTR(hh, c->entries, e->dir, strlen(e->dir), e);
+	TAILQ_INSERT_TAIL(&c->lru, e, lru);
+	c->nentries++;
+	*cacheable = 1;
+
+	if (cache_enforce_budget(c) > 0) {
+		generation_bump(d->gen);
+		/* Even alone this answer needs more watches than allowed. */
+		HASH_FIND_STR(c->entries, dir, e);
+		if (e == NULL)
+			*cacheable = 0;
+	}
+	daemon_degraded_clear(d, "watch-limit");
+	generation_flush(d->gen);
+	return rc;
+}
+
+/* Is an event with this mask and name on a watch of these kinds relevant? */
+static int
+cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
+    const char *name)
+{
+	const struct conf *cfg = &c->d->cfg;
+	size_t i;
+
+	if (mask & MASK_SELF)
+		return 1;
+	if (name == NULL)
+		return (mask & IN_ATTRIB) != 0;	/* permissions of the dir itself */
+	if ((kinds & (KIND_BIT(RESOLVE_DEP_LEVEL) | KIND_BIT(RESOLVE_DEP_VENV))) &&
+	    (strcmp(name, "pyvenv.cfg") == 0 || strcmp(name, "bin") == 0))
+		return 1;
+	if ((kinds & KIND_BIT(RESOLVE_DEP_BIN)) && strcmp(name, "python") == 0)
+		return 1;
+	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL))
+		for (i = 0; i < cfg->n_venv_dirs; i++)
+			if (strcmp(name, cfg->venv_dirs[i]) == 0)
+				return 1;
+	return 0;
+}
+
+/* An event on wd: drop exactly the entries that depend on it, if relevant. */
+void
+cache_on_event(struct cache *c, int wd, uint32_t mask, const char *name)
+{
+	struct cwatch *w;
+	struct clink *l;
+	size_t dropped = 0;
+
+	HASH_FIND_INT(c->watches, &wd, w);
+	if (w == NULL)
+		return;		/* a watch we already let go */
+	if (!cache_event_relevant(c, w->kinds, mask, name))
+		return;
+	w->hold = 1;
+	while ((l = LIST_FIRST(&w->users)) != NULL) {
+		log_debug("invalidating %s: event 0x%x on %s%s (wd %d)",
+		    l->entry->dir, mask, name != NULL ? "entry " : "the watched dir",
+		    name != NULL ? name : "", wd);
+		cache_entry_drop(c, l->entry);
+		dropped++;
+	}
+	w->hold = 0;
+	if (mask & IN_IGNORED) {
+		/* The kernel removed it already: just forget it. */
+		HASH_DEL(c->watches, w);
+		watch_remove(c->d->watcher, wd);	/* no-op: not held */
+		free(w);
+	} else
+		cache_watch_release(c, w);
+	generation_bump(c->d->gen);
+	if (dropped > 0)
+		log_debug("dropped %zu cached directories", dropped);
+}
