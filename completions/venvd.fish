@@ -1,0 +1,87 @@
+# venvd.fish: fish completion for venvd(1).
+#
+# Each command is one line of the spec below: name, what follows it
+# (options, then positional arguments in order: <shell> = bash zsh fish,
+# <xshell> = those and json, <dir> = a directory) and a description,
+# separated by "|". Internal options (export --hook) are not offered.
+
+set -g __venvd_comp_spec \
+	'hook|<shell>|Print the shell code to add to your rc file' \
+	'export|<xshell> <dir>|Print what takes the environment to a directory\'s venv' \
+	'resolve|--json <dir>|Show which venv applies to a directory' \
+	'status|--json|Show the daemon\'s state' \
+	'start||Start the daemon' \
+	'stop||Stop the daemon' \
+	'restart||Restart the daemon'
+
+# Print the command names of the spec.
+function __venvd_comp_commands
+	for line in $__venvd_comp_spec
+		string split -f1 '|' -- $line
+	end
+end
+
+# Print the argument kinds and options the spec gives command $argv[1].
+function __venvd_comp_args
+	for line in $__venvd_comp_spec
+		set -l f (string split '|' -- $line)
+		if test "$f[1]" = "$argv[1]"
+			string split -n ' ' -- $f[2]
+			return
+		end
+	end
+end
+
+# Complete the current venvd command line.
+function __venvd_comp
+	set -l words (commandline -opc)
+	set -l cur (commandline -ct)
+	set -l cmd
+	set -l npos 0
+	for w in $words[2..-1]
+		if test -z "$cmd"
+			string match -q -- '-*' $w; or set cmd $w
+		else if not string match -q -- '-*' $w
+			set npos (math $npos + 1)
+		end
+	end
+
+	if test -z "$cmd"
+		if string match -q -- '-*' $cur
+			printf '%s\t%s\n' -h 'Show usage' --help 'Show usage' \
+				-V 'Show the version' --version 'Show the version'
+			return
+		end
+		for line in $__venvd_comp_spec
+			set -l f (string split '|' -- $line)
+			printf '%s\t%s\n' $f[1] $f[3]
+		end
+		return
+	end
+
+	set -l kinds
+	set -l opts
+	for w in (__venvd_comp_args $cmd)
+		if string match -q -- '-*' $w
+			set -a opts $w
+		else
+			set -a kinds $w
+		end
+	end
+	if string match -q -- '-*' $cur
+		printf '%s\n' $opts -h --help
+		return
+	end
+	set -l idx (math $npos + 1)
+	set -q kinds[$idx]; or return
+	switch $kinds[$idx]
+		case '<shell>'
+			printf '%s\n' bash zsh fish
+		case '<xshell>'
+			printf '%s\n' bash zsh fish json
+		case '<dir>'
+			__fish_complete_directories $cur
+	end
+end
+
+complete -c venvd -f -a '(__venvd_comp)'
