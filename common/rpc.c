@@ -94,7 +94,7 @@ rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
 
 	memset(req, 0, sizeof *req);
 	*id_out = NULL;
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		*code = RPC_PARSE_ERROR;
 		snprintf(err, errlen, "request is not valid JSON: %s at column %d",
@@ -230,7 +230,7 @@ rpc_parse_response(const char *line, size_t len, json_t **result,
 
 	*result = NULL;
 	*code = 0;
-	root = json_loadb(line, len, 0, &jerr);
+	root = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "response is not valid JSON: %s at column %d",
 		    jerr.text, jerr.column);

@@ -1,13 +1,371 @@
-/* check_rpc.c: unit tests for rpc (placeholder until written). */
+/* check_rpc.c: unit tests for JSON-RPC request parsing and response building. */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+#include "rpc.h"
 #include "suites.h"
+#include "xmalloc.h"
+
+/* Parse s as a request expecting failure with code; returns the id (may be NULL). */
+static json_t *
+parse_fail(const char *s, int want_code, const char *want_msg)
+{
+	struct rpc_request req;
+	json_t *id = NULL;
+	char err[512] = "";
+	int code = 0;
+
+	ck_assert_int_eq(rpc_parse_request(s, strlen(s), &req, &code, &id, err,
+	    sizeof err), -1);
+	ck_assert_msg(code == want_code, "%s: code %d, want %d (%s)", s, code,
+	    want_code, err);
+	ck_assert_msg(strstr(err, want_msg) != NULL, "%s: message \"%s\" lacks \"%s\"",
+	    s, err, want_msg);
+	return id;
+}
+
+START_TEST(test_valid_request)
+{
+	const char *s = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"resolve\","
+	    "\"params\":{\"path\":\"/home/u/p\"}}";
+	struct rpc_request req;
+	json_t *id = NULL;
+	char err[256];
+	int code;
+
+	ck_assert_int_eq(rpc_parse_request(s, strlen(s), &req, &code, &id, err,
+	    sizeof err), 0);
+	ck_assert_ptr_null(id);
+	ck_assert_str_eq(req.method, "resolve");
+	ck_assert(json_is_integer(req.id));
+	ck_assert_int_eq(json_integer_value(req.id), 7);
+	ck_assert_str_eq(json_string_value(json_object_get(req.params, "path")), "/home/u/p");
+	rpc_request_free(&req);
+}
+END_TEST
+
+START_TEST(test_ids_of_each_type)
+{
+	static const char *lines[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"status\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"status\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"status\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":-3,\"method\":\"status\"}",
+	};
+	struct rpc_request req;
+	json_t *id = NULL;
+	char err[256];
+	int code;
+
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(rpc_parse_request(lines[i], strlen(lines[i]), &req,
+		    &code, &id, err, sizeof err), 0);
+		ck_assert_ptr_nonnull(req.id);	/* not a notification */
+		ck_assert(json_is_object(req.params));
+		ck_assert_int_eq(json_object_size(req.params), 0);
+		rpc_request_free(&req);
+	}
+}
+END_TEST
+
+START_TEST(test_notification)
+{
+	const char *s = "{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"params\":{}}";
+	struct rpc_request req;
+	json_t *id = NULL;
+	char err[256];
+	int code;
+
+	ck_assert_int_eq(rpc_parse_request(s, strlen(s), &req, &code, &id, err,
+	    sizeof err), 0);
+	ck_assert_ptr_null(req.id);
+	rpc_request_free(&req);
+}
+END_TEST
+
+START_TEST(test_invalid_json)
+{
+	json_t *id;
+
+	id = parse_fail("{\"jsonrpc\":\"2.0\",", RPC_PARSE_ERROR, "request is not valid JSON");
+	ck_assert_ptr_null(id);
+	id = parse_fail("not json", RPC_PARSE_ERROR, "at column");
+	ck_assert_ptr_null(id);
+	id = parse_fail("", RPC_PARSE_ERROR, "not valid JSON");
+	ck_assert_ptr_null(id);
+	/* Two values on a line. */
+	id = parse_fail("{} {}", RPC_PARSE_ERROR, "not valid JSON");
+	ck_assert_ptr_null(id);
+	/* Not UTF-8. */
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resolve\","
+	    "\"params\":{\"path\":\"/a\xff\xfe\"}}", RPC_PARSE_ERROR, "not valid JSON");
+	ck_assert_ptr_null(id);
+}
+END_TEST
+
+START_TEST(test_wrong_types)
+{
+	json_t *id;
+
+	id = parse_fail("[1,2]", RPC_INVALID_REQUEST, "must be a JSON object");
+	ck_assert_ptr_null(id);
+	id = parse_fail("\"str\"", RPC_INVALID_REQUEST, "must be a JSON object");
+	ck_assert_ptr_null(id);
+	id = parse_fail("{\"id\":1,\"method\":\"status\"}", RPC_INVALID_REQUEST, "jsonrpc");
+	ck_assert_int_eq(json_integer_value(id), 1);
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":\"1.0\",\"id\":\"x\",\"method\":\"status\"}",
+	    RPC_INVALID_REQUEST, "jsonrpc");
+	ck_assert_str_eq(json_string_value(id), "x");
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":2.0,\"id\":1,\"method\":\"status\"}",
+	    RPC_INVALID_REQUEST, "jsonrpc");
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":2}", RPC_INVALID_REQUEST,
+	    "method is missing");
+	ck_assert_int_eq(json_integer_value(id), 2);
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":5}",
+	    RPC_INVALID_REQUEST, "method must be a string");
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"status\"}",
+	    RPC_INVALID_REQUEST, "id must be");
+	ck_assert_ptr_null(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"status\"}",
+	    RPC_INVALID_REQUEST, "id must be");
+	ck_assert_ptr_null(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"status\"}",
+	    RPC_INVALID_REQUEST, "id must be");
+	ck_assert_ptr_null(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resolve\",\"params\":[\"/\"]}",
+	    RPC_INVALID_PARAMS, "params must be an object");
+	ck_assert_int_eq(json_integer_value(id), 3);
+	json_decref(id);
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resolve\",\"params\":\"/\"}",
+	    RPC_INVALID_PARAMS, "params must be an object");
+	json_decref(id);
+	/* Duplicate keys are ambiguous: refused. */
+	id = parse_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"status\"}",
+	    RPC_PARSE_ERROR, "duplicate");
+	ck_assert_ptr_null(id);
+}
+END_TEST
+
+/* Assert that b holds exactly one line ending in '\n', and parse it. */
+static json_t *
+one_line(const struct buf *b)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	ck_assert_uint_gt(b->len, 1);
+	ck_assert_int_eq(b->data[b->len - 1], '\n');
+	ck_assert_ptr_eq(memchr(b->data, '\n', b->len), b->data + b->len - 1);
+	j = json_loadb(b->data, b->len - 1, 0, &jerr);
+	ck_assert_msg(j != NULL, "bad JSON \"%s\": %s", b->data, jerr.text);
+	return j;
+}
+
+START_TEST(test_write_result_and_error)
+{
+	struct buf b = BUF_INIT;
+	json_t *id = json_string("req-1"), *j, *res;
+	char err[256];
+	int code;
+
+	rpc_write_result(&b, id, json_pack("{s:s}", "text", "line1\nline2"));
+	j = one_line(&b);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "jsonrpc")), "2.0");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "req-1");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "result"),
+	    "text")), "line1\nline2");
+	json_decref(j);
+	ck_assert_int_eq(rpc_parse_response(b.data, b.len - 1, &res, &code, err,
+	    sizeof err), 0);
+	ck_assert(json_is_object(res));
+	json_decref(res);
+	/* Compact: no spaces between tokens. */
+	ck_assert_ptr_null(strstr(b.data, "\": "));
+	buf_reset(&b);
+
+	rpc_write_error(&b, NULL, RPC_INVALID_PARAMS, "path is not absolute: \xff");
+	j = one_line(&b);
+	ck_assert(json_is_null(json_object_get(j, "id")));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "error"),
+	    "code")), RPC_INVALID_PARAMS);
+	json_decref(j);
+	ck_assert_int_eq(rpc_parse_response(b.data, b.len, &res, &code, err,
+	    sizeof err), -1);
+	ck_assert_int_eq(code, RPC_INVALID_PARAMS);
+	ck_assert_str_eq(err, "path is not absolute: \xef\xbf\xbd");
+	ck_assert_ptr_null(res);
+	json_decref(id);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_write_request)
+{
+	struct buf b = BUF_INIT;
+	json_t *j;
+
+	rpc_write_request(&b, 42, "resolve", json_pack("{s:s}", "path", "/x y"));
+	j = one_line(&b);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 42);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "method")), "resolve");
+	json_decref(j);
+	buf_reset(&b);
+	rpc_write_request(&b, 1, "status", NULL);
+	j = one_line(&b);
+	ck_assert(json_is_object(json_object_get(j, "params")));
+	json_decref(j);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_parse_bad_responses)
+{
+	static const char *bad[] = {
+		"", "[]", "{\"jsonrpc\":\"2.0\",\"id\":1}",
+		"{\"error\":\"nope\"}", "{\"error\":{\"message\":\"x\"}}",
+	};
+	json_t *res;
+	char err[256];
+	int code;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		ck_assert_int_eq(rpc_parse_response(bad[i], strlen(bad[i]), &res, &code,
+		    err, sizeof err), -1);
+		ck_assert_int_eq(code, 0);
+		ck_assert_ptr_null(res);
+		ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);
+	}
+	/* A null result is a result. */
+	ck_assert_int_eq(rpc_parse_response("{\"id\":1,\"result\":null}", 22, &res,
+	    &code, err, sizeof err), 0);
+	ck_assert(json_is_null(res));
+	json_decref(res);
+}
+END_TEST
+
+START_TEST(test_venv_round_trip)
+{
+	struct venv_info vi = { 0 }, back;
+	struct buf b = BUF_INIT;
+	json_t *j, *res;
+	char err[256];
+	int code;
+
+	vi.path = xstrdup("/home/u/p q/.venv");
+	vi.project = xstrdup("/home/u/p q");
+	vi.python = xstrdup("/home/u/p q/.venv/bin/python");
+	vi.version = xstrdup("3.11.2");
+	vi.home = NULL;
+	vi.prompt = xstrdup("p q");
+	vi.include_system_site_packages = 0;
+	vi.broken = NULL;
+	vi.found_as = xstrdup(".venv");
+	vi.kind = VENV_KIND_VIRTUALENV;
+
+	j = rpc_venv_to_json(&vi);
+	ck_assert(json_is_null(json_object_get(j, "home")));
+	ck_assert(json_is_false(json_object_get(j, "broken")));
+	ck_assert(json_is_false(json_object_get(j, "include_system_site_packages")));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "virtualenv");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "found_as")), ".venv");
+	/* Through the wire and back. */
+	rpc_write_result(&b, NULL, json_pack("{s:o,s:I}", "venv", j, "generation",
+	    (json_int_t)5));
+	ck_assert_int_eq(rpc_parse_response(b.data, b.len, &res, &code, err,
+	    sizeof err), 0);
+	ck_assert_int_eq(rpc_venv_from_json(json_object_get(res, "venv"), &back), 0);
+	ck_assert_str_eq(back.path, vi.path);
+	ck_assert_str_eq(back.project, vi.project);
+	ck_assert_str_eq(back.python, vi.python);
+	ck_assert_str_eq(back.version, "3.11.2");
+	ck_assert_ptr_null(back.home);
+	ck_assert_ptr_null(back.broken);
+	ck_assert_str_eq(back.prompt, "p q");
+	ck_assert_int_eq(back.include_system_site_packages, 0);
+	ck_assert_int_eq(back.kind, VENV_KIND_VIRTUALENV);
+	venv_info_free(&back);
+	json_decref(res);
+	buf_free(&b);
+
+	/* Broken, unknown ISP, and bytes that are not UTF-8. */
+	free(vi.prompt);
+	vi.prompt = xstrdup("bad\xff\xfe\xc3(\xed\xa0\x80ok\xc3\xa9");
+	vi.home = xstrdup("/opt/\xe9");
+	vi.broken = xstrdup("base interpreter /usr/bin/python3.7 is missing");
+	vi.include_system_site_packages = -1;
+	j = rpc_venv_to_json(&vi);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")),
+	    "bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdok\xc3\xa9");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "home")), "/opt/\xef\xbf\xbd");
+	ck_assert(json_is_null(json_object_get(j, "include_system_site_packages")));
+	ck_assert_int_eq(rpc_venv_from_json(j, &back), 0);
+	ck_assert_str_eq(back.broken, vi.broken);
+	ck_assert_int_eq(back.include_system_site_packages, -1);
+	venv_info_free(&back);
+	json_decref(j);
+	venv_info_free(&vi);
+}
+END_TEST
+
+START_TEST(test_venv_from_json_missing)
+{
+	struct venv_info vi;
+	json_t *j = json_pack("{s:s,s:s}", "path", "/p/.venv", "project", "/p");
+
+	ck_assert_int_eq(rpc_venv_from_json(j, &vi), -1);
+	ck_assert_ptr_null(vi.path);
+	json_decref(j);
+	j = json_null();
+	ck_assert_int_eq(rpc_venv_from_json(j, &vi), -1);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_string_lossy)
+{
+	json_t *j;
+
+	j = rpc_string_lossy("plain");
+	ck_assert_str_eq(json_string_value(j), "plain");
+	json_decref(j);
+	/* Overlong encoding of '/', a lone continuation byte, a truncated sequence. */
+	j = rpc_string_lossy("\xc0\xaf-\x80-\xe2\x82");
+	ck_assert_str_eq(json_string_value(j),
+	    "\xef\xbf\xbd\xef\xbf\xbd-\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(j);
+	j = rpc_string_lossy("\xf0\x9f\x90\x8d snake");
+	ck_assert_str_eq(json_string_value(j), "\xf0\x9f\x90\x8d snake");
+	json_decref(j);
+}
+END_TEST
 
 /* The rpc suite. */
 Suite *
 suite_rpc(void)
 {
 	Suite *s = suite_create("rpc");
+	TCase *tc = tcase_create("rpc");
 
+	tcase_add_test(tc, test_valid_request);
+	tcase_add_test(tc, test_ids_of_each_type);
+	tcase_add_test(tc, test_notification);
+	tcase_add_test(tc, test_invalid_json);
+	tcase_add_test(tc, test_wrong_types);
+	tcase_add_test(tc, test_write_result_and_error);
+	tcase_add_test(tc, test_write_request);
+	tcase_add_test(tc, test_parse_bad_responses);
+	tcase_add_test(tc, test_venv_round_trip);
+	tcase_add_test(tc, test_venv_from_json_missing);
+	tcase_add_test(tc, test_string_lossy);
+	suite_add_tcase(s, tc);
 	return s;
 }
