@@ -1,13 +1,252 @@
-/* check_conf.c: unit tests for conf (placeholder until written). */
+/* check_conf.c: unit tests for the config file parser and its man page. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "protocol.h"
 #include "suites.h"
+#include "tmptree.h"
+#include "xmalloc.h"
+
+START_TEST(test_defaults)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert_uint_eq(c.n_venv_dirs, 2);
+	ck_assert_str_eq(c.venv_dirs[0], ".venv");
+	ck_assert_str_eq(c.venv_dirs[1], "venv");
+	ck_assert_int_eq(c.max_watches, 8192);
+	ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_values)
+{
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	ck_assert_msg(conf_parse("# comment\n; comment\nvenv_dirs = env .env  .venv\n"
+	    "[venvd]\nmax_watches = 100\nmax_clients=3\n", &c, err, sizeof err) == 0,
+	    "%s", err);
+	ck_assert_uint_eq(c.n_venv_dirs, 3);
+	ck_assert_str_eq(c.venv_dirs[0], "env");
+	ck_assert_str_eq(c.venv_dirs[1], ".env");
+	ck_assert_str_eq(c.venv_dirs[2], ".venv");
+	ck_assert_int_eq(c.max_watches, 100);
+	ck_assert_int_eq(c.max_clients, 3);
+	conf_free(&c);
+	/* CRLF and an empty text. */
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_parse("max_watches = 16\r\n", &c, err, sizeof err), 0);
+	ck_assert_int_eq(c.max_watches, 16);
+	ck_assert_int_eq(conf_parse("", &c, err, sizeof err), 0);
+	ck_assert_int_eq(c.max_watches, 16);
+	conf_free(&c);
+}
+END_TEST
+
+/* Parse text expecting failure whose message contains want. */
+static void
+parse_bad(const char *text, const char *want, struct conf *c)
+{
+	char err[256] = "";
+
+	ck_assert_int_eq(conf_parse(text, c, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "\"%s\" lacks \"%s\"", err, want);
+}
+
+START_TEST(test_errors_keep_valid_keys)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	parse_bad("max_clients = 9\nmax_watches = 15\nvenv_dirs = a b\n", "line 2: max_watches", &c);
+	ck_assert_int_eq(c.max_clients, 9);
+	ck_assert_int_eq(c.max_watches, 8192);
+	ck_assert_uint_eq(c.n_venv_dirs, 2);
+	ck_assert_str_eq(c.venv_dirs[0], "a");
+	conf_free(&c);
+
+	conf_defaults(&c);
+	parse_bad("\n\nbogus = 1\nmax_watches = 20\n", "line 3: unknown key \"bogus\"", &c);
+	ck_assert_int_eq(c.max_watches, 20);
+	conf_free(&c);
+
+	conf_defaults(&c);
+	parse_bad("max_clients = 0\n", "line 1: max_clients", &c);
+	ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
+	parse_bad("max_clients = 12abc\n", "max_clients", &c);
+	parse_bad("max_clients = 99999999999999999999999\n", "max_clients", &c);
+	parse_bad("max_watches =\n", "max_watches", &c);
+	parse_bad("[other]\nmax_watches = 20\n", "line 2: unknown section [other]", &c);
+	ck_assert_int_eq(c.max_watches, 8192);
+	parse_bad("this is not ini\n", "line 1", &c);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_bad_venv_dirs)
+{
+	struct conf c;
+	struct buf many = BUF_INIT;
+
+	conf_defaults(&c);
+	parse_bad("venv_dirs = .venv a/b\n", "\"a/b\" is not a single directory name", &c);
+	parse_bad("venv_dirs = ..\n", "\"..\"", &c);
+	parse_bad("venv_dirs = . x\n", "\".\"", &c);
+	parse_bad("venv_dirs = /abs\n", "/abs", &c);
+	parse_bad("venv_dirs =\n", "at least one", &c);
+	/* Nothing bad was applied. */
+	ck_assert_uint_eq(c.n_venv_dirs, 2);
+	ck_assert_str_eq(c.venv_dirs[0], ".venv");
+	buf_puts(&many, "venv_dirs =");
+	for (int i = 0; i <= CONF_MAX_VENV_DIRS; i++)
+		buf_printf(&many, " d%d", i);
+	buf_putc(&many, '\n');
+	parse_bad(many.data, "more than", &c);
+	ck_assert_uint_eq(c.n_venv_dirs, 2);
+	buf_free(&many);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_load)
+{
+	char *root = tmptree_new(), *path;
+	struct conf c;
+	char err[512] = "";
+
+	conf_defaults(&c);
+	xasprintf(&path, "%s/missing/config", root);
+	ck_assert_int_eq(conf_load(path, &c, err, sizeof err), 0);
+	ck_assert_int_eq(c.max_watches, 8192);
+	free(path);
+
+	tmptree_write(root, "venvd/config", "[venvd]\nvenv_dirs = .env\nmax_watches = 64\n");
+	xasprintf(&path, "%s/venvd/config", root);
+	ck_assert_msg(conf_load(path, &c, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(c.max_watches, 64);
+	ck_assert_uint_eq(c.n_venv_dirs, 1);
+	ck_assert_str_eq(c.venv_dirs[0], ".env");
+	free(path);
+
+	tmptree_write(root, "bad", "max_watches = 1\n");
+	xasprintf(&path, "%s/bad", root);
+	ck_assert_int_eq(conf_load(path, &c, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "line 1"));
+	free(path);
+	ck_assert_int_eq(conf_load(root, &c, err, sizeof err), -1);
+	conf_free(&c);
+
+	/* conf_load_default follows XDG_CONFIG_HOME. */
+	setenv("XDG_CONFIG_HOME", root, 1);
+	conf_defaults(&c);
+	ck_assert_msg(conf_load_default(&c, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(c.max_watches, 64);
+	conf_free(&c);
+	unsetenv("XDG_CONFIG_HOME");
+	tmptree_free(root);
+}
+END_TEST
+
+START_TEST(test_keys_table)
+{
+	struct conf c;
+	char err[256];
+	int n = 0;
+
+	/* Every key's default parses and gives the default. */
+	for (const struct conf_key *k = conf_keys; k->name != NULL; k++) {
+		char *line;
+
+		ck_assert_ptr_nonnull(k->description);
+		xasprintf(&line, "%s = %s\n", k->name, k->default_value);
+		conf_defaults(&c);
+		ck_assert_msg(conf_parse(line, &c, err, sizeof err) == 0, "%s: %s", line, err);
+		ck_assert_str_eq(c.venv_dirs[0], ".venv");
+		ck_assert_int_eq(c.max_watches, 8192);
+		ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
+		conf_free(&c);
+		free(line);
+		n++;
+	}
+	ck_assert_int_eq(n, 3);
+}
+END_TEST
+
+START_TEST(test_man_page_keys)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char *path, line[1024];
+	char *seen[64];
+	size_t nseen = 0;
+	FILE *f;
+
+	if (top == NULL) {
+		fprintf(stderr, "skipped: TOP_SRCDIR is not set (run through make check)\n");
+		return;
+	}
+	xasprintf(&path, "%s/man/venvd.conf.5", top);
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "skipped: %s is absent\n", path);
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *k;
+
+		if (strncmp(line, ".It Ic ", 7) != 0)
+			continue;
+		k = line + 7;
+		k[strcspn(k, " \t\r\n")] = '\0';
+		ck_assert_uint_lt(nseen, 64);
+		seen[nseen++] = xstrdup(k);
+	}
+	fclose(f);
+	/* Every key in the table is documented... */
+	for (const struct conf_key *k = conf_keys; k->name != NULL; k++) {
+		int found = 0;
+
+		for (size_t i = 0; i < nseen; i++)
+			found |= strcmp(seen[i], k->name) == 0;
+		ck_assert_msg(found, "%s does not document key %s", path, k->name);
+	}
+	/* ...and every documented key is in the table. */
+	for (size_t i = 0; i < nseen; i++) {
+		int found = 0;
+
+		for (const struct conf_key *k = conf_keys; k->name != NULL; k++)
+			found |= strcmp(seen[i], k->name) == 0;
+		ck_assert_msg(found, "%s documents %s, which conf_keys lacks", path, seen[i]);
+		free(seen[i]);
+	}
+	ck_assert_uint_gt(nseen, 0);
+	free(path);
+}
+END_TEST
 
 /* The conf suite. */
 Suite *
 suite_conf(void)
 {
 	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
 
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_errors_keep_valid_keys);
+	tcase_add_test(tc, test_bad_venv_dirs);
+	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_keys_table);
+	tcase_add_test(tc, test_man_page_keys);
+	suite_add_tcase(s, tc);
 	return s;
 }
