@@ -1,4 +1,447 @@
-/* main.c: placeholder */
+/*
+ * main.c: venvd-daemon's options, instance lock, detaching, signals,
+ * and the order things start and stop in.
+ */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "daemon.h"
-int main(void) { return 1; }
+#include "log.h"
+#include "paths.h"
+#include "protocol.h"
+#include "xmalloc.h"
+
+#define PROGNAME	"venvd-daemon"
+#define SD_LISTEN_FDS_START 3
+
+/* Write end of the pipe to the launching process while detaching; -1 after. */
+static int	startup_fd = -1;
+static int	foreground;
+
+/* Print usage to fp. */
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: " PROGNAME " [-fhvV]\n"
+	    "  -f, --foreground  stay in the foreground and log to stderr\n"
+	    "  -v, --verbose     log debug messages\n"
+	    "  -h, --help        show this help\n"
+	    "  -V, --version     show the version\n");
+}
+
+/*
+ * Startup failed: say why (on stderr, in the log, and to the waiting
+ * launcher when detached) and exit 1.
+ */
+static void __attribute__((format(printf, 1, 2), noreturn))
+startup_fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (startup_fd != -1) {
+		ssize_t n = write(startup_fd, msg, strlen(msg));
+		(void)n;
+		log_error("%s", msg);
+	} else
+		fprintf(stderr, PROGNAME ": %s\n", msg);
+	exit(1);
+}
+
+/* Tell the waiting launcher that we are listening. */
+static void
+startup_done(void)
+{
+	if (startup_fd == -1)
+		return;
+	ssize_t n = write(startup_fd, "", 1);
+	(void)n;
+	close(startup_fd);
+	startup_fd = -1;
+}
+
+/*
+ * Detach: fork, setsid, fork. The original process waits on a pipe and
+ * exits 0 once the daemon listens, or 1 with the daemon's error.
+ */
+static void
+detach(void)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		startup_fail("pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		startup_fail("fork: %s", strerror(errno));
+	if (pid > 0) {
+		char msg[1024];
+		size_t got = 0;
+		ssize_t n;
+		int status;
+
+		close(p[1]);
+		while (got < sizeof msg - 1) {
+			n = read(p[0], msg + got, sizeof msg - 1 - got);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			if (msg[0] == '\0')
+				break;
+		}
+		waitpid(pid, &status, 0);
+		if (got >= 1 && msg[0] == '\0')
+			_exit(0);
+		msg[got] = '\0';
+		fprintf(stderr, PROGNAME ": %s\n", got > 0 ? msg :
+		    "the daemon exited during startup (see its log)");
+		_exit(1);
+	}
+
+	close(p[0]);
+	startup_fd = p[1];
+	if (setsid() == -1)
+		startup_fail("setsid: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		startup_fail("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		startup_fail("chdir /: %s", strerror(errno));
+	int fd = open("/dev/null", O_RDWR);
+	if (fd == -1)
+		startup_fail("/dev/null: %s", strerror(errno));
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/*
+ * Take the instance lock on path and write our pid into it later via
+ * lock_write_pid. Exits 1 with a clear message if another daemon holds it.
+ */
+static int
+lock_take(const char *path, const char *sock)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		startup_fail("cannot open lock file %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			startup_fail("cannot lock %s: %s", path, strerror(errno));
+		n = pread(fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		startup_fail("another instance is already running on %s (pid %s)",
+		    sock, buf[0] != '\0' ? buf : "unknown");
+	}
+	return fd;
+}
+
+/* Record our pid in the (held) lock file. */
+static void
+lock_write_pid(int fd)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len)
+		log_warn("cannot write pid to the lock file: %s", strerror(errno));
+}
+
+/*
+ * systemd socket activation: the listening fd if LISTEN_PID is us and
+ * LISTEN_FDS >= 1, else -1. Unsets the LISTEN_* variables either way.
+ */
+static int
+socket_activation_fd(void)
+{
+	const char *spid = getenv("LISTEN_PID"), *sfds = getenv("LISTEN_FDS");
+	int fd = -1;
+
+	if (spid != NULL && sfds != NULL) {
+		char *end;
+		long pid = strtol(spid, &end, 10);
+
+		if (*end == '\0' && pid == (long)getpid()) {
+			long n = strtol(sfds, &end, 10);
+
+			if (*end == '\0' && n >= 1)
+				fd = SD_LISTEN_FDS_START;
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return fd;
+}
+
+/* The fd from VENVD_STARTLOCK_FD (a launching client's flock), or -1. */
+static int
+startlock_fd(int listen_fd)
+{
+	const char *v = getenv("VENVD_STARTLOCK_FD");
+	char *end;
+	long fd;
+
+	if (v == NULL)
+		return -1;
+	unsetenv("VENVD_STARTLOCK_FD");
+	fd = strtol(v, &end, 10);
+	if (*end != '\0' || fd <= STDERR_FILENO || fd > INT_MAX || fd == listen_fd ||
+	    fcntl((int)fd, F_GETFD) == -1)
+		return -1;
+	return (int)fd;
+}
+
+/* dir/name into out; -1 if it does not fit. */
+static int
+join_path(char *out, size_t len, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+
+	if (dl + 1 + nl + 1 > len)
+		return -1;
+	memcpy(out, dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + 1, name, nl + 1);
+	return 0;
+}
+
+/* Record (or replace) a degraded state under key, and log it once. */
+void
+daemon_degraded_set(struct daemon *d, const char *key, const char *fmt, ...)
+{
+	char *reason;
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	if (vasprintf(&reason, fmt, ap) == -1)
+		fatal("out of memory");
+	va_end(ap);
+
+	for (i = 0; i < d->n_degraded; i++) {
+		if (strcmp(d->degraded[i].key, key) != 0)
+			continue;
+		if (strcmp(d->degraded[i].reason, reason) == 0) {
+			free(reason);
+			return;
+		}
+		free(d->degraded[i].reason);
+		d->degraded[i].reason = reason;
+		log_warn("degraded (%s): %s", key, reason);
+		return;
+	}
+	log_warn("degraded (%s): %s", key, reason);
+	if (d->n_degraded == DEGRADED_MAX) {
+		free(reason);
+		return;
+	}
+	d->degraded[d->n_degraded].key = xstrdup(key);
+	d->degraded[d->n_degraded].reason = reason;
+	d->n_degraded++;
+}
+
+/* Clear the degraded state under key, if any. */
+void
+daemon_degraded_clear(struct daemon *d, const char *key)
+{
+	for (int i = 0; i < d->n_degraded; i++) {
+		if (strcmp(d->degraded[i].key, key) != 0)
+			continue;
+		log_info("no longer degraded (%s)", key);
+		free(d->degraded[i].key);
+		free(d->degraded[i].reason);
+		d->degraded[i] = d->degraded[d->n_degraded - 1];
+		d->n_degraded--;
+		return;
+	}
+}
+
+/* Stop the loop; main() then shuts everything down in order. */
+void
+daemon_shutdown(struct daemon *d)
+{
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+/* SIGTERM, SIGINT: shut down cleanly. */
+static void
+sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	log_info("caught signal %d; shutting down", w->signum);
+	daemon_shutdown(d);
+}
+
+/* SIGHUP: reopen the log after rotation. */
+static void
+sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (log_reopen() == -1)
+		log_error("cannot reopen the log: %s", strerror(errno));
+	else
+		log_info("log reopened");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	no_argument, NULL, 'f' },
+		{ "verbose",	no_argument, NULL, 'v' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ "version",	no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct daemon dm;
+	struct daemon *d = &dm;
+	char err[1024], conf_err[1024], lock_path[PATH_MAX], log_path[PATH_MAX];
+	char db_path[PATH_MAX];
+	ev_signal sig_term, sig_int, sig_hup;
+	int ch, verbose = 0, conf_bad, listen_fd, lock_fd, start_fd;
+
+	while ((ch = getopt_long(argc, argv, "fvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROGNAME " " PACKAGE_VERSION " (protocol %d)\n",
+			    VENVD_PROTOCOL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, PROGNAME ": unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init(PROGNAME, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	listen_fd = socket_activation_fd();
+
+	conf_err[0] = '\0';
+	conf_defaults(&d->cfg);
+	conf_bad = conf_load_default(&d->cfg, conf_err, sizeof conf_err) == -1;
+
+	if (paths_socket(d->socket_path, sizeof d->socket_path, err, sizeof err) == -1 ||
+	    paths_socket_dir(d->socket_dir, sizeof d->socket_dir, err, sizeof err) == -1 ||
+	    paths_lock_file(lock_path, sizeof lock_path, err, sizeof err) == -1 ||
+	    paths_state_dir(d->state_dir, sizeof d->state_dir, err, sizeof err) == -1)
+		startup_fail("%s", err);
+	if (paths_private_dir(d->socket_dir, 1, err, sizeof err) == -1)
+		startup_fail("unsafe socket directory: %s", err);
+	if (paths_private_dir(d->state_dir, 1, err, sizeof err) == -1)
+		startup_fail("unsafe state directory: %s", err);
+	lock_fd = lock_take(lock_path, d->socket_path);
+
+	if (!foreground) {
+		if (join_path(log_path, sizeof log_path, d->state_dir, "daemon.log") == -1)
+			startup_fail("%s/daemon.log: path too long", d->state_dir);
+		if (paths_private_file(log_path, err, sizeof err) == -1)
+			startup_fail("unsafe log file: %s", err);
+		detach();
+		if (log_open_file(log_path) == -1)
+			startup_fail("cannot open log %s: %s", log_path, strerror(errno));
+	}
+	lock_write_pid(lock_fd);
+	log_info("starting, version %s, pid %ld", PACKAGE_VERSION, (long)getpid());
+	if (conf_bad)
+		log_warn("config: %s; using defaults for what could not be read", conf_err);
+
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (d->loop == NULL)
+		startup_fail("cannot initialise libev");
+	d->started = time(NULL);
+
+	if ((d->gen = generation_new(d->socket_dir, err, sizeof err)) == NULL)
+		startup_fail("generation file: %s", err);
+	if (join_path(db_path, sizeof db_path, d->state_dir, "index.sqlite3") == -1)
+		startup_fail("%s/index.sqlite3: path too long", d->state_dir);
+	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
+		log_error("index database %s: %s", db_path, err);
+		daemon_degraded_set(d, "database", "index database unavailable: %s", err);
+	}
+	if ((d->watcher = watcher_new(d, err, sizeof err)) == NULL)
+		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
+		    "resolving uncached: %s", err);
+	d->cache = cache_new(d);
+	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
+		startup_fail("%s", err);
+
+	ev_signal_init(&sig_term, sig_stop_cb, SIGTERM);
+	ev_signal_init(&sig_int, sig_stop_cb, SIGINT);
+	ev_signal_init(&sig_hup, sig_hup_cb, SIGHUP);
+	sig_term.data = sig_int.data = sig_hup.data = d;
+	ev_signal_start(d->loop, &sig_term);
+	ev_signal_start(d->loop, &sig_int);
+	ev_signal_start(d->loop, &sig_hup);
+
+	log_info("listening on %s", d->socket_path);
+	if ((start_fd = startlock_fd(listen_fd)) != -1)
+		close(start_fd);
+	startup_done();
+
+	ev_run(d->loop, 0);
+
+	log_info("shutting down");
+	server_stop(d->server);
+	cache_free(d->cache);
+	if (d->watcher != NULL)
+		watcher_free(d->watcher);
+	if (d->db != NULL)
+		db_close(d->db);
+	generation_free(d->gen, 1);
+	for (int i = 0; i < d->n_degraded; i++) {
+		free(d->degraded[i].key);
+		free(d->degraded[i].reason);
+	}
+	conf_free(&d->cfg);
+	ev_loop_destroy(d->loop);
+	close(lock_fd);
+	log_info("stopped");
+	return 0;
+}
