@@ -215,6 +215,14 @@ START_TEST(test_json)
 	ck_assert_msg(j != NULL, "%s: %s", b.data, jerr.text);
 	ck_assert_str_eq(json_string_value(j), s);
 	json_decref(j);
+	/* Not UTF-8: still valid JSON, bad bytes replaced. */
+	buf_reset(&b);
+	shell_quote_str(SHELL_JSON, "a\xff\xc3(\xed\xa0\x80\xc3\xa9", &b);
+	j = json_loads(b.data, JSON_DECODE_ANY, &jerr);
+	ck_assert_msg(j != NULL, "%s: %s", b.data, jerr.text);
+	ck_assert_str_eq(json_string_value(j), "a\xef\xbf\xbd\xef\xbf\xbd("
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9");
+	json_decref(j);
 	buf_free(&b);
 }
 END_TEST
