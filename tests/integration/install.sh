@@ -83,24 +83,25 @@ for kv in 'venv_dirs = .venv venv' 'max_watches = 8192' 'max_clients = 256'; do
 done
 
 # --- the installed venvd hook bash in a real interactive bash -------------
+# Is the bash hook real? A placeholder (empty, or only comments: no git
+# inside distcheck to ask) can only be checked for evaluating cleanly.
+hooks_real=1
+if [ "$(grep -cvE '^[[:space:]]*(#|$)' "$TOP_SRCDIR/hooks/venvd.bash")" -lt 3 ]; then
+	hooks_real=0
+fi
 IVENVD="$D${dir[bindir]}/venvd"
 hook_text=$("$IVENVD" hook bash) || fail "installed venvd hook bash failed"
-[ -n "$hook_text" ] || fail "installed venvd hook bash printed nothing"
 case $hook_text in
 *@VENVD@* | *@GENFILE@*) fail "installed hook text has unreplaced placeholders" ;;
 esac
-grep -qF "$IVENVD" <<<"$hook_text" || fail "installed hook does not call the installed venvd ($IVENVD)"
+if [ "$hooks_real" = 1 ]; then
+	[ -n "$hook_text" ] || fail "installed venvd hook bash printed nothing"
+	grep -qF "$IVENVD" <<<"$hook_text" || fail "installed hook does not call the installed venvd ($IVENVD)"
+fi
 
 P="$T/my project"
 mkdir -p "$P/src"
 mkvenv "$P/.venv"
-# Which hooks are real? A placeholder (no commit touching the hook yet, or
-# an empty file) can only be checked for evaluating cleanly.
-hooks_real=1
-if [ ! -s "$TOP_SRCDIR/hooks/venvd.bash" ] ||
-	grep -q 'placeholder' "$TOP_SRCDIR/hooks/venvd.bash"; then
-	hooks_real=0
-fi
 
 out=$(cd "$T" && env -u VIRTUAL_ENV PATH="/usr/bin:/bin" IVENVD="$IVENVD" P="$P" \
 	bash --norc --noprofile -i 2>"$T/bash-i.err" <<'SH'
