@@ -227,8 +227,42 @@ def test_backpressure():
           "the flooder's connection was not cleaned up")
 
 
+def cpu_ticks(pid):
+    """utime + stime of pid, in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_emfile():
+    """Out of fds on accept: drop the newcomers, do not spin, recover."""
+    import resource
+    pid = DAEMON.proc.pid
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    nfds = len(os.listdir(f"/proc/{pid}/fd"))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfds + 3, old[1]))
+    conns = []
+    try:
+        for _ in range(12):
+            conns.append(connect(timeout=2))
+        check(wait_for(lambda: "out of file descriptors" in DAEMON.log(), 5),
+              "EMFILE on accept was not logged")
+        t0 = cpu_ticks(pid)
+        time.sleep(1.0)
+        used = (cpu_ticks(pid) - t0) / os.sysconf("SC_CLK_TCK")
+        check(used < 0.3, f"daemon spun at EMFILE: {used:.2f}s CPU in 1s")
+        dropped = sum(1 for c in conns if c.at_eof(0.5))
+        check(dropped >= 1, "no connection was dropped while out of fds")
+    finally:
+        for c in conns:
+            c.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+    check(wait_for(lambda: "result" in connect().call("status")),
+          "daemon did not recover after EMFILE")
+
+
 def test_client_cap():
-    DAEMON.stop()
+    check(DAEMON.stop() == 0, "daemon did not exit 0 on SIGTERM")
     write_config("max_clients = 5\n")
     with Daemon() as d:
         # Wait until the start-up probe's connection is gone, on a
@@ -253,6 +287,7 @@ def test_client_cap():
         for c in conns:
             c.close()
         check(d.proc.poll() is None, "daemon died")
+    check(d.proc.returncode == 0, f"daemon exit status {d.proc.returncode}")
     os.unlink(os.path.join(os.environ["XDG_CONFIG_HOME"], "venvd", "config"))
 
 
@@ -277,7 +312,7 @@ def main():
     run(test_pipelining, test_partial_writes, test_crlf_and_empty_lines, test_oversized_line,
         test_invalid_json, test_wrong_types, test_unknown_method, test_notification,
         test_bad_paths, test_file_path, test_status_fields, test_concurrent_and_silent,
-        test_backpressure, test_client_cap, test_shutdown_method)
+        test_backpressure, test_emfile, test_client_cap, test_shutdown_method)
 
 
 if __name__ == "__main__":
