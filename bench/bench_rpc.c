@@ -46,6 +46,7 @@
 #define N_UNCACHED	500	/* uncached requests per mode */
 #define N_RSS_DIRS	10000	/* distinct directories for the RSS figure */
 #define N_WARMUP	500	/* requests before each timed series */
+#define ROUNDS		5	/* interleaved echo/daemon rounds, best kept */
 #define N_CACHED_TOTAL	(N_CACHED_ONE + N_CACHED_FRESH + 2 * N_WARMUP)
 #define UNCACHED_DEPTH	10	/* levels below the project */
 #define ECHO_MAX_LINE	(64 * 1024)
@@ -525,6 +526,36 @@ echo_stop(void)
 	unlink(echo_socket);
 }
 
+/*
+ * Cached series for one mode: ROUNDS rounds of n / ROUNDS requests, echo
+ * then daemon, interleaved so that load from elsewhere on the machine
+ * hits both alike; each side keeps its best round (highest req/s).
+ * dmn NULL: echo only. The daemon's first response goes to first.
+ */
+static void
+measure_rounds(int fresh, size_t n, char *dir, struct figure *echo,
+    struct figure *dmn, struct buf *first)
+{
+	struct figure f;
+	int r;
+
+	memset(echo, 0, sizeof *echo);
+	if (dmn != NULL)
+		memset(dmn, 0, sizeof *dmn);
+	for (r = 0; r < ROUNDS; r++) {
+		measure(echo_socket, fresh, n / ROUNDS, r == 0 ? N_WARMUP : 0,
+		    make_cached, dir, &f, NULL);
+		if (f.rps > echo->rps)
+			*echo = f;
+		if (dmn == NULL)
+			continue;
+		measure(daemon_socket, fresh, n / ROUNDS, r == 0 ? N_WARMUP : 0,
+		    make_cached, dir, &f, r == 0 ? first : NULL);
+		if (f.rps > dmn->rps)
+			*dmn = f;
+	}
+}
+
 /* Print one row: a figure and its ratios to the echo figure of the same mode. */
 static void
 print_row(const char *name, const struct figure *f, const struct figure *echo)
@@ -612,21 +643,21 @@ main(int argc, char **argv)
 	mkdir_p(cached_dir);
 	echo_start();
 
-	printf("venvd RPC benchmark (%d requests over one connection, %d with a "
-	    "fresh connection each; uncached: %d per mode)\n",
-	    N_CACHED_ONE, N_CACHED_FRESH, N_UNCACHED);
-	print_header();
-	measure(echo_socket, 0, N_CACHED_ONE, N_WARMUP, make_cached, cached_dir,
-	    &echo_one, NULL);
-	print_row("echo, one connection", &echo_one, NULL);
-	measure(echo_socket, 1, N_CACHED_FRESH, N_WARMUP, make_cached, cached_dir,
-	    &echo_fresh, NULL);
-	print_row("echo, fresh connection", &echo_fresh, NULL);
-	echo_stop();
-	if (echo_only)
+	printf("venvd RPC benchmark: cached series are the best of %d "
+	    "interleaved echo/daemon rounds\n  (%d requests over one connection, "
+	    "%d with a fresh connection each; uncached: %d per mode)\n",
+	    ROUNDS, N_CACHED_ONE, N_CACHED_FRESH, N_UNCACHED);
+	if (echo_only) {
+		print_header();
+		measure_rounds(0, N_CACHED_ONE, cached_dir, &echo_one, NULL, NULL);
+		print_row("echo, one connection", &echo_one, NULL);
+		measure_rounds(1, N_CACHED_FRESH, cached_dir, &echo_fresh, NULL,
+		    NULL);
+		print_row("echo, fresh connection", &echo_fresh, NULL);
+		echo_stop();
 		return 0;
+	}
 
-	/* Cached resolve: the answer must be the project's venv, then hits. */
 	daemon_status(&st);
 	if ((pid = (long)json_number(&st, "pid")) <= 0)
 		die("no status from the daemon on %s: %.*s", daemon_socket,
@@ -640,14 +671,20 @@ main(int argc, char **argv)
 		json_quote(&expect, venv.data);
 		buf_free(&venv);
 	}
-	measure(daemon_socket, 0, N_CACHED_ONE, N_WARMUP, make_cached,
-	    cached_dir, &cached_one, &first);
+
+	/* Cached resolve: the answer must be the project's venv, then hits. */
+	measure_rounds(0, N_CACHED_ONE, cached_dir, &echo_one, &cached_one,
+	    &first);
 	if (strstr(first.data, expect.data) == NULL)
 		die("resolve %s did not find %s/proj/.venv: %s", cached_dir,
 		    workdir, first.data);
+	measure_rounds(1, N_CACHED_FRESH, cached_dir, &echo_fresh,
+	    &cached_fresh, NULL);
+	echo_stop();
+	print_header();
+	print_row("echo, one connection", &echo_one, NULL);
+	print_row("echo, fresh connection", &echo_fresh, NULL);
 	print_row("resolve cached, one connection", &cached_one, &echo_one);
-	measure(daemon_socket, 1, N_CACHED_FRESH, N_WARMUP, make_cached,
-	    cached_dir, &cached_fresh, NULL);
 	print_row("resolve cached, fresh connection", &cached_fresh, &echo_fresh);
 	daemon_status(&st);
 	hits1 = json_number(&st, "cache_hits");
