@@ -1,0 +1,246 @@
+# venvd.bash: activate the Python venv that applies to $PWD, at every prompt.
+#
+# Install with this line in ~/.bashrc:   eval "$(venvd hook bash)"
+#
+# Each prompt costs a builtin `read` of the daemon's generation file and
+# three string compares; venvd is only run when $PWD, the generation or
+# $VIRTUAL_ENV changed and the answer is not already in this shell's
+# cache. Without a daemon there is no generation, so a venv created or
+# removed in the current directory is noticed at the next cd instead.
+#
+# State shared with child shells and `venvd export` (all exported):
+#   VENVD_ACTIVE      the venv venvd activated (set iff venvd owns it)
+#   VIRTUAL_ENV       the same path, as bin/activate sets it
+#   VIRTUAL_ENV_PROMPT
+#   VENVD_PYTHONHOME  PYTHONHOME saved at activation (only if it was set)
+# and PATH starts with "$VENVD_ACTIVE/bin". VIRTUAL_ENV set to anything
+# else is a manual activation, which is left alone until it goes away.
+# shellcheck shell=bash
+
+_venvd_bin=@VENVD@
+_venvd_genfile=@GENFILE@
+if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
+	_venvd_loaded=1
+	_venvd_last_pwd=
+	_venvd_last_gen=
+	_venvd_last_ve=
+	_venvd_cache_gen=
+	_venvd_cache_n=0
+	_venvd_suppress=
+	_venvd_fn_ours=0
+	_venvd_ps1_added=
+	_venvd_ps1_prompt=
+	declare -gA _venvd_cv=() _venvd_cp=() _venvd_cn=() _venvd_noticed=()
+fi
+
+# The prompt hook: return at once when nothing changed; keeps $?.
+_venvd_hook() {
+	local _venvd_rc=$? gen=
+	if [[ -r $_venvd_genfile ]]; then
+		read -r gen 2>/dev/null <"$_venvd_genfile" || :
+	fi
+	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
+	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
+		return "$_venvd_rc"
+	fi
+	_venvd_update "$gen"
+	_venvd_last_pwd=$PWD
+	_venvd_last_gen=$gen
+	_venvd_last_ve=${VIRTUAL_ENV-}
+	return "$_venvd_rc"
+}
+
+# Forget every cached answer; the cache now belongs to generation $1.
+_venvd_cache_reset() {
+	_venvd_cv=()
+	_venvd_cp=()
+	_venvd_cn=()
+	_venvd_cache_n=0
+	_venvd_cache_gen=$1
+}
+
+# Bring the shell to the right state for $PWD: from the cache, else from venvd.
+_venvd_update() {
+	local gen=$1 dir=$PWD hit out
+	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
+		# Manual activation: hands off until it goes. Its activate script
+		# replaced our deactivate; our leftovers are cleaned up after it.
+		if [[ -n ${VENVD_ACTIVE-} ]]; then
+			_venvd_fn_ours=0
+		fi
+		return 0
+	fi
+	if [[ $gen != "$_venvd_cache_gen" ]]; then
+		_venvd_cache_reset "$gen"
+	fi
+	hit=${_venvd_cv[$dir]-}
+	if [[ -n $hit ]]; then
+		_venvd_apply "${hit#v}" "${_venvd_cp[$dir]-}" "${_venvd_cn[$dir]-}"
+		return 0
+	fi
+	out=$("$_venvd_bin" export --hook bash "$dir" 2>/dev/null) || :
+	if [[ $out == "_venvd_answer "* ]]; then
+		eval "$out"
+	fi
+}
+
+# Called by `venvd export --hook bash`: cache the answer for DIR, then apply it.
+_venvd_answer() {
+	local dir=${1-} gen=${2-} venv=${3-} prompt=${4-} notice=${5-}
+	if [[ -n $gen && -n $dir ]]; then
+		if [[ $gen != "$_venvd_cache_gen" ]] || ((_venvd_cache_n >= 256)); then
+			_venvd_cache_reset "$gen"
+		fi
+		_venvd_cv[$dir]=v$venv
+		_venvd_cp[$dir]=$prompt
+		_venvd_cn[$dir]=$notice
+		_venvd_cache_n=$((_venvd_cache_n + 1))
+	fi
+	_venvd_apply "$venv" "$prompt" "$notice"
+}
+
+# Move from the current activation to VENV ('' = none) with PROMPT; print NOTICE once.
+_venvd_apply() {
+	local venv=$1 prompt=$2 notice=$3
+	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
+		return 0
+	fi
+	if [[ -n ${VENVD_ACTIVE-} && -z ${VIRTUAL_ENV-} ]]; then
+		_venvd_off	# someone else's deactivate ran: clean up after it
+		hash -r
+	fi
+	if [[ -n $_venvd_suppress ]]; then
+		if [[ $venv == "$_venvd_suppress" ]]; then
+			venv=
+		else
+			_venvd_suppress=
+		fi
+	fi
+	if [[ -n $venv && -n $notice && -z ${_venvd_noticed[$venv]-} ]]; then
+		_venvd_noticed[$venv]=1
+		printf '%s\n' "$notice" >&2
+	fi
+	if [[ $venv == "${VENVD_ACTIVE-}" ]]; then
+		if [[ -n $venv ]]; then
+			_venvd_adopt "$prompt"
+		fi
+		return 0
+	fi
+	if [[ -n ${VENVD_ACTIVE-} ]]; then
+		_venvd_off
+	fi
+	if [[ -n $venv ]]; then
+		_venvd_on "$venv" "$prompt"
+	fi
+	hash -r
+}
+
+# Activate VENV as bin/activate does.
+_venvd_on() {
+	export VENVD_ACTIVE="$1" VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2"
+	export PATH="$1/bin:$PATH"
+	if [[ -n ${PYTHONHOME+x} ]]; then
+		export VENVD_PYTHONHOME="$PYTHONHOME"
+		unset PYTHONHOME
+	else
+		unset VENVD_PYTHONHOME
+	fi
+	_venvd_deactivate_define
+	_venvd_ps1_on "$2"
+}
+
+# Take over an activation inherited from a parent shell (or refresh ours).
+_venvd_adopt() {
+	if [[ ${VIRTUAL_ENV_PROMPT-} != "$1" ]]; then
+		export VIRTUAL_ENV_PROMPT="$1"
+	fi
+	if ((!_venvd_fn_ours)) && ! declare -F deactivate >/dev/null; then
+		_venvd_deactivate_define
+	fi
+	_venvd_ps1_on "$1"
+}
+
+# Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
+_venvd_off() {
+	local p=":$PATH:"
+	if [[ -n ${VENVD_ACTIVE-} ]]; then
+		p=${p/":$VENVD_ACTIVE/bin:"/:}
+		p=${p#:}
+		export PATH="${p%:}"
+	fi
+	if [[ -n ${VENVD_PYTHONHOME+x} ]]; then
+		export PYTHONHOME="$VENVD_PYTHONHOME"
+		unset VENVD_PYTHONHOME
+	fi
+	unset VENVD_ACTIVE VIRTUAL_ENV VIRTUAL_ENV_PROMPT
+	_venvd_ps1_off
+	_venvd_deactivate_undefine
+}
+
+# Define the user's `deactivate` while venvd has a venv active.
+_venvd_deactivate_define() {
+	# shellcheck disable=SC2317
+	deactivate() {
+		_venvd_user_deactivate "$@"
+	}
+	_venvd_fn_ours=1
+}
+
+# Remove `deactivate` if it is still ours.
+_venvd_deactivate_undefine() {
+	if ((_venvd_fn_ours)); then
+		unset -f deactivate
+		_venvd_fn_ours=0
+	fi
+}
+
+# The user ran `deactivate` (or an activate script ran `deactivate nondestructive`).
+_venvd_user_deactivate() {
+	if [[ -z ${VENVD_ACTIVE-} ]]; then
+		_venvd_deactivate_undefine
+		return 0
+	fi
+	if [[ ${1-} != nondestructive ]]; then
+		_venvd_suppress=$VENVD_ACTIVE	# stay off until we leave it
+	fi
+	_venvd_off
+	hash -r
+}
+
+# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 (by reference: never expanded twice).
+_venvd_ps1_on() {
+	[[ ${VENVD_PS1-} == 1 ]] || return 0
+	_venvd_ps1_prompt=$1
+	if [[ -z $_venvd_ps1_added || ${PS1-} != "$_venvd_ps1_added"* ]]; then
+		# shellcheck disable=SC2016
+		_venvd_ps1_added='(${_venvd_ps1_prompt-}) '
+		PS1=$_venvd_ps1_added${PS1-}
+	fi
+}
+
+# Take back exactly what _venvd_ps1_on added to PS1.
+_venvd_ps1_off() {
+	if [[ -n $_venvd_ps1_added ]]; then
+		PS1=${PS1#"$_venvd_ps1_added"}
+		_venvd_ps1_added=
+	fi
+}
+
+# Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
+if [[ $- == *i* ]]; then
+	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
+		_venvd_i=0
+		for _venvd_x in "${PROMPT_COMMAND[@]}"; do
+			if [[ $_venvd_x == _venvd_hook ]]; then
+				_venvd_i=1
+			fi
+		done
+		if ((!_venvd_i)); then
+			PROMPT_COMMAND=(_venvd_hook "${PROMPT_COMMAND[@]}")
+		fi
+		unset _venvd_i _venvd_x
+	elif [[ ${PROMPT_COMMAND-} != *_venvd_hook* ]]; then
+		# shellcheck disable=SC2128,SC2178
+		PROMPT_COMMAND="_venvd_hook${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}"
+	fi
+fi

@@ -1,0 +1,246 @@
+# venvd.zsh: activate the Python venv that applies to $PWD, at every prompt and cd.
+#
+# Install with this line in ~/.zshrc:   eval "$(venvd hook zsh)"
+#
+# Each prompt costs a builtin `read` of the daemon's generation file and
+# three string compares; venvd is only run when $PWD, the generation or
+# $VIRTUAL_ENV changed and the answer is not already in this shell's
+# cache. Without a daemon there is no generation, so a venv created or
+# removed in the current directory is noticed at the next cd instead.
+#
+# State shared with child shells and `venvd export` (all exported):
+# VENVD_ACTIVE (the venv venvd activated), VIRTUAL_ENV (the same),
+# VIRTUAL_ENV_PROMPT, VENVD_PYTHONHOME (PYTHONHOME saved at activation,
+# only if it was set); PATH starts with "$VENVD_ACTIVE/bin". VIRTUAL_ENV
+# set to anything else is a manual activation, left alone until it goes.
+
+typeset -g _venvd_bin=@VENVD@
+typeset -g _venvd_genfile=@GENFILE@
+if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
+	typeset -g _venvd_loaded=1
+	typeset -g _venvd_last_pwd= _venvd_last_gen= _venvd_last_ve=
+	typeset -g _venvd_cache_gen= _venvd_suppress= _venvd_ps1_added= _venvd_ps1_prompt=
+	typeset -gi _venvd_cache_n=0 _venvd_fn_ours=0
+	typeset -gA _venvd_cv _venvd_cp _venvd_cn _venvd_noticed
+fi
+
+# The prompt/chpwd hook: return at once when nothing changed; keeps $?.
+_venvd_hook() {
+	local _venvd_rc=$? _venvd_psubst=0
+	[[ -o promptsubst ]] && _venvd_psubst=1
+	emulate -L zsh
+	local gen=
+	if [[ -r $_venvd_genfile ]]; then
+		read -r gen 2>/dev/null <$_venvd_genfile || :
+	fi
+	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
+	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
+		return $_venvd_rc
+	fi
+	_venvd_update "$gen"
+	_venvd_last_pwd=$PWD
+	_venvd_last_gen=$gen
+	_venvd_last_ve=${VIRTUAL_ENV-}
+	return $_venvd_rc
+}
+
+# Forget every cached answer; the cache now belongs to generation $1.
+_venvd_cache_reset() {
+	_venvd_cv=()
+	_venvd_cp=()
+	_venvd_cn=()
+	_venvd_cache_n=0
+	_venvd_cache_gen=$1
+}
+
+# Bring the shell to the right state for $PWD: from the cache, else from venvd.
+_venvd_update() {
+	emulate -L zsh
+	local gen=$1 dir=$PWD hit out
+	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
+		# Manual activation: hands off until it goes. Its activate script
+		# replaced our deactivate; our leftovers are cleaned up after it.
+		if [[ -n ${VENVD_ACTIVE-} ]]; then
+			_venvd_fn_ours=0
+		fi
+		return 0
+	fi
+	if [[ $gen != "$_venvd_cache_gen" ]]; then
+		_venvd_cache_reset "$gen"
+	fi
+	hit=${_venvd_cv[$dir]-}
+	if [[ -n $hit ]]; then
+		_venvd_apply "${hit#v}" "${_venvd_cp[$dir]-}" "${_venvd_cn[$dir]-}"
+		return 0
+	fi
+	out=$("$_venvd_bin" export --hook zsh "$dir" 2>/dev/null) || :
+	if [[ $out == "_venvd_answer "* ]]; then
+		eval "$out"
+	fi
+}
+
+# Called by `venvd export --hook zsh`: cache the answer for DIR, then apply it.
+_venvd_answer() {
+	emulate -L zsh
+	local dir=${1-} gen=${2-} venv=${3-} vprompt=${4-} notice=${5-}
+	if [[ -n $gen && -n $dir ]]; then
+		if [[ $gen != "$_venvd_cache_gen" ]] || ((_venvd_cache_n >= 256)); then
+			_venvd_cache_reset "$gen"
+		fi
+		_venvd_cv[$dir]=v$venv
+		_venvd_cp[$dir]=$vprompt
+		_venvd_cn[$dir]=$notice
+		_venvd_cache_n+=1
+	fi
+	_venvd_apply "$venv" "$vprompt" "$notice"
+}
+
+# Move from the current activation to VENV ('' = none) with PROMPT; print NOTICE once.
+_venvd_apply() {
+	emulate -L zsh
+	local venv=$1 vprompt=$2 notice=$3
+	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
+		return 0
+	fi
+	if [[ -n ${VENVD_ACTIVE-} && -z ${VIRTUAL_ENV-} ]]; then
+		_venvd_off	# someone else's deactivate ran: clean up after it
+		rehash
+	fi
+	if [[ -n $_venvd_suppress ]]; then
+		if [[ $venv == "$_venvd_suppress" ]]; then
+			venv=
+		else
+			_venvd_suppress=
+		fi
+	fi
+	if [[ -n $venv && -n $notice && -z ${_venvd_noticed[$venv]-} ]]; then
+		_venvd_noticed[$venv]=1
+		print -r -- "$notice" >&2
+	fi
+	if [[ $venv == "${VENVD_ACTIVE-}" ]]; then
+		if [[ -n $venv ]]; then
+			_venvd_adopt "$vprompt"
+		fi
+		return 0
+	fi
+	if [[ -n ${VENVD_ACTIVE-} ]]; then
+		_venvd_off
+	fi
+	if [[ -n $venv ]]; then
+		_venvd_on "$venv" "$vprompt"
+	fi
+	rehash
+}
+
+# Activate VENV as bin/activate does.
+_venvd_on() {
+	emulate -L zsh
+	export VENVD_ACTIVE="$1" VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2"
+	export PATH="$1/bin:$PATH"
+	if [[ -n ${PYTHONHOME+x} ]]; then
+		export VENVD_PYTHONHOME="$PYTHONHOME"
+		unset PYTHONHOME
+	else
+		unset VENVD_PYTHONHOME
+	fi
+	_venvd_deactivate_define
+	_venvd_ps1_on "$2"
+}
+
+# Take over an activation inherited from a parent shell (or refresh ours).
+_venvd_adopt() {
+	emulate -L zsh
+	if [[ ${VIRTUAL_ENV_PROMPT-} != "$1" ]]; then
+		export VIRTUAL_ENV_PROMPT="$1"
+	fi
+	if ((!_venvd_fn_ours && !$+functions[deactivate])); then
+		_venvd_deactivate_define
+	fi
+	_venvd_ps1_on "$1"
+}
+
+# Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
+_venvd_off() {
+	emulate -L zsh
+	local p=":$PATH:" e=":${VENVD_ACTIVE-}/bin:"
+	if [[ -n ${VENVD_ACTIVE-} ]]; then
+		p=${p/${~${(b)e}}/:}	# the first ":entry:", matched literally
+		p=${p#:}
+		export PATH="${p%:}"
+	fi
+	if [[ -n ${VENVD_PYTHONHOME+x} ]]; then
+		export PYTHONHOME="$VENVD_PYTHONHOME"
+		unset VENVD_PYTHONHOME
+	fi
+	unset VENVD_ACTIVE VIRTUAL_ENV VIRTUAL_ENV_PROMPT
+	_venvd_ps1_off
+	_venvd_deactivate_undefine
+}
+
+# Define the user's `deactivate` while venvd has a venv active.
+_venvd_deactivate_define() {
+	deactivate() {
+		_venvd_user_deactivate "$@"
+	}
+	_venvd_fn_ours=1
+}
+
+# Remove `deactivate` if it is still ours.
+_venvd_deactivate_undefine() {
+	if ((_venvd_fn_ours)); then
+		if [[ ${functions[deactivate]-} == *_venvd_user_deactivate* ]]; then
+			unfunction deactivate
+		fi
+		_venvd_fn_ours=0
+	fi
+}
+
+# The user ran `deactivate` (or an activate script ran `deactivate nondestructive`).
+_venvd_user_deactivate() {
+	emulate -L zsh
+	if [[ -z ${VENVD_ACTIVE-} ]]; then
+		_venvd_deactivate_undefine
+		return 0
+	fi
+	if [[ ${1-} != nondestructive ]]; then
+		_venvd_suppress=$VENVD_ACTIVE	# stay off until we leave it
+	fi
+	_venvd_off
+	rehash
+}
+
+# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 with % escaped (by reference under PROMPT_SUBST).
+_venvd_ps1_on() {
+	emulate -L zsh
+	[[ ${VENVD_PS1-} == 1 ]] || return 0
+	local pct=%
+	_venvd_ps1_prompt=${1//$pct/%%}
+	if [[ -z $_venvd_ps1_added || ${PS1-} != "$_venvd_ps1_added"* ]]; then
+		if ((${_venvd_psubst:-0})); then
+			_venvd_ps1_added='(${_venvd_ps1_prompt-}) '
+		else
+			_venvd_ps1_added="($_venvd_ps1_prompt) "
+		fi
+		PS1=$_venvd_ps1_added${PS1-}
+	fi
+}
+
+# Take back exactly what _venvd_ps1_on added to PS1.
+_venvd_ps1_off() {
+	emulate -L zsh
+	if [[ -n $_venvd_ps1_added ]]; then
+		PS1=${PS1#"$_venvd_ps1_added"}
+		_venvd_ps1_added=
+	fi
+}
+
+# Install first in precmd_functions and chpwd_functions, once, for interactive shells only.
+if [[ -o interactive ]]; then
+	typeset -ga precmd_functions chpwd_functions
+	if ((!${precmd_functions[(Ie)_venvd_hook]})); then
+		precmd_functions=(_venvd_hook $precmd_functions)
+	fi
+	if ((!${chpwd_functions[(Ie)_venvd_hook]})); then
+		chpwd_functions=(_venvd_hook $chpwd_functions)
+	fi
+fi
