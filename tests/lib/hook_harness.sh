@@ -1,0 +1,525 @@
+# hook_harness.sh: drive a real interactive bash, zsh or fish with the venvd
+# hook through tmux, and check every point of issue 3 (1-13) in it.
+#
+# Sourced by the thin wrappers tests/integration/hook_{bash,zsh,fish}.sh,
+# which set SH and call hook_main. The shell is fed keystrokes with
+# tmux send-keys; after each step it dumps its state (NUL-separated
+# KEY=VALUE, written by builtins) to a file that the test waits for and
+# compares byte for byte. Paths reach the shell through files
+# (NUL-terminated) so hostile names never pass through the keyboard.
+
+# Scripts for the shell under test are single-quoted on purpose (SC2016).
+# shellcheck disable=SC2016,SC2119
+# shellcheck source=tests/lib/harness.sh
+. "$TOP_SRCDIR/tests/lib/harness.sh"
+
+: "${SH:?SH must be bash, zsh or fish}"
+command -v "$SH" >/dev/null 2>&1 || skip "$SH is not installed"
+command -v tmux >/dev/null 2>&1 || skip "tmux is not installed"
+
+OUT="$T/out"		# dumps from the shell
+PF="$T/p"		# path files the shell reads
+W="$T/w"		# the projects
+TS="$T/tmux.sock"
+mkdir -p "$OUT" "$PF" "$W"
+BIN_DIRS="/usr/local/bin:/usr/bin:/bin"
+if [ "$SH" = fish ]; then
+	BASEPATH="$T/ubin:$BIN_DIRS"	# fish turns empty PATH entries into "."
+else
+	BASEPATH="$T/ubin::$BIN_DIRS"	# an empty entry must survive
+fi
+mkdir -p "$T/ubin"
+STEP=0
+declare -A S=()
+
+# Kill the private tmux server too.
+hook_cleanup() {
+	tmux -S "$TS" kill-server 2>/dev/null || true
+}
+
+# The rc file the shell under test reads, with the hook sourced twice.
+write_rc() {
+	case $SH in
+	bash)
+		cat >"$T/rc" <<'EOF'
+PS1='T> '
+if [[ -n ${T_PC_ARRAY-} ]]; then
+	PROMPT_COMMAND=('_t_pc1=$?' '_t_pc2=$?')
+else
+	PROMPT_COMMAND='_t_pc1=$?'
+fi
+set -u -o pipefail
+eval "$("$VENVD" hook bash)"
+eval "$("$VENVD" hook bash)"
+_t_dump() {
+	local st=$? d=0 n=0 e
+	declare -F deactivate >/dev/null && d=1
+	if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+		for e in "${PROMPT_COMMAND[@]}"; do [[ $e == *_venvd_hook* ]] && n=$((n + 1)); done
+	else
+		e=${PROMPT_COMMAND//[!$'\n']/}
+		[[ $PROMPT_COMMAND == *_venvd_hook* ]] && n=1
+		[[ $PROMPT_COMMAND == *_venvd_hook*_venvd_hook* ]] && n=2
+	fi
+	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
+	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
+	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
+	    "PROMPT=${PS1@P}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=${_t_pc2-}" \
+	    "HOOKS=$n" "SHLVL=$SHLVL" >"$_T_OUT/$1.tmp"
+	: >"$_T_OUT/$1.done"
+}
+_t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
+_t_py() { python3 -c 'import sys; open(sys.argv[1], "w").write(sys.prefix)' "$_T_OUT/$1"; }
+EOF
+		;;
+	zsh)
+		mkdir -p "$T/zdot"
+		cat >"$T/zdot/.zshrc" <<'EOF'
+PS1='T> '
+precmd_functions=(_t_pc1)
+_t_pc1() { _t_pc1=$?; return $_t_pc1; }
+setopt nounset pipefail
+eval "$("$VENVD" hook zsh)"
+eval "$("$VENVD" hook zsh)"
+_t_dump() {
+	local st=$? d=0 n=0
+	(( $+functions[deactivate] )) && d=1
+	n=$(( ${#${(M)precmd_functions:#_venvd_hook}} * 10 + ${#${(M)chpwd_functions:#_venvd_hook}} ))
+	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
+	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
+	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
+	    "PROMPT=${(%)PS1}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=" \
+	    "HOOKS=$n" "SHLVL=$SHLVL" >"$_T_OUT/$1.tmp"
+	: >"$_T_OUT/$1.done"
+}
+_t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
+_t_py() { python3 -c 'import sys; open(sys.argv[1], "w").write(sys.prefix)' "$_T_OUT/$1"; }
+EOF
+		;;
+	fish)
+		cat >"$T/rc.fish" <<'EOF'
+function fish_prompt; printf 'T> '; end
+function fish_greeting; end
+$VENVD hook fish | source
+$VENVD hook fish | source
+function _t_dump
+	set -l st $status
+	set -l d 0
+	functions -q deactivate; and set d 1
+	set -l n (functions --handlers | string match -r '\s_venvd\S*$' | count)
+	set -l ve '<unset>'; set -q VIRTUAL_ENV; and set ve "$VIRTUAL_ENV"
+	set -l vp '<unset>'; set -q VIRTUAL_ENV_PROMPT; and set vp "$VIRTUAL_ENV_PROMPT"
+	set -l va '<unset>'; set -q VENVD_ACTIVE; and set va "$VENVD_ACTIVE"
+	set -l vh '<unset>'; set -q VENVD_PYTHONHOME; and set vh "$VENVD_PYTHONHOME"
+	set -l ph '<unset>'; set -q PYTHONHOME; and set ph "$PYTHONHOME"
+	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=$ve" "VIRTUAL_ENV_PROMPT=$vp" \
+	    "VENVD_ACTIVE=$va" "VENVD_PYTHONHOME=$vh" "PYTHONHOME=$ph" \
+	    "PROMPT="(fish_prompt | string collect -N) "DEACTIVATE=$d" "STATUS=$st" "PC1=$st" "PC2=" \
+	    "HOOKS=$n" "SHLVL=$SHLVL" >$_T_OUT/$argv[1].tmp
+	true >$_T_OUT/$argv[1].done
+end
+function _t_cd; read -z p <$_T_PF/$argv[1]; cd $p; end
+function _t_py; python3 -c 'import sys; open(sys.argv[1], "w").write(sys.prefix)' $_T_OUT/$argv[1]; end
+EOF
+		;;
+	esac
+}
+
+# The command line that starts the shell under test (interactive, our rc only).
+shell_cmd() {
+	case $SH in
+	bash) printf '%q ' bash --noprofile --rcfile "$T/rc" -i ;;
+	zsh) printf '%q ' env ZDOTDIR="$T/zdot" zsh --no-globalrcs -i ;;
+	fish) printf '%q ' fish --no-config -i -C "source $T/rc.fish" ;;
+	esac
+}
+
+# Start a tmux session running the shell: shell_start [PREFIX...] (e.g. strace).
+shell_start() {
+	local cmd
+	cmd="$(printf '%q ' env PATH="$BASEPATH" PYTHONHOME=/usr _T_OUT="$OUT" _T_PF="$PF" \
+	    VENVD="$VENVD" TERM=screen "$@")$(shell_cmd)"
+	cmd+=" 2>&1"
+	tmux -S "$TS" kill-server 2>/dev/null || true
+	tmux -S "$TS" -f /dev/null new-session -d -s t -x 250 -y 50 "$cmd" ||
+	    fail "tmux could not start $SH"
+	tmux -S "$TS" set-option -g history-limit 10000 >/dev/null
+}
+
+# Type one line into the shell.
+send_line() {
+	tmux -S "$TS" send-keys -t t -l -- "$1"
+	tmux -S "$TS" send-keys -t t Enter
+}
+
+# Everything the shell showed (for error text and notices).
+pane() {
+	tmux -S "$TS" capture-pane -p -J -S - -t t 2>/dev/null || true
+}
+
+# step CMD...: type each command, then dump; the state lands in S[KEY].
+step() {
+	local c kv
+	for c in "$@"; do
+		if [ -n "$c" ]; then
+			send_line "$c"
+		else
+			tmux -S "$TS" send-keys -t t Enter
+		fi
+	done
+	STEP=$((STEP + 1))
+	send_line "_t_dump $STEP"
+	TIMEOUT=${STEP_TIMEOUT:-20} wait_for test -e "$OUT/$STEP.done" || {
+		pane | tail -n 20 >&2
+		fail "step $STEP ($*): the shell did not dump its state"
+	}
+	S=()
+	while IFS= read -r -d '' kv; do
+		S[${kv%%=*}]=${kv#*=}
+	done <"$OUT/$STEP.tmp"
+}
+
+# setpath NAME PATH: a path for _t_cd NAME.
+setpath() {
+	printf '%s\0' "$2" >"$PF/$1"
+}
+
+# go PATH: cd there in the shell (via a path file), then dump.
+go() {
+	setpath go "$1"
+	step "_t_cd go"
+}
+
+# expect KEY VALUE WHAT: compare one dumped field byte for byte.
+expect() {
+	[ "${S[$1]-<missing>}" == "$2" ] ||
+	    fail "$SH: $3: $1 is [$(printf '%q' "${S[$1]-<missing>}")], expected [$(printf '%q' "$2")]"
+}
+
+# expect_active VENV WHAT [PATH]: venvd owns VENV's activation, PATH is exact.
+expect_active() {
+	expect VIRTUAL_ENV "$1" "$2"
+	expect VENVD_ACTIVE "$1" "$2"
+	expect PATH "${3:-$1/bin:$BASEPATH}" "$2"
+	expect PYTHONHOME '<unset>' "$2"
+	expect VENVD_PYTHONHOME /usr "$2"
+	expect DEACTIVATE 1 "$2"
+}
+
+# expect_none WHAT [PATH]: nothing active, PATH exact, PYTHONHOME restored.
+expect_none() {
+	expect VIRTUAL_ENV '<unset>' "$1"
+	expect VENVD_ACTIVE '<unset>' "$1"
+	expect VIRTUAL_ENV_PROMPT '<unset>' "$1"
+	expect PATH "${2:-$BASEPATH}" "$1"
+	expect PYTHONHOME /usr "$1"
+	expect VENVD_PYTHONHOME '<unset>' "$1"
+	expect DEACTIVATE 0 "$1"
+}
+
+# No error text reached the terminal (nounset, command not found, ...).
+expect_quiet_pane() {
+	local bad
+	bad=$(pane | grep -E -i 'unbound|not set|not found|no such|error|warning|venvd:|parameter|bad substitution|syntax' |
+	    grep -v -F "$BROKEN_V" || true)
+	[ -z "$bad" ] || fail "$SH: unexpected text on the terminal: $bad"
+}
+
+# Has the tmux session (and so the shell under test) ended?
+session_gone() {
+	! tmux -S "$TS" has-session -t t 2>/dev/null
+}
+
+# Processes started (execve, fork/clone; not threads) between the execve lines of two markers;
+# the second marker's own fork is one of them. Printed to stderr for the log.
+forks_between() {
+	awk -v a="$2" -v b="$3" '
+		index($0, "execve(") && index($0, a) { on = 1; next }
+		index($0, "execve(") && index($0, b) { print n + 0; exit }
+		on && !/resumed>|CLONE_THREAD/ && /execve\(|clone|fork/ { n++; print > "/dev/stderr" }
+	' "$1"
+}
+
+# Make the projects every check uses.
+make_projects() {
+	mkdir -p "$W/A/sub/deeper" "$W/B" "$W/plain" "$W/outer/inner/x" "$W/C" "$W/D"
+	mkvenv "$W/A/.venv"
+	mkvenv "$W/B/.venv"
+	mkvenv "$W/outer/.venv"
+	mkvenv "$W/outer/inner/.venv"
+	HOSTILE="$W/h 'q\" \`touch pwned2\` \$(touch pwned) ; * "$'\n'"nl "$'\xff\xfe'" end"
+	mkdir -p "$HOSTILE"
+	# venv cannot write activate scripts for a non-UTF-8 path: make it, then move it.
+	mkvenv "$T/hostile-venv"
+	mv "$T/hostile-venv" "$HOSTILE/.venv"
+	# A venv whose base interpreter is gone.
+	mkvenv "$W/D/.venv"
+	mkdir -p "$T/gone"
+	ln -sfn "$T/gone/python3" "$W/D/.venv/bin/python"
+	ln -sfn "$T/gone/python3" "$W/D/.venv/bin/python3"
+	sed -i "s|^home = .*|home = $T/gone|" "$W/D/.venv/pyvenv.cfg"
+	BROKEN_V="$W/D/.venv"
+}
+
+# Does the daemon resolve DIR to VENV ('' = none)?
+daemon_says() {
+	local r
+	r=$(rpc resolve "{\"path\": \"$1\"}") || return 1
+	[ "$(jget "$r" '(j.get("venv") or {}).get("path", "") if isinstance(j.get("venv"), dict) else (j.get("venv") or "")')" == "$2" ]
+}
+
+# The checks, in order, in one long-lived shell (plus child shells and side sessions).
+hook_main() {
+	local gen pre
+	trap 'hook_cleanup; harness_cleanup' EXIT
+	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
+	make_projects
+	write_rc
+
+	say "1. install once, keep PROMPT_COMMAND entries and \$?, nounset/pipefail; no daemon yet (11)"
+	shell_start
+	step "cd $W/plain"
+	expect_none "start in a plain dir"
+	case $SH in
+	bash) expect HOOKS 1 "installed once in PROMPT_COMMAND" ;;
+	zsh) expect HOOKS 11 "installed once in precmd_functions and chpwd_functions" ;;
+	fish) expect HOOKS 2 "installed once on fish_prompt and PWD" ;;
+	esac
+	step "false"
+	expect STATUS 1 "\$? survives the hook"
+	[ "$SH" = fish ] || expect PC1 1 "the user's prompt hook still runs and sees \$?"
+	expect PROMPT "T> " "PS1 untouched"
+
+	say "3. activate on entering a project subdirectory, as bin/activate does; hash -r"
+	step "python3 -c pass"	# hashes /usr/bin/python3 first
+	go "$W/A/sub/deeper"
+	expect_active "$W/A/.venv" "enter A/sub/deeper"
+	expect VIRTUAL_ENV_PROMPT A "prompt from the resolver"
+	expect PROMPT "T> " "PS1 untouched by default"
+	step "_t_py prefix1"
+	assert_eq "$W/A/.venv" "$(cat "$OUT/prefix1")" "$SH: python3 after cd runs the venv's (hash forgotten)"
+
+	say "4. leave: PATH byte for byte, less our entry, keeping the user's changes"
+	go "$W/plain"
+	expect_none "leave A"
+	go "$W/A"
+	expect_active "$W/A/.venv" "back in A"
+	if [ "$SH" = fish ]; then
+		step "set -gx PATH /u1 \$PATH /u2"
+	else
+		step "PATH=/u1:\$PATH:/u2"
+	fi
+	expect PATH "/u1:$W/A/.venv/bin:$BASEPATH:/u2" "user added entries around ours"
+	go "$W/plain"
+	expect_none "leave A after the user changed PATH" "/u1:$BASEPATH:/u2"
+	if [ "$SH" = fish ]; then
+		step "set -e PATH[1]; set -e PATH[-1]"
+	else
+		step "PATH=\${PATH#/u1:}; PATH=\${PATH%:/u2}"
+	fi
+	expect PATH "$BASEPATH" "user's entries removed again"
+
+	say "5. switch A -> B directly"
+	go "$W/A"
+	step "cd ../B"
+	expect_active "$W/B/.venv" "switch to B"
+	expect VIRTUAL_ENV_PROMPT B "B's prompt"
+
+	say "6. nested projects"
+	go "$W/outer/inner/x"
+	expect_active "$W/outer/inner/.venv" "inner wins inside inner"
+	step "cd ../.."
+	expect_active "$W/outer/.venv" "outer's applies in outer"
+
+	say "7. manual activation is respected; our deactivate"
+	go "$W/A"
+	if [ "$SH" = fish ]; then
+		step "source $W/B/.venv/bin/activate.fish"
+	else
+		step "source $W/B/.venv/bin/activate"
+	fi
+	# Its activate ran its own "deactivate nondestructive", not ours: our
+	# entry stays behind it until it is deactivated (the state contract).
+	expect VIRTUAL_ENV "$W/B/.venv" "manual activation"
+	expect VENVD_ACTIVE "$W/A/.venv" "venvd's state kept under the manual one"
+	expect PATH "$W/B/.venv/bin:$W/A/.venv/bin:$BASEPATH" "manual venv's bin in front"
+	go "$W/outer"
+	expect VIRTUAL_ENV "$W/B/.venv" "manual activation kept across cd"
+	expect PATH "$W/B/.venv/bin:$W/A/.venv/bin:$BASEPATH" "manual PATH kept across cd"
+	step "deactivate"
+	step ""
+	expect_active "$W/outer/.venv" "auto-activation resumes after the manual deactivate"
+	step "deactivate"
+	expect_none "our deactivate"
+	step ""
+	expect_none "deactivated project stays inactive at the next prompt"
+	go "$W/outer/inner/.."
+	expect_none "still inactive inside the same project"
+	go "$W/plain"
+	expect_none "left it"
+	go "$W/outer"
+	expect_active "$W/outer/.venv" "reactivated after leaving and coming back"
+
+	say "8. inherited state: a child shell adopts the activation"
+	go "$W/A/sub"
+	step "$(shell_cmd)"
+	expect_active "$W/A/.venv" "child shell in A: bin once"
+	[ "${S[SHLVL]}" -ge 2 ] || fail "$SH: the child shell did not start (SHLVL ${S[SHLVL]})"
+	go "$W/plain"
+	expect_none "child shell leaves A"
+	go "$W/A"
+	expect_active "$W/A/.venv" "child shell re-enters A"
+	step "exit"
+	expect_active "$W/A/.venv" "parent still in A after the child exits"
+
+	say "10. hostile names"
+	go "$HOSTILE"
+	expect_active "$HOSTILE/.venv" "hostile project"
+	go "$W/plain"
+	expect_none "leave hostile"
+	if [ "$SH" = fish ]; then step "set -g VENVD_PS1 1"; else step "VENVD_PS1=1"; fi
+	go "$HOSTILE"
+	expect_active "$HOSTILE/.venv" "hostile project again (cached or not), VENVD_PS1=1"
+	go "$W/plain"
+	expect_none "leave hostile again"
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] || fail "$SH: a hostile name was executed"
+
+	say "3. VENVD_PS1=1 adds (<prompt>) and undoes it exactly"
+	go "$W/B"
+	expect PROMPT "(B) T> " "VENVD_PS1=1 prompt"
+	go "$W/plain"
+	expect PROMPT "T> " "VENVD_PS1 prefix removed exactly"
+	if [ "$SH" = fish ]; then step "set -e VENVD_PS1"; else step "unset VENVD_PS1"; fi
+
+	say "12. broken venv: one notice per shell per venv"
+	go "$W/D"
+	expect VIRTUAL_ENV "$W/D/.venv" "broken venv still activates"
+	go "$W/plain"
+	go "$W/D"
+	step ""
+	go "$W/plain"
+	[ "$(pane | grep -c -F "$W/D/.venv")" -eq 1 ] ||
+	    fail "$SH: the broken-venv notice should appear exactly once: $(pane | grep -F "$W/D/.venv")"
+	pane | grep -F "$W/D/.venv" | grep -q -F "$T/gone" ||
+	    fail "$SH: the notice does not name the missing interpreter"
+
+	expect_quiet_pane
+
+	say "11/9. daemon comes up: venvs appearing and vanishing in place"
+	daemon_start
+	go "$W/C"
+	expect_none "C has no venv"
+	gen=$(generation)
+	step "python3 -m venv --without-pip .venv"
+	wait_for daemon_says "$W/C" "$W/C/.venv" || fail "$SH: the daemon did not see C/.venv"
+	wait_for test "$(generation)" != "$gen" || fail "$SH: the generation did not move"
+	step ""
+	expect_active "$W/C/.venv" "created in place: active at the next prompt"
+	gen=$(generation)
+	step "rm -rf .venv"
+	wait_for daemon_says "$W/C" "" || fail "$SH: the daemon did not see C/.venv go"
+	wait_for test "$(generation)" != "$gen" || fail "$SH: the generation did not move"
+	step ""
+	expect_none "removed in place: inactive at the next prompt"
+	gen=$(generation)
+	step "python3 -m venv --without-pip .venv"
+	wait_for daemon_says "$W/C" "$W/C/.venv" || fail "$SH: the daemon did not see C/.venv again"
+	wait_for test "$(generation)" != "$gen" || fail "$SH: the generation did not move"
+	step ""
+	expect_active "$W/C/.venv" "recreated in place: active again"
+
+	say "11. daemon killed -9 mid-session, then hung, then back"
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=
+	go "$W/B"
+	expect_active "$W/B/.venv" "switch with a dead daemon"
+	go "$W/outer/inner"
+	expect_active "$W/outer/inner/.venv" "enter with a dead daemon"
+	rm -f "$VENVD_SOCKET"
+	"$PYTHON3" -c 'import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+conns = []
+open(sys.argv[2], "w").close()
+while True:
+	c, _ = s.accept(); conns.append(c)' "$VENVD_SOCKET" "$T/hung.ready" &
+	HUNG_PID=$!
+	wait_for test -e "$T/hung.ready" || fail "the hung daemon did not start"
+	pre=$(date +%s%N)
+	go "$W/A/sub"
+	expect_active "$W/A/.venv" "enter A with a hung daemon"
+	(( ($(date +%s%N) - pre) / 1000000 < 3000 )) || fail "$SH: a hung daemon held the prompt too long"
+	kill "$HUNG_PID" 2>/dev/null || true
+	wait "$HUNG_PID" 2>/dev/null || true
+	rm -f "$VENVD_SOCKET"
+	daemon_start
+	go "$W/plain"
+	expect_none "daemon back"
+	go "$W/B"
+	expect_active "$W/B/.venv" "daemon back: B"
+	expect_quiet_pane
+	send_line "exit"
+	tmux -S "$TS" kill-server 2>/dev/null || true
+
+	say "2. steady state costs no process (strace -f on the interactive shell)"
+	command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+	STEP=1000
+	shell_start strace -f -qq -e signal=none -e trace=execve,clone,clone3,fork,vfork -o "$T/strace.log"
+	go "$W/A/sub"
+	expect_active "$W/A/.venv" "under strace: in A"
+	go "$W/plain"
+	go "$W/A/sub"	# now cached under the daemon's generation
+	step "/bin/true MARK1" "" "" "" "" "" "/bin/true MARK2" "cd ../../B" "/bin/true MARK3" \
+	    "cd ../A/sub" "/bin/true MARK4"
+	expect_active "$W/A/.venv" "under strace: back in A"
+	send_line "exit"
+	wait_for session_gone || {
+		pane | tail -n 5 >&2
+		fail "$SH: the strace session did not end"
+	}
+	n=$(forks_between "$T/strace.log" MARK1 MARK2)
+	[ "$n" = 1 ] || fail "$SH: 5 idle prompts ran processes (expected only MARK2's own fork, got $n lines)"
+	n=$(forks_between "$T/strace.log" MARK2 MARK3)
+	grep -q 'execve(.*venvd' "$T/strace.log" || fail "$SH: strace never saw venvd run (test is blind)"
+	[ "$n" -ge 2 ] || fail "$SH: a first visit to B should run venvd once (got $n lines)"
+	n=$(forks_between "$T/strace.log" MARK3 MARK4)
+	[ "$n" = 1 ] || fail "$SH: a cached revisit ran processes (got $n lines)"
+
+	if [ "$SH" = bash ]; then
+		say "1. PROMPT_COMMAND in array form"
+		STEP=2000
+		shell_start T_PC_ARRAY=1
+		go "$W/A"
+		expect_active "$W/A/.venv" "array PROMPT_COMMAND: activation"
+		expect HOOKS 1 "installed once in the PROMPT_COMMAND array"
+		step "false"
+		expect STATUS 1 "\$? survives (array form)"
+		expect PC1 1 "first user entry sees \$?"
+		expect PC2 1 "second user entry still runs"
+		expect_quiet_pane
+	fi
+
+	say "13. non-interactive shells are never affected"
+	noninteractive_check
+	say "all hook checks passed for $SH"
+}
+
+# 13: the hook loaded by a script does nothing.
+noninteractive_check() {
+	local out
+	case $SH in
+	bash)
+		out=$(cd "$W/plain" && env PATH="$BASEPATH" BASH_ENV="$T/rc" bash -c 'cd ../A; cd sub; printf "%s|%s|%s" "${VIRTUAL_ENV-unset}" "$PATH" "${PROMPT_COMMAND-}"' 2>&1)
+		;;
+	zsh)
+		out=$(cd "$W/plain" && env PATH="$BASEPATH" zsh -f -c 'eval "$("$VENVD" hook zsh)"; cd ../A; cd sub; printf "%s|%s" "${VIRTUAL_ENV-unset}" "$PATH"' 2>&1)
+		;;
+	fish)
+		out=$(cd "$W/plain" && env PATH="$BASEPATH" fish --no-config -c '$VENVD hook fish | source; cd ../A; cd sub; printf "%s|%s" (set -q VIRTUAL_ENV; and echo $VIRTUAL_ENV; or echo unset) "$PATH"' 2>&1)
+		;;
+	esac
+	if [ "$SH" = bash ]; then
+		out=${out%|_t_pc1=\$?}	# the rc's own PROMPT_COMMAND, without ours
+	fi
+	assert_eq "unset|$BASEPATH" "$out" "$SH: a non-interactive shell was affected"
+}
