@@ -200,7 +200,8 @@ rpc_write_error(struct buf *out, json_t *id, int code, const char *message)
 	json_t *o = json_object(), *e = json_object();
 
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", rpc_string_lossy(message));
+	json_object_set_new(e, "message", rpc_string_lossy(message != NULL ?
+	    message : "error"));
 	json_object_set_new(o, "jsonrpc", json_string("2.0"));
 	json_object_set_new(o, "id", id_ref(id));
 	json_object_set_new(o, "error", e);
