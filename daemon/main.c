@@ -315,6 +315,7 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("log reopened");
 }
 
+/* Parse options, check the dirs, lock, detach, start the parts, run the loop. */
 int
 main(int argc, char **argv)
 {
