@@ -12,10 +12,14 @@ command -v make >/dev/null 2>&1 || skip "make is not installed"
 [ -f "$TOP_BUILDDIR/Makefile" ] || skip "no Makefile in $TOP_BUILDDIR"
 
 # bmake ARGS...: make in the build dir, detached from any outer make's
-# jobserver and flags (this test runs under "make check").
+# jobserver and flags (this test runs under "make check"). The programs
+# are never relinked (-o): other tests run them at the same time, and a
+# relink would make them vanish for a moment if sources changed since
+# "make check" built them.
 bmake() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		make -s --no-print-directory -C "$TOP_BUILDDIR" "$@"
+		make -s --no-print-directory -C "$TOP_BUILDDIR" \
+		-o client/venvd -o daemon/venvd-daemon "$@"
 }
 
 # The installation directories as the build dir's Makefile computes them.
