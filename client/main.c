@@ -34,7 +34,8 @@ static const struct command commands[] = {
 	{ "start", cmd_start, "",
 	  "start the daemon (nothing to do if it is running)" },
 	{ "stop", cmd_stop, "",
-	  "stop the daemon and wait up to 5 s for it to go away" },
+	  "stop the daemon and wait up to 5 s for it to go away (not running:\n"
+	  "\tsays so and exits 0)" },
 	{ "restart", cmd_restart, "",
 	  "stop the daemon, then start it" },
 	{ NULL, NULL, NULL, NULL },
@@ -62,7 +63,8 @@ usage(FILE *f, const char *cmd)
 
 	for (c = commands; cmd != NULL && c->name != NULL; c++) {
 		if (strcmp(c->name, cmd) == 0) {
-			fprintf(f, "usage: venvd %s %s\n\t%s\n", c->name, c->args, c->help);
+			fprintf(f, "usage: venvd %s%s%s\n\t%s\n", c->name,
+			    *c->args ? " " : "", c->args, c->help);
 			return;
 		}
 	}
@@ -70,10 +72,12 @@ usage(FILE *f, const char *cmd)
 	    "Activate the right Python venv when the shell enters a directory.\n\n"
 	    "commands:\n");
 	for (c = commands; c->name != NULL; c++)
-		fprintf(f, "  %s %s\n\t%s\n", c->name, c->args, c->help);
+		fprintf(f, "  %s%s%s\n\t%s\n", c->name, *c->args ? " " : "",
+		    c->args, c->help);
 	fprintf(f, "\nenvironment:\n"
 	    "  VENVD_SOCKET     the daemon's socket (default $XDG_RUNTIME_DIR/venvd/venvd.sock)\n"
 	    "  VENVD_AUTOSTART  0 stops venvd from starting the daemon when it is not running\n"
+	    "  VENVD_DAEMON     the venvd-daemon to run (default: beside venvd, else in BINDIR)\n"
 	    "\nexit status:\n"
 	    "  0  success\n"
 	    "  1  no venv applies (resolve), or the command failed\n"
