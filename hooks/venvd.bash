@@ -36,8 +36,9 @@ fi
 # The prompt hook: return at once when nothing changed; keeps $?.
 _venvd_hook() {
 	local _venvd_rc=$? gen=
+	# No 2>/dev/null here: it would double the syscalls of an idle prompt.
 	if [[ -r $_venvd_genfile ]]; then
-		read -r gen 2>/dev/null <"$_venvd_genfile" || :
+		read -r gen <"$_venvd_genfile" || :
 	fi
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
 	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
@@ -78,7 +79,8 @@ _venvd_update() {
 		_venvd_apply "${hit#v}" "${_venvd_cp[$dir]-}" "${_venvd_cn[$dir]-}"
 		return 0
 	fi
-	out=$("$_venvd_bin" export --hook bash "$dir" 2>/dev/null) || :
+	# The redirection outside $(...) lets bash exec venvd without a second fork.
+	{ out=$("$_venvd_bin" export --hook bash "$dir") || :; } 2>/dev/null
 	if [[ $out == "_venvd_answer "* ]]; then
 		eval "$out"
 	fi

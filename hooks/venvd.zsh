@@ -30,8 +30,9 @@ _venvd_hook() {
 	[[ -o promptsubst ]] && _venvd_psubst=1
 	emulate -L zsh
 	local gen=
+	# No 2>/dev/null here: it would double the syscalls of an idle prompt.
 	if [[ -r $_venvd_genfile ]]; then
-		read -r gen 2>/dev/null <$_venvd_genfile || :
+		read -r gen <$_venvd_genfile || :
 	fi
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
 	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
