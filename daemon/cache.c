@@ -22,6 +22,7 @@
 
 #include <sys/inotify.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include <errno.h>
@@ -45,6 +46,10 @@
 #define MASK_SELF	(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 
 #define KIND_BIT(k)	(1u << (unsigned)(k))
+/* A level whose child on some walked path is a symlink: any entry name matters. */
+#define KIND_ANYNAME	0x80u
+/* How long without ENOSPC before the watch-limit state is cleared. */
+#define CACHE_ENOSPC_CLEAR_S	60
 
 struct centry;
 
@@ -89,6 +94,7 @@ struct cache {
 	size_t		 nentries;
 	struct cwatch	*watches;	/* uthash by wd */
 	struct canswer	*answers;	/* uthash by venv path */
+	time_t		 enospc_at;	/* last ENOSPC, 0 if none pending */
 };
 
 /* What one miss collects through the dependency callback. */
@@ -100,6 +106,8 @@ struct cache_miss {
 	int		 enospc;	/* the kernel's watch limit */
 	int		 remote;	/* a filesystem inotify cannot see */
 	int		 failed;	/* some other watch failed */
+	int		 child_link;	/* the level just walked is a symlink */
+	char		 last_level[PATH_MAX + 1];	/* the highest level walked */
 	char		 why[PATH_MAX + 64];
 };
 
@@ -293,6 +301,7 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 	struct cache *c = m->c;
 	struct cwatch *w;
 	struct statfs sf;
+	struct stat sb;
 	uint32_t mask;
 	unsigned i;
 	int wd;
@@ -333,6 +342,16 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		HASH_ADD_INT(c->watches, wd, w);
 	}
 	w->kinds |= KIND_BIT(kind);
+	if (kind == RESOLVE_DEP_LEVEL) {
+		/*
+		 * The walk goes upwards: if the level below was a symlink,
+		 * retargeting it shows only as an entry of this level.
+		 */
+		if (m->child_link)
+			w->kinds |= KIND_ANYNAME;
+		m->child_link = lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode);
+		snprintf(m->last_level, sizeof m->last_level, "%s", dir);
+	}
 	for (i = 0; i < m->ndeps; i++)
 		if (m->deps[i] == w)
 			return;
@@ -343,6 +362,37 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 	/* Held until linked, so a failed miss can release it. */
 	w->hold = 1;
 	m->deps[m->ndeps++] = w;
+}
+
+/*
+ * The walk stopped below '/' (a venv was found): a symlink among the
+ * components above can still be retargeted. Watch the parent of each
+ * such symlink for any entry changing.
+ */
+static void
+cache_watch_link_parents(struct cache_miss *m)
+{
+	char path[PATH_MAX + 1];
+	struct stat sb;
+	char *slash;
+
+	if (m->last_level[0] != '/')
+		return;
+	memcpy(path, m->last_level, sizeof path);
+	while (strcmp(path, "/") != 0 &&
+	    !(m->enospc || m->remote || m->failed)) {
+		if ((slash = strrchr(path, '/')) == NULL)
+			break;
+		if (slash == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (m->child_link)
+			cache_dep(m, path, RESOLVE_DEP_LEVEL);
+		else
+			m->child_link = lstat(path, &sb) == 0 &&
+			    S_ISLNK(sb.st_mode);
+	}
 }
 
 /* Release the watches a miss collected but no entry will use. */
@@ -421,17 +471,23 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	} else
 		m.failed = 1;
 	rc = resolve_dir(dir, &opts, out, err, errlen);
+	if (rc == 1 && opts.dep != NULL)
+		cache_watch_link_parents(&m);
 	if (rc == 1)
 		(void)db_record_venv(d->db, out);
 	if (rc == -1 || m.enospc || m.remote || m.failed) {
 		cache_miss_release(c, &m);
 		free(m.deps);
 		if (m.enospc) {
-			log_warn("%s: resolving uncached", m.why);
-			daemon_degraded_set(d, "watch-limit",
-			    "inotify watch limit reached (%s); raise "
-			    "fs.inotify.max_user_watches (now %ld) with sysctl",
-			    m.why, cache_kernel_watch_limit());
+			if (c->enospc_at == 0) {
+				log_warn("%s: resolving uncached", m.why);
+				daemon_degraded_set(d, "watch-limit",
+				    "inotify watch limit reached (%s); raise "
+				    "fs.inotify.max_user_watches (now %ld) with "
+				    "sysctl", m.why, cache_kernel_watch_limit());
+			} else
+				log_debug("%s: resolving uncached", m.why);
+			c->enospc_at = time(NULL);
 		} else if (rc != -1)
 			log_debug("%s uncached: %s", dir, m.why);
 		/* Removing watches may have ended another answer's coverage. */
@@ -462,7 +518,11 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 		if (e == NULL)
 			*cacheable = 0;
 	}
-	daemon_degraded_clear(d, "watch-limit");
+	if (c->enospc_at != 0 &&
+	    time(NULL) - c->enospc_at >= CACHE_ENOSPC_CLEAR_S) {
+		c->enospc_at = 0;
+		daemon_degraded_clear(d, "watch-limit");
+	}
 	generation_flush(d->gen);
 	return rc;
 }
@@ -479,6 +539,9 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 		return 1;
 	if (name == NULL)
 		return (mask & IN_ATTRIB) != 0;	/* permissions of the dir itself */
+	if ((kinds & KIND_ANYNAME) && (mask & (IN_CREATE | IN_DELETE |
+	    IN_MOVED_FROM | IN_MOVED_TO)))
+		return 1;
 	if ((kinds & (KIND_BIT(RESOLVE_DEP_LEVEL) | KIND_BIT(RESOLVE_DEP_VENV))) &&
 	    (strcmp(name, "pyvenv.cfg") == 0 || strcmp(name, "bin") == 0))
 		return 1;

@@ -135,6 +135,18 @@ rm "$Q/.venv"
 wait_gen "$g" "removing the .venv symlink"
 expect "$Q/x" path null "symlink removed"
 
+say "a symlinked directory on the path, retargeted"
+mkdir -p "$T/w/v1/sub" "$T/w/v2/sub"
+mkvenv --prompt one "$T/w/v1/.venv"
+mkvenv --prompt two "$T/w/v2/.venv"
+ln -s v1 "$T/w/cur"
+expect "$T/w/cur/sub" prompt one "through the symlink"
+expect "$T/w/cur/sub" path "$T/w/cur/.venv" "logical path kept"
+g=$(generation)
+ln -sfn v2 "$T/w/cur"
+wait_gen "$g" "retargeting a symlinked path component"
+expect "$T/w/cur/sub" prompt two "after retargeting the path component"
+
 # --- virtualenv ----------------------------------------------------------
 VIRTUALENV=()
 if command -v virtualenv >/dev/null 2>&1; then
