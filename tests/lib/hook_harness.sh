@@ -271,7 +271,8 @@ daemon_says() {
 # The checks, in order, in one long-lived shell (plus child shells and side sessions).
 hook_main() {
 	local gen pre
-	trap 'hook_cleanup; harness_cleanup' EXIT
+	# harness_cleanup exits with the status it finds in $?: hand it on.
+	trap 'hook_rc=$?; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
 	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
 	make_projects
 	write_rc
@@ -453,8 +454,13 @@ while True:
 	wait "$HUNG_PID" 2>/dev/null || true
 	rm -f "$VENVD_SOCKET"
 	daemon_start
+	local r1 r2
+	r1=$(jget "$(rpc status)" 'j["requests"]')
 	go "$W/plain"
 	expect_none "daemon back"
+	r2=$(jget "$(rpc status)" 'j["requests"]')
+	# r2 counts its own status call: the hook's resolve makes it at least 2 more.
+	(( r2 - r1 >= 2 )) || fail "$SH: the hook did not use the daemon once it was back ($r1 -> $r2 requests)"
 	go "$W/B"
 	expect_active "$W/B/.venv" "daemon back: B"
 	expect_quiet_pane
@@ -472,6 +478,15 @@ while True:
 	step "/bin/true MARK1" "" "" "" "" "" "/bin/true MARK2" "cd ../../B" "/bin/true MARK3" \
 	    "cd ../A/sub" "/bin/true MARK4"
 	expect_active "$W/A/.venv" "under strace: back in A"
+	say "10. hostile names from the shell's cache"
+	go "$HOSTILE"
+	expect_active "$HOSTILE/.venv" "hostile project with the daemon"
+	go "$W/plain"
+	expect_none "leave hostile with the daemon"
+	go "$HOSTILE"
+	expect_active "$HOSTILE/.venv" "hostile project from the cache"
+	go "$W/plain"
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] || fail "$SH: a hostile name was executed"
 	send_line "exit"
 	wait_for session_gone || {
 		pane | tail -n 5 >&2
