@@ -59,9 +59,10 @@ long long now_ms(void);
 json_t	*daemon_call(const char *method, json_t *params, long long budget_ms,
 	    int *down, char *err, size_t errlen);
 /*
- * Start the daemon in the background unless VENVD_AUTOSTART=0 or another
- * client is already starting it (flock on the autostart lock). Never waits
- * for it. Returns 0 if a start was launched.
+ * Nobody listens: unless another client is starting the daemon (flock on
+ * the autostart lock) or it came up meanwhile, unlink the stale generation
+ * file and, unless VENVD_AUTOSTART=0, start the daemon in the background.
+ * Never waits for it. Returns 0 if a start was launched.
  */
 int	daemon_autostart(void);
 /* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */

@@ -317,34 +317,66 @@ autostart_exec(int lock_fd)
 	_exit(127);
 }
 
-/* Start the daemon in the background unless disabled or already starting. */
+/* Does something accept connections on the socket right now? */
+static int
+socket_answers(void)
+{
+	char err[512];
+	struct conn *c;
+
+	if ((c = conn_open(now_ms() + 100, err, sizeof err)) == NULL)
+		return 0;
+	conn_close(c);
+	return 1;
+}
+
+/*
+ * Nobody listens on the socket. Unless another client is starting the
+ * daemon (the autostart lock is held) or it came up meanwhile, remove
+ * the stale generation file (a dead daemon cannot bump it; this makes
+ * shells drop their caches) and, unless VENVD_AUTOSTART=0, start the
+ * daemon in the background. Never waits for it. Returns 0 if a start
+ * was launched.
+ */
 int
 daemon_autostart(void)
 {
 	const char *env = getenv("VENVD_AUTOSTART");
-	char dir[PATH_MAX], lock[PATH_MAX], err[PATH_MAX + 128];
+	char dir[PATH_MAX], lock[PATH_MAX], gen[PATH_MAX], err[PATH_MAX + 128];
+	int fd, status, start = env == NULL || strcmp(env, "0") != 0;
 	pid_t pid;
-	int fd, status;
 
-	if (env != NULL && strcmp(env, "0") == 0)
-		return -1;
 	if (paths_socket_dir(dir, sizeof dir, err, sizeof err) == -1 ||
-	    paths_autostart_lock(lock, sizeof lock, err, sizeof err) == -1)
+	    paths_autostart_lock(lock, sizeof lock, err, sizeof err) == -1 ||
+	    paths_generation_file(gen, sizeof gen, err, sizeof err) == -1)
 		return -1;
-	/* An unsafe socket directory: start nothing; the daemon would refuse too. */
-	if (paths_private_dir(dir, 1, err, sizeof err) == -1) {
-		log_warn("not starting the daemon: %s", err);
+	/* An unsafe socket directory: touch nothing; the daemon would refuse too. */
+	if (paths_private_dir(dir, start, err, sizeof err) == -1) {
+		if (start)
+			log_warn("not starting the daemon: %s", err);
 		return -1;
 	}
 	/* Inheritable on purpose: the daemon closes it once it is listening. */
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
-	if (fd == -1) {
+	fd = open(lock, O_RDWR | O_NOFOLLOW | (start ? O_CREAT : 0), 0600);
+	if (fd == -1 && (start || errno != ENOENT)) {
 		log_warn("%s: %s", lock, strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		/* Someone else is starting it. */
+	if (fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		/* Someone else is starting it: its generation file is fresh. */
 		close(fd);
+		return -1;
+	}
+	/* Between our failed connect and the lock, a daemon may have come up. */
+	if (socket_answers()) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	unlink(gen);
+	if (!start) {
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	switch ((pid = fork())) {
@@ -427,7 +459,6 @@ int
 client_resolve(const char *dir, struct venv_info *out, char **generation,
     int *cacheable, enum answer_source *source, char *err, size_t errlen)
 {
-	char gen[PATH_MAX], gerr[256];
 	int rc, down = 0;
 
 	*generation = NULL;
@@ -442,12 +473,8 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 			return rc;
 		}
 	}
-	if (down) {
-		/* A dead daemon cannot bump it: make shells drop their caches. */
-		if (paths_generation_file(gen, sizeof gen, gerr, sizeof gerr) == 0)
-			unlink(gen);
+	if (down)
 		daemon_autostart();
-	}
 	return resolve_locally(dir, out, err, errlen);
 }
 
@@ -563,19 +590,6 @@ pid_alive(pid_t pid)
 	if ((rparen = strrchr(stat, ')')) != NULL && rparen[1] == ' ' &&
 	    rparen[2] == 'Z')
 		return 0;
-	return 1;
-}
-
-/* Does the daemon accept connections on the socket? */
-static int
-socket_answers(void)
-{
-	char err[512];
-	struct conn *c;
-
-	if ((c = conn_open(now_ms() + 100, err, sizeof err)) == NULL)
-		return 0;
-	conn_close(c);
 	return 1;
 }
 
