@@ -101,6 +101,9 @@ function _venvd_answer
         set -g _venvd_cp $_venvd_cp "$prompt"
         set -g _venvd_cn $_venvd_cn "$notice"
     end
+    if test -z "$gen" -a -n "$_venvd_cache_gen"
+        _venvd_cache_reset '' # the daemon did not answer: its generation may be stale
+    end
     _venvd_apply "$venv" "$prompt" "$notice"
 end
 

@@ -93,6 +93,9 @@ _venvd_answer() {
 		_venvd_cn[$dir]=$notice
 		_venvd_cache_n+=1
 	fi
+	if [[ -z $gen && -n $_venvd_cache_gen ]]; then
+		_venvd_cache_reset ''	# the daemon did not answer: its generation may be stale
+	fi
 	_venvd_apply "$venv" "$vprompt" "$notice"
 }
 
