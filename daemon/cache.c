@@ -278,14 +278,21 @@ cache_size(const struct cache *c)
 	return c == NULL ? 0 : c->nentries;
 }
 
-/* The kernel's fs.inotify.max_user_watches, or -1. */
+/* The kernel's watch limit for us (our user namespace's, else the global), or -1. */
 static long
 cache_kernel_watch_limit(void)
 {
+	static const char *const files[] = {
+		"/proc/sys/user/max_inotify_watches",
+		"/proc/sys/fs/inotify/max_user_watches",
+	};
 	FILE *f;
 	long v = -1;
+	size_t i;
 
-	if ((f = fopen("/proc/sys/fs/inotify/max_user_watches", "re")) != NULL) {
+	for (i = 0; i < sizeof files / sizeof files[0] && v == -1; i++) {
+		if ((f = fopen(files[i], "re")) == NULL)
+			continue;
 		if (fscanf(f, "%ld", &v) != 1)
 			v = -1;
 		fclose(f);

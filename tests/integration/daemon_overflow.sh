@@ -77,4 +77,55 @@ assert_eq null "$(res "$P/src")" "after rm -rf following the overflow"
 
 daemon_stop
 say "overflow handled"
+
+# --- the kernel's watch limit (ENOSPC) --------------------------------------
+# The limit is per user namespace: lower it in a private one rather than
+# touching the global sysctl.
+if ! unshare -Ur sh -c 'echo 10 >/proc/sys/user/max_inotify_watches' 2>/dev/null; then
+	say "cannot set a per-namespace inotify limit here: watch-limit part skipped"
+	exit 0
+fi
+say "watch limit: 10 inotify watches in a private user namespace"
+: >"$DAEMON_LOG"
+# shellcheck disable=SC2016 # $0 is expanded by the inner sh
+unshare -Ur sh -c 'echo 10 >/proc/sys/user/max_inotify_watches && exec "$0" --foreground -v' \
+	"$VENVD_DAEMON" >>"$DAEMON_LOG" 2>&1 &
+DAEMON_PID=$!
+wait_for daemon_answers || fail "daemon in a user namespace did not answer"
+
+# resolve_full DIR: the whole resolve result.
+resolve_full() {
+	rpc resolve "$("$PYTHON3" -c 'import json,sys; print(json.dumps({"path": sys.argv[1]}))' "$1")" ||
+		fail "resolve $1 failed"
+}
+# jfield JSON EXPR over v (the venv) and j (the result).
+jfield() {
+	"$PYTHON3" -c 'import json,sys; j=json.loads(sys.argv[1]); v=j["venv"]; r=eval(sys.argv[2]); print("null" if r is None else json.dumps(r) if not isinstance(r, str) else r)' "$1" "$2"
+}
+
+S="$T/s"
+D="$T/d/1/2/3/4/5/6/7/8"
+mkdir -p "$S" "$D"
+r=$(resolve_full "$S")
+assert_eq true "$(jfield "$r" 'j["cacheable"]')" "a shallow dir within the limit is cached"
+degraded_mentions max_user_watches && fail "degraded before the limit was reached"
+r=$(resolve_full "$D")
+assert_eq null "$(jfield "$r" 'v')" "a deep dir past the limit still answers"
+assert_eq false "$(jfield "$r" 'j["cacheable"]')" "a dir past the limit is not cacheable"
+degraded_mentions max_user_watches || fail "status.degraded does not name fs.inotify.max_user_watches"
+grep -q "max_user_watches" "$DAEMON_LOG" || fail "the watch limit was not logged"
+say "past the limit, each request resolves afresh"
+mkvenv "$T/d/1/2/.venv"
+r=$(resolve_full "$D")
+assert_eq "$T/d/1/2/.venv" "$(jfield "$r" 'v["path"]')" "a venv made past the limit is seen at once"
+rm -rf "$T/d/1/2/.venv"
+r=$(resolve_full "$D")
+assert_eq null "$(jfield "$r" 'v')" "a venv removed past the limit is gone at once"
+r=$(resolve_full "$S")
+assert_eq true "$(jfield "$r" 'j["cacheable"]')" "the shallow dir is still cached"
+w=$(rpc status | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["watches"])')
+[ "$w" -le 10 ] || fail "$w watches held past a kernel limit of 10"
+
+daemon_stop
+say "watch limit handled"
 exit 0
