@@ -267,8 +267,8 @@ awk -v variants="${variants[*]}" '
 				base = us[sh, "none", sc]
 				for (j = 1; j <= nv; j++) {
 					v = V[j]
-					fk = f[sh, v, sc]
-					printf "%-5s %-7s %10s %10.1f %10.1f %8.2f\n", sh, v, sc, us[sh, v, sc], us[sh, v, sc] - base, fk
+					fk = ((sh, v, sc) in f) ? sprintf("%8.2f", f[sh, v, sc]) : sprintf("%8s", "n/a")
+					printf "%-5s %-7s %10s %10.1f %10.1f %s\n", sh, v, sc, us[sh, v, sc], us[sh, v, sc] - base, fk
 				}
 			}
 			printf "%-5s ratios: added µs of each hook / added µs of venvd\n", sh
