@@ -271,8 +271,9 @@ daemon_says() {
 # The checks, in order, in one long-lived shell (plus child shells and side sessions).
 hook_main() {
 	local gen pre
-	# harness_cleanup exits with the status it finds in $?: hand it on.
-	trap 'hook_rc=$?; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
+	# harness_cleanup exits with the status it finds in $?: hand it on
+	# (with errexit off, or "(exit 1)" would end the trap before it).
+	trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
 	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
 	make_projects
 	write_rc
