@@ -32,9 +32,12 @@ mkdir -p "$T/ubin"
 STEP=0
 declare -A S=()
 
-# Kill the private tmux server too.
+# Kill the private tmux server and the fake hung daemon too.
 hook_cleanup() {
 	tmux -S "$TS" kill-server 2>/dev/null || true
+	if [ -n "${HUNG_PID-}" ]; then
+		kill "$HUNG_PID" 2>/dev/null || true
+	fi
 }
 
 # The rc file the shell under test reads, with the hook sourced twice.
@@ -273,6 +276,7 @@ hook_main() {
 	local gen pre
 	# harness_cleanup exits with the status it finds in $?: hand it on
 	# (with errexit off, or "(exit 1)" would end the trap before it).
+	hook_rc=0
 	trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
 	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
 	make_projects
@@ -453,6 +457,7 @@ while True:
 	(( ($(date +%s%N) - pre) / 1000000 < 3000 )) || fail "$SH: a hung daemon held the prompt too long"
 	kill "$HUNG_PID" 2>/dev/null || true
 	wait "$HUNG_PID" 2>/dev/null || true
+	HUNG_PID=
 	rm -f "$VENVD_SOCKET"
 	daemon_start
 	local r1 r2
