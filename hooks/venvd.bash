@@ -151,7 +151,9 @@ _venvd_on() {
 		unset VENVD_PYTHONHOME
 	fi
 	_venvd_deactivate_define
-	_venvd_ps1_on "$2"
+	if [[ ${VENVD_PS1-} == 1 ]]; then
+		_venvd_ps1_on "$2"
+	fi
 }
 
 # Take over an activation inherited from a parent shell (or refresh ours).
@@ -162,7 +164,9 @@ _venvd_adopt() {
 	if ((!_venvd_fn_ours)) && ! declare -F deactivate >/dev/null; then
 		_venvd_deactivate_define
 	fi
-	_venvd_ps1_on "$1"
+	if [[ ${VENVD_PS1-} == 1 ]]; then
+		_venvd_ps1_on "$1"
+	fi
 }
 
 # Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
@@ -178,8 +182,12 @@ _venvd_off() {
 		unset VENVD_PYTHONHOME
 	fi
 	unset VENVD_ACTIVE VIRTUAL_ENV VIRTUAL_ENV_PROMPT
-	_venvd_ps1_off
-	_venvd_deactivate_undefine
+	if [[ -n $_venvd_ps1_added ]]; then
+		_venvd_ps1_off
+	fi
+	if ((_venvd_fn_ours)); then
+		_venvd_deactivate_undefine
+	fi
 }
 
 # Define the user's `deactivate` while venvd has a venv active.

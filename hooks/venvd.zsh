@@ -25,6 +25,8 @@ if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 fi
 
 # The prompt/chpwd hook: return at once when nothing changed; keeps $?.
+# It and _venvd_user_deactivate are the entry points: they set zsh's
+# default options (emulate -L), which the functions they call inherit.
 _venvd_hook() {
 	local _venvd_rc=$? _venvd_psubst=0
 	[[ -o promptsubst ]] && _venvd_psubst=1
@@ -56,7 +58,6 @@ _venvd_cache_reset() {
 
 # Bring the shell to the right state for $PWD: from the cache, else from venvd.
 _venvd_update() {
-	emulate -L zsh
 	local gen=$1 dir=$PWD hit out
 	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
 		# Manual activation: hands off until it goes. Its activate script
@@ -82,7 +83,6 @@ _venvd_update() {
 
 # Called by `venvd export --hook zsh`: cache the answer for DIR, then apply it.
 _venvd_answer() {
-	emulate -L zsh
 	local dir=${1-} gen=${2-} venv=${3-} vprompt=${4-} notice=${5-}
 	if [[ -n $gen && -n $dir ]]; then
 		if [[ $gen != "$_venvd_cache_gen" ]] || ((_venvd_cache_n >= 256)); then
@@ -101,7 +101,6 @@ _venvd_answer() {
 
 # Move from the current activation to VENV ('' = none) with PROMPT; print NOTICE once.
 _venvd_apply() {
-	emulate -L zsh
 	local venv=$1 vprompt=$2 notice=$3
 	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
 		return 0
@@ -138,7 +137,6 @@ _venvd_apply() {
 
 # Activate VENV as bin/activate does.
 _venvd_on() {
-	emulate -L zsh
 	export VENVD_ACTIVE="$1" VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2"
 	export PATH="$1/bin:$PATH"
 	if [[ -n ${PYTHONHOME+x} ]]; then
@@ -148,24 +146,26 @@ _venvd_on() {
 		unset VENVD_PYTHONHOME
 	fi
 	_venvd_deactivate_define
-	_venvd_ps1_on "$2"
+	if [[ ${VENVD_PS1-} == 1 ]]; then
+		_venvd_ps1_on "$2"
+	fi
 }
 
 # Take over an activation inherited from a parent shell (or refresh ours).
 _venvd_adopt() {
-	emulate -L zsh
 	if [[ ${VIRTUAL_ENV_PROMPT-} != "$1" ]]; then
 		export VIRTUAL_ENV_PROMPT="$1"
 	fi
 	if ((!_venvd_fn_ours && !$+functions[deactivate])); then
 		_venvd_deactivate_define
 	fi
-	_venvd_ps1_on "$1"
+	if [[ ${VENVD_PS1-} == 1 ]]; then
+		_venvd_ps1_on "$1"
+	fi
 }
 
 # Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
 _venvd_off() {
-	emulate -L zsh
 	local p=":$PATH:" e=":${VENVD_ACTIVE-}/bin:"
 	if [[ -n ${VENVD_ACTIVE-} ]]; then
 		p=${p/${~${(b)e}}/:}	# the first ":entry:", matched literally
@@ -177,8 +177,12 @@ _venvd_off() {
 		unset VENVD_PYTHONHOME
 	fi
 	unset VENVD_ACTIVE VIRTUAL_ENV VIRTUAL_ENV_PROMPT
-	_venvd_ps1_off
-	_venvd_deactivate_undefine
+	if [[ -n $_venvd_ps1_added ]]; then
+		_venvd_ps1_off
+	fi
+	if ((_venvd_fn_ours)); then
+		_venvd_deactivate_undefine
+	fi
 }
 
 # Define the user's `deactivate` while venvd has a venv active.
@@ -215,7 +219,6 @@ _venvd_user_deactivate() {
 
 # With VENVD_PS1=1, put "(<prompt>) " in front of PS1 with % escaped (by reference under PROMPT_SUBST).
 _venvd_ps1_on() {
-	emulate -L zsh
 	[[ ${VENVD_PS1-} == 1 ]] || return 0
 	local pct=%
 	_venvd_ps1_prompt=${1//$pct/%%}
@@ -231,7 +234,6 @@ _venvd_ps1_on() {
 
 # Take back exactly what _venvd_ps1_on added to PS1.
 _venvd_ps1_off() {
-	emulate -L zsh
 	if [[ -n $_venvd_ps1_added ]]; then
 		PS1=${PS1#"$_venvd_ps1_added"}
 		_venvd_ps1_added=
