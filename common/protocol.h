@@ -21,6 +21,46 @@
 #define VENVD_M_STATUS		"status"	/* {} -> daemon status object */
 #define VENVD_M_SHUTDOWN	"shutdown"	/* {} -> {"ok": true}, then the daemon exits */
 
+/*
+ * The venv index (issue: venv index). A "venv record" is the resolve venv
+ * object plus: "state" ("ok" | "broken:<reason>" | "missing"), "trust"
+ * (see below; null if not judged yet), "first_seen", "last_seen",
+ * "last_activated" (unix seconds or null), "activation_count",
+ * "size_bytes" and "size_measured" (null until measured), "root" (the
+ * discovery root it was found under, or null).
+ *
+ * resolve also takes "activating": true when the calling shell is about to
+ * activate the answer (the client knows from VENVD_ACTIVE/VIRTUAL_ENV); the
+ * daemon then counts an activation for a trusted venv. A "path" naming a
+ * file resolves its directory.
+ */
+#define VENVD_M_LIST		"list"		/* {"project"?: DIR, "include_broken"?: bool (default true),
+						    "broken_only"?: bool, "stale_days"?: N, "sort"?: "path"|"size"|"last-used"}
+						   -> {"venvs": [record...], "generation": G} */
+#define VENVD_M_FORGET		"forget"	/* {"path": VENV} -> {"forgotten": bool} (never deletes files) */
+#define VENVD_M_WATCH		"watch"		/* {"path": DIR, "depth"?: N (default 6), "cross_fs"?: bool}
+						   -> {"root": root} ; root = {"path","depth","cross_fs","source":
+						   "index"|"config","state":"scanning"|"live"|"degraded","reason"?,
+						   "dirs": N, "venvs": N, "scan_ms"?: N} */
+#define VENVD_M_UNWATCH		"unwatch"	/* {"path": DIR} -> {"removed": bool} */
+#define VENVD_M_ROOTS		"roots"		/* {} -> {"roots": [root...]} */
+
+/*
+ * Trust (issue: trust). resolve's venv object gains "trust":
+ * "trusted" | "untrusted:<reason>" | "denied".
+ */
+#define VENVD_M_ALLOW		"allow"		/* {"path": VENV|PROJECT} -> {"venv": path, "trust": "trusted"} or -32602 */
+#define VENVD_M_DENY		"deny"		/* {"path": VENV|PROJECT} -> {"venv": path, "trust": "denied"} */
+#define VENVD_M_TRUST		"trust"		/* {} -> {"decisions": [{"path","decision":"allow"|"deny","dev","ino","decided"}]} */
+
+/*
+ * Editors (issue: editors). subscribe turns the connection into a stream:
+ * first a result with the current state (or changes since "since"), then
+ * notifications {"jsonrpc":"2.0","method":"venvs_changed","params":{...}}.
+ */
+#define VENVD_M_SUBSCRIBE	"subscribe"	/* {"paths"?: [DIR...], "since"?: G} */
+#define VENVD_N_VENVS_CHANGED	"venvs_changed"
+
 /* JSON-RPC 2.0 error codes. */
 #define RPC_PARSE_ERROR		(-32700)
 #define RPC_INVALID_REQUEST	(-32600)
