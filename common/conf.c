@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,8 +34,28 @@ const struct conf_key conf_keys[] = {
 	  "most directories the daemon watches with inotify (at least 16)" },
 	{ "max_clients", XSTR(VENVD_DEFAULT_MAX_CLIENTS),
 	  "most simultaneous client connections (at least 1)" },
+	{ "roots", "",
+	  "discovery roots scanned and watched for venvs (space-separated; ~/ is the home directory)" },
+	{ "pip_guard", "true",
+	  "hooks export PIP_REQUIRE_VIRTUALENV=true while no venv is active" },
+	{ "trust", "auto",
+	  "which venvs activate without \"venvd allow\": auto, ask or all" },
 	{ NULL, NULL, NULL },
 };
+
+/* "auto", "ask" or "all". */
+const char *
+conf_trust_name(enum conf_trust t)
+{
+	switch (t) {
+	case CONF_TRUST_ASK:
+		return "ask";
+	case CONF_TRUST_ALL:
+		return "all";
+	default:
+		return "auto";
+	}
+}
 
 /*
  * State carried through libinih's callbacks. Debian's libinih calls the
@@ -80,6 +101,17 @@ free_venv_dirs(struct conf *cfg)
 	cfg->n_venv_dirs = 0;
 }
 
+/* Drop the roots list. */
+static void
+free_roots(struct conf *cfg)
+{
+	for (size_t i = 0; i < cfg->n_roots; i++)
+		free(cfg->roots[i]);
+	free(cfg->roots);
+	cfg->roots = NULL;
+	cfg->n_roots = 0;
+}
+
 /* Fill cfg with the defaults. */
 void
 conf_defaults(struct conf *cfg)
@@ -90,6 +122,8 @@ conf_defaults(struct conf *cfg)
 	cfg->n_venv_dirs = 2;
 	cfg->max_watches = 8192;
 	cfg->max_clients = VENVD_DEFAULT_MAX_CLIENTS;
+	cfg->pip_guard = 1;
+	cfg->trust = CONF_TRUST_AUTO;
 }
 
 /* Record the first problem found. */
@@ -177,6 +211,76 @@ bad:
 	return -1;
 }
 
+/* Parse roots: whitespace-separated absolute directories, "~" and "~/x" from HOME. */
+static int
+parse_roots(struct conf_parse_state *st, int line, const char *v)
+{
+	char **roots = NULL;
+	size_t n = 0;
+	const char *p = v, *home = paths_home();
+
+	while (*p != '\0') {
+		const char *w;
+		size_t wn;
+		char *r;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		wn = (size_t)(p - w);
+		if (w[0] == '~' && (wn == 1 || w[1] == '/')) {
+			if (home == NULL) {
+				conf_problem(st, line, "roots: \"%.*s\": no home directory",
+				    (int)wn, w);
+				goto bad;
+			}
+			xasprintf(&r, "%s%.*s", home, (int)wn - 1, w + 1);
+		} else if (w[0] == '/')
+			r = xstrndup(w, wn);
+		else {
+			conf_problem(st, line, "roots: \"%.*s\" is not an absolute "
+			    "path", (int)wn, w);
+			goto bad;
+		}
+		if (strlen(r) >= PATH_MAX) {
+			free(r);
+			conf_problem(st, line, "roots: a path is too long");
+			goto bad;
+		}
+		roots = xrealloc(roots, (n + 1) * sizeof *roots);
+		roots[n++] = r;
+	}
+	free_roots(st->cfg);
+	st->cfg->roots = roots;
+	st->cfg->n_roots = n;
+	return 0;
+bad:
+	while (n > 0)
+		free(roots[--n]);
+	free(roots);
+	return -1;
+}
+
+/* Parse a boolean: true/false, yes/no, on/off, 1/0 (any case); -1 if none. */
+static int
+parse_bool(const char *v)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 /* libinih callback: apply one key. */
 static int
 conf_handler(void *user, const char *section, const char *name,
@@ -206,6 +310,26 @@ conf_handler(void *user, const char *section, const char *name,
 			    "integer of at least 1", value);
 		else
 			st->cfg->max_clients = n;
+	} else if (strcmp(name, "roots") == 0)
+		parse_roots(st, line, value);
+	else if (strcmp(name, "pip_guard") == 0) {
+		int b = parse_bool(value);
+
+		if (b == -1)
+			conf_problem(st, line, "pip_guard: \"%s\" is not true or "
+			    "false", value);
+		else
+			st->cfg->pip_guard = b;
+	} else if (strcmp(name, "trust") == 0) {
+		if (strcmp(value, "auto") == 0)
+			st->cfg->trust = CONF_TRUST_AUTO;
+		else if (strcmp(value, "ask") == 0)
+			st->cfg->trust = CONF_TRUST_ASK;
+		else if (strcmp(value, "all") == 0)
+			st->cfg->trust = CONF_TRUST_ALL;
+		else
+			conf_problem(st, line, "trust: \"%s\" is not auto, ask "
+			    "or all", value);
 	} else
 		conf_problem(st, line, "unknown key \"%s\"", name);
 	return 1;
@@ -303,4 +427,5 @@ void
 conf_free(struct conf *cfg)
 {
 	free_venv_dirs(cfg);
+	free_roots(cfg);
 }

@@ -10,11 +10,24 @@
 
 #define CONF_MAX_VENV_DIRS	16
 
+enum conf_trust {
+	CONF_TRUST_AUTO = 0,	/* the user's own venvs activate; others wait for "venvd allow" */
+	CONF_TRUST_ASK,		/* every venv needs "venvd allow" once */
+	CONF_TRUST_ALL,		/* only the hard rule (permissions, ownership) applies */
+};
+
+/* "auto", "ask" or "all". */
+const char *conf_trust_name(enum conf_trust);
+
 struct conf {
 	char	*venv_dirs[CONF_MAX_VENV_DIRS];	/* default ".venv", "venv" */
 	size_t	 n_venv_dirs;
 	long	 max_watches;		/* default 8192 */
 	long	 max_clients;		/* default VENVD_DEFAULT_MAX_CLIENTS */
+	char	**roots;		/* discovery roots, absolute ("~/" expanded); default none */
+	size_t	 n_roots;
+	int	 pip_guard;		/* export PIP_REQUIRE_VIRTUALENV while no venv is active; default 1 */
+	enum conf_trust trust;		/* default CONF_TRUST_AUTO */
 };
 
 struct conf_key {

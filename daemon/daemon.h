@@ -136,6 +136,8 @@ struct db *db_open(const char *path, char *err, size_t errlen);
 void	db_close(struct db *);
 /* Record (insert or refresh last_seen etc. of) a venv the resolver found. */
 int	db_record_venv(struct db *, const struct venv_info *);
+/* The SQLite handle (NULL when serving without an index), for modules with their own tables. */
+struct sqlite3 *db_handle(struct db *);
 /* Schema version (PRAGMA user_version). */
 int	db_schema_version(struct db *);
 /* Number of venvs indexed. */

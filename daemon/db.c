@@ -460,6 +460,13 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	return 0;
 }
 
+/* The SQLite handle, for modules that keep their own tables (trust, roots). */
+struct sqlite3 *
+db_handle(struct db *db)
+{
+	return db == NULL ? NULL : db->h;
+}
+
 /* Schema version (PRAGMA user_version), or -1. */
 int
 db_schema_version(struct db *db)

@@ -82,7 +82,7 @@ for page in "$TOP_SRCDIR"/man/*.[1-8]; do
 done
 shopt -u nullglob
 # Every key of the parser's table appears, with its default, in the example.
-for kv in 'venv_dirs = .venv venv' 'max_watches = 8192' 'max_clients = 256'; do
+for kv in 'venv_dirs = .venv venv' 'max_watches = 8192' 'max_clients = 256' 'pip_guard = true' 'trust = auto'; do
 	grep -qxF "#$kv" "$D${dir[docdir]}/config.example" || fail "config.example lacks #$kv"
 done
 

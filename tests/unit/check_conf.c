@@ -178,7 +178,40 @@ START_TEST(test_keys_table)
 		free(line);
 		n++;
 	}
-	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(n, 6);
+}
+END_TEST
+
+START_TEST(test_roots_guard_trust)
+{
+	struct conf c;
+	char err[256];
+
+	setenv("HOME", "/home/u", 1);
+	conf_defaults(&c);
+	ck_assert_int_eq(c.pip_guard, 1);
+	ck_assert_int_eq(c.trust, CONF_TRUST_AUTO);
+	ck_assert_uint_eq(c.n_roots, 0);
+	ck_assert_int_eq(conf_parse("roots = ~/code  /srv/x\t~\npip_guard = OFF\ntrust = ask\n",
+	    &c, err, sizeof err), 0);
+	ck_assert_uint_eq(c.n_roots, 3);
+	ck_assert_str_eq(c.roots[0], "/home/u/code");
+	ck_assert_str_eq(c.roots[1], "/srv/x");
+	ck_assert_str_eq(c.roots[2], "/home/u");
+	ck_assert_int_eq(c.pip_guard, 0);
+	ck_assert_int_eq(c.trust, CONF_TRUST_ASK);
+	ck_assert_str_eq(conf_trust_name(c.trust), "ask");
+
+	/* Bad values are refused with the line, and the valid keys still apply. */
+	ck_assert_int_eq(conf_parse("trust = all\nroots = rel/dir\n", &c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "line 2: roots: \"rel/dir\" is not an absolute path");
+	ck_assert_int_eq(c.trust, CONF_TRUST_ALL);
+	ck_assert_uint_eq(c.n_roots, 3);
+	ck_assert_int_eq(conf_parse("pip_guard = maybe\n", &c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "line 1: pip_guard: \"maybe\" is not true or false");
+	ck_assert_int_eq(conf_parse("trust = sometimes\n", &c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "line 1: trust: \"sometimes\" is not auto, ask or all");
+	conf_free(&c);
 }
 END_TEST
 
@@ -247,6 +280,7 @@ suite_conf(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_keys_table);
 	tcase_add_test(tc, test_man_page_keys);
+	tcase_add_test(tc, test_roots_guard_trust);
 	suite_add_tcase(s, tc);
 	return s;
 }
