@@ -6,6 +6,8 @@
  *             start, stop and restart
  *   export.c  the environment transition for a directory (export, hook mode)
  *   hook.c    printing the shell hooks
+ *   index.c   the venv index: list, forget, gc, roots, watch, unwatch
+ *   doctor.c  venvd doctor: checks with one suggested command each
  *   output.c  human and JSON output for resolve and status; the one
  *             function through which terminal text goes
  */
@@ -86,6 +88,14 @@ int	client_resolve(const char *dir, struct venv_info *out,
 	    char *err, size_t errlen);
 
 /*
+ * The next client_resolve() tells the daemon that the shell will activate
+ * its answer unless the answer is active (VENVD_ACTIVE, or NULL): the
+ * resolve request carries "activating": true and "active": ACTIVE, so
+ * the daemon counts an activation without an extra request.
+ */
+void	client_resolve_activating(const char *active);
+
+/*
  * The directory a command is about: dir made absolute against the
  * logical $PWD (or getcwd) and cleaned of ".", ".." and repeated "/"
  * lexically, as a shell's cd does. NULL dir means the current directory.
@@ -104,6 +114,23 @@ int	cmd_status(int argc, char **argv);
 int	cmd_start(int argc, char **argv);
 int	cmd_stop(int argc, char **argv);
 int	cmd_restart(int argc, char **argv);
+/* index.c: list, forget, gc, roots, watch, unwatch */
+int	cmd_list(int argc, char **argv);
+int	cmd_forget(int argc, char **argv);
+int	cmd_gc(int argc, char **argv);
+int	cmd_roots(int argc, char **argv);
+int	cmd_watch(int argc, char **argv);
+int	cmd_unwatch(int argc, char **argv);
+/*
+ * Call method on the daemon, starting it (unless VENVD_AUTOSTART=0) and
+ * waiting up to 3 s when nobody listens. Steals params. NULL with the
+ * reason printed to stderr.
+ */
+json_t	*index_call(const char *method, json_t *params);
+/* Format bytes for people: 512B, 12K, 1.2G; "-" when negative (unknown). */
+void	human_size(char *out, size_t len, long long bytes);
+/* doctor.c */
+int	cmd_doctor(int argc, char **argv);
 /* main.c */
 /* Print a usage error for cmd to stderr; returns EXIT_USAGE. */
 int	usage_error(const char *cmd, const char *fmt, ...)

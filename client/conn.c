@@ -417,16 +417,44 @@ resolve_locally(const char *dir, struct venv_info *out, char *err, size_t errlen
 	return rc;
 }
 
+/* Set by client_resolve_activating(): sent with the next resolve. */
+static int resolve_activating;
+static char *resolve_active;
+
+/*
+ * The next client_resolve() tells the daemon the shell will activate the
+ * answer unless it is active (the venv venvd has active now, or NULL):
+ * "activating": true and "active": ACTIVE in the same request.
+ */
+void
+client_resolve_activating(const char *active)
+{
+	resolve_activating = 1;
+	free(resolve_active);
+	resolve_active = active != NULL && utf8_valid(active) ?
+	    xstrdup(active) : NULL;
+}
+
 /* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
 static int
 resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
     int *cacheable, int *down)
 {
 	char err[512];
-	json_t *result, *venv, *gen, *cache;
+	json_t *result, *venv, *gen, *cache, *params;
 	int rc = -1;
 
-	result = daemon_call(VENVD_M_RESOLVE, json_pack("{s:s}", "path", dir),
+	params = json_pack("{s:s}", "path", dir);
+	if (resolve_activating) {
+		json_object_set_new(params, "activating", json_true());
+		if (resolve_active != NULL)
+			json_object_set_new(params, "active",
+			    json_string(resolve_active));
+		resolve_activating = 0;
+		free(resolve_active);
+		resolve_active = NULL;
+	}
+	result = daemon_call(VENVD_M_RESOLVE, params,
 	    VENVD_CLIENT_BUDGET_MS, down, err, sizeof err);
 	if (result == NULL) {
 		log_debug("%s", err);

@@ -373,6 +373,24 @@ client_dir(const char *dir, char *err, size_t errlen)
 	return clean;
 }
 
+/*
+ * With no manual activation in effect (VIRTUAL_ENV unset or venvd's own),
+ * the hook applies whatever the daemon answers: let the daemon count an
+ * activation when the answer differs from VENVD_ACTIVE. Answers the
+ * shell serves from its own cache are not counted.
+ */
+static void
+hook_report_activation(void)
+{
+	const char *ve = getenv("VIRTUAL_ENV"), *active = getenv("VENVD_ACTIVE");
+
+	if (active != NULL && active[0] == '\0')
+		active = NULL;
+	if (ve == NULL || ve[0] == '\0' ||
+	    (active != NULL && strcmp(ve, active) == 0))
+		client_resolve_activating(active);
+}
+
 /* Print the hooks' answer line: _venvd_answer DIR GEN VENV PROMPT NOTICE. */
 static void
 export_hook(enum shell_kind sh, const char *given)
@@ -386,6 +404,7 @@ export_hook(enum shell_kind sh, const char *given)
 
 	memset(&vi, 0, sizeof vi);
 	dir = client_dir(given, err, sizeof err);
+	hook_report_activation();
 	if (dir != NULL)
 		rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
 	if (rc == 1) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "conf.h"
 #include "paths.h"
 
 /* The absolute path of this binary, from /proc/self/exe. */
@@ -36,12 +37,29 @@ hook_text(enum shell_kind sh)
 	return NULL;
 }
 
-/* Append text with @VENVD@ and @GENFILE@ replaced by quoted words. */
+/* The config's pip_guard (default on): "1" or "0" for @PIPGUARD@. */
+static const char *
+hook_pip_guard(void)
+{
+	struct conf cfg;
+	char err[512];
+	int on;
+
+	conf_defaults(&cfg);
+	if (conf_load_default(&cfg, err, sizeof err) == -1)
+		fprintf(stderr, "venvd: config: %s\n", err);
+	on = cfg.pip_guard;
+	conf_free(&cfg);
+	return on ? "1" : "0";
+}
+
+/* Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted words. */
 static void
 hook_substitute(struct buf *out, const char *text, const char *venvd,
     const char *genfile)
 {
-	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@";
+	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
+	    k_pip[] = "@PIPGUARD@";
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -52,6 +70,9 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 		} else if (strncmp(at, k_gen, sizeof k_gen - 1) == 0) {
 			buf_puts(out, genfile);
 			p = at + sizeof k_gen - 1;
+		} else if (strncmp(at, k_pip, sizeof k_pip - 1) == 0) {
+			buf_puts(out, hook_pip_guard());
+			p = at + sizeof k_pip - 1;
 		} else {
 			buf_putc(out, '@');
 			p = at + 1;

@@ -38,6 +38,25 @@ static const struct command commands[] = {
 	  "\tsays so and exits 0)" },
 	{ "restart", cmd_restart, "",
 	  "stop the daemon, then start it" },
+	{ "list", cmd_list, "[--json] [--broken] [--stale DAYS] [--sort size|last-used|path]",
+	  "list the indexed venvs: path, version, size, last used, state,\n"
+	  "\tproject; aligned with a header on a terminal, else tab-separated\n"
+	  "\twith size in bytes and last activation in unix seconds (- unknown)" },
+	{ "forget", cmd_forget, "PATH",
+	  "drop a venv from the index (never deletes files)" },
+	{ "gc", cmd_gc, "--stale DAYS [--dry-run] [--yes]",
+	  "delete venvs unused for DAYS after confirmation, showing the space\n"
+	  "\tfreed; refuses non-venvs, symlinks, paths outside every root and\n"
+	  "\tthe active venv; a dry run when stdin is not a terminal (--yes deletes)" },
+	{ "roots", cmd_roots, "[--json]",
+	  "list the discovery roots" },
+	{ "watch", cmd_watch, "DIR [--depth N] [--cross-fs]",
+	  "add a discovery root, scanned N levels deep (default 6)" },
+	{ "unwatch", cmd_unwatch, "DIR",
+	  "remove a discovery root" },
+	{ "doctor", cmd_doctor, "",
+	  "check the daemon, the hook, inotify limits, the database and the\n"
+	  "\tvenvs; one line and one suggested command each; exit 1 on a problem" },
 	{ NULL, NULL, NULL, NULL },
 };
 

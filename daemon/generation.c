@@ -6,12 +6,20 @@
  * starts at 1 and grows with every change that can alter an answer.
  * The file is written to a temporary name in the same directory and
  * renamed into place, so a shell's builtin read never sees half a line.
+ *
+ * Beside it, an empty marker file <dir>/generation.<value> exists while
+ * <value> is current: a hook that remembers the last value tests the
+ * marker with one stat ([[ -e ]]) and reads the file only when the
+ * marker is gone. The new marker is made after the rename, then the old
+ * one is unlinked, so a marker that exists never names a value older
+ * than the file's at the moment of the stat.
  */
 #include "config.h"
 
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,6 +35,8 @@
 struct generation {
 	char		 path[PATH_MAX];	/* <dir>/generation */
 	char		 tmp[PATH_MAX];		/* <dir>/.generation.tmp */
+	char		 dir[PATH_MAX];		/* the socket dir */
+	char		 marker[PATH_MAX];	/* <dir>/generation.<str>, or "" */
 	uint32_t	 instance;
 	uint64_t	 counter;
 	int		 dirty;			/* bumped since the last write */
@@ -39,6 +49,49 @@ generation_format(struct generation *g)
 {
 	snprintf(g->str, sizeof g->str, "%08" PRIx32 "-%" PRIu64,
 	    g->instance, g->counter);
+}
+
+/* Replace the marker with generation.<str>; failures only cost speed. */
+static void
+generation_mark(struct generation *g)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/generation.%s", g->dir,
+	    g->str) >= sizeof path)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("cannot create %s: %s", path, strerror(errno));
+		return;
+	}
+	close(fd);
+	if (g->marker[0] != '\0' && strcmp(g->marker, path) != 0 &&
+	    unlink(g->marker) == -1 && errno != ENOENT)
+		log_warn("unlink %s: %s", g->marker, strerror(errno));
+	memcpy(g->marker, path, sizeof path);
+}
+
+/* Remove markers left by a daemon that did not exit cleanly. */
+static void
+generation_unmark_stale(struct generation *g)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "generation.", 11) == 0)
+			(void)unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
 }
 
 /* Write the file through a temporary name and rename(2); 0 or -1 with errno. */
@@ -69,6 +122,7 @@ generation_write(struct generation *g)
 		errno = saved;
 		return -1;
 	}
+	generation_mark(g);
 	return 0;
 }
 
@@ -84,7 +138,9 @@ generation_new(const char *socket_dir, char *err, size_t errlen)
 	if ((size_t)snprintf(g->path, sizeof g->path, "%s/generation",
 	    socket_dir) >= sizeof g->path ||
 	    (size_t)snprintf(g->tmp, sizeof g->tmp, "%s/.generation.tmp",
-	    socket_dir) >= sizeof g->tmp) {
+	    socket_dir) >= sizeof g->tmp ||
+	    (size_t)snprintf(g->dir, sizeof g->dir, "%s", socket_dir) >=
+	    sizeof g->dir) {
 		snprintf(err, errlen, "generation file path too long in %s",
 		    socket_dir);
 		free(g);
@@ -99,6 +155,7 @@ generation_new(const char *socket_dir, char *err, size_t errlen)
 	}
 	g->instance = instance;
 	g->counter = 1;
+	generation_unmark_stale(g);
 	generation_format(g);
 	if (generation_write(g) == -1) {
 		snprintf(err, errlen, "cannot write %s: %s", g->path,
@@ -118,6 +175,9 @@ generation_free(struct generation *g, int remove_file)
 		return;
 	if (remove_file && unlink(g->path) == -1 && errno != ENOENT)
 		log_warn("unlink %s: %s", g->path, strerror(errno));
+	if (remove_file && g->marker[0] != '\0' && unlink(g->marker) == -1 &&
+	    errno != ENOENT)
+		log_warn("unlink %s: %s", g->marker, strerror(errno));
 	free(g);
 }
 

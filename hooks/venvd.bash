@@ -19,6 +19,7 @@
 
 _venvd_bin=@VENVD@
 _venvd_genfile=@GENFILE@
+_venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	_venvd_loaded=1
 	_venvd_last_pwd=
@@ -36,8 +37,11 @@ fi
 # The prompt hook: return at once when nothing changed; keeps $?.
 _venvd_hook() {
 	local _venvd_rc=$? gen=
-	# No 2>/dev/null here: it would double the syscalls of an idle prompt.
-	if [[ -r $_venvd_genfile ]]; then
+	# One stat while the daemon's marker for the last generation exists;
+	# no 2>/dev/null on the read: it would double an idle prompt's syscalls.
+	if [[ -n $_venvd_last_gen && -e $_venvd_genfile.$_venvd_last_gen ]]; then
+		gen=$_venvd_last_gen
+	elif [[ -r $_venvd_genfile ]]; then
 		read -r gen <"$_venvd_genfile" || :
 	fi
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
@@ -45,10 +49,27 @@ _venvd_hook() {
 		return "$_venvd_rc"
 	fi
 	_venvd_update "$gen"
+	_venvd_pip_guard
 	_venvd_last_pwd=$PWD
 	_venvd_last_gen=$gen
 	_venvd_last_ve=${VIRTUAL_ENV-}
 	return "$_venvd_rc"
+}
+
+# pip guard: PIP_REQUIRE_VIRTUALENV=true while no venv is active, lifted while
+# any is (manual too). VENVD_PIP_GUARD=1 marks the value as ours (exported, so
+# child shells agree); a value the user set is never touched.
+_venvd_pip_guard() {
+	if [[ -n ${VIRTUAL_ENV-} || $_venvd_pip_guard_on != 1 ]]; then
+		if [[ ${VENVD_PIP_GUARD-} == 1 ]]; then
+			if [[ ${PIP_REQUIRE_VIRTUALENV-} == true ]]; then
+				unset PIP_REQUIRE_VIRTUALENV
+			fi
+			unset VENVD_PIP_GUARD
+		fi
+	elif [[ -z ${PIP_REQUIRE_VIRTUALENV+x} ]]; then
+		export PIP_REQUIRE_VIRTUALENV=true VENVD_PIP_GUARD=1
+	fi
 }
 
 # Forget every cached answer; the cache now belongs to generation $1.
@@ -241,6 +262,7 @@ _venvd_ps1_off() {
 
 # Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
 if [[ $- == *i* ]]; then
+	export VENVD_SHELL=bash	# tells `venvd doctor` the hook is installed
 	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
 		_venvd_i=0
 		for _venvd_x in "${PROMPT_COMMAND[@]}"; do

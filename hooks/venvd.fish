@@ -17,6 +17,7 @@
 
 set -g _venvd_bin @VENVD@
 set -g _venvd_genfile @GENFILE@
+set -g _venvd_pip_guard_on @PIPGUARD@ # the config's pip_guard: 1 or 0
 if not set -q _venvd_loaded # sourced twice: keep the state
     set -g _venvd_loaded 1
     set -g _venvd_last_pwd
@@ -37,7 +38,10 @@ end
 # The hook: return at once when nothing changed.
 function _venvd_hook
     set -l gen
-    if test -r "$_venvd_genfile"
+    # One stat while the daemon's marker for the last generation exists.
+    if test -n "$_venvd_last_gen" -a -e "$_venvd_genfile.$_venvd_last_gen"
+        set gen "$_venvd_last_gen"
+    else if test -r "$_venvd_genfile"
         read -l g <$_venvd_genfile
         set gen "$g"
     end
@@ -45,9 +49,27 @@ function _venvd_hook
         return 0
     end
     _venvd_update "$gen"
+    _venvd_pip_guard
     set -g _venvd_last_pwd "$PWD"
     set -g _venvd_last_gen "$gen"
     set -g _venvd_last_ve "$VIRTUAL_ENV"
+end
+
+# pip guard: PIP_REQUIRE_VIRTUALENV=true while no venv is active, lifted while
+# any is (manual too). VENVD_PIP_GUARD=1 marks the value as ours (exported, so
+# child shells agree); a value the user set is never touched.
+function _venvd_pip_guard
+    if test -n "$VIRTUAL_ENV" -o "$_venvd_pip_guard_on" != 1
+        if test "x$VENVD_PIP_GUARD" = x1
+            if test "x$PIP_REQUIRE_VIRTUALENV" = xtrue
+                set -e PIP_REQUIRE_VIRTUALENV
+            end
+            set -e VENVD_PIP_GUARD
+        end
+    else if not set -q PIP_REQUIRE_VIRTUALENV
+        set -gx PIP_REQUIRE_VIRTUALENV true
+        set -gx VENVD_PIP_GUARD 1
+    end
 end
 
 # Forget every cached answer; the cache now belongs to generation $argv[1].
@@ -250,6 +272,7 @@ end
 
 # Install on the prompt event and on cd, for interactive shells only (redefining replaces, never doubles).
 if status is-interactive
+    set -gx VENVD_SHELL fish # tells `venvd doctor` the hook is installed
     function _venvd_on_prompt --on-event fish_prompt
         _venvd_hook
     end
