@@ -1,0 +1,413 @@
+-- venvd.nvim: the venv venvd says applies to each buffer, for :terminal, :!
+-- and the Python language servers (pyright, basedpyright, pylsp).
+--
+-- Every socket call is asynchronous (vim.loop pipes) with a timeout; with no
+-- daemon the plugin does nothing visible and retries the stream quietly.
+-- Answers are cached per directory and per generation: the subscribe stream
+-- moves the generation, so BufEnter costs a table lookup when nothing changed.
+-- Works on Neovim 0.7 and later.
+local uv = vim.loop
+local M = {}
+
+M.config = {
+  timeout_ms = 500,          -- one request's whole budget
+  notify = true,             -- one vim.notify when a buffer's venv changes or breaks
+  reconnect_ms = 2000,       -- first retry of the subscribe stream
+  reconnect_max_ms = 30000,
+  python_servers = { pyright = true, basedpyright = true, pylsp = true },
+}
+
+local state = {
+  generation = nil,   -- the last generation the stream told us
+  cache = {},         -- dir -> { gen = G, venv = obj|false }
+  watched = {},       -- dir -> true: paths of the subscription
+  npaths = 0,
+  sub = nil,          -- the subscribe pipe
+  sub_paths = 0,      -- how many paths that subscription covers
+  backoff = nil,
+  retry = nil,        -- reconnect timer
+  applied = nil,      -- the venv path exported to the environment, if any
+  saved = nil,        -- environment before the first activation
+  current_dir = nil,
+  pending = {},       -- dir -> list of callbacks waiting for one resolve
+}
+M._state = state
+
+local json_decode = (vim.json and vim.json.decode) or function(s) return vim.fn.json_decode(s) end
+local json_encode = (vim.json and vim.json.encode) or function(v) return vim.fn.json_encode(v) end
+
+-- The daemon's socket: $VENVD_SOCKET, $XDG_RUNTIME_DIR/venvd/venvd.sock, or /tmp/venvd-UID/venvd.sock.
+function M.socket_path()
+  local s = os.getenv('VENVD_SOCKET')
+  if s and s:sub(1, 1) == '/' then
+    return s
+  end
+  local run = os.getenv('XDG_RUNTIME_DIR')
+  if run and run:sub(1, 1) == '/' then
+    return run .. '/venvd/venvd.sock'
+  end
+  return '/tmp/venvd-' .. tostring(uv.getuid()) .. '/venvd.sock'
+end
+
+-- Close a handle unless it already is.
+local function close(h)
+  if h and not h:is_closing() then
+    h:close()
+  end
+end
+
+-- Open a connection, send one request, and call on_line(line) for each line
+-- received; on_end(err) once when it ends (err nil for a clean EOF). Returns
+-- a function that closes it. The timeout (ms, or nil) bounds the whole call.
+local function stream(method, params, timeout_ms, on_line, on_end)
+  local pipe = uv.new_pipe(false)
+  local timer = timeout_ms and uv.new_timer() or nil
+  local buf, done = '', false
+  local function finish(err)
+    if done then return end
+    done = true
+    close(timer)
+    if not pipe:is_closing() then
+      pcall(pipe.read_stop, pipe)
+      close(pipe)
+    end
+    on_end(err)
+  end
+  if timer then
+    timer:start(timeout_ms, 0, function() finish('timeout') end)
+  end
+  local req = json_encode({ jsonrpc = '2.0', id = 1, method = method, params = params or vim.empty_dict() })
+  pipe:connect(M.socket_path(), function(cerr)
+    if cerr then return finish(cerr) end
+    pipe:write(req .. '\n')
+    pipe:read_start(function(rerr, chunk)
+      if rerr then return finish(rerr) end
+      if not chunk then return finish(nil) end
+      buf = buf .. chunk
+      while true do
+        local nl = buf:find('\n', 1, true)
+        if not nl then break end
+        local line = buf:sub(1, nl - 1)
+        buf = buf:sub(nl + 1)
+        if on_line(line) == false then return finish(nil) end
+      end
+    end)
+  end)
+  return function() finish('closed') end
+end
+
+-- Decode one line; nil on garbage.
+local function decode(line)
+  local ok, msg = pcall(json_decode, line)
+  if ok and type(msg) == 'table' then return msg end
+  return nil
+end
+
+-- One request: cb(result, err) in the main loop, never more than timeout_ms later.
+function M.request(method, params, cb, timeout_ms)
+  local result, rerr
+  stream(method, params, timeout_ms or M.config.timeout_ms, function(line)
+    local msg = decode(line)
+    if not msg then
+      rerr = 'bad reply'
+    elseif msg.error then
+      rerr = msg.error.message or 'error'
+    else
+      result = msg.result
+    end
+    return false
+  end, function(err)
+    vim.schedule(function() cb(result, rerr or (result == nil and (err or 'no answer')) or nil) end)
+  end)
+end
+
+-- The directory a buffer belongs to ('' when it has none we can resolve).
+local function buf_dir(bufnr)
+  if vim.bo[bufnr].buftype ~= '' then return '' end
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name == '' or name:find('://', 1, true) then
+    return vim.fn.getcwd()
+  end
+  name = vim.fn.fnamemodify(name, ':p')
+  if vim.fn.isdirectory(name) == 1 then
+    return (name:gsub('/$', '') ~= '' and name:gsub('/$', '')) or '/'
+  end
+  return vim.fn.fnamemodify(name, ':h')
+end
+
+-- Prepend dir to a PATH string unless it is already first.
+local function path_without(path, dir)
+  local parts = {}
+  for p in (path .. ':'):gmatch('([^:]*):') do
+    if p ~= dir then table.insert(parts, p) end
+  end
+  return table.concat(parts, ':')
+end
+
+-- Export venv (or nothing) as bin/activate does, undoing the previous one.
+local function apply_env(venv)
+  local path = venv and venv.path or nil
+  if path == state.applied then return end
+  if state.applied then
+    vim.env.PATH = path_without(vim.env.PATH or '', state.applied .. '/bin')
+  end
+  if not state.saved then
+    state.saved = { VIRTUAL_ENV = vim.env.VIRTUAL_ENV, VIRTUAL_ENV_PROMPT = vim.env.VIRTUAL_ENV_PROMPT,
+                    PYTHONHOME = vim.env.PYTHONHOME }
+  end
+  if path then
+    vim.env.VIRTUAL_ENV = path
+    vim.env.VIRTUAL_ENV_PROMPT = venv.prompt
+    vim.env.PYTHONHOME = nil
+    vim.env.PATH = path .. '/bin:' .. path_without(vim.env.PATH or '', path .. '/bin')
+  else
+    vim.env.VIRTUAL_ENV = state.saved.VIRTUAL_ENV
+    vim.env.VIRTUAL_ENV_PROMPT = state.saved.VIRTUAL_ENV_PROMPT
+    vim.env.PYTHONHOME = state.saved.PYTHONHOME
+  end
+  state.applied = path
+end
+
+-- Settings for a Python server so that it uses venv (nil: its own default).
+local function set_server_python(client, venv)
+  local name = client.name
+  client.config.settings = client.config.settings or {}
+  local s = client.config.settings
+  if name == 'pylsp' then
+    s.pylsp = s.pylsp or {}
+    s.pylsp.plugins = s.pylsp.plugins or {}
+    s.pylsp.plugins.jedi = s.pylsp.plugins.jedi or {}
+    s.pylsp.plugins.jedi.environment = venv and venv.path or vim.NIL
+  else
+    s.python = s.python or {}
+    s.python.pythonPath = venv and venv.python or vim.NIL
+  end
+  client.notify('workspace/didChangeConfiguration', { settings = s })
+end
+
+-- Is this a Python language server we know how to point at a venv?
+local function is_python_server(client)
+  return M.config.python_servers[client.name] == true
+end
+
+-- Point the Python servers attached to bufnr at venv (force: even if unchanged).
+local function update_servers(bufnr, venv, force)
+  for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if is_python_server(client) then
+      local want = venv and venv.python or nil
+      if force or client._venvd_python ~= (want or false) then
+        client._venvd_python = want or false
+        set_server_python(client, venv)
+      end
+    end
+  end
+end
+
+-- Make sure the subscription covers dir (resubscribing with every path).
+local subscribe
+
+local function watch(dir)
+  if state.watched[dir] then return end
+  state.watched[dir] = true
+  state.npaths = state.npaths + 1
+  if state.sub then
+    state.sub()      -- closes; the end handler resubscribes at once with every path
+  elseif not state.retry then
+    subscribe()
+  end
+end
+
+-- Resolve dir: cb(venv|false) from the cache when the generation is current,
+-- else over the socket (concurrent callers share one request). No daemon: no call.
+function M.resolve(dir, cb)
+  local c = state.cache[dir]
+  if c and state.generation and c.gen == state.generation and state.sub then
+    return cb(c.venv)
+  end
+  if state.pending[dir] then
+    table.insert(state.pending[dir], cb)
+    return
+  end
+  state.pending[dir] = { cb }
+  M.request('resolve', { path = dir }, function(result, err)
+    local waiting = state.pending[dir]
+    state.pending[dir] = nil
+    if err or not result then
+      for _, f in ipairs(waiting) do f(nil) end
+      return
+    end
+    local venv = result.venv ~= vim.NIL and result.venv or false
+    state.cache[dir] = { gen = result.generation, venv = venv }
+    if not state.generation then state.generation = result.generation end
+    watch(dir)
+    for _, f in ipairs(waiting) do f(venv) end
+  end)
+end
+
+-- Apply the answer for the current buffer (env and its servers).
+local function apply_current(venv, force)
+  local bufnr = vim.api.nvim_get_current_buf()
+  apply_env(venv or nil)
+  update_servers(bufnr, venv or nil, force)
+end
+
+-- BufEnter/DirChanged: resolve the current buffer's directory and apply it.
+function M.refresh()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local dir = buf_dir(bufnr)
+  if dir == '' then return end
+  state.current_dir = dir
+  M.resolve(dir, function(venv)
+    if venv == nil then return end     -- no daemon, or an error: change nothing
+    if state.current_dir ~= dir or vim.api.nvim_get_current_buf() ~= bufnr then return end
+    apply_current(venv, false)
+  end)
+end
+
+-- Tell the user once about the current directory's new answer.
+local function announce(dir, old, new)
+  if not M.config.notify then return end
+  local msg
+  if new and new.broken and new.broken ~= vim.NIL then
+    msg = 'venvd: ' .. new.path .. ' is broken: ' .. tostring(new.broken)
+  elseif new then
+    msg = 'venvd: ' .. dir .. ' now uses ' .. new.path
+  elseif old then
+    msg = 'venvd: ' .. old.path .. ' is gone'
+  else
+    return
+  end
+  vim.notify(msg, vim.log.levels.INFO)
+end
+
+-- A venvs_changed notification: refresh the cache; re-point the current buffer.
+local function on_changed(params)
+  local gen = params.generation
+  state.generation = gen
+  local current_hit = nil
+  for _, ch in ipairs(params.changes or {}) do
+    local venv = ch.venv ~= vim.NIL and ch.venv or false
+    local old = state.cache[ch.path]
+    state.cache[ch.path] = { gen = gen, venv = venv }
+    if ch.path == state.current_dir then
+      current_hit = { old = old and old.venv or false, new = venv }
+    end
+  end
+  -- Answers not mentioned are unchanged: keep them current.
+  for _, c in pairs(state.cache) do c.gen = gen end
+  if current_hit then
+    apply_current(current_hit.new, true)
+    announce(state.current_dir, current_hit.old, current_hit.new)
+  end
+end
+
+-- The subscribe stream: reconnects with backoff when the daemon goes away.
+subscribe = function()
+  if state.npaths == 0 then return end
+  local paths = {}
+  for dir in pairs(state.watched) do table.insert(paths, dir) end
+  local got_result = false
+  state.sub = stream('subscribe', { paths = paths, since = state.generation }, nil, function(line)
+    local msg = decode(line)
+    if not msg then return end
+    if msg.result then
+      got_result = true
+      state.backoff = nil
+      vim.schedule(function()
+        local r = msg.result
+        if r.fresh_instance then state.cache = {} end
+        on_changed({ generation = r.generation, changes = r.changes })
+      end)
+    elseif msg.method == 'venvs_changed' then
+      vim.schedule(function() on_changed(msg.params) end)
+    elseif msg.error or msg.method == 'error' then
+      return false
+    end
+  end, function(err)
+    vim.schedule(function()
+      state.sub = nil
+      if err == 'closed' then return subscribe() end    -- resubscribing with more paths
+      local delay = state.backoff or M.config.reconnect_ms
+      state.backoff = math.min(delay * 2, M.config.reconnect_max_ms)
+      if got_result then delay = 50 end                -- a daemon restart: come back soon
+      state.retry = uv.new_timer()
+      state.retry:start(delay, 0, vim.schedule_wrap(function()
+        close(state.retry)
+        state.retry = nil
+        subscribe()
+      end))
+    end)
+  end)
+end
+
+-- Format a record for :VenvdList.
+local function fmt_record(v)
+  local function s(x) return (x == nil or x == vim.NIL) and '-' or tostring(x) end
+  return string.format('%-8s %-8s %-24s %s', s(v.state), s(v.version), s(v.trust), s(v.path))
+end
+
+-- :VenvdStatus: the daemon's status and the current buffer's venv.
+function M.status()
+  M.request('status', nil, function(r, err)
+    if not r then
+      vim.notify('venvd: no daemon (' .. tostring(err) .. ')', vim.log.levels.WARN)
+      return
+    end
+    local lines = {
+      'venvd ' .. tostring(r.version) .. ' pid ' .. tostring(r.pid) .. ', generation ' .. tostring(r.generation),
+      'socket: ' .. tostring(r.socket),
+      string.format('clients %s, cached dirs %s, watches %s/%s', tostring(r.clients),
+        tostring(r.cached_dirs), tostring(r.watches), tostring(r.watch_limit)),
+      'this buffer: ' .. (state.applied or 'no venv'),
+    }
+    for _, d in ipairs(r.degraded or {}) do table.insert(lines, 'degraded: ' .. d) end
+    vim.notify(table.concat(lines, '\n'), vim.log.levels.INFO)
+  end)
+end
+
+-- :VenvdList: every indexed venv.
+function M.list()
+  M.request('list', vim.empty_dict(), function(r, err)
+    if not r then
+      vim.notify('venvd: list failed (' .. tostring(err) .. ')', vim.log.levels.WARN)
+      return
+    end
+    local lines = { string.format('%-8s %-8s %-24s %s', 'STATE', 'VERSION', 'TRUST', 'PATH') }
+    for _, v in ipairs(r.venvs or {}) do table.insert(lines, fmt_record(v)) end
+    if #lines == 1 then table.insert(lines, '(no venvs indexed)') end
+    vim.notify(table.concat(lines, '\n'), vim.log.levels.INFO)
+  end, 2000)
+end
+
+-- For vim.lsp.start_client{on_attach = ...}: point a new Python server at the buffer's venv.
+function M.on_attach(client, bufnr)
+  if not is_python_server(client) then return end
+  local dir = buf_dir(bufnr)
+  if dir == '' then return end
+  M.resolve(dir, function(venv)
+    if venv == nil then return end
+    client._venvd_python = venv and venv.python or false
+    set_server_python(client, venv or nil)
+  end)
+end
+
+-- Set up autocommands and commands (idempotent).
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', M.config, opts or {})
+  local group = vim.api.nvim_create_augroup('venvd', { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'DirChanged' }, {
+    group = group,
+    callback = function() M.refresh() end,
+  })
+  vim.api.nvim_create_autocmd('VimLeavePre', {
+    group = group,
+    callback = function() if state.sub then state.npaths = 0; state.sub() end end,
+  })
+  vim.api.nvim_create_user_command('VenvdStatus', function() M.status() end,
+    { desc = 'venvd: daemon status and this buffer\'s venv' })
+  vim.api.nvim_create_user_command('VenvdList', function() M.list() end,
+    { desc = 'venvd: every indexed venv' })
+  M.refresh()
+end
+
+return M

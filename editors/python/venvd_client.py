@@ -1,0 +1,252 @@
+"""venvd_client: talk to the venvd daemon from Python (standard library only).
+
+For tools, scripts and Jupyter launchers that want to know which venv applies
+to a directory, or to hear when that changes::
+
+    import venvd_client
+
+    c = venvd_client.Client()                 # $VENVD_SOCKET or the default
+    v = c.resolve("/home/me/proj/src/x.py")   # dict, or None when no venv applies
+    print(v["python"] if v else "no venv")
+    for venv in c.list():
+        print(venv["path"], venv["state"])
+    for note in c.subscribe(paths=["/home/me/proj"]):
+        print(note["generation"], note["changes"])
+
+Every call has a timeout (seconds; default 2). Errors are typed:
+VenvdError is the base; NotRunning (no daemon on the socket), Timeout,
+ProtocolError (the daemon sent something that is not the protocol),
+RpcError (the daemon answered with a JSON-RPC error: .code, .message) and
+its subclass Dropped (a subscriber that read too slowly was cut off).
+The daemon is never started from here: that is the venvd client's job.
+"""
+import json
+import os
+import socket
+import time
+
+__all__ = ["Client", "VenvdError", "NotRunning", "Timeout", "ProtocolError",
+           "RpcError", "Dropped", "default_socket", "resolve", "list_venvs",
+           "status", "subscribe"]
+
+DEFAULT_TIMEOUT = 2.0
+MAX_LINE = 64 * 1024 * 1024     # longest reply line accepted (list of many venvs)
+SUBSCRIBER_DROPPED = -32002
+
+
+class VenvdError(Exception):
+    """Something went wrong talking to venvd."""
+
+
+class NotRunning(VenvdError):
+    """No daemon answers on the socket."""
+
+
+class Timeout(VenvdError):
+    """The daemon did not answer in time."""
+
+
+class ProtocolError(VenvdError):
+    """The daemon's reply was not the protocol (bad JSON, wrong id, cut short)."""
+
+
+class RpcError(VenvdError):
+    """The daemon answered with a JSON-RPC error."""
+
+    def __init__(self, code, message, data=None):
+        super().__init__(f"{message} (code {code})")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class Dropped(RpcError):
+    """The daemon dropped this subscription (it was read too slowly)."""
+
+
+def default_socket():
+    """The socket venvd uses: $VENVD_SOCKET, else $XDG_RUNTIME_DIR/venvd/venvd.sock,
+    else /tmp/venvd-UID/venvd.sock (as venvd(1) documents)."""
+    s = os.environ.get("VENVD_SOCKET")
+    if s:
+        return s
+    run = os.environ.get("XDG_RUNTIME_DIR")
+    if run and os.path.isabs(run):
+        return os.path.join(run, "venvd", "venvd.sock")
+    return os.path.join("/tmp", f"venvd-{os.getuid()}", "venvd.sock")
+
+
+class _Conn:
+    """One connection: send requests, read newline-delimited JSON lines."""
+
+    def __init__(self, path, timeout):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        try:
+            self.sock.connect(path)
+        except socket.timeout:
+            self.sock.close()
+            raise Timeout(f"connecting to {path} timed out") from None
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            self.sock.close()
+            raise NotRunning(f"venvd is not running on {path}: {e.strerror}") from None
+        except OSError as e:
+            self.sock.close()
+            raise NotRunning(f"cannot connect to {path}: {e}") from None
+
+    def send(self, msg):
+        try:
+            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        except socket.timeout:
+            raise Timeout("sending to venvd timed out") from None
+        except OSError as e:
+            raise NotRunning(f"venvd went away: {e}") from None
+
+    def read(self, deadline=None):
+        """The next message as a dict; None at a clean end of stream."""
+        while b"\n" not in self.buf:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Timeout("venvd did not answer in time")
+                self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise Timeout("venvd did not answer in time") from None
+            except OSError as e:
+                raise NotRunning(f"venvd went away: {e}") from None
+            if not chunk:
+                if self.buf:
+                    raise ProtocolError("the daemon closed the connection mid-line")
+                return None
+            self.buf += chunk
+            if len(self.buf) > MAX_LINE and b"\n" not in self.buf:
+                raise ProtocolError("reply line too long")
+        line, self.buf = self.buf.split(b"\n", 1)
+        try:
+            msg = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError as e:
+            raise ProtocolError(f"not JSON from the daemon: {e}") from None
+        if not isinstance(msg, dict):
+            raise ProtocolError("a reply that is not a JSON object")
+        return msg
+
+    def close(self):
+        self.sock.close()
+
+
+def _error(err):
+    """The typed exception for a JSON-RPC error object."""
+    if not isinstance(err, dict):
+        return ProtocolError(f"malformed error: {err!r}")
+    code, message = err.get("code"), err.get("message", "")
+    cls = Dropped if code == SUBSCRIBER_DROPPED else RpcError
+    return cls(code, message, err.get("data"))
+
+
+class Client:
+    """A venvd client. Each call opens its own short connection."""
+
+    def __init__(self, socket_path=None, timeout=DEFAULT_TIMEOUT):
+        self.socket_path = socket_path or default_socket()
+        self.timeout = timeout
+
+    def call(self, method, params=None, timeout=None):
+        """One JSON-RPC request; its result, or a typed error."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        c = _Conn(self.socket_path, timeout)
+        try:
+            c.send({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}})
+            msg = c.read(deadline)
+        finally:
+            c.close()
+        if msg is None:
+            raise ProtocolError(f"the daemon closed the connection without answering {method}")
+        if "error" in msg:
+            raise _error(msg["error"])
+        if msg.get("id") != 1 or "result" not in msg:
+            raise ProtocolError(f"unexpected reply to {method}: {msg!r}")
+        return msg["result"]
+
+    def resolve(self, path):
+        """The venv (a dict: path, python, version, prompt, project, ...) that
+        applies to path, a directory or a file; None when none does."""
+        return self.call("resolve", {"path": os.path.abspath(os.fspath(path))})["venv"]
+
+    def list(self, project=None, include_broken=True):
+        """Every indexed venv record (a list of dicts)."""
+        params = {"include_broken": bool(include_broken)}
+        if project is not None:
+            params["project"] = os.path.abspath(os.fspath(project))
+        return self.call("list", params)["venvs"]
+
+    def status(self):
+        """The daemon's status object."""
+        return self.call("status")
+
+    def subscribe(self, paths=None, since=None, initial=False, timeout=None):
+        """A generator of venvs_changed notifications' params
+        ({"generation", "changes", "venvs"}) for paths (or the whole index).
+
+        With initial=True the first item is the subscribe result (the current
+        state, with "fresh_instance"). timeout bounds each wait for a
+        notification (None: wait for ever); it raises Timeout when it passes.
+        Ends when the daemon stops; raises Dropped if the daemon cut the
+        subscription off. Closing the generator closes the connection.
+        """
+        params = {}
+        if paths is not None:
+            params["paths"] = [os.path.abspath(os.fspath(p)) for p in paths]
+        if since is not None:
+            params["since"] = since
+        c = _Conn(self.socket_path, self.timeout)
+        try:
+            c.send({"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": params})
+            first = c.read(time.monotonic() + self.timeout)
+            if first is None:
+                raise ProtocolError("the daemon closed the connection without answering subscribe")
+            if "error" in first:
+                raise _error(first["error"])
+            if "result" not in first:
+                raise ProtocolError(f"unexpected reply to subscribe: {first!r}")
+            if initial:
+                yield first["result"]
+            while True:
+                deadline = None if timeout is None else time.monotonic() + timeout
+                if deadline is None:
+                    c.sock.settimeout(None)
+                msg = c.read(deadline)
+                if msg is None:
+                    return
+                if msg.get("method") == "venvs_changed":
+                    yield msg.get("params", {})
+                elif msg.get("method") == "error":
+                    raise _error(msg.get("params"))
+                elif "error" in msg:
+                    raise _error(msg["error"])
+                # Anything else (a future notification) is skipped.
+        finally:
+            c.close()
+
+
+def resolve(path, **kw):
+    """Client(**kw).resolve(path)."""
+    return Client(**kw).resolve(path)
+
+
+def list_venvs(**kw):
+    """Client(**kw).list()."""
+    return Client(**kw).list()
+
+
+def status(**kw):
+    """Client(**kw).status()."""
+    return Client(**kw).status()
+
+
+def subscribe(paths=None, since=None, **kw):
+    """Client(**kw).subscribe(paths, since)."""
+    return Client(**kw).subscribe(paths, since)

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""python_client.py: editors/python/venvd_client.py against the real daemon:
+resolve (dirs, files, none, a path with spaces and quotes), status, list,
+subscribe as a generator (initial state, a change, since), the typed errors
+(NotRunning, RpcError, Timeout against a silent fake daemon, ProtocolError
+against a babbling one, Dropped), and the default socket path."""
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "lib"))
+sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "editors", "python"))
+from venvd_test import T, Daemon, check, mkvenv, run, say  # noqa: E402
+
+import venvd_client as vc  # noqa: E402
+
+W = os.path.join(T, "w")
+
+
+def test_resolve_and_status():
+    proj = os.path.join(W, "a proj 'q' $(x)")
+    os.makedirs(os.path.join(proj, "pkg"))
+    mkvenv(os.path.join(proj, ".venv"))
+    f = os.path.join(proj, "pkg", "m.py")
+    open(f, "w").close()
+    c = vc.Client()
+    v = c.resolve(proj)
+    check(v and v["path"] == os.path.join(proj, ".venv"), f"resolve dir: {v}")
+    check(v["python"] == os.path.join(proj, ".venv", "bin", "python"), f"python: {v}")
+    check(vc.resolve(f)["path"] == v["path"], "resolve of a file uses its directory")
+    none = os.path.join(W, "none")
+    os.makedirs(none)
+    check(c.resolve(none) is None, "no venv: None")
+    st = vc.status()
+    check(st["pid"] == DAEMON.proc.pid and "generation" in st, f"status: {st}")
+
+
+def test_rpc_error():
+    try:
+        vc.Client().call("no_such_method")
+    except vc.RpcError as e:
+        check(e.code == -32601 and "no_such_method" in e.message, f"error: {e.code} {e.message}")
+    else:
+        check(False, "unknown method did not raise RpcError")
+    try:
+        vc.Client().call("resolve", {"path": "relative"})
+    except vc.RpcError as e:
+        check(e.code == -32602, f"bad params code {e.code}")
+    else:
+        check(False, "relative path did not raise")
+
+
+def test_list():
+    c = vc.Client()
+    try:
+        venvs = c.list()
+    except vc.RpcError as e:
+        check(e.code == -32601, f"list failed other than not-implemented: {e}")
+        say("this daemon has no list method yet: list() raises RpcError -32601")
+        return
+    check(isinstance(venvs, list), f"list: {venvs!r}")
+    paths = [v["path"] for v in venvs]
+    check(os.path.join(W, "a proj 'q' $(x)", ".venv") in paths, f"resolved venv not listed: {paths}")
+
+
+def test_subscribe_generator():
+    proj = os.path.join(W, "sub")
+    os.makedirs(proj)
+    c = vc.Client()
+    gen = c.subscribe([proj], initial=True, timeout=5)
+    first = next(gen)
+    check(first["changes"][0]["venv"] is None and "generation" in first, f"initial: {first}")
+    mkvenv(os.path.join(proj, ".venv"))
+    note = next(gen)
+    check(note["changes"][0]["venv"]["path"] == os.path.join(proj, ".venv"), f"note: {note}")
+    gen.close()
+    # since: the current generation gives nothing initially, then changes.
+    gen = c.subscribe([proj], since=note["generation"], initial=True, timeout=0.3)
+    first = next(gen)
+    check(first["changes"] == [] and not first["fresh_instance"], f"since current: {first}")
+    try:
+        next(gen)
+    except vc.Timeout:
+        pass
+    else:
+        check(False, "a notification with nothing changed")
+    gen.close()
+
+
+def test_not_running():
+    c = vc.Client(socket_path=os.path.join(T, "nothing.sock"), timeout=0.5)
+    for fn in (c.status, lambda: c.resolve("/"), lambda: next(c.subscribe())):
+        try:
+            fn()
+        except vc.NotRunning:
+            pass
+        else:
+            check(False, "no daemon: NotRunning expected")
+
+
+def fake_server(path, behaviour):
+    """A fake daemon on path: 'silent' reads and never answers, 'garbage'
+    answers with non-JSON, 'drop' answers subscribe then sends the drop error."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    conns = []
+
+    def serve():
+        while True:
+            try:
+                s, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(s)
+            s.recv(65536)
+            if behaviour == "garbage":
+                s.sendall(b"this is not json\n")
+            elif behaviour == "drop":
+                s.sendall(b'{"jsonrpc":"2.0","id":1,"result":{"generation":"1-1",'
+                          b'"changes":[],"venvs":[],"fresh_instance":false}}\n'
+                          b'{"jsonrpc":"2.0","method":"error","params":{"code":-32002,'
+                          b'"message":"subscriber too slow: dropped"}}\n')
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, conns
+
+
+def test_timeout_and_garbage():
+    p = os.path.join(T, "silent.sock")
+    srv, conns = fake_server(p, "silent")
+    t0 = time.monotonic()
+    try:
+        vc.Client(socket_path=p, timeout=0.3).status()
+    except vc.Timeout:
+        el = time.monotonic() - t0
+        check(el < 1.5, f"timeout of 0.3 s took {el:.2f} s")
+    else:
+        check(False, "a silent daemon did not raise Timeout")
+    srv.close()
+    p = os.path.join(T, "garbage.sock")
+    srv, conns = fake_server(p, "garbage")
+    try:
+        vc.Client(socket_path=p).status()
+    except vc.ProtocolError:
+        pass
+    else:
+        check(False, "non-JSON reply did not raise ProtocolError")
+    srv.close()
+    p = os.path.join(T, "drop.sock")
+    srv, conns = fake_server(p, "drop")
+    gen = vc.Client(socket_path=p).subscribe([W])
+    try:
+        next(gen)
+    except vc.Dropped as e:
+        check(e.code == -32002, f"drop code {e.code}")
+    else:
+        check(False, "the drop error did not raise Dropped")
+    srv.close()
+    check(issubclass(vc.Dropped, vc.RpcError) and issubclass(vc.Timeout, vc.VenvdError),
+          "error hierarchy")
+
+
+def test_default_socket():
+    old = dict(os.environ)
+    try:
+        os.environ.pop("VENVD_SOCKET")
+        check(vc.default_socket() == os.path.join(os.environ["XDG_RUNTIME_DIR"], "venvd",
+                                                  "venvd.sock"), "XDG default")
+        os.environ.pop("XDG_RUNTIME_DIR")
+        check(vc.default_socket() == f"/tmp/venvd-{os.getuid()}/venvd.sock", "/tmp default")
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    check(vc.Client().socket_path == os.environ["VENVD_SOCKET"], "VENVD_SOCKET wins")
+
+
+def test_daemon_stops_ends_stream():
+    proj = os.path.join(W, "stop")
+    os.makedirs(proj)
+    gen = vc.Client().subscribe([proj], initial=True, timeout=5)
+    next(gen)
+    DAEMON.stop()
+    try:
+        rest = list(gen)
+    except vc.VenvdError as e:
+        check(False, f"a daemon stopping should end the generator cleanly: {e!r}")
+    check(rest == [], f"notifications after the stop: {rest}")
+
+
+DAEMON = Daemon()
+
+
+def main():
+    os.makedirs(W)
+    DAEMON.start()
+    run(test_resolve_and_status, test_rpc_error, test_list, test_subscribe_generator,
+        test_not_running, test_timeout_and_garbage, test_default_socket,
+        test_daemon_stops_ends_stream)
+
+
+if __name__ == "__main__":
+    main()
