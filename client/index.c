@@ -315,7 +315,7 @@ list_cmp(const void *a, const void *b)
 		va = venv_last_used(ra);
 		vb = venv_last_used(rb);
 		if (va != vb)
-			return va < vb ? -1 : 1;	/* longest unused first */
+			return va < vb ? 1 : -1;	/* most recently used first */
 	}
 	return strcmp(pa != NULL ? pa : "", pb != NULL ? pb : "");
 }
@@ -973,11 +973,19 @@ cmd_gc(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		human_size(sz, sizeof sz, items[i].bytes >= 0 ? items[i].bytes :
 		    rec_int(items[i].rec, "size_bytes"));
-		human_ago(ago, sizeof ago, venv_last_used(items[i].rec), now);
+		if (rec_int(items[i].rec, "last_activated") >= 0) {
+			snprintf(ago, sizeof ago, "last used ");
+			human_ago(ago + 10, sizeof ago - 10,
+			    rec_int(items[i].rec, "last_activated"), now);
+		} else {
+			snprintf(ago, sizeof ago, "never used, seen ");
+			human_ago(ago + 17, sizeof ago - 17,
+			    rec_int(items[i].rec, "last_seen"), now);
+		}
 		fputs(items[i].refusal == NULL ? (dry ? "would delete  " :
 		    "delete  ") : "refuse  ", stdout);
 		term_puts(stdout, items[i].path);
-		printf("  %s  last used %s", sz, ago);
+		printf("  %s  %s", sz, ago);
 		if (items[i].refusal != NULL) {
 			fputs(": ", stdout);
 			term_puts(stdout, items[i].refusal);

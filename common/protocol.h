@@ -31,7 +31,8 @@
  *
  * resolve also takes "activating": true when the calling shell is about to
  * activate the answer (the client knows from VENVD_ACTIVE/VIRTUAL_ENV); the
- * daemon then counts an activation for a trusted venv. A "path" naming a
+ * daemon then counts an activation for a trusted venv, unless the answer
+ * is "active" (optional: the venv the shell already has active). A "path" naming a
  * file resolves its directory.
  */
 #define VENVD_M_LIST		"list"		/* {"project"?: DIR, "include_broken"?: bool (default true),

@@ -13,6 +13,13 @@ status	--json
 start
 stop
 restart
+list	--json --broken --stale --sort
+forget	<dir>
+gc	--stale --dry-run --yes
+roots	--json
+watch	--depth --cross-fs <dir>
+unwatch	<dir>
+doctor
 '
 
 # Complete the venvd command line in COMP_WORDS up to COMP_CWORD.

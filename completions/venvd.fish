@@ -12,7 +12,14 @@ set -g __venvd_comp_spec \
 	'status|--json|Show the daemon\'s state' \
 	'start||Start the daemon' \
 	'stop||Stop the daemon' \
-	'restart||Restart the daemon'
+	'restart||Restart the daemon' \
+	'list|--json --broken --stale --sort|List the indexed venvs' \
+	'forget|<dir>|Drop a venv from the index (files stay)' \
+	'gc|--stale --dry-run --yes|Delete venvs unused for DAYS' \
+	'roots|--json|List the discovery roots' \
+	'watch|--depth --cross-fs <dir>|Add a discovery root' \
+	'unwatch|<dir>|Remove a discovery root' \
+	'doctor||Check the setup and suggest fixes'
 
 # Print the command names of the spec.
 function __venvd_comp_commands

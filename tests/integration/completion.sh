@@ -134,7 +134,7 @@ fish_complete() {
 }
 
 # --- the assertions --------------------------------------------------------
-commands='export|hook|resolve|restart|start|status|stop'
+commands='doctor|export|forget|gc|hook|list|resolve|restart|roots|start|status|stop|unwatch|watch'
 # check LINE WANT [ZSH_WANT]: zsh shows matches as inserted (quoted).
 check() {
 	local line=$1 want=$2 sh got
@@ -159,6 +159,10 @@ check 'venvd -' '--help|--version|-V|-h'
 check 'venvd resolve --' '--help|--json'
 check 'venvd hook bash ' ''
 check 'venvd stop ' ''
+check 'venvd list --' '--broken|--help|--json|--sort|--stale'
+check 'venvd gc --' '--dry-run|--help|--stale|--yes'
+check 'venvd unwatch b' 'bdir'
+check 'venvd doctor ' ''
 # Directories only (not the file), including a name with a space; the
 # internal export --hook option does not shift the positional arguments.
 check 'venvd export bash ' 'a dir|bdir|proj' 'a\ dir|bdir|proj'
