@@ -107,4 +107,10 @@ if [ -s "$hook_bench" ]; then
 	esac
 	echo "  ($(( $(now_ms) - start )) ms)"
 fi
+
+echo
+echo "== editor_bench.py (subscribe latency, list vs status, memory per subscriber)"
+start=$(now_ms)
+"$python3" "$srcdir/bench/editor_bench.py" || { echo "  editor_bench.py failed"; status=1; }
+echo "  ($(( $(now_ms) - start )) ms)"
 exit "$status"

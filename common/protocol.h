@@ -59,7 +59,9 @@
  * first a result with the current state (or changes since "since"), then
  * notifications {"jsonrpc":"2.0","method":"venvs_changed","params":{...}}.
  */
-#define VENVD_M_SUBSCRIBE	"subscribe"	/* {"paths"?: [DIR...], "since"?: G} */
+#define VENVD_M_SUBSCRIBE	"subscribe"	/* {"paths"?: [DIR|FILE...], "since"?: G}
+						   -> {"generation", "fresh_instance", "changes":
+						   [{"path", "venv"}...], "venvs": [record...], "indexed"} */
 #define VENVD_N_VENVS_CHANGED	"venvs_changed"
 
 /* JSON-RPC 2.0 error codes. */
@@ -72,6 +74,13 @@
 #define RPC_SERVER_BUSY		(-32000)
 /* Server-defined: the request line exceeded VENVD_MAX_LINE. */
 #define RPC_LINE_TOO_LONG	(-32001)
+/*
+ * Server-defined: a subscriber left more than VENVD_SUBSCRIBE_QUEUE_CAP
+ * bytes unread; sent as a final notification {"method":"error","params":
+ * {"code":-32002,"message":...}} before the daemon closes the stream.
+ */
+#define RPC_SUBSCRIBER_DROPPED	(-32002)
+#define VENVD_SUBSCRIBE_QUEUE_CAP (256 * 1024)
 
 /*
  * The generation file (<socket dir>/generation) holds one line

@@ -14,6 +14,7 @@
 #define VENVD_DAEMON_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <time.h>
@@ -28,6 +29,7 @@ struct cache;
 struct watcher;
 struct generation;
 struct db;
+struct subs;
 
 #define DEGRADED_MAX 16
 
@@ -44,6 +46,7 @@ struct daemon {
 	struct watcher	*watcher;
 	struct generation *gen;
 	struct db	*db;
+	struct subs	*subs;		/* subscribe.c, made by the first subscriber */
 
 	uint64_t	 requests;	/* requests answered */
 	uint64_t	 cache_hits;	/* resolves answered from the cache */
@@ -75,6 +78,27 @@ struct server *server_start(struct daemon *, int listen_fd, char *err, size_t er
 void	server_stop(struct server *);
 /* Connected clients right now. */
 int	server_clients(const struct server *);
+struct conn;
+/* The connection whose request request_handle() is answering now, or NULL. */
+struct conn *server_current_conn(const struct server *);
+/* Make a connection a stream: no idle timeout; on_close(arg) once when it closes. */
+void	server_conn_stream(struct conn *, void (*on_close)(void *), void *arg);
+/*
+ * Queue data on a stream (written from the loop, so the connection never
+ * closes under the caller). Past cap unsent bytes, drop the queued lines
+ * not yet begun, queue final instead and close after it: returns -1.
+ */
+int	server_conn_send(struct conn *, const char *data, size_t len,
+	    size_t cap, const char *final);
+
+/* subscribe.c ---------------------------------------------------------- */
+/*
+ * subscribe: make the current connection a stream of venvs_changed
+ * notifications; the result (current state) is appended to out.
+ */
+void	subscribe_request(struct daemon *, json_t *id, json_t *params, struct buf *out);
+/* Subscribers right now. */
+size_t	subscribe_count(const struct daemon *);
 
 /* request.c ------------------------------------------------------------ */
 /*

@@ -180,6 +180,8 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 		method_status(d, &req, dst);
 	else if (strcmp(req.method, VENVD_M_SHUTDOWN) == 0)
 		method_shutdown(d, &req, dst);
+	else if (strcmp(req.method, VENVD_M_SUBSCRIBE) == 0)
+		subscribe_request(d, req.id, req.params, dst);
 	else {
 		json_t *m = json_string(req.method);
 		char *q = m != NULL ? json_dumps(m, JSON_ENCODE_ANY) : NULL;

@@ -35,6 +35,7 @@
 #define SERVER_READ_CHUNK	(64 * 1024)
 #define SERVER_OUT_HIGH		(1024 * 1024)	/* stop reading past this much unsent output */
 #define SERVER_ACCEPT_RETRY_S	0.5		/* pause accepting when out of fds entirely */
+#define SERVER_STREAM_SNDBUF	(64 * 1024)	/* kernel send buffer of a subscriber */
 
 struct conn {
 	struct server	*srv;
@@ -47,6 +48,10 @@ struct conn {
 	struct buf	 out;
 	int		 eof;		/* the peer finished sending */
 	int		 closing;	/* close once out is flushed */
+	int		 stream;	/* a subscriber: no idle timeout */
+	int		 midline;	/* the last byte sent was not the end of a line */
+	void		(*on_close)(void *);	/* stream's owner, told once on close */
+	void		*on_close_arg;
 	struct conn	*prev, *next;
 };
 
@@ -60,6 +65,7 @@ struct server {
 	int		 emfile_logged;
 	int		 n_conns;
 	struct conn	*conns;
+	struct conn	*current;	/* whose request is being handled */
 };
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
@@ -81,6 +87,10 @@ conn_close(struct conn *c)
 	struct server *s = c->srv;
 	struct ev_loop *loop = s->d->loop;
 
+	if (c->on_close != NULL)
+		c->on_close(c->on_close_arg);
+	if (s->current == c)
+		s->current = NULL;
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->idle);
@@ -112,6 +122,7 @@ conn_flush(struct conn *c)
 	while (c->out.len > 0) {
 		n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
+			c->midline = c->out.data[n - 1] != '\n';
 			buf_consume(&c->out, (size_t)n);
 			continue;
 		}
@@ -128,6 +139,9 @@ conn_flush(struct conn *c)
 		return 0;
 	}
 	ev_io_stop(loop, &c->wio);
+	/* An idle subscriber keeps no output storage. */
+	if (c->stream)
+		buf_free(&c->out);
 	if (c->closing || c->eof) {
 		conn_close(c);
 		return -1;
@@ -168,7 +182,9 @@ conn_pump(struct conn *c)
 			len--;
 		if (len == 0)
 			continue;
+		s->current = c;
 		request_handle(s->d, line, len, &c->out);
+		s->current = NULL;
 		handled = 1;
 	}
 	if (handled)
@@ -205,7 +221,8 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			frame_feed(&c->fr, "\n", 1);
 	} else {
 		frame_feed(&c->fr, chunk, (size_t)n);
-		ev_timer_again(loop, &c->idle);
+		if (!c->stream)
+			ev_timer_again(loop, &c->idle);
 	}
 	conn_pump(c);
 }
@@ -505,4 +522,69 @@ int
 server_clients(const struct server *s)
 {
 	return s != NULL ? s->n_conns : 0;
+}
+
+/* The connection whose request request_handle() is answering, or NULL. */
+struct conn *
+server_current_conn(const struct server *s)
+{
+	return s != NULL ? s->current : NULL;
+}
+
+/*
+ * Make c a stream (a subscriber): no idle timeout, a modest kernel send
+ * buffer, and on_close(arg) called once when it closes.
+ */
+void
+server_conn_stream(struct conn *c, void (*on_close)(void *), void *arg)
+{
+	int sndbuf = SERVER_STREAM_SNDBUF;
+
+	c->stream = 1;
+	c->on_close = on_close;
+	c->on_close_arg = arg;
+	ev_timer_stop(c->srv->d->loop, &c->idle);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == -1)
+		log_debug("SO_SNDBUF on fd %d: %s", c->fd, strerror(errno));
+}
+
+/*
+ * Queue data for a stream; it is written from the loop, never from here,
+ * so c cannot close under the caller. If that would leave more than cap
+ * bytes unsent, drop every queued line not yet begun, queue final
+ * instead, and close c once that is written (or after the idle timeout
+ * if the peer never reads). Returns 0, or -1 when c was dropped (or
+ * already is being closed).
+ */
+int
+server_conn_send(struct conn *c, const char *data, size_t len, size_t cap,
+    const char *final)
+{
+	struct ev_loop *loop = c->srv->d->loop;
+	char *nl;
+	size_t keep;
+
+	if (c->closing)
+		return -1;
+	if (c->out.len + len > cap) {
+		/* Keep the rest of a line already partly sent, if any. */
+		nl = c->midline && c->out.len > 0 ?
+		    memchr(c->out.data, '\n', c->out.len) : NULL;
+		keep = nl != NULL ? (size_t)(nl - c->out.data) + 1 : 0;
+		if (keep < c->out.len) {
+			c->out.len = keep;
+			c->out.data[keep] = '\0';
+		}
+		buf_puts(&c->out, final);
+		c->closing = 1;
+		ev_io_stop(loop, &c->rio);
+		c->idle.repeat = VENVD_IDLE_TIMEOUT_S;
+		ev_timer_again(loop, &c->idle);
+		ev_io_start(loop, &c->wio);
+		log_warn("subscriber pid %ld is not reading: dropped", (long)c->pid);
+		return -1;
+	}
+	buf_append(&c->out, data, len);
+	ev_io_start(loop, &c->wio);
+	return 0;
 }

@@ -1,0 +1,531 @@
+/*
+ * subscribe.c: subscribe streams and their venvs_changed notifications.
+ *
+ * A subscriber is a connection that asked "subscribe", with the answers
+ * it was last sent for each of its paths (or, with no paths, the index).
+ * An ev_prepare watcher notices the generation moving after any loop
+ * iteration; a settle timer then waits until it has been quiet for
+ * SUBSCRIBE_QUIET_S, but never longer than SUBSCRIBE_MAX_DELAY_S after
+ * the first change, so a "python -m venv" (thousands of events) becomes
+ * one notification. On settling, every subscriber's paths are resolved
+ * again through the cache and compared with what it was last sent; the
+ * index (the "list" method's records) is compared with its previous
+ * snapshot. A notification goes only to a subscriber whose view changed.
+ *
+ * Output to a subscriber is queued through server_conn_send(), capped at
+ * VENVD_SUBSCRIBE_QUEUE_CAP: a peer that stops reading is sent a final
+ * error notification and dropped. The state here is made by the first
+ * subscriber and freed with the last, so an editor-free daemon pays
+ * nothing.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "protocol.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+#define SUBSCRIBE_QUIET_S	0.05	/* the generation must be still this long */
+#define SUBSCRIBE_MAX_DELAY_S	0.1	/* ... but notify at most this late */
+#define SUBSCRIBE_MAX_PATHS	4096	/* paths one subscriber may name */
+
+struct sub_path {
+	char		*path;		/* as the subscriber gave it */
+	char		*dir;		/* the directory resolved for it */
+	json_t		*last;		/* the venv object last sent, or json null */
+};
+
+struct subscriber {
+	struct subs	*subs;
+	struct conn	*conn;
+	struct sub_path	*paths;
+	size_t		 npaths;	/* 0: the whole index */
+	LIST_ENTRY(subscriber) entry;
+};
+
+struct subs {
+	struct daemon	*d;
+	ev_prepare	 prepare;	/* notices generation changes */
+	ev_timer	 settle;	/* fires once the changes settle */
+	char		 seen[64];	/* the generation last noticed */
+	ev_tstamp	 first;		/* first unsettled change, 0 if none */
+	json_t		*index;		/* path -> list record, as last compared */
+	int		 busy;		/* notifying: do not free */
+	size_t		 n;
+	LIST_HEAD(, subscriber) list;
+};
+
+/* The index as {path: record}, through the "list" method; NULL if unavailable. */
+static json_t *
+subs_index_snapshot(struct daemon *d)
+{
+	static const char req[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"" VENVD_M_LIST "\"}";
+	struct buf out = BUF_INIT;
+	json_t *resp, *venvs, *v, *snap = NULL;
+	size_t i;
+
+	request_handle(d, req, sizeof req - 1, &out);
+	d->requests--;		/* not a client's request */
+	resp = json_loadb(out.data != NULL ? out.data : "", out.len, 0, NULL);
+	buf_free(&out);
+	venvs = json_object_get(json_object_get(resp, "result"), "venvs");
+	if (json_is_array(venvs)) {
+		snap = json_object();
+		json_array_foreach(venvs, i, v) {
+			const char *p = json_string_value(json_object_get(v, "path"));
+
+			if (p != NULL)
+				json_object_set(snap, p, v);
+		}
+	}
+	json_decref(resp);
+	return snap;
+}
+
+/*
+ * Records that differ between old and new, as an array: a record for an
+ * added or changed venv, {"path": P, "removed": true} for one gone.
+ */
+static json_t *
+subs_index_diff(json_t *old, json_t *new)
+{
+	json_t *diff = json_array(), *v, *o, *gone;
+	const char *path;
+
+	json_object_foreach(new, path, v) {
+		o = old != NULL ? json_object_get(old, path) : NULL;
+		if (o == NULL || !json_equal(o, v))
+			json_array_append(diff, v);
+	}
+	if (old != NULL) {
+		json_object_foreach(old, path, v) {
+			if (new != NULL && json_object_get(new, path) != NULL)
+				continue;
+			gone = json_object();
+			json_object_set_new(gone, "path", json_string(path));
+			json_object_set_new(gone, "removed", json_true());
+			json_array_append_new(diff, gone);
+		}
+	}
+	return diff;
+}
+
+/* The venv object answering dir now (json null when none applies). */
+static json_t *
+subs_answer(struct daemon *d, const char *dir)
+{
+	struct venv_info vi;
+	char err[256];
+	int hit = 0, cacheable = 1, rc;
+	json_t *j;
+
+	memset(&vi, 0, sizeof vi);
+	rc = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
+	if (rc != 1)
+		return json_null();
+	j = rpc_venv_to_json(&vi);
+	venv_info_free(&vi);
+	return j;
+}
+
+/* Add the index record for venv (or the venv object itself) to venvs once. */
+static void
+subs_add_record(json_t *venvs, json_t *index, json_t *venv)
+{
+	const char *p = json_string_value(json_object_get(venv, "path"));
+	json_t *rec, *v;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	json_array_foreach(venvs, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "path")), p) == 0)
+			return;
+	rec = index != NULL ? json_object_get(index, p) : NULL;
+	json_array_append(venvs, rec != NULL ? rec : venv);
+}
+
+/*
+ * Compare what sub was last sent with the answers now. Fills changes
+ * and venvs; every path when all is set. Updates what sub was sent.
+ */
+static void
+subs_compare(struct subscriber *sub, json_t *index, json_t *diff, int all,
+    json_t *changes, json_t *venvs)
+{
+	struct daemon *d = sub->subs->d;
+	json_t *now, *ch, *v;
+	size_t i, j;
+	int touched;
+
+	for (i = 0; i < sub->npaths; i++) {
+		struct sub_path *sp = &sub->paths[i];
+
+		now = subs_answer(d, sp->dir);
+		/* Same answer, but its venv's index record changed (broke, say). */
+		touched = 0;
+		if (diff != NULL && json_is_object(now))
+			json_array_foreach(diff, j, v)
+				if (json_equal(json_object_get(v, "path"),
+				    json_object_get(now, "path")))
+					touched = 1;
+		if (all || touched || sp->last == NULL || !json_equal(sp->last, now)) {
+			ch = json_object();
+			json_object_set_new(ch, "path", rpc_string_lossy(sp->path));
+			json_object_set(ch, "venv", now);
+			json_array_append_new(changes, ch);
+			if (json_is_object(now))
+				subs_add_record(venvs, index, now);
+		}
+		json_decref(sp->last);
+		sp->last = now;
+	}
+}
+
+/* Queue one line (a JSON value and '\n') on sub; -1 if sub was dropped. */
+static int
+subs_send(struct subscriber *sub, json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	struct buf line = BUF_INIT, final = BUF_INIT;
+	json_t *err, *params;
+	char *f;
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	buf_puts(&line, s);
+	buf_putc(&line, '\n');
+	free(s);
+
+	err = json_object();
+	params = json_object();
+	json_object_set_new(params, "code", json_integer(RPC_SUBSCRIBER_DROPPED));
+	json_object_set_new(params, "message",
+	    json_string("subscriber too slow: dropped"));
+	json_object_set_new(err, "jsonrpc", json_string("2.0"));
+	json_object_set_new(err, "method", json_string("error"));
+	json_object_set_new(err, "params", params);
+	f = json_dumps(err, JSON_COMPACT);
+	buf_puts(&final, f);
+	buf_putc(&final, '\n');
+	free(f);
+	json_decref(err);
+
+	rc = server_conn_send(sub->conn, line.data, line.len,
+	    VENVD_SUBSCRIBE_QUEUE_CAP, final.data);
+	buf_free(&line);
+	buf_free(&final);
+	return rc;
+}
+
+/* Free the state once no subscriber is left. */
+static void
+subs_free_if_idle(struct subs *subs)
+{
+	struct daemon *d = subs->d;
+
+	if (subs->n > 0 || subs->busy)
+		return;
+	ev_prepare_stop(d->loop, &subs->prepare);
+	ev_timer_stop(d->loop, &subs->settle);
+	json_decref(subs->index);
+	free(subs);
+	d->subs = NULL;
+}
+
+/* The changes settled: tell every subscriber whose view changed. */
+static void
+subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct subs *subs = w->data;
+	struct daemon *d = subs->d;
+	struct subscriber *sub, *next;
+	json_t *index, *diff, *changes, *venvs, *params, *msg;
+	size_t sent = 0;
+
+	(void)loop;
+	(void)revents;
+	subs->first = 0;
+	subs->busy = 1;
+	index = subs_index_snapshot(d);
+	diff = index != NULL ? subs_index_diff(subs->index, index) : json_array();
+	for (sub = LIST_FIRST(&subs->list); sub != NULL; sub = next) {
+		next = LIST_NEXT(sub, entry);
+		changes = json_array();
+		if (sub->npaths == 0)
+			venvs = json_incref(diff);
+		else {
+			venvs = json_array();
+			subs_compare(sub, index, diff, 0, changes, venvs);
+		}
+		if (json_array_size(changes) > 0 || json_array_size(venvs) > 0) {
+			params = json_object();
+			json_object_set_new(params, "generation",
+			    json_string(generation_string(d->gen)));
+			json_object_set_new(params, "changes", changes);
+			json_object_set_new(params, "venvs", venvs);
+			msg = json_object();
+			json_object_set_new(msg, "jsonrpc", json_string("2.0"));
+			json_object_set_new(msg, "method",
+			    json_string(VENVD_N_VENVS_CHANGED));
+			json_object_set_new(msg, "params", params);
+			(void)subs_send(sub, msg);
+			json_decref(msg);
+			sent++;
+		} else {
+			json_decref(changes);
+			json_decref(venvs);
+		}
+	}
+	json_decref(diff);
+	if (index != NULL) {
+		json_decref(subs->index);
+		subs->index = index;
+	}
+	if (sent > 0)
+		log_debug("generation %s: notified %zu of %zu subscribers",
+		    generation_string(d->gen), sent, subs->n);
+	/* Resolving may have bumped the generation: noticed, harmlessly, next time. */
+	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	subs->busy = 0;
+	subs_free_if_idle(subs);
+}
+
+/* Before the loop blocks: did the generation move? Start settling. */
+static void
+subs_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct subs *subs = w->data;
+	const char *g = generation_string(subs->d->gen);
+	ev_tstamp now, at;
+
+	(void)revents;
+	if (strcmp(g, subs->seen) == 0)
+		return;
+	snprintf(subs->seen, sizeof subs->seen, "%s", g);
+	now = ev_now(loop);
+	if (subs->first == 0)
+		subs->first = now;
+	at = now + SUBSCRIBE_QUIET_S;
+	if (at > subs->first + SUBSCRIBE_MAX_DELAY_S)
+		at = subs->first + SUBSCRIBE_MAX_DELAY_S;
+	ev_timer_stop(loop, &subs->settle);
+	ev_timer_set(&subs->settle, at > now ? at - now : 0., 0.);
+	ev_timer_start(loop, &subs->settle);
+}
+
+/* Free a subscriber's paths and what it was sent for them. */
+static void
+subs_free_paths(struct subscriber *sub)
+{
+	size_t i;
+
+	for (i = 0; i < sub->npaths; i++) {
+		free(sub->paths[i].path);
+		free(sub->paths[i].dir);
+		json_decref(sub->paths[i].last);
+	}
+	free(sub->paths);
+	sub->paths = NULL;
+	sub->npaths = 0;
+}
+
+/* The subscriber's connection closed: forget it. */
+static void
+subs_on_close(void *arg)
+{
+	struct subscriber *sub = arg;
+	struct subs *subs = sub->subs;
+
+	LIST_REMOVE(sub, entry);
+	subs->n--;
+	subs_free_paths(sub);
+	free(sub);
+	log_debug("subscriber gone, %zu left", subs->n);
+	subs_free_if_idle(subs);
+}
+
+/* The state, made on first use. */
+static struct subs *
+subs_get(struct daemon *d)
+{
+	struct subs *subs;
+
+	if (d->subs != NULL)
+		return d->subs;
+	subs = xcalloc(1, sizeof *subs);
+	subs->d = d;
+	LIST_INIT(&subs->list);
+	ev_prepare_init(&subs->prepare, subs_prepare_cb);
+	subs->prepare.data = subs;
+	ev_init(&subs->settle, subs_settle_cb);
+	subs->settle.data = subs;
+	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	subs->index = subs_index_snapshot(d);
+	ev_prepare_start(d->loop, &subs->prepare);
+	d->subs = subs;
+	return subs;
+}
+
+/*
+ * The directory to resolve for path: path, or its parent when path names
+ * an existing non-directory. A string to free.
+ */
+static char *
+subs_dir(const char *path)
+{
+	struct stat st;
+	char *dir = xstrdup(path), *slash;
+
+	if (stat(path, &st) == -1 || S_ISDIR(st.st_mode))
+		return dir;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	return dir;
+}
+
+/* Check params; fill paths (strings) and since. -1 with err. */
+static int
+subs_params(json_t *params, json_t **paths, const char **since, char *err,
+    size_t errlen)
+{
+	json_t *p, *s;
+	size_t i;
+
+	*paths = NULL;
+	*since = NULL;
+	p = json_object_get(params, "paths");
+	s = json_object_get(params, "since");
+	if (s != NULL && !json_is_null(s)) {
+		if (!json_is_string(s)) {
+			snprintf(err, errlen, "since must be a generation string");
+			return -1;
+		}
+		*since = json_string_value(s);
+	}
+	if (p == NULL || json_is_null(p))
+		return 0;
+	if (!json_is_array(p)) {
+		snprintf(err, errlen, "paths must be an array of absolute paths");
+		return -1;
+	}
+	if (json_array_size(p) > SUBSCRIBE_MAX_PATHS) {
+		snprintf(err, errlen, "at most %d paths per subscription",
+		    SUBSCRIBE_MAX_PATHS);
+		return -1;
+	}
+	json_array_foreach(p, i, s) {
+		const char *v = json_string_value(s);
+
+		if (v == NULL || strlen(v) != json_string_length(s) || v[0] != '/' ||
+		    json_string_length(s) >= PATH_MAX) {
+			snprintf(err, errlen, "paths[%zu] must be an absolute path "
+			    "(a string without NUL, shorter than %d bytes)", i, PATH_MAX);
+			return -1;
+		}
+	}
+	*paths = p;
+	return 0;
+}
+
+/* Is generation g from this daemon instance (same prefix before '-')? */
+static int
+subs_same_instance(const char *g, const char *now)
+{
+	const char *a = strchr(g, '-'), *b = strchr(now, '-');
+
+	return a != NULL && b != NULL && a - g == b - now &&
+	    strncmp(g, now, (size_t)(a - g)) == 0;
+}
+
+/* subscribe {"paths"?: [...], "since"?: G}: answer the state, then stream. */
+void
+subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
+{
+	struct conn *conn = server_current_conn(d->server);
+	struct subscriber *sub;
+	struct subs *subs;
+	json_t *paths, *result, *changes, *venvs, *v;
+	const char *since, *gen = generation_string(d->gen), *key;
+	char err[256];
+	int fresh, current;
+	size_t i;
+
+	if (id == NULL || conn == NULL) {
+		rpc_write_error(out, id, RPC_INVALID_REQUEST,
+		    "subscribe needs an id and a connection of its own");
+		return;
+	}
+	if (subs_params(params, &paths, &since, err, sizeof err) == -1) {
+		rpc_write_error(out, id, RPC_INVALID_PARAMS, err);
+		return;
+	}
+	subs = subs_get(d);
+	fresh = since != NULL && !subs_same_instance(since, gen);
+	current = since != NULL && strcmp(since, gen) == 0;
+
+	/* Subscribing again on a stream replaces its subscription. */
+	LIST_FOREACH(sub, &subs->list, entry)
+		if (sub->conn == conn)
+			break;
+	if (sub != NULL) {
+		subs_free_paths(sub);
+		LIST_REMOVE(sub, entry);
+		subs->n--;
+	} else
+		sub = xcalloc(1, sizeof *sub);
+	sub->subs = subs;
+	sub->conn = conn;
+	sub->npaths = paths != NULL ? json_array_size(paths) : 0;
+	sub->paths = xcalloc(sub->npaths > 0 ? sub->npaths : 1, sizeof *sub->paths);
+	for (i = 0; i < sub->npaths; i++) {
+		sub->paths[i].path = xstrdup(json_string_value(json_array_get(paths, i)));
+		sub->paths[i].dir = subs_dir(sub->paths[i].path);
+	}
+	LIST_INSERT_HEAD(&subs->list, sub, entry);
+	subs->n++;
+	server_conn_stream(conn, subs_on_close, sub);
+
+	changes = json_array();
+	venvs = json_array();
+	subs_compare(sub, subs->index, NULL, 1, changes, venvs);
+	if (current) {
+		/* Already up to date: only the baseline is kept, nothing listed. */
+		json_array_clear(changes);
+		json_array_clear(venvs);
+	} else if (sub->npaths == 0 && subs->index != NULL) {
+		json_object_foreach(subs->index, key, v)
+			json_array_append(venvs, v);
+	}
+	result = json_object();
+	json_object_set_new(result, "generation", json_string(gen));
+	json_object_set_new(result, "fresh_instance", json_boolean(fresh));
+	json_object_set_new(result, "changes", changes);
+	json_object_set_new(result, "venvs", venvs);
+	json_object_set_new(result, "indexed", json_boolean(subs->index != NULL));
+	rpc_write_result(out, id, result);
+	log_debug("subscriber with %zu paths (%zu in all)", sub->npaths, subs->n);
+}
+
+/* Subscribers right now. */
+size_t
+subscribe_count(const struct daemon *d)
+{
+	return d->subs != NULL ? d->subs->n : 0;
+}
