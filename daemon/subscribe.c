@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +60,23 @@ struct subs {
 	ev_prepare	 prepare;	/* notices generation changes */
 	ev_timer	 settle;	/* fires once the changes settle */
 	char		 seen[64];	/* the generation last noticed */
+	int		 db_changes;	/* sqlite3_total_changes() last noticed */
 	ev_tstamp	 first;		/* first unsettled change, 0 if none */
 	json_t		*index;		/* path -> list record, as last compared */
 	int		 busy;		/* notifying: do not free */
 	size_t		 n;
+	size_t		 n_index;	/* subscribers with no paths */
 	LIST_HEAD(, subscriber) list;
 };
+
+/* Rows the index has written so far (0 without one): moves when a venv is recorded. */
+static int
+subs_db_changes(struct daemon *d)
+{
+	struct sqlite3 *h = d->db != NULL ? db_handle(d->db) : NULL;
+
+	return h != NULL ? sqlite3_total_changes(h) : 0;
+}
 
 /* The index as {path: record}, through the "list" method; NULL if unavailable. */
 static json_t *
@@ -94,6 +106,24 @@ subs_index_snapshot(struct daemon *d)
 	return snap;
 }
 
+/* Are two index records the same, apart from last_seen (refreshed by every visit)? */
+static int
+subs_record_equal(json_t *a, json_t *b)
+{
+	const char *key;
+	json_t *v;
+
+	if (json_object_size(a) != json_object_size(b))
+		return 0;
+	json_object_foreach(a, key, v) {
+		if (strcmp(key, "last_seen") == 0)
+			continue;
+		if (!json_equal(v, json_object_get(b, key)))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Records that differ between old and new, as an array: a record for an
  * added or changed venv, {"path": P, "removed": true} for one gone.
@@ -106,7 +136,7 @@ subs_index_diff(json_t *old, json_t *new)
 
 	json_object_foreach(new, path, v) {
 		o = old != NULL ? json_object_get(old, path) : NULL;
-		if (o == NULL || !json_equal(o, v))
+		if (o == NULL || !subs_record_equal(o, v))
 			json_array_append(diff, v);
 	}
 	if (old != NULL) {
@@ -300,22 +330,28 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    generation_string(d->gen), sent, subs->n);
 	/* Resolving may have bumped the generation: noticed, harmlessly, next time. */
 	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	subs->db_changes = subs_db_changes(d);
 	subs->busy = 0;
 	subs_free_if_idle(subs);
 }
 
-/* Before the loop blocks: did the generation move? Start settling. */
+/*
+ * Before the loop blocks: did the generation move (or, for index
+ * subscribers, the index)? Start settling.
+ */
 static void
 subs_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct subs *subs = w->data;
 	const char *g = generation_string(subs->d->gen);
+	int dbc = subs->n_index > 0 ? subs_db_changes(subs->d) : subs->db_changes;
 	ev_tstamp now, at;
 
 	(void)revents;
-	if (strcmp(g, subs->seen) == 0)
+	if (strcmp(g, subs->seen) == 0 && dbc == subs->db_changes)
 		return;
 	snprintf(subs->seen, sizeof subs->seen, "%s", g);
+	subs->db_changes = dbc;
 	now = ev_now(loop);
 	if (subs->first == 0)
 		subs->first = now;
@@ -352,6 +388,8 @@ subs_on_close(void *arg)
 
 	LIST_REMOVE(sub, entry);
 	subs->n--;
+	if (sub->npaths == 0)
+		subs->n_index--;
 	subs_free_paths(sub);
 	free(sub);
 	log_debug("subscriber gone, %zu left", subs->n);
@@ -374,6 +412,7 @@ subs_get(struct daemon *d)
 	ev_init(&subs->settle, subs_settle_cb);
 	subs->settle.data = subs;
 	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	subs->db_changes = subs_db_changes(d);
 	subs->index = subs_index_snapshot(d);
 	ev_prepare_start(d->loop, &subs->prepare);
 	d->subs = subs;
@@ -485,6 +524,8 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 		if (sub->conn == conn)
 			break;
 	if (sub != NULL) {
+		if (sub->npaths == 0)
+			subs->n_index--;
 		subs_free_paths(sub);
 		LIST_REMOVE(sub, entry);
 		subs->n--;
@@ -500,6 +541,8 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 	}
 	LIST_INSERT_HEAD(&subs->list, sub, entry);
 	subs->n++;
+	if (sub->npaths == 0)
+		subs->n_index++;
 	server_conn_stream(conn, subs_on_close, sub);
 
 	changes = json_array();
