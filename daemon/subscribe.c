@@ -188,29 +188,53 @@ subs_add_record(json_t *venvs, json_t *index, json_t *venv)
 }
 
 /*
+ * Did venv's index record change its health or trust ("state", "broken",
+ * "trust") from old to new? Sizes and times changing do not count.
+ */
+static int
+subs_health_changed(json_t *old, json_t *new, json_t *venv)
+{
+	static const char *const keys[] = { "state", "broken", "trust" };
+	const char *p = json_string_value(json_object_get(venv, "path"));
+	json_t *a, *b, *va, *vb;
+	size_t i;
+
+	if (p == NULL || old == NULL || new == NULL)
+		return 0;
+	a = json_object_get(old, p);
+	b = json_object_get(new, p);
+	if (a == NULL || b == NULL)
+		return 0;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		va = json_object_get(a, keys[i]);
+		vb = json_object_get(b, keys[i]);
+		if ((va == NULL) != (vb == NULL) ||
+		    (va != NULL && !json_equal(va, vb)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Compare what sub was last sent with the answers now. Fills changes
- * and venvs; every path when all is set. Updates what sub was sent.
+ * and venvs; every path when all is set. old and index are the index
+ * before and now (either may be NULL). Updates what sub was sent.
  */
 static void
-subs_compare(struct subscriber *sub, json_t *index, json_t *diff, int all,
+subs_compare(struct subscriber *sub, json_t *old, json_t *index, int all,
     json_t *changes, json_t *venvs)
 {
 	struct daemon *d = sub->subs->d;
-	json_t *now, *ch, *v;
-	size_t i, j;
+	json_t *now, *ch;
+	size_t i;
 	int touched;
 
 	for (i = 0; i < sub->npaths; i++) {
 		struct sub_path *sp = &sub->paths[i];
 
 		now = subs_answer(d, sp->dir);
-		/* Same answer, but its venv's index record changed (broke, say). */
-		touched = 0;
-		if (diff != NULL && json_is_object(now))
-			json_array_foreach(diff, j, v)
-				if (json_equal(json_object_get(v, "path"),
-				    json_object_get(now, "path")))
-					touched = 1;
+		/* Same answer, but its venv broke (base interpreter gone, say). */
+		touched = json_is_object(now) && subs_health_changed(old, index, now);
 		if (all || touched || sp->last == NULL || !json_equal(sp->last, now)) {
 			ch = json_object();
 			json_object_set_new(ch, "path", rpc_string_lossy(sp->path));
@@ -299,7 +323,7 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			venvs = json_incref(diff);
 		else {
 			venvs = json_array();
-			subs_compare(sub, index, diff, 0, changes, venvs);
+			subs_compare(sub, subs->index, index, 0, changes, venvs);
 		}
 		if (json_array_size(changes) > 0 || json_array_size(venvs) > 0) {
 			params = json_object();
@@ -547,7 +571,7 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 
 	changes = json_array();
 	venvs = json_array();
-	subs_compare(sub, subs->index, NULL, 1, changes, venvs);
+	subs_compare(sub, NULL, subs->index, 1, changes, venvs);
 	if (current) {
 		/* Already up to date: only the baseline is kept, nothing listed. */
 		json_array_clear(changes);

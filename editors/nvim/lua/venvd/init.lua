@@ -297,7 +297,12 @@ local function on_changed(params)
   for _, c in pairs(state.cache) do c.gen = gen end
   if current_hit then
     apply_current(current_hit.new, true)
-    announce(state.current_dir, current_hit.old, current_hit.new)
+    local o, n = current_hit.old, current_hit.new
+    -- One message per real change: another venv, none, or broken/mended.
+    if (o and o.path) ~= (n and n.path) or
+        (o and o.broken ~= vim.NIL and o.broken or false) ~= (n and n.broken ~= vim.NIL and n.broken or false) then
+      announce(state.current_dir, o, n)
+    end
   end
 end
 
