@@ -162,6 +162,8 @@ void	db_close(struct db *);
 int	db_record_venv(struct db *, const struct venv_info *);
 /* The SQLite handle (NULL when serving without an index), for modules with their own tables. */
 struct sqlite3 *db_handle(struct db *);
+/* PRAGMA quick_check: 0 when the index is sound, else -1 with err (for status). */
+int	db_check(struct db *, char *err, size_t errlen);
 /* Schema version (PRAGMA user_version). */
 int	db_schema_version(struct db *);
 /* Number of venvs indexed. */

@@ -460,6 +460,28 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	return 0;
 }
 
+/* Run PRAGMA quick_check: 0 when the index is sound, else -1 with err. */
+int
+db_check(struct db *db, char *err, size_t errlen)
+{
+	char check[512];
+
+	if (db == NULL || db->h == NULL) {
+		snprintf(err, errlen, "the daemon serves without an index");
+		return -1;
+	}
+	if (db_pragma_text(db->h, "PRAGMA quick_check", check, sizeof check) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "quick_check: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (strcmp(check, "ok") != 0) {
+		snprintf(err, errlen, "quick_check: %s", check);
+		return -1;
+	}
+	return 0;
+}
+
 /* The SQLite handle, for modules that keep their own tables (trust, roots). */
 struct sqlite3 *
 db_handle(struct db *db)

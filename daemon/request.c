@@ -116,6 +116,7 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 {
 	json_t *result = json_object(), *degraded = json_array();
 	time_t now = time(NULL);
+	char dberr[600];
 
 	for (int i = 0; i < d->n_degraded; i++)
 		json_array_append_new(degraded, json_string(d->degraded[i].reason));
@@ -136,6 +137,13 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	json_object_set_new(result, "watch_limit", json_integer((json_int_t)d->cfg.max_watches));
 	json_object_set_new(result, "clients", json_integer(server_clients(d->server)));
 	json_object_set_new(result, "degraded", degraded);
+	/* For venvd doctor: the index's integrity, checked now. */
+	if (db_check(d->db, dberr, sizeof dberr) == 0)
+		json_object_set_new(result, "db_ok", json_true());
+	else {
+		json_object_set_new(result, "db_ok", json_false());
+		json_object_set_new(result, "db_error", json_string(dberr));
+	}
 	rpc_write_result(out, req->id, result);
 }
 

@@ -70,6 +70,18 @@ wait_for not_answering || fail "autostarted daemon did not stop"
 
 daemon_start
 
+say "the generation marker follows the generation"
+RUN="$XDG_RUNTIME_DIR/venvd"
+g1=$(generation)
+[ -e "$RUN/generation.$g1" ] || fail "no marker for $g1: $(ls "$RUN")"
+mkdir -p "$T/gm"
+"$VENVD" resolve "$T/gm" >/dev/null 2>&1 || true
+mkvenv "$T/gm/.venv"
+wait_for sh -c "[ \"\$(cat '$RUN/generation')\" != '$g1' ]" || fail "no bump after a venv appeared"
+g2=$(generation)
+[ -e "$RUN/generation.$g2" ] || fail "no marker for $g2"
+[ ! -e "$RUN/generation.$g1" ] || fail "old marker $g1 left"
+
 say "watch / roots"
 out=$("$VENVD" watch "$R" --depth 4) || fail "watch failed"
 [[ $(cut -f1 <<<"$out") == "$R" ]] || fail "watch printed [$out]"
@@ -160,6 +172,7 @@ if out=$(env -u VENVD_SHELL "$VENVD" doctor); then fail "doctor passed with prob
 grep -q "^FAIL  hook: not installed" <<<"$out" || fail "doctor hook check: $out"
 grep -qF "FAIL  $V4: broken" <<<"$out" || fail "doctor broken check: $out"
 grep -q "^ok    daemon: running" <<<"$out" || fail "doctor daemon check: $out"
+grep -q "^ok    database: integrity check passed" <<<"$out" || fail "doctor database check: $out"
 out=$(VENVD_SHELL=bash "$VENVD" doctor) || true
 grep -q "^ok    hook: installed in this shell (bash)" <<<"$out" || fail "doctor with VENVD_SHELL: $out"
 say "doctor: the inotify limit"
@@ -231,6 +244,7 @@ say "usage errors"
 
 say "doctor: no daemon"
 daemon_stop
+if ls "$RUN"/generation.* >/dev/null 2>&1; then fail "markers left after exit: $(ls "$RUN")"; fi
 if out=$(VENVD_SHELL=bash "$VENVD" doctor); then fail "doctor passed without a daemon"; fi
 grep -q "^FAIL  daemon: not running; try: venvd start" <<<"$out" || fail "doctor no-daemon: $out"
 echo "PASS"
