@@ -156,4 +156,25 @@ size_t	utf8_char_len(const char *s);
 /* Is s valid UTF-8? */
 int	utf8_valid(const char *s);
 
+/* trust.c */
+int	cmd_allow(int argc, char **argv);
+int	cmd_deny(int argc, char **argv);
+int	cmd_trust(int argc, char **argv);
+/*
+ * The local fallback's judgement (no daemon: no git check, no stored
+ * decisions): set vi->trust from the hard rule, the config's trust mode
+ * and, under auto, the shadow rule.
+ */
+void	client_trust_local(struct venv_info *vi);
+/* May the shell activate vi? (its trust is "trusted") */
+int	trust_allows(const struct venv_info *vi);
+/*
+ * Append the one-line notice for an untrusted vi ("venvd: not activating
+ * ~/x/.venv: REASON (venvd allow ~/x to trust it)"), sanitised; nothing
+ * for a trusted or denied venv or one still being checked.
+ */
+void	trust_notice(struct buf *out, const struct venv_info *vi);
+/* Append path for a person: $HOME shown as ~, sanitised. */
+void	trust_show_path(struct buf *out, const char *path);
+
 #endif

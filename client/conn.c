@@ -521,12 +521,17 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 		rc = resolve_by_daemon(dir, out, generation, cacheable, &down);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
+			/* A daemon that does not judge trust: judge here. */
+			if (rc == 1 && out->trust == NULL)
+				client_trust_local(out);
 			return rc;
 		}
 	}
 	if (down)
 		daemon_autostart();
-	return resolve_locally(dir, out, err, errlen);
+	if ((rc = resolve_locally(dir, out, err, errlen)) == 1)
+		client_trust_local(out);
+	return rc;
 }
 
 /* The daemon's pid from a status object, or 0. */

@@ -409,7 +409,12 @@ export_hook(enum shell_kind sh, const char *given)
 		rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
 	if (rc == 1) {
 		strip_controls(&prompt, vi.prompt);
-		if (vi.broken != NULL) {
+		if (!trust_allows(&vi)) {
+			/* Untrusted: no activation, one notice; denied: silence. */
+			trust_notice(&notice, &vi);
+			venv_info_free(&vi);
+			rc = 0;
+		} else if (vi.broken != NULL) {
 			buf_puts(&notice, "venvd: ");
 			escape_controls(&notice, vi.path);
 			buf_puts(&notice, " is broken: ");
@@ -467,6 +472,15 @@ export_shell(enum shell_kind sh, const char *given)
 	}
 	env_load(&old);
 	env_load(&new);
+	if (rc == 1 && !trust_allows(&vi)) {
+		/* Never activate an untrusted venv; say why (a denied one: silence). */
+		trust_notice(&prompt, &vi);
+		if (prompt.len > 0)
+			fprintf(stderr, "%s\n", prompt.data);
+		buf_reset(&prompt);
+		venv_info_free(&vi);
+		rc = 0;
+	}
 	if (rc == 1) {
 		strip_controls(&prompt, vi.prompt);
 		if (vi.broken != NULL) {

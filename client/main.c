@@ -38,6 +38,13 @@ static const struct command commands[] = {
 	  "\tsays so and exits 0)" },
 	{ "restart", cmd_restart, "",
 	  "stop the daemon, then start it" },
+	{ "allow", cmd_allow, "[PATH]",
+	  "trust the venv at PATH, or the one its project uses (default: the\n"
+	  "\tvenv that applies to the current directory), so the hook activates it" },
+	{ "deny", cmd_deny, "[PATH]",
+	  "never activate that venv, and say nothing about it" },
+	{ "trust", cmd_trust, "[--json]",
+	  "list the allow and deny decisions" },
 	{ "list", cmd_list, "[--json] [--broken] [--stale DAYS] [--sort size|last-used|path]",
 	  "list the indexed venvs: path, version, size, last used, state,\n"
 	  "\tproject; aligned with a header on a terminal, else tab-separated\n"

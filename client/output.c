@@ -13,6 +13,7 @@
 #include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
+#include "sanitize.h"
 #include "xmalloc.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if the bytes there are not one. */
@@ -68,53 +69,29 @@ utf8_valid(const char *s)
 void
 term_puts(FILE *f, const char *s)
 {
-	fputs(s, f);
-}
+	struct buf b = BUF_INIT;
 
-/* Is the character at s a control character (C0, DEL, or UTF-8 C1)? Its length in *n. */
-static int
-is_control(const char *s, size_t *n)
-{
-	unsigned char c = (unsigned char)s[0];
-
-	*n = 1;
-	if (c < 0x20 || c == 0x7f)
-		return 1;
-	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
-		*n = 2;
-		return 1;
+	if (sanitize_is_clean(s)) {
+		fputs(s, f);
+		return;
 	}
-	return 0;
+	sanitize_append(&b, s);
+	fputs(b.data, f);
+	buf_free(&b);
 }
 
-/* Append s with control characters removed. */
+/* Append s with control characters removed (the sanitiser's strip). */
 void
 strip_controls(struct buf *out, const char *s)
 {
-	size_t n;
-
-	buf_puts(out, "");
-	for (; *s != '\0'; s += n) {
-		if (!is_control(s, &n))
-			buf_append(out, s, n);
-	}
+	sanitize_strip(out, s);
 }
 
-/* Append s with control characters made visible as \xNN escapes. */
+/* Append s with control characters made visible (the sanitiser). */
 void
 escape_controls(struct buf *out, const char *s)
 {
-	size_t n;
-
-	buf_puts(out, "");
-	for (; *s != '\0'; s += n) {
-		if (!is_control(s, &n)) {
-			buf_append(out, s, n);
-			continue;
-		}
-		for (size_t i = 0; i < n; i++)
-			buf_printf(out, "\\x%02x", (unsigned char)s[i]);
-	}
+	sanitize_append(out, s);
 }
 
 /* A JSON string for s; bytes that are not UTF-8 become U+FFFD. */
@@ -158,6 +135,10 @@ print_venv_line(const struct venv_info *vi)
 	if (vi->broken != NULL) {
 		fputs("  BROKEN: ", stdout);
 		term_puts(stdout, vi->broken);
+	}
+	if (vi->trust != NULL && !trust_allows(vi)) {
+		fputs("  NOT ACTIVATED: ", stdout);
+		term_puts(stdout, vi->trust);
 	}
 	fputs("\n", stdout);
 }

@@ -303,6 +303,7 @@ venv_info_free(struct venv_info *vi)
 	free(vi->prompt);
 	free(vi->broken);
 	free(vi->found_as);
+	free(vi->trust);
 	memset(vi, 0, sizeof *vi);
 }
 
@@ -327,4 +328,5 @@ venv_info_copy(struct venv_info *dst, const struct venv_info *src)
 	dst->broken = dup_or_null(src->broken);
 	dst->found_as = dup_or_null(src->found_as);
 	dst->kind = src->kind;
+	dst->trust = dup_or_null(src->trust);
 }

@@ -26,6 +26,7 @@ struct venv_info {
 	char	*broken;	/* NULL, or why it is broken */
 	char	*found_as;	/* "self", or the venv_dirs name (".venv") */
 	enum venv_kind kind;
+	char	*trust;		/* NULL (not judged), "trusted", "untrusted:<reason>" or "denied" */
 };
 
 /* What a dependency reported to resolve_dep_fn is. */

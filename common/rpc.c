@@ -289,6 +289,8 @@ rpc_venv_to_json(const struct venv_info *vi)
 	    rpc_string_lossy(vi->broken) : json_false());
 	json_object_set_new(o, "found_as", string_or_null(vi->found_as));
 	json_object_set_new(o, "kind", json_string(venv_kind_name(vi->kind)));
+	if (vi->trust != NULL)
+		json_object_set_new(o, "trust", rpc_string_lossy(vi->trust));
 	return o;
 }
 
@@ -319,6 +321,7 @@ rpc_venv_from_json(json_t *obj, struct venv_info *out)
 	out->version = get_str(obj, "version");
 	out->home = get_str(obj, "home");
 	out->broken = get_str(obj, "broken");
+	out->trust = get_str(obj, "trust");
 	if (out->path == NULL || out->project == NULL || out->python == NULL ||
 	    out->prompt == NULL || out->found_as == NULL) {
 		venv_info_free(out);

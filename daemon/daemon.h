@@ -57,6 +57,7 @@ struct daemon {
 		char	*reason;
 	}		 degraded[DEGRADED_MAX];
 	int		 n_degraded;
+	struct trust	*trust;		/* trust.c */
 };
 
 /* main.c: record (or replace) a degraded state under key, and log it once. */
@@ -183,5 +184,22 @@ int	db_migrate(struct sqlite3 *, const struct embedded_file *list,
  * Migration NNN takes PRAGMA user_version from NNN-1 to NNN.
  */
 extern const struct embedded_file schema_files[];
+
+/* trust.c -------------------------------------------------------------- */
+struct trust;
+struct venv_info;
+/* The trust state (decisions in the index, the git check cache). */
+struct trust *trust_new(struct daemon *);
+void	trust_free(struct trust *);
+/*
+ * Judge a resolved venv: a malloc'd "trusted", "untrusted:<reason>" or
+ * "denied". Clears *cacheable while the git check runs in the background.
+ */
+char	*trust_judge(struct trust *, const struct venv_info *, int *cacheable);
+/* Store allow (allow != 0) or deny for the venv; allowing one that fails the hard rule is refused. 0 or -1 with err. */
+int	trust_decide(struct trust *, const struct venv_info *, int allow,
+	    char *err, size_t errlen);
+/* The decisions: [{"path","decision","dev","ino","decided"}...]. */
+json_t	*trust_decisions(struct trust *);
 
 #endif

@@ -167,6 +167,20 @@ lock_take(const char *path, const char *sock)
 	return fd;
 }
 
+/* Refuse to start if the index or its -wal/-shm files are not ours alone (0600). */
+static void
+check_private_db(const char *db_path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char path[PATH_MAX + 8], err[PATH_MAX + 256];
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", db_path, suffixes[i]);
+		if (paths_private_file(path, err, sizeof err) == -1)
+			startup_fail("unsafe index database: %s", err);
+	}
+}
+
 /* Record our pid in the (held) lock file. */
 static void
 lock_write_pid(int fd)
@@ -377,6 +391,8 @@ main(int argc, char **argv)
 		startup_fail("unsafe socket directory: %s", err);
 	if (paths_private_dir(d->state_dir, 1, err, sizeof err) == -1)
 		startup_fail("unsafe state directory: %s", err);
+	if (paths_private_file(lock_path, err, sizeof err) == -1)
+		startup_fail("unsafe lock file: %s", err);
 	lock_fd = lock_take(lock_path, d->socket_path);
 
 	if (!foreground) {
@@ -402,6 +418,7 @@ main(int argc, char **argv)
 		startup_fail("generation file: %s", err);
 	if (join_path(db_path, sizeof db_path, d->state_dir, "index.sqlite3") == -1)
 		startup_fail("%s/index.sqlite3: path too long", d->state_dir);
+	check_private_db(db_path);
 	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
 		log_error("index database %s: %s", db_path, err);
 		daemon_degraded_set(d, "database", "index database unavailable: %s", err);
@@ -410,6 +427,7 @@ main(int argc, char **argv)
 		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
 		    "resolving uncached: %s", err);
 	d->cache = cache_new(d);
+	d->trust = trust_new(d);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
 
@@ -430,6 +448,7 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	server_stop(d->server);
+	trust_free(d->trust);
 	cache_free(d->cache);
 	if (d->watcher != NULL)
 		watcher_free(d->watcher);

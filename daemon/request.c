@@ -98,6 +98,10 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		log_warn("could not record venv %s in the index", vi.path);
 	log_debug("resolve %s -> %s%s", dir, found == 1 ? vi.path : "none",
 	    hit ? " (cached)" : "");
+	if (found == 1 && d->trust != NULL) {
+		free(vi.trust);
+		vi.trust = trust_judge(d->trust, &vi, &cacheable);
+	}
 
 	result = json_object();
 	json_object_set_new(result, "venv", found == 1 ? rpc_venv_to_json(&vi) : json_null());
@@ -147,6 +151,57 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	rpc_write_result(out, req->id, result);
 }
 
+/*
+ * allow/deny {"path": VENV|PROJECT}: store the user's decision for the
+ * venv that applies to path.
+ */
+static void
+method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
+    int allow)
+{
+	json_t *jpath = json_is_object(req->params) ?
+	    json_object_get(req->params, "path") : NULL;
+	struct venv_info vi;
+	char err[PATH_MAX + 256], *dir;
+	int found, hit, cacheable;
+
+	if (!json_is_string(jpath) || json_string_value(jpath)[0] != '/' ||
+	    strlen(json_string_value(jpath)) != json_string_length(jpath) ||
+	    json_string_length(jpath) >= PATH_MAX) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    "needs params {\"path\": ABSOLUTE_PATH}");
+		return;
+	}
+	memset(&vi, 0, sizeof vi);
+	err[0] = '\0';
+	dir = request_dir(json_string_value(jpath));
+	found = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
+	free(dir);
+	if (found != 1) {
+		if (found == 0)
+			snprintf(err, sizeof err, "no venv applies to %s",
+			    json_string_value(jpath));
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
+		return;
+	}
+	if (d->trust == NULL || trust_decide(d->trust, &vi, allow, err, sizeof err) == -1)
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    d->trust == NULL ? "trust is unavailable" : err);
+	else
+		rpc_write_result(out, req->id, json_pack("{s:o, s:s}",
+		    "venv", rpc_string_lossy(vi.path),
+		    "trust", allow ? "trusted" : "denied"));
+	venv_info_free(&vi);
+}
+
+/* trust {}: the stored decisions. */
+static void
+method_trust(struct daemon *d, const struct rpc_request *req, struct buf *out)
+{
+	rpc_write_result(out, req->id, json_pack("{s:o}", "decisions",
+	    d->trust != NULL ? trust_decisions(d->trust) : json_array()));
+}
+
 /* shutdown {}: answer, then stop once the answer is written. */
 static void
 method_shutdown(struct daemon *d, const struct rpc_request *req, struct buf *out)
@@ -188,6 +243,12 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 		method_status(d, &req, dst);
 	else if (strcmp(req.method, VENVD_M_SHUTDOWN) == 0)
 		method_shutdown(d, &req, dst);
+	else if (strcmp(req.method, VENVD_M_ALLOW) == 0)
+		method_decide(d, &req, dst, 1);
+	else if (strcmp(req.method, VENVD_M_DENY) == 0)
+		method_decide(d, &req, dst, 0);
+	else if (strcmp(req.method, VENVD_M_TRUST) == 0)
+		method_trust(d, &req, dst);
 	else if (strcmp(req.method, VENVD_M_SUBSCRIBE) == 0)
 		subscribe_request(d, req.id, req.params, dst);
 	else {

@@ -31,6 +31,7 @@ recorded() {
 
 mkdir -p -m 700 "$XDG_STATE_HOME/venvd"
 head -c 16384 /dev/urandom >"$DB"
+chmod 600 "$DB"	# the daemon refuses a looser index (issue 5)
 cp "$DB" "$T/original"
 
 # shellcheck disable=SC2119

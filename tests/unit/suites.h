@@ -10,7 +10,9 @@ Suite	*suite_frame(void);
 Suite	*suite_paths(void);
 Suite	*suite_resolve(void);
 Suite	*suite_rpc(void);
+Suite	*suite_sanitize(void);
 Suite	*suite_shell_quote(void);
+Suite	*suite_trust(void);
 Suite	*suite_venv_cfg(void);
 
 #endif

@@ -1,0 +1,180 @@
+/*
+ * sanitize.c: the one terminal sanitiser (see sanitize.h for the table).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sanitize.h"
+
+/* What the character at s is. */
+enum san_kind {
+	SAN_PLAIN,	/* copy as is */
+	SAN_BYTE,	/* C0, DEL or an invalid byte: \xNN of the byte (ESC: \e) */
+	SAN_C1,		/* U+0080..U+009F: \xNN of the code point */
+	SAN_UNICODE,	/* a format control: \uNNNN */
+};
+
+/* Length of the valid UTF-8 sequence at s (of at most left bytes), or 0. */
+size_t
+sanitize_utf8_len(const char *s, size_t left)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
+	size_t n;
+
+	if (left == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 1;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 2;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 3;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	if (n >= left)
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/* Decode the valid sequence of length n at s. */
+static unsigned int
+utf8_decode(const unsigned char *p, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned int cp = p[0] & lead_mask[n - 1];
+
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (p[i] & 0x3f);
+	return cp;
+}
+
+/* Is cp a Unicode format control that can reorder or break a line? */
+static int
+is_format_control(unsigned int cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x061c || cp == 0x2028 ||
+	    cp == 0x2029;
+}
+
+/* Classify the character at s (left bytes remain); its length in *n, code point in *cp. */
+static enum san_kind
+classify(const char *s, size_t left, size_t *n, unsigned int *cp)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	*cp = c;
+	if ((*n = sanitize_utf8_len(s, left)) == 0) {
+		*n = 1;
+		return SAN_BYTE;
+	}
+	if (*n == 1)
+		return c < 0x20 || c == 0x7f ? SAN_BYTE : SAN_PLAIN;
+	*cp = utf8_decode((const unsigned char *)s, *n);
+	if (*cp >= 0x80 && *cp <= 0x9f)
+		return SAN_C1;
+	if (is_format_control(*cp))
+		return SAN_UNICODE;
+	return SAN_PLAIN;
+}
+
+/* Append len bytes of s with every control and invalid byte made visible. */
+void
+sanitize_append_len(struct buf *out, const char *s, size_t len)
+{
+	unsigned int cp;
+	size_t n;
+
+	buf_puts(out, "");
+	for (size_t i = 0; i < len; i += n) {
+		switch (classify(s + i, len - i, &n, &cp)) {
+		case SAN_PLAIN:
+			buf_append(out, s + i, n);
+			break;
+		case SAN_BYTE:
+			if (cp == 0x1b)
+				buf_puts(out, "\\e");
+			else
+				buf_printf(out, "\\x%02x", cp);
+			break;
+		case SAN_C1:
+			buf_printf(out, "\\x%02x", cp);
+			break;
+		case SAN_UNICODE:
+			buf_printf(out, "\\u%04x", cp);
+			break;
+		}
+	}
+}
+
+/* Append s with every control, escape and invalid byte made visible. */
+void
+sanitize_append(struct buf *out, const char *s)
+{
+	sanitize_append_len(out, s, strlen(s));
+}
+
+/* A malloc'd sanitised copy of s. */
+char *
+sanitize_dup(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	sanitize_append(&b, s);
+	return buf_take(&b);
+}
+
+/* Append s with controls removed and invalid bytes shown as \xNN. */
+void
+sanitize_strip(struct buf *out, const char *s)
+{
+	size_t len = strlen(s), n;
+	unsigned int cp;
+
+	buf_puts(out, "");
+	for (size_t i = 0; i < len; i += n) {
+		switch (classify(s + i, len - i, &n, &cp)) {
+		case SAN_PLAIN:
+			buf_append(out, s + i, n);
+			break;
+		case SAN_BYTE:
+			if (n == 1 && (cp < 0x20 || cp == 0x7f))
+				break;
+			buf_printf(out, "\\x%02x", cp);
+			break;
+		case SAN_C1:
+		case SAN_UNICODE:
+			break;
+		}
+	}
+}
+
+/* Does s need no change to be shown? */
+int
+sanitize_is_clean(const char *s)
+{
+	size_t len = strlen(s), n;
+	unsigned int cp;
+
+	for (size_t i = 0; i < len; i += n) {
+		if (classify(s + i, len - i, &n, &cp) != SAN_PLAIN)
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,483 @@
+/*
+ * trust.c: judging venvs before a shell puts their bin/ on PATH.
+ *
+ * Every resolve answer carries "trust": "trusted", "untrusted:<reason>"
+ * or "denied". The order of the checks:
+ *
+ *   1. the hard rule (common/trust.c): fails -> untrusted, whatever the
+ *      user allowed and whatever the mode;
+ *   2. a stored decision (venvd allow / deny) whose identity (real path,
+ *      st_dev, st_ino, birth time) still matches -> trusted / denied; a stale one
+ *      (the venv was deleted and another made there) is removed;
+ *   3. trust = all -> trusted; trust = ask -> untrusted;
+ *   4. trust = auto: committed to version control -> untrusted; a bin/
+ *      executable shadowing a core command -> untrusted; else trusted.
+ *
+ * The version-control check runs git once per venv identity, when the
+ * venv is first judged, and caches the answer in memory and in the
+ * index (table trust_git):
+ *
+ *   git --no-optional-locks --literal-pathspecs -c core.fsmonitor=false
+ *       -C PARENT ls-files --error-unmatch -- NAME
+ *
+ * with stdin/stdout/stderr on /dev/null (exit 0: tracked; anything else:
+ * not tracked, or not in a git tree, or no git). The daemon waits for it
+ * up to TRUST_GIT_SYNC_MS on a pidfd, so that in the usual case (git
+ * answers in a few milliseconds) the very first answer is already the
+ * right one and the hook never flashes a wrong notice. If git is slower,
+ * the answer is "untrusted:checking version control", marked not
+ * cacheable, and the hooks print no notice for it; an ev_child watcher
+ * collects git's status later, stores it and bumps the generation so
+ * that every hook asks again. git is killed after TRUST_GIT_KILL_S.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "rpc.h"
+#include "trust.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define TRUST_GIT_SYNC_MS	150	/* wait this long for git within a resolve */
+#define TRUST_GIT_KILL_S	20.0	/* give up on a git this slow */
+
+enum git_state {
+	GIT_CHECKING,
+	GIT_CLEAN,
+	GIT_TRACKED,
+};
+
+/* The version-control answer for one venv identity. */
+struct git_entry {
+	char		*path;		/* real path: the hash key */
+	struct trust_id	 id;
+	enum git_state	 state;
+	pid_t		 pid;		/* git, while checking in the background */
+	ev_child	 child;
+	ev_timer	 timer;
+	struct trust	*t;
+	UT_hash_handle	 hh;
+};
+
+struct trust {
+	struct daemon	*d;
+	struct git_entry *git;		/* uthash by real path */
+	sqlite3		*h;		/* NULL without an index */
+};
+
+/* Prepare sql on the index; NULL without an index or on error (logged). */
+static sqlite3_stmt *
+trust_stmt(struct trust *t, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (t->h == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(t->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warn("prepare: %s", sqlite3_errmsg(t->h));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Make the trust state. */
+struct trust *
+trust_new(struct daemon *d)
+{
+	struct trust *t = xcalloc(1, sizeof *t);
+
+	t->d = d;
+	t->h = d->db != NULL ? db_handle(d->db) : NULL;
+	return t;
+}
+
+/* Forget one git entry (stopping its watchers; git, if running, is killed). */
+static void
+git_entry_free(struct trust *t, struct git_entry *e)
+{
+	if (e->pid > 0) {
+		ev_child_stop(t->d->loop, &e->child);
+		ev_timer_stop(t->d->loop, &e->timer);
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+	}
+	HASH_DEL(t->git, e);
+	free(e->path);
+	free(e);
+}
+
+/* Free the trust state. */
+void
+trust_free(struct trust *t)
+{
+	struct git_entry *e, *tmp;
+
+	if (t == NULL)
+		return;
+	HASH_ITER(hh, t->git, e, tmp)
+		git_entry_free(t, e);
+	free(t);
+}
+
+/* Store a finished git answer in the index. */
+static void
+git_store(struct trust *t, const struct git_entry *e)
+{
+	sqlite3_stmt *st = trust_stmt(t, "INSERT OR REPLACE INTO trust_git"
+	    " (path, dev, ino, born, tracked, checked) VALUES (?1, ?2, ?3, ?6, ?4, ?5)");
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, e->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->id.dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)e->id.ino);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)e->id.born);
+	sqlite3_bind_int(st, 4, e->state == GIT_TRACKED);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warn("trust_git: %s", sqlite3_errmsg(t->h));
+	sqlite3_finalize(st);
+}
+
+/* The stored git answer for this identity: GIT_CLEAN/GIT_TRACKED, or -1 if none. */
+static int
+git_load(struct trust *t, const char *real, const struct trust_id *id)
+{
+	sqlite3_stmt *st = trust_stmt(t, "SELECT tracked FROM trust_git"
+	    " WHERE path = ?1 AND dev = ?2 AND ino = ?3 AND born = ?4");
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id->ino);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)id->born);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = sqlite3_column_int(st, 0) ? GIT_TRACKED : GIT_CLEAN;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Record git's exit status in e. */
+static void
+git_finish(struct trust *t, struct git_entry *e, int status)
+{
+	e->pid = 0;
+	e->state = WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+	    GIT_TRACKED : GIT_CLEAN;
+	log_debug("git check of %s: %s (status %d)", e->path,
+	    e->state == GIT_TRACKED ? "tracked" : "not tracked", status);
+	git_store(t, e);
+}
+
+/* git finished in the background: store, and make every hook ask again. */
+static void
+git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct git_entry *e = w->data;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	ev_timer_stop(loop, &e->timer);
+	git_finish(e->t, e, w->rstatus);
+	if (e->t->d->gen != NULL) {
+		generation_bump(e->t->d->gen);
+		generation_flush(e->t->d->gen);
+	}
+}
+
+/* git took too long: kill it; the child watcher then records "not tracked". */
+static void
+git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct git_entry *e = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_warn("git check of %s took over %.0f s: killed", e->path, TRUST_GIT_KILL_S);
+	if (e->pid > 0)
+		kill(e->pid, SIGKILL);
+}
+
+/* Start git for e's venv (as reached at venv); wait briefly for it. */
+static void
+git_start(struct trust *t, struct git_entry *e, const char *venv)
+{
+	posix_spawn_file_actions_t fa;
+	char *parent = xstrdup(venv), *slash, *name;
+	char *argv[] = { "git", "--no-optional-locks", "--literal-pathspecs", "-c",
+	    "core.fsmonitor=false", "-C", NULL, "ls-files", "--error-unmatch", "--",
+	    NULL, NULL };
+	struct pollfd pfd;
+	int status, pidfd, rc;
+	pid_t pid;
+
+	slash = strrchr(parent, '/');
+	name = slash + 1;
+	if (slash == parent)
+		argv[6] = "/";
+	else {
+		*slash = '\0';
+		argv[6] = parent;
+	}
+	argv[10] = name;
+	e->state = GIT_CLEAN;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		log_debug("cannot run git for %s: %s", venv, strerror(rc));
+		free(parent);
+		git_store(t, e);
+		return;
+	}
+	free(parent);
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd != -1) {
+		pfd.fd = pidfd;
+		pfd.events = POLLIN;
+		do
+			rc = poll(&pfd, 1, TRUST_GIT_SYNC_MS);
+		while (rc == -1 && errno == EINTR);
+		close(pidfd);
+		if (rc == 1 && waitpid(pid, &status, 0) == pid) {
+			git_finish(t, e, status);
+			return;
+		}
+	}
+	/* Slow (or no pidfd): finish in the background. */
+	log_debug("git check of %s continues in the background", e->path);
+	e->state = GIT_CHECKING;
+	e->pid = pid;
+	ev_child_init(&e->child, git_child_cb, pid, 0);
+	e->child.data = e;
+	ev_child_start(t->d->loop, &e->child);
+	ev_timer_init(&e->timer, git_timer_cb, TRUST_GIT_KILL_S, 0.);
+	e->timer.data = e;
+	ev_timer_start(t->d->loop, &e->timer);
+}
+
+/* Are two identities the same venv? */
+static int
+same_id(const struct trust_id *a, const struct trust_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->born == b->born;
+}
+
+/* Is the venv committed to version control? From memory, the index, or git. */
+static enum git_state
+git_state(struct trust *t, const char *venv, const char *real, const struct trust_id *id)
+{
+	struct git_entry *e;
+	int stored;
+
+	HASH_FIND_STR(t->git, real, e);
+	if (e != NULL && !same_id(&e->id, id)) {
+		if (e->state == GIT_CHECKING)
+			return GIT_CHECKING;	/* settle the old check first */
+		git_entry_free(t, e);
+		e = NULL;
+	}
+	if (e != NULL)
+		return e->state;
+	e = xcalloc(1, sizeof *e);
+	e->path = xstrdup(real);
+	e->id = *id;
+	e->t = t;
+	HASH_ADD_KEYPTR(hh, t->git, e->path, strlen(e->path), e);
+	if ((stored = git_load(t, real, id)) != -1)
+		e->state = (enum git_state)stored;
+	else
+		git_start(t, e, venv);
+	return e->state;
+}
+
+/* The stored decision for this identity: 'a'llow, 'd'eny or 0. A stale row is removed. */
+static int
+decision_get(struct trust *t, const char *real, const struct trust_id *id)
+{
+	sqlite3_stmt *st = trust_stmt(t,
+	    "SELECT decision, dev, ino, born FROM trust_decisions WHERE path = ?1");
+	int rc = 0, stale = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct trust_id row = {
+			.dev = (dev_t)sqlite3_column_int64(st, 1),
+			.ino = (ino_t)sqlite3_column_int64(st, 2),
+			.born = (long long)sqlite3_column_int64(st, 3),
+		};
+
+		if (!same_id(&row, id))
+			stale = 1;
+		else
+			rc = strcmp((const char *)sqlite3_column_text(st, 0), "deny") == 0 ?
+			    'd' : 'a';
+	}
+	sqlite3_finalize(st);
+	if (stale) {
+		log_info("forgetting the trust decision for %s: another venv is there now",
+		    real);
+		if ((st = trust_stmt(t, "DELETE FROM trust_decisions WHERE path = ?1")) != NULL) {
+			sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	return rc;
+}
+
+/* Judge the venv vi; a malloc'd trust string. Clears *cacheable while git runs. */
+char *
+trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
+{
+	char reason[PATH_MAX + 128], *real = NULL, *out;
+	struct trust_id id;
+	int rc;
+
+	if (trust_identity(vi->path, &real, &id) == -1) {
+		xasprintf(&out, "untrusted:cannot examine the venv: %s", strerror(errno));
+		return out;
+	}
+	if (trust_hard_rule(real, reason, sizeof reason) == -1)
+		goto untrusted;
+	switch (decision_get(t, real, &id)) {
+	case 'd':
+		free(real);
+		return xstrdup("denied");
+	case 'a':
+		free(real);
+		return xstrdup("trusted");
+	}
+	if (t->d->cfg.trust == CONF_TRUST_ALL)
+		goto trusted;
+	if (t->d->cfg.trust == CONF_TRUST_ASK) {
+		snprintf(reason, sizeof reason, "not allowed yet (trust = ask)");
+		goto untrusted;
+	}
+	switch (git_state(t, vi->path, real, &id)) {
+	case GIT_TRACKED:
+		snprintf(reason, sizeof reason, "committed to git");
+		goto untrusted;
+	case GIT_CHECKING:
+		*cacheable = 0;
+		snprintf(reason, sizeof reason, "checking version control");
+		goto untrusted;
+	case GIT_CLEAN:
+		break;
+	}
+	if ((rc = trust_shadow_rule(real, reason, sizeof reason)) != 0)
+		goto untrusted;
+trusted:
+	free(real);
+	return xstrdup("trusted");
+untrusted:
+	free(real);
+	xasprintf(&out, "untrusted:%s", reason);
+	return out;
+}
+
+/*
+ * Store the user's decision (allow != 0: allow, else deny) for the venv
+ * vi. Allowing a venv that fails the hard rule is refused. Returns 0,
+ * or -1 with err.
+ */
+int
+trust_decide(struct trust *t, const struct venv_info *vi, int allow,
+    char *err, size_t errlen)
+{
+	char reason[PATH_MAX + 128], *real = NULL;
+	sqlite3_stmt *st;
+	struct trust_id id;
+	int rc = -1;
+
+	if (t->h == NULL) {
+		snprintf(err, errlen, "the daemon has no index, so it cannot store decisions");
+		return -1;
+	}
+	if (trust_identity(vi->path, &real, &id) == -1) {
+		snprintf(err, errlen, "cannot examine %s: %s", vi->path, strerror(errno));
+		return -1;
+	}
+	if (allow && trust_hard_rule(real, reason, sizeof reason) == -1) {
+		snprintf(err, errlen, "%s cannot be trusted: %s", vi->path, reason);
+		goto out;
+	}
+	st = trust_stmt(t, "INSERT OR REPLACE INTO trust_decisions"
+	    " (path, dev, ino, born, decision, decided) VALUES (?1, ?2, ?3, ?6, ?4, ?5)");
+	if (st == NULL) {
+		snprintf(err, errlen, "cannot store the decision");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id.dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id.ino);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)id.born);
+	sqlite3_bind_text(st, 4, allow ? "allow" : "deny", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		snprintf(err, errlen, "cannot store the decision: %s", sqlite3_errmsg(t->h));
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	if (rc == 0) {
+		log_info("%s %s (%s)", allow ? "allowed" : "denied", vi->path, real);
+		if (t->d->gen != NULL)
+			generation_bump(t->d->gen);
+	}
+out:
+	free(real);
+	return rc;
+}
+
+/* The stored decisions as a JSON array of {"path","decision","dev","ino","decided"}. */
+json_t *
+trust_decisions(struct trust *t)
+{
+	sqlite3_stmt *st = trust_stmt(t, "SELECT path, decision, dev, ino, decided"
+	    " FROM trust_decisions ORDER BY path");
+	json_t *list = json_array();
+
+	if (st == NULL)
+		return list;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(list, json_pack("{s:o, s:s, s:I, s:I, s:I}",
+		    "path", rpc_string_lossy((const char *)sqlite3_column_text(st, 0)),
+		    "decision", (const char *)sqlite3_column_text(st, 1),
+		    "dev", (json_int_t)sqlite3_column_int64(st, 2),
+		    "ino", (json_int_t)sqlite3_column_int64(st, 3),
+		    "decided", (json_int_t)sqlite3_column_int64(st, 4)));
+	}
+	sqlite3_finalize(st);
+	return list;
+}

@@ -1,0 +1,234 @@
+#!/bin/bash
+# trust_daemon.sh: issue 5 without a shell: the daemon's trust answers, allow,
+# deny and trust, the hard rule, the shadow rule, the git check, ask and all,
+# the client's fallback, visible escapes, and the private state files.
+# shellcheck source=tests/lib/harness.sh
+. "$TOP_SRCDIR/tests/lib/harness.sh"
+
+command -v git >/dev/null 2>&1 || skip "git is not installed"
+W="$T/w"
+mkdir -p "$W"
+
+# trust_of DIR: the daemon's "trust" for the venv that applies to DIR.
+trust_of() {
+	local r
+	r=$(rpc resolve "{\"path\": $(json_str "$1")}") || fail "resolve $1: $r"
+	jget "$r" '(j["venv"] or {}).get("trust", "<no trust>")'
+}
+# json_str S: S as a JSON string.
+json_str() {
+	"$PYTHON3" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"
+}
+# expect_trust DIR WANT WHAT
+expect_trust() {
+	assert_eq "$2" "$(trust_of "$1")" "$3"
+}
+# A committed venv, cloned from a bare repository.
+make_cloned() {
+	local src="$T/src-$1"
+	git init -q "$src"
+	mkvenv "$src/.venv"
+	printf '#!/bin/sh\necho pwned\n' >"$src/.venv/bin/ls"
+	chmod 755 "$src/.venv/bin/ls"
+	git -C "$src" add -A
+	git -C "$src" -c user.name=t -c user.email=t@example.invalid commit -q -m venv
+	git clone -q --bare "$src" "$T/bare-$1.git"
+	git clone -q "$T/bare-$1.git" "$W/$1"
+}
+
+say "1. the user's own venv is trusted; a cloned, committed one is not"
+mkdir -p "$W/own"
+mkvenv "$W/own/.venv"
+make_cloned cloned
+daemon_start
+expect_trust "$W/own" trusted "own venv"
+expect_trust "$W/cloned" "untrusted:committed to git" "cloned venv"
+# The answer is the same the second time (cached in memory and the index).
+expect_trust "$W/cloned/sub" "untrusted:committed to git" "cloned venv again"
+out=$("$VENVD" export --hook bash "$W/cloned")
+case $out in
+*"venvd: not activating $W/cloned/.venv: committed to git (venvd allow $W/cloned to trust it)"*) ;;
+*) fail "hook notice for the cloned venv: $out" ;;
+esac
+eval "set -- ${out#_venvd_answer }"
+assert_eq "" "$3" "the hook does not activate the cloned venv"
+out=$(cd "$W/cloned" && "$VENVD" allow) || fail "venvd allow: $out"
+assert_eq "venvd: trusted $W/cloned/.venv" "$out" "allow's message"
+expect_trust "$W/cloned" trusted "cloned venv after allow"
+out=$("$VENVD" export --hook bash "$W/cloned")
+eval "set -- ${out#_venvd_answer }"
+assert_eq "$W/cloned/.venv" "$3" "the hook activates the allowed venv"
+assert_eq "" "$5" "no notice once allowed"
+
+say "1b. the git answer survives a restart (the index)"
+daemon_stop
+daemon_start
+make_cloned cloned2
+expect_trust "$W/cloned2" "untrusted:committed to git" "second clone"
+expect_trust "$W/cloned" trusted "allowed venv after restart"
+
+say "2. a venv in a git tree that is ignored, not committed, is trusted"
+git init -q "$W/gitproj"
+printf '.venv/\n' >"$W/gitproj/.gitignore"
+mkvenv "$W/gitproj/.venv"
+expect_trust "$W/gitproj" trusted "ignored venv in a git tree"
+
+say "3. a group/other-writable bin/ is never trusted, not even after allow"
+mkdir -p "$W/gw"
+mkvenv "$W/gw/.venv"
+if [ "$(id -u)" = 0 ]; then
+	chgrp 65534 "$W/gw/.venv/bin"
+	chmod g+w "$W/gw/.venv/bin"
+	why="bin/ is writable by group"
+else
+	chmod o+w "$W/gw/.venv/bin"
+	why="bin/ is writable by others"
+fi
+expect_trust "$W/gw" "untrusted:$why" "writable bin/"
+if out=$("$VENVD" allow "$W/gw" 2>&1); then
+	fail "allow of a writable bin/ succeeded: $out"
+fi
+case $out in *"$why"*) ;; *) fail "allow's refusal does not say why: $out" ;; esac
+expect_trust "$W/gw" "untrusted:$why" "writable bin/ after allow"
+out=$("$VENVD" export --hook bash "$W/gw")
+case $out in *"$why (fix that; venvd allow cannot override it)"*) ;;
+*) fail "notice for the writable bin/: $out" ;; esac
+
+say "4. .venv -> a venv owned by another uid is refused"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/someone-else" "$W/other"
+	mkvenv "$T/someone-else/venv"
+	chown -R 65534:65534 "$T/someone-else/venv"
+	ln -s "$T/someone-else/venv" "$W/other/.venv"
+	expect_trust "$W/other" "untrusted:the venv directory is owned by uid 65534, not by you or root" \
+	    "symlinked venv of another uid"
+	! "$VENVD" allow "$W/other" >/dev/null 2>&1 || fail "allow of another uid's venv succeeded"
+else
+	say "not root: skipped"
+fi
+
+say "5. a tarball's venv with bin/sudo is not trusted under auto"
+mkdir -p "$T/tarsrc/proj"
+mkvenv "$T/tarsrc/proj/.venv"
+printf '#!/bin/sh\necho pwned\n' >"$T/tarsrc/proj/.venv/bin/sudo"
+chmod 755 "$T/tarsrc/proj/.venv/bin/sudo"
+tar -C "$T/tarsrc" -czf "$T/proj.tgz" proj
+mkdir -p "$W/tar"
+tar -C "$W/tar" -xzf "$T/proj.tgz"
+expect_trust "$W/tar/proj" "untrusted:bin/sudo shadows a system command" "tarball venv"
+
+say "6. deny, then delete and recreate: judged afresh"
+"$VENVD" deny "$W/own/.venv" >/dev/null || fail "deny failed"
+expect_trust "$W/own" denied "denied venv"
+out=$("$VENVD" export --hook bash "$W/own")
+eval "set -- ${out#_venvd_answer }"
+assert_eq "" "$3$5" "a denied venv: no activation and no notice"
+json=$("$VENVD" trust --json)
+assert_eq "allow deny" "$(jget "$json" '" ".join(sorted(d["decision"] for d in j["decisions"]))')" \
+    "venvd trust --json lists both decisions"
+"$VENVD" trust | grep -q "^deny .*$W/own/.venv\$" || fail "venvd trust: $("$VENVD" trust)"
+rm -rf "$W/own/.venv"
+mkvenv "$W/own/.venv"
+wait_for test "$(trust_of "$W/own")" = trusted ||
+    fail "recreated venv: $(trust_of "$W/own") (identity $(stat -c %d:%i "$W/own/.venv"))"
+assert_eq "allow" "$(jget "$("$VENVD" trust --json)" '" ".join(d["decision"] for d in j["decisions"])')" \
+    "the stale deny is gone"
+
+say "7. escapes in names and prompts are shown, not obeyed"
+E=$'\e]0;pwned\a'
+mkdir -p "$W/esc${E}x"
+mkvenv "$W/esc${E}x/.venv"
+printf 'prompt = p\033[2J\033]0;pwned\007q\n' >>"$W/esc${E}x/.venv/pyvenv.cfg"
+out=$("$VENVD" resolve "$W/esc${E}x")
+case $out in *$'\e'*|*$'\a'*) fail "resolve printed a raw escape: $(printf %q "$out")" ;; esac
+case $out in *'esc\e]0;pwned\x07x/.venv'*) ;; *) fail "resolve: $(printf %q "$out")" ;; esac
+out=$(env -u VIRTUAL_ENV "$VENVD" export json "$W/esc${E}x")
+assert_eq "p[2J]0;pwnedq" "$(jget "$out" 'j["set"]["VIRTUAL_ENV_PROMPT"]')" "VIRTUAL_ENV_PROMPT stripped of controls"
+# An untrusted hostile venv: the notice shows the escapes.
+mkdir -p "$W/esc${E}x/.venv/bin" && printf '#!/bin/sh\n' >"$W/esc${E}x/.venv/bin/su"
+chmod 755 "$W/esc${E}x/.venv/bin/su"
+out=$("$VENVD" export --hook bash "$W/esc${E}x")
+eval "set -- ${out#_venvd_answer }"
+out=$5
+case $out in *$'\e'*|*$'\a'*) fail "notice carries a raw escape: $(printf %q "$out")" ;; esac
+case $out in *'not activating '"$W"'/esc\e]0;pwned\x07x/.venv: bin/su shadows'*) ;;
+*) fail "escaped notice: $(printf %q "$out")" ;; esac
+for cmd in status list doctor; do
+	out=$("$VENVD" $cmd 2>&1 || true)
+	case $out in *$'\e'*|*$'\a'*) fail "venvd $cmd printed a raw escape: $(printf %q "$out")" ;; esac
+done
+daemon_stop
+
+say "7b. status with a hostile socket path"
+SAVED_SOCKET=$VENVD_SOCKET
+export VENVD_SOCKET="$T/run/e${E}/venvd.sock"
+daemon_start
+out=$("$VENVD" status)
+case $out in *$'\e'*|*$'\a'*) fail "status printed a raw escape: $(printf %q "$out")" ;; esac
+case $out in *'e\e]0;pwned\x07/venvd.sock'*) ;; *) fail "status: $(printf %q "$out")" ;; esac
+daemon_stop
+export VENVD_SOCKET=$SAVED_SOCKET
+
+say "8. trust = ask and trust = all"
+mkdir -p "$XDG_CONFIG_HOME/venvd"
+printf 'trust = ask\n' >"$XDG_CONFIG_HOME/venvd/config"
+mkdir -p "$W/mine"
+mkvenv "$W/mine/.venv"
+daemon_start
+expect_trust "$W/mine" "untrusted:not allowed yet (trust = ask)" "ask: own venv"
+"$VENVD" allow "$W/mine" >/dev/null || fail "allow under ask"
+expect_trust "$W/mine" trusted "ask: after allow"
+expect_trust "$W/tar/proj" "untrusted:not allowed yet (trust = ask)" "ask: tarball"
+daemon_stop
+printf 'trust = all\n' >"$XDG_CONFIG_HOME/venvd/config"
+daemon_start
+expect_trust "$W/tar/proj" trusted "all: tarball with sudo"
+expect_trust "$W/cloned2" trusted "all: committed venv"
+expect_trust "$W/gw" "untrusted:$why" "all: still the hard rule"
+daemon_stop
+rm -f "$XDG_CONFIG_HOME/venvd/config"
+
+say "9. the fallback applies the hard rule and the shadow rule itself"
+unset_answer() {
+	local out
+	out=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" export --hook bash "$1")
+	eval "set -- ${out#_venvd_answer }"
+	printf '%s|%s' "$3" "$5"
+}
+assert_eq "$W/mine/.venv|" "$(unset_answer "$W/mine")" "fallback: own venv activates"
+case $(unset_answer "$W/tar/proj") in
+"|venvd: not activating $W/tar/proj/.venv: bin/sudo shadows a system command"*) ;;
+*) fail "fallback: tarball: $(unset_answer "$W/tar/proj")" ;; esac
+case $(unset_answer "$W/gw") in "|"*"$why"*) ;; *) fail "fallback: writable bin/" ;; esac
+# It cannot see git: documented; the committed venv (no core names shadowed but ls) is refused by the shadow rule.
+case $(unset_answer "$W/cloned2") in "|"*"bin/ls shadows"*) ;; *) fail "fallback: cloned" ;; esac
+out=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" export bash "$W/tar/proj" 2>&1 >/dev/null)
+case $out in *"not activating"*) ;; *) fail "export (not hook) notice: $out" ;; esac
+out=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" export bash "$W/tar/proj" 2>/dev/null)
+case $out in *VIRTUAL_ENV=*) fail "export activated an untrusted venv: $out" ;; esac
+
+say "10. the state files must be private"
+daemon_start
+daemon_stop
+db="$XDG_STATE_HOME/venvd/index.sqlite3"
+test -f "$db" || fail "no index at $db"
+assert_eq 600 "$(stat -c %a "$db")" "index mode"
+assert_eq 700 "$(stat -c %a "$XDG_STATE_HOME/venvd")" "state dir mode"
+chmod 644 "$db"
+if out=$("$VENVD_DAEMON" --foreground 2>&1); then fail "daemon ran with a 0644 index"; fi
+case $out in *"unsafe index database"*"mode 0644"*) ;; *) fail "no clear refusal for the index: $out" ;; esac
+chmod 600 "$db"
+chmod 750 "$XDG_STATE_HOME/venvd"
+if out=$("$VENVD_DAEMON" --foreground 2>&1); then fail "daemon ran with a 0750 state dir"; fi
+case $out in *"unsafe state directory"*) ;; *) fail "no clear refusal for the state dir: $out" ;; esac
+chmod 700 "$XDG_STATE_HOME/venvd"
+lock="$VENVD_SOCKET.lock"
+if [ -f "$lock" ]; then
+	chmod 644 "$lock"
+	if out=$("$VENVD_DAEMON" --foreground 2>&1); then fail "daemon ran with a 0644 lock file"; fi
+	case $out in *"unsafe lock file"*) ;; *) fail "no clear refusal for the lock: $out" ;; esac
+	chmod 600 "$lock"
+fi
+daemon_start
+daemon_stop
+say "ok"

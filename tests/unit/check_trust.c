@@ -1,0 +1,227 @@
+/* check_trust.c: unit tests for the hard rule and the shadow rule. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "tmptree.h"
+#include "trust.h"
+#include "xmalloc.h"
+
+/* A venv at root/rel with modes 0755/0755/0644 (whatever the umask). */
+static char *
+make_venv(const char *root, const char *rel)
+{
+	char *v, *p;
+
+	tmptree_venv(root, rel, "home = /usr/bin\nversion = 3.11.2\n");
+	xasprintf(&v, "%s/%s", root, rel);
+	chmod(v, 0755);
+	xasprintf(&p, "%s/bin", v);
+	chmod(p, 0755);
+	free(p);
+	xasprintf(&p, "%s/pyvenv.cfg", v);
+	chmod(p, 0644);
+	free(p);
+	return v;
+}
+
+/* Chmod root/rel/part to mode. */
+static void
+set_mode(const char *venv, const char *part, mode_t mode)
+{
+	char *p;
+
+	xasprintf(&p, "%s%s%s", venv, *part ? "/" : "", part);
+	ck_assert_int_eq(chmod(p, mode), 0);
+	free(p);
+}
+
+/* Make an executable (or not) file in venv/bin. */
+static void
+put_bin(const char *root, const char *venvrel, const char *name, mode_t mode)
+{
+	char *rel, *p;
+
+	xasprintf(&rel, "%s/bin/%s", venvrel, name);
+	tmptree_write(root, rel, "#!/bin/sh\necho pwned\n");
+	xasprintf(&p, "%s/%s", root, rel);
+	ck_assert_int_eq(chmod(p, mode), 0);
+	free(p);
+	free(rel);
+}
+
+START_TEST(core_command_list)
+{
+	const char *const *c;
+
+	for (c = trust_core_commands; c[1] != NULL; c++)
+		ck_assert_msg(strcmp(c[0], c[1]) < 0, "not sorted at %s", c[0]);
+	ck_assert(trust_is_core_command("ls"));
+	ck_assert(trust_is_core_command("sudo"));
+	ck_assert(trust_is_core_command("su"));
+	ck_assert(trust_is_core_command("ssh"));
+	ck_assert(trust_is_core_command("git"));
+	ck_assert(trust_is_core_command("sh"));
+	ck_assert(trust_is_core_command("bash"));
+	ck_assert(trust_is_core_command("zsh"));
+	ck_assert(trust_is_core_command("fish"));
+	ck_assert(trust_is_core_command("env"));
+	ck_assert(trust_is_core_command("["));
+	ck_assert(!trust_is_core_command("python"));
+	ck_assert(!trust_is_core_command("python3.11"));
+	ck_assert(!trust_is_core_command("pip3"));
+	ck_assert(!trust_is_core_command("activate.fish"));
+	ck_assert(!trust_is_core_command("deactivate"));
+	ck_assert(!trust_is_core_command("pytest"));
+	ck_assert(!trust_is_core_command(""));
+	ck_assert(!trust_is_core_command("LS"));
+}
+END_TEST
+
+START_TEST(hard_rule)
+{
+	char *root = tmptree_new(), *v, reason[512];
+
+	v = make_venv(root, ".venv");
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+
+	set_mode(v, "bin", 0757);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_str_eq(reason, "bin/ is writable by others");
+	set_mode(v, "bin", 0755);
+
+	set_mode(v, "pyvenv.cfg", 0666);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_str_eq(reason, "pyvenv.cfg is writable by group and others");
+	set_mode(v, "pyvenv.cfg", 0644);
+
+	set_mode(v, "", 0777);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_ptr_nonnull(strstr(reason, "the venv directory is writable by"));
+	set_mode(v, "", 0755);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+
+	/* Group write with a group shared with others (not our private group). */
+	if (geteuid() == 0) {
+		char *bin;
+
+		xasprintf(&bin, "%s/bin", v);
+		ck_assert_int_eq(chown(bin, 0, 65534), 0);
+		set_mode(v, "bin", 0775);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/ is writable by group");
+		set_mode(v, "bin", 0755);
+		/* Owned by another user. */
+		ck_assert_int_eq(chown(bin, 65534, 65534), 0);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/ is owned by uid 65534, not by you or root");
+		ck_assert_int_eq(chown(bin, 0, 0), 0);
+		free(bin);
+	}
+	free(v);
+	tmptree_free(root);
+}
+END_TEST
+
+START_TEST(hard_rule_follows_symlinks)
+{
+	char *root = tmptree_new(), *real, *link, reason[512];
+
+	real = make_venv(root, "elsewhere/venv");
+	tmptree_mkdir(root, "proj");
+	tmptree_symlink(root, "proj/.venv", real);
+	xasprintf(&link, "%s/proj/.venv", root);
+	ck_assert_int_eq(trust_hard_rule(link, reason, sizeof reason), 0);
+	set_mode(real, "", 0777);
+	ck_assert_int_eq(trust_hard_rule(link, reason, sizeof reason), -1);
+	set_mode(real, "", 0755);
+	/* bin/ itself a symlink to a world-writable directory: its target counts. */
+	{
+		char *wbin, *bin;
+
+		xasprintf(&wbin, "%s/wbin", root);
+		xasprintf(&bin, "%s/bin", real);
+		ck_assert_int_eq(rename(bin, wbin), 0);
+		ck_assert_int_eq(chmod(wbin, 0777), 0);
+		ck_assert_int_eq(symlink(wbin, bin), 0);
+		ck_assert_int_eq(trust_hard_rule(link, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/ is writable by group and others");
+		ck_assert_int_eq(unlink(bin), 0);
+		free(wbin);
+		free(bin);
+	}
+	/* A missing bin/ cannot be examined. */
+	ck_assert_int_eq(trust_hard_rule(link, reason, sizeof reason), -1);
+	ck_assert_ptr_nonnull(strstr(reason, "cannot examine bin/"));
+	free(real);
+	free(link);
+	tmptree_free(root);
+}
+END_TEST
+
+START_TEST(shadow_rule)
+{
+	char *root = tmptree_new(), *v, reason[512];
+
+	v = make_venv(root, ".venv");
+	put_bin(root, ".venv", "python3.11", 0755);
+	put_bin(root, ".venv", "pip", 0755);
+	put_bin(root, ".venv", "activate", 0644);
+	put_bin(root, ".venv", "pytest", 0755);
+	ck_assert_int_eq(trust_shadow_rule(v, reason, sizeof reason), 0);
+	/* Not executable: harmless. */
+	put_bin(root, ".venv", "ls", 0644);
+	ck_assert_int_eq(trust_shadow_rule(v, reason, sizeof reason), 0);
+	put_bin(root, ".venv", "sudo", 0700);
+	ck_assert_int_eq(trust_shadow_rule(v, reason, sizeof reason), 1);
+	ck_assert_str_eq(reason, "bin/sudo shadows a system command");
+	put_bin(root, ".venv", "ls", 0755);
+	ck_assert_int_eq(trust_shadow_rule(v, reason, sizeof reason), 1);
+	ck_assert_str_eq(reason, "bin/ls shadows a system command");
+	free(v);
+	tmptree_free(root);
+}
+END_TEST
+
+START_TEST(identity)
+{
+	char *root = tmptree_new(), *v, *link, *real = NULL;
+	struct trust_id a, b;
+
+	v = make_venv(root, "a/.venv");
+	tmptree_symlink(root, "b", "a");
+	xasprintf(&link, "%s/b/.venv", root);
+	ck_assert_int_eq(trust_identity(link, &real, &a), 0);
+	ck_assert_ptr_nonnull(strstr(real, "/a/.venv"));
+	free(real);
+	ck_assert_int_eq(trust_identity(v, &real, &b), 0);
+	ck_assert(a.dev == b.dev && a.ino == b.ino && a.born == b.born);
+	free(real);
+	ck_assert_int_eq(trust_identity("/nonexistent/venvd/x", &real, &a), -1);
+	free(v);
+	free(link);
+	tmptree_free(root);
+}
+END_TEST
+
+/* The trust suite. */
+Suite *
+suite_trust(void)
+{
+	Suite *s = suite_create("trust");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, core_command_list);
+	tcase_add_test(tc, hard_rule);
+	tcase_add_test(tc, hard_rule_follows_symlinks);
+	tcase_add_test(tc, shadow_rule);
+	tcase_add_test(tc, identity);
+	suite_add_tcase(s, tc);
+	return s;
+}
