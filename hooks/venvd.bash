@@ -2,7 +2,8 @@
 #
 # Install with this line in ~/.bashrc:   eval "$(venvd hook bash)"
 #
-# Each prompt costs a builtin `read` of the daemon's generation file and
+# Each prompt costs one stat of the daemon's marker for the last generation
+# seen (a builtin `read` of the generation file only once it is gone) and
 # three string compares; venvd is only run when $PWD, the generation or
 # $VIRTUAL_ENV changed and the answer is not already in this shell's
 # cache. Without a daemon there is no generation, so a venv created or
@@ -142,9 +143,8 @@ _venvd_apply() {
 			_venvd_suppress=
 		fi
 	fi
-	# Once per shell per notice text (it names the venv and the reason).
-	if [[ -n $notice && -z ${_venvd_noticed[$notice]-} ]]; then
-		_venvd_noticed[$notice]=1
+	if [[ -n $venv && -n $notice && -z ${_venvd_noticed[$venv]-} ]]; then
+		_venvd_noticed[$venv]=1
 		printf '%s\n' "$notice" >&2
 	fi
 	if [[ $venv == "${VENVD_ACTIVE-}" ]]; then

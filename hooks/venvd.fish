@@ -2,7 +2,8 @@
 #
 # Install with this line in ~/.config/fish/config.fish:   venvd hook fish | source
 #
-# Each prompt costs a builtin `read` of the daemon's generation file and
+# Each prompt costs one stat of the daemon's marker for the last generation
+# seen (a builtin `read` of the generation file only once it is gone) and
 # three string compares; venvd is only run when $PWD, the generation or
 # $VIRTUAL_ENV changed and the answer is not already in this shell's
 # cache (parallel lists, fish has no maps). Without a daemon there is no
@@ -147,9 +148,8 @@ function _venvd_apply
             set -g _venvd_suppress
         end
     end
-    # Once per shell per notice text (it names the venv and the reason).
-    if test -n "$notice"; and not contains -- "$notice" $_venvd_noticed
-        set -g _venvd_noticed $_venvd_noticed "$notice"
+    if test -n "$venv" -a -n "$notice"; and not contains -- "$venv" $_venvd_noticed
+        set -g _venvd_noticed $_venvd_noticed "$venv"
         printf '%s\n' "$notice" >&2
     end
     if test "x$venv" = "x$VENVD_ACTIVE"
