@@ -143,8 +143,9 @@ _venvd_apply() {
 			_venvd_suppress=
 		fi
 	fi
-	if [[ -n $venv && -n $notice && -z ${_venvd_noticed[$venv]-} ]]; then
-		_venvd_noticed[$venv]=1
+	# Once per shell per notice text (it names the venv and the reason).
+	if [[ -n $notice && -z ${_venvd_noticed[$notice]-} ]]; then
+		_venvd_noticed[$notice]=1
 		printf '%s\n' "$notice" >&2
 	fi
 	if [[ $venv == "${VENVD_ACTIVE-}" ]]; then

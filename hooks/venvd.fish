@@ -148,8 +148,9 @@ function _venvd_apply
             set -g _venvd_suppress
         end
     end
-    if test -n "$venv" -a -n "$notice"; and not contains -- "$venv" $_venvd_noticed
-        set -g _venvd_noticed $_venvd_noticed "$venv"
+    # Once per shell per notice text (it names the venv and the reason).
+    if test -n "$notice"; and not contains -- "$notice" $_venvd_noticed
+        set -g _venvd_noticed $_venvd_noticed "$notice"
         printf '%s\n' "$notice" >&2
     end
     if test "x$venv" = "x$VENVD_ACTIVE"
