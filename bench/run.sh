@@ -109,6 +109,12 @@ if [ -s "$hook_bench" ]; then
 fi
 
 echo
+echo "== scan_bench.sh (cold scan of a discovery root vs find)"
+start=$(now_ms)
+bash "$srcdir/bench/scan_bench.sh" || { echo "  scan_bench.sh failed"; status=1; }
+echo "  ($(( $(now_ms) - start )) ms)"
+
+echo
 echo "== editor_bench.py (subscribe latency, list vs status, memory per subscriber)"
 start=$(now_ms)
 "$python3" "$srcdir/bench/editor_bench.py" || { echo "  editor_bench.py failed"; status=1; }

@@ -299,9 +299,9 @@ conf_handler(void *user, const char *section, const char *name,
 	if (strcmp(name, "venv_dirs") == 0)
 		parse_venv_dirs(st, line, value);
 	else if (strcmp(name, "max_watches") == 0) {
-		if (parse_long(value, 16, &n) == -1)
+		if (parse_long(value, 8, &n) == -1)
 			conf_problem(st, line, "max_watches: \"%s\" is not an "
-			    "integer of at least 16", value);
+			    "integer of at least 8", value);
 		else
 			st->cfg->max_watches = n;
 	} else if (strcmp(name, "max_clients") == 0) {

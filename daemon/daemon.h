@@ -9,6 +9,11 @@
  *   watch.c       the one inotify fd and its ev_io
  *   generation.c  the change counter and <socket dir>/generation
  *   db.c          the SQLite index: open, migrate, quick_check, record venvs
+ *   subscribe.c   subscribe streams and coalesced venvs_changed notifications
+ *   index.c       the venv index methods: list, forget, activation counting
+ *   roots.c       discovery roots: incremental scans and their watches
+ *   interp.c      base interpreters of indexed venvs: broken within a second
+ *   sizer.c       venv sizes, measured by a worker thread
  */
 #ifndef VENVD_DAEMON_H
 #define VENVD_DAEMON_H
@@ -30,6 +35,10 @@ struct watcher;
 struct generation;
 struct db;
 struct subs;
+struct roots;
+struct interp;
+struct sizer;
+struct json_t;
 
 #define DEGRADED_MAX 16
 
@@ -57,6 +66,10 @@ struct daemon {
 		char	*reason;
 	}		 degraded[DEGRADED_MAX];
 	int		 n_degraded;
+
+	struct roots	*roots;		/* NULL without an index or inotify */
+	struct interp	*interp;
+	struct sizer	*sizer;
 	struct trust	*trust;		/* trust.c */
 };
 
@@ -136,6 +149,17 @@ void	watcher_free(struct watcher *);
 int	watch_add(struct watcher *, const char *path, uint32_t mask);
 /* inotify_rm_watch. */
 void	watch_remove(struct watcher *, int wd);
+/*
+ * Owners of a watch: one inode has one wd, so the cache, the roots and
+ * the interpreter watches may share it. Events go to every owner; the
+ * kernel watch goes when its last owner lets go. watch_add/watch_remove
+ * act for WATCH_OWNER_CACHE.
+ */
+#define WATCH_OWNER_CACHE	0x1u
+#define WATCH_OWNER_ROOTS	0x2u
+#define WATCH_OWNER_INTERP	0x4u
+int	watch_add_owned(struct watcher *, const char *path, uint32_t mask, unsigned owner);
+void	watch_remove_owned(struct watcher *, int wd, unsigned owner);
 /* Watches held right now. */
 long	watch_count(const struct watcher *);
 
@@ -184,6 +208,72 @@ int	db_migrate(struct sqlite3 *, const struct embedded_file *list,
  * Migration NNN takes PRAGMA user_version from NNN-1 to NNN.
  */
 extern const struct embedded_file schema_files[];
+/* Forget that path was recorded recently (NULL: all), so the next record writes. */
+void	db_seen_forget(struct db *, const char *path);
+
+/*
+ * Method bodies for request.c: params in (may be NULL), a result out, or
+ * NULL with *code (a JSON-RPC error code) and err.
+ */
+typedef struct json_t *(*method_fn)(struct daemon *, struct json_t *params,
+	    int *code, char *err, size_t errlen);
+
+/* index.c -------------------------------------------------------------- */
+struct json_t *index_list(struct daemon *, struct json_t *, int *, char *, size_t);
+struct json_t *index_forget(struct daemon *, struct json_t *, int *, char *, size_t);
+/*
+ * Record a venv (insert, or refresh every field, state and last_seen);
+ * root is the discovery root it was found under, or NULL to keep the
+ * stored one. Also hands the venv to the interpreter watches.
+ */
+int	index_record(struct daemon *, const struct venv_info *, const char *root);
+/*
+ * Describe the venv at path exactly as resolve finds it (a venv_dirs
+ * name is described from its project). 1 and out, or 0 if not a venv.
+ */
+int	index_describe(struct daemon *, const char *path, struct venv_info *out);
+/* Mark the venv at path, and every venv below path, missing. */
+void	index_mark_missing(struct daemon *, const char *path);
+/* Mark venvs of root not seen since since missing (after a full scan). */
+void	index_mark_unseen(struct daemon *, const char *root, time_t since);
+/* A shell activated v (resolve with "activating": true). */
+void	index_activated(struct daemon *, const struct venv_info *);
+
+/* roots.c -------------------------------------------------------------- */
+/* Load the roots (database and config) and start scanning them. */
+struct roots *roots_new(struct daemon *);
+void	roots_free(struct roots *);
+struct json_t *roots_watch(struct daemon *, struct json_t *, int *, char *, size_t);
+struct json_t *roots_unwatch(struct daemon *, struct json_t *, int *, char *, size_t);
+struct json_t *roots_list(struct daemon *, struct json_t *, int *, char *, size_t);
+/* watch.c calls this for each event on a watch the roots own. */
+void	roots_on_event(struct roots *, int wd, uint32_t mask, const char *name);
+/* Events were lost: rescan every root. */
+void	roots_rescan_all(struct roots *);
+
+/* interp.c ------------------------------------------------------------- */
+struct interp *interp_new(struct daemon *);
+void	interp_free(struct interp *);
+/* Watch v's base interpreter (home, the target of bin/python). */
+void	interp_track(struct interp *, const struct venv_info *);
+/* Stop watching for the venv at path. */
+void	interp_untrack(struct interp *, const char *path);
+/* watch.c calls this for each event on a watch interp owns. */
+void	interp_on_event(struct interp *, int wd, uint32_t mask, const char *name);
+
+/* sizer.c -------------------------------------------------------------- */
+/*
+ * Size of everything below path as du(1) counts it: st_blocks * 512 of
+ * every file, directory and symlink (not followed), each inode with
+ * st_nlink > 1 once (by dev and ino); entries vanishing mid-walk are
+ * skipped. Returns 0 and *bytes, or -1 with errno if path cannot be read.
+ */
+int	sizer_walk(const char *path, uint64_t *bytes);
+/* Start the worker thread and the timer that queues unmeasured venvs. */
+struct sizer *sizer_new(struct daemon *);
+void	sizer_free(struct sizer *);
+/* Measure path soon (it changed). */
+void	sizer_kick(struct sizer *);
 
 /* trust.c -------------------------------------------------------------- */
 struct trust;

@@ -51,13 +51,17 @@ struct db {
 
 static const char db_upsert_sql[] =
     "INSERT INTO venvs (path, project, version, home, prompt, found_as,"
-    " kind, broken, first_seen, last_seen)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+    " kind, broken, first_seen, last_seen, include_system_site_packages,"
+    " state)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10,"
+    " CASE WHEN ?8 IS NULL THEN 'ok' ELSE 'broken:' || ?8 END)"
     " ON CONFLICT (path) DO UPDATE SET project = excluded.project,"
     " version = excluded.version, home = excluded.home,"
     " prompt = excluded.prompt, found_as = excluded.found_as,"
     " kind = excluded.kind, broken = excluded.broken,"
-    " last_seen = excluded.last_seen";
+    " last_seen = excluded.last_seen,"
+    " include_system_site_packages = excluded.include_system_site_packages,"
+    " state = excluded.state";
 
 /* The migration number NNN from "NNN-name.sql", or -1 if the name has none. */
 static int
@@ -442,6 +446,10 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	db_bind_text(st, 7, db_kind_name(v->kind));
 	db_bind_text(st, 8, v->broken);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+	if (v->include_system_site_packages >= 0)
+		sqlite3_bind_int(st, 10, v->include_system_site_packages);
+	else
+		sqlite3_bind_null(st, 10);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -458,6 +466,30 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	s->digest = digest;
 	s->written = now;
 	return 0;
+}
+
+/* Forget that path (NULL: every path) was recorded recently. */
+void
+db_seen_forget(struct db *db, const char *path)
+{
+	struct db_seen *s, *tmp;
+
+	if (db == NULL)
+		return;
+	if (path != NULL) {
+		HASH_FIND_STR(db->seen, path, s);
+		if (s != NULL) {
+			HASH_DEL(db->seen, s);
+			free(s->path);
+			free(s);
+		}
+		return;
+	}
+	HASH_ITER(hh, db->seen, s, tmp) {
+		HASH_DEL(db->seen, s);
+		free(s->path);
+		free(s);
+	}
 }
 
 /* Run PRAGMA quick_check: 0 when the index is sound, else -1 with err. */

@@ -427,6 +427,9 @@ main(int argc, char **argv)
 		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
 		    "resolving uncached: %s", err);
 	d->cache = cache_new(d);
+	d->interp = interp_new(d);
+	d->roots = roots_new(d);
+	d->sizer = sizer_new(d);
 	d->trust = trust_new(d);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
@@ -448,6 +451,11 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	server_stop(d->server);
+	sizer_free(d->sizer);
+	roots_free(d->roots);
+	d->roots = NULL;
+	interp_free(d->interp);
+	d->interp = NULL;
 	trust_free(d->trust);
 	cache_free(d->cache);
 	if (d->watcher != NULL)

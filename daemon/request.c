@@ -48,6 +48,10 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 {
 	json_t *jpath = json_is_object(req->params) ?
 	    json_object_get(req->params, "path") : NULL;
+	json_t *jact = json_is_object(req->params) ?
+	    json_object_get(req->params, "activating") : NULL;
+	json_t *jactive = json_is_object(req->params) ?
+	    json_object_get(req->params, "active") : NULL;
 	struct venv_info vi;
 	const char *path;
 	size_t len;
@@ -102,6 +106,12 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		free(vi.trust);
 		vi.trust = trust_judge(d->trust, &vi, &cacheable);
 	}
+	if (found == 1 && !hit && d->interp != NULL)
+		interp_track(d->interp, &vi);
+	/* "active": the venv the shell has active; answering it again is no activation. */
+	if (found == 1 && json_is_true(jact) && !(json_is_string(jactive) &&
+	    strcmp(json_string_value(jactive), vi.path) == 0))
+		index_activated(d, &vi);
 
 	result = json_object();
 	json_object_set_new(result, "venv", found == 1 ? rpc_venv_to_json(&vi) : json_null());
@@ -214,6 +224,23 @@ method_shutdown(struct daemon *d, const struct rpc_request *req, struct buf *out
 	daemon_shutdown(d);
 }
 
+/* Call a module's method body; write its result or error. */
+static void
+method_call(struct daemon *d, const struct rpc_request *req, struct buf *out,
+    method_fn fn)
+{
+	json_t *result;
+	char err[PATH_MAX + 256];
+	int code = RPC_INTERNAL_ERROR;
+
+	err[0] = '\0';
+	if ((result = fn(d, req->params, &code, err, sizeof err)) == NULL)
+		rpc_write_error(out, req->id, code, err[0] != '\0' ? err :
+		    "internal error");
+	else
+		rpc_write_result(out, req->id, result);
+}
+
 /* Handle one request line; append the response line to out. */
 void
 request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
@@ -243,6 +270,16 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 		method_status(d, &req, dst);
 	else if (strcmp(req.method, VENVD_M_SHUTDOWN) == 0)
 		method_shutdown(d, &req, dst);
+	else if (strcmp(req.method, VENVD_M_LIST) == 0)
+		method_call(d, &req, dst, index_list);
+	else if (strcmp(req.method, VENVD_M_FORGET) == 0)
+		method_call(d, &req, dst, index_forget);
+	else if (strcmp(req.method, VENVD_M_WATCH) == 0)
+		method_call(d, &req, dst, roots_watch);
+	else if (strcmp(req.method, VENVD_M_UNWATCH) == 0)
+		method_call(d, &req, dst, roots_unwatch);
+	else if (strcmp(req.method, VENVD_M_ROOTS) == 0)
+		method_call(d, &req, dst, roots_list);
 	else if (strcmp(req.method, VENVD_M_ALLOW) == 0)
 		method_decide(d, &req, dst, 1);
 	else if (strcmp(req.method, VENVD_M_DENY) == 0)

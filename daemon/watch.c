@@ -1,8 +1,9 @@
 /*
  * watch.c: the daemon's one inotify fd, read by an ev_io.
  *
- * Events go to the cache (cache_on_event), which owns every watch and
- * decides what each event invalidates. A queue overflow means events
+ * Events go to the owners of the watch: the cache (cache_on_event), the
+ * discovery roots (roots_on_event) and the interpreter watches
+ * (interp_on_event); each decides what an event means to it. A queue overflow means events
  * were lost: the whole cache is dropped, the generation bumped, and the
  * daemon reports itself degraded for a minute. The generation file is
  * written once per read batch, not once per event.
@@ -33,6 +34,7 @@
 
 struct watch_wd {
 	int		 wd;
+	unsigned	 owners;	/* WATCH_OWNER_* bits */
 	UT_hash_handle	 hh;
 };
 
@@ -86,6 +88,8 @@ watch_overflow(struct watcher *w)
 	    "directories", d->cache != NULL ? cache_size(d->cache) : 0);
 	if (d->cache != NULL)
 		cache_clear(d->cache);
+	if (d->roots != NULL)
+		roots_rescan_all(d->roots);
 	generation_bump(d->gen);
 	daemon_degraded_set(d, "overflow",
 	    "inotify event queue overflowed at %s; cache rebuilt", when);
@@ -94,21 +98,29 @@ watch_overflow(struct watcher *w)
 	ev_timer_start(d->loop, &w->overflow_timer);
 }
 
-/* Hand one event to the cache. */
+/* Hand one event to each owner of its watch. */
 static void
 watch_dispatch(struct watcher *w, const struct inotify_event *ev)
 {
 	const char *name = ev->len > 0 && ev->name[0] != '\0' ? ev->name : NULL;
+	struct watch_wd *h;
+	unsigned owners;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		watch_overflow(w);
 		return;
 	}
+	HASH_FIND_INT(w->wds, &ev->wd, h);
+	owners = h != NULL ? h->owners : WATCH_OWNER_CACHE;
 	/* The kernel dropped this watch; it no longer counts. */
 	if (ev->mask & IN_IGNORED)
 		watch_forget(w, ev->wd);
-	if (w->d->cache != NULL)
+	if ((owners & WATCH_OWNER_CACHE) && w->d->cache != NULL)
 		cache_on_event(w->d->cache, ev->wd, ev->mask, name);
+	if ((owners & WATCH_OWNER_ROOTS) && w->d->roots != NULL)
+		roots_on_event(w->d->roots, ev->wd, ev->mask, name);
+	if ((owners & WATCH_OWNER_INTERP) && w->d->interp != NULL)
+		interp_on_event(w->d->interp, ev->wd, ev->mask, name);
 }
 
 /* The inotify fd is readable: drain it, then write the generation once. */
@@ -186,9 +198,24 @@ watcher_free(struct watcher *w)
 	free(w);
 }
 
-/* inotify_add_watch(path, mask | IN_MASK_ADD); the wd, or -1 with errno. */
+/* inotify_add_watch(path, mask | IN_MASK_ADD) for the cache. */
 int
 watch_add(struct watcher *w, const char *path, uint32_t mask)
+{
+	return watch_add_owned(w, path, mask, WATCH_OWNER_CACHE);
+}
+
+/* inotify_remove_watch for the cache. */
+void
+watch_remove(struct watcher *w, int wd)
+{
+	watch_remove_owned(w, wd, WATCH_OWNER_CACHE);
+}
+
+/* inotify_add_watch(path, mask | IN_MASK_ADD) for owner; the wd, or -1 with errno. */
+int
+watch_add_owned(struct watcher *w, const char *path, uint32_t mask,
+    unsigned owner)
 {
 	struct watch_wd *h;
 	int wd;
@@ -207,14 +234,23 @@ watch_add(struct watcher *w, const char *path, uint32_t mask)
 		HASH_ADD_INT(w->wds, wd, h);
 		w->count++;
 	}
+	h->owners |= owner;
 	return wd;
 }
 
-/* inotify_rm_watch, unless the kernel already dropped wd. */
+/* Let go of wd for owner; inotify_rm_watch when no owner is left. */
 void
-watch_remove(struct watcher *w, int wd)
+watch_remove_owned(struct watcher *w, int wd, unsigned owner)
 {
-	if (w == NULL || !watch_forget(w, wd))
+	struct watch_wd *h;
+
+	if (w == NULL)
+		return;
+	HASH_FIND_INT(w->wds, &wd, h);
+	if (h == NULL)
+		return;		/* the kernel already dropped it */
+	h->owners &= ~owner;
+	if (h->owners != 0 || !watch_forget(w, wd))
 		return;
 	if (inotify_rm_watch(w->fd, wd) == -1 && errno != EINVAL)
 		log_warn("inotify_rm_watch %d: %s", wd, strerror(errno));

@@ -67,7 +67,7 @@ START_TEST(test_errors_keep_valid_keys)
 	struct conf c;
 
 	conf_defaults(&c);
-	parse_bad("max_clients = 9\nmax_watches = 15\nvenv_dirs = a b\n", "line 2: max_watches", &c);
+	parse_bad("max_clients = 9\nmax_watches = 7\nvenv_dirs = a b\n", "line 2: max_watches", &c);
 	ck_assert_int_eq(c.max_clients, 9);
 	ck_assert_int_eq(c.max_watches, 8192);
 	ck_assert_uint_eq(c.n_venv_dirs, 2);

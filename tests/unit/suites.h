@@ -12,6 +12,7 @@ Suite	*suite_resolve(void);
 Suite	*suite_rpc(void);
 Suite	*suite_sanitize(void);
 Suite	*suite_shell_quote(void);
+Suite	*suite_sizer(void);
 Suite	*suite_trust(void);
 Suite	*suite_venv_cfg(void);
 

@@ -1,0 +1,407 @@
+/*
+ * index.c: the venv index as the protocol shows it (list, forget) and
+ * the writes the roots, the interpreter watches and resolve make to it.
+ *
+ * A venv is recorded by the resolver (cache.c, root unchanged) or by a
+ * discovery root's scan (root set). state is "ok", "broken:<reason>" or
+ * "missing": a venv that vanished from under a root keeps its row (and
+ * its activation history) as "missing" until `forget` drops it or it
+ * comes back. forget never touches files; a venv still present under a
+ * root is found again by the next scan.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "protocol.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+#define INDEX_COLUMNS \
+	"path, project, version, home, prompt, include_system_site_packages," \
+	" broken, found_as, kind, state, first_seen, last_seen," \
+	" last_activated, activation_count, size_bytes, size_measured, root"
+
+/* Run sql with up to two text binds and an optional integer; changes or -1. */
+static int
+index_exec(struct daemon *d, const char *sql, const char *a, const char *b,
+    sqlite3_int64 n)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	int rc, changes;
+
+	if (h == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("prepare: %s", sqlite3_errmsg(h));
+		return -1;
+	}
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, n);
+	rc = sqlite3_step(st);
+	changes = sqlite3_changes(h);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("index write: %s", sqlite3_errstr(rc));
+		return -1;
+	}
+	return changes;
+}
+
+/*
+ * Describe the venv at path as resolve would find it: a project's venv
+ * (path's name is one of venv_dirs) from its project, else the venv
+ * itself. 1 and out (to free), or 0 if path is not (now) a venv.
+ */
+int
+index_describe(struct daemon *d, const char *path, struct venv_info *out)
+{
+	struct resolve_opts opts;
+	const char *names[1];
+	char parent[PATH_MAX + 1], err[256], *slash;
+	size_t i;
+
+	memset(&opts, 0, sizeof opts);
+	if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent)
+		return 0;
+	slash = strrchr(parent, '/');
+	for (i = 0; slash != NULL && slash != parent && i < d->cfg.n_venv_dirs;
+	    i++) {
+		if (strcmp(slash + 1, d->cfg.venv_dirs[i]) != 0)
+			continue;
+		names[0] = d->cfg.venv_dirs[i];
+		opts.venv_dirs = names;
+		opts.n_venv_dirs = 1;
+		*slash = '\0';
+		break;
+	}
+	if (resolve_dir(opts.n_venv_dirs > 0 ? parent : path, &opts, out, err,
+	    sizeof err) != 1)
+		return 0;
+	if (strcmp(out->path, path) != 0) {
+		/* Not whole yet: the walk went on to another venv above. */
+		venv_info_free(out);
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	return 1;
+}
+
+/* Record v, found under root (NULL: keep the stored root). */
+int
+index_record(struct daemon *d, const struct venv_info *v, const char *root)
+{
+	if (d->db == NULL || v == NULL || v->path == NULL)
+		return -1;
+	/* Always write: a scan relies on last_seen being fresh. */
+	db_seen_forget(d->db, v->path);
+	if (db_record_venv(d->db, v) == -1)
+		return -1;
+	if (root != NULL && index_exec(d, "UPDATE venvs SET root = ?2"
+	    " WHERE path = ?1", v->path, root, 0) == -1)
+		return -1;
+	if (d->interp != NULL)
+		interp_track(d->interp, v);
+	if (d->sizer != NULL)
+		sizer_kick(d->sizer);
+	return 0;
+}
+
+/* Mark the venv at path, and every venv below it, missing. */
+void
+index_mark_missing(struct daemon *d, const char *path)
+{
+	int n;
+
+	n = index_exec(d, "UPDATE venvs SET state = 'missing'"
+	    " WHERE (path = ?1 OR substr(path, 1, length(?1) + 1) = ?1 || '/')"
+	    " AND state != 'missing'", path, NULL, 0);
+	if (n > 0) {
+		log_debug("%s: %d venv(s) missing", path, n);
+		db_seen_forget(d->db, NULL);
+	}
+	if (d->interp != NULL)
+		interp_untrack(d->interp, path);
+}
+
+/* Mark venvs of root not seen since since missing (after a full scan). */
+void
+index_mark_unseen(struct daemon *d, const char *root, time_t since)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	char **gone = NULL;
+	size_t n = 0, i;
+
+	if (h == NULL || sqlite3_prepare_v2(h, "SELECT path FROM venvs"
+	    " WHERE root = ?1 AND last_seen < ?2 AND state != 'missing'", -1,
+	    &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		gone = xrealloc(gone, (n + 1) * sizeof *gone);
+		gone[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		log_info("%s: no longer under %s: missing", gone[i], root);
+		index_mark_missing(d, gone[i]);
+		free(gone[i]);
+	}
+	free(gone);
+}
+
+/*
+ * May an activation of v be counted? Only when its trust, if judged
+ * (request.c judges it before counting), is "trusted": an untrusted or
+ * denied venv is not activated by the hooks.
+ */
+static int
+index_counts_activation(struct daemon *d, const struct venv_info *v)
+{
+	(void)d;
+	return v->trust == NULL || strcmp(v->trust, "trusted") == 0;
+}
+
+/* A shell activated v: last_activated = now, activation_count + 1. */
+void
+index_activated(struct daemon *d, const struct venv_info *v)
+{
+	if (v == NULL || v->path == NULL || !index_counts_activation(d, v))
+		return;
+	if (index_exec(d, "UPDATE venvs SET last_activated = ?3,"
+	    " activation_count = activation_count + 1 WHERE path = ?1",
+	    v->path, NULL, (sqlite3_int64)time(NULL)) > 0)
+		log_debug("activation of %s counted", v->path);
+}
+
+/* Column i as a JSON string or null. */
+static json_t *
+index_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? rpc_string_lossy((const char *)t) : json_null();
+}
+
+/* Column i as a JSON integer or null. */
+static json_t *
+index_int(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	return json_integer((json_int_t)sqlite3_column_int64(st, i));
+}
+
+/* One row (INDEX_COLUMNS) as a venv record. */
+static json_t *
+index_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	const char *path = (const char *)sqlite3_column_text(st, 0);
+	char *python;
+
+	json_object_set_new(o, "path", index_text(st, 0));
+	json_object_set_new(o, "project", index_text(st, 1));
+	xasprintf(&python, "%s/bin/python", strcmp(path, "/") == 0 ? "" : path);
+	json_object_set_new(o, "python", rpc_string_lossy(python));
+	free(python);
+	json_object_set_new(o, "version", index_text(st, 2));
+	json_object_set_new(o, "home", index_text(st, 3));
+	json_object_set_new(o, "prompt", index_text(st, 4));
+	if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+		json_object_set_new(o, "include_system_site_packages", json_null());
+	else
+		json_object_set_new(o, "include_system_site_packages",
+		    json_boolean(sqlite3_column_int(st, 5)));
+	json_object_set_new(o, "broken", sqlite3_column_type(st, 6) ==
+	    SQLITE_NULL ? json_false() : index_text(st, 6));
+	json_object_set_new(o, "found_as", index_text(st, 7));
+	json_object_set_new(o, "kind", index_text(st, 8));
+	json_object_set_new(o, "state", index_text(st, 9));
+	/* Filled in by the trust module once it exists. */
+	json_object_set_new(o, "trust", json_null());
+	json_object_set_new(o, "first_seen", index_int(st, 10));
+	json_object_set_new(o, "last_seen", index_int(st, 11));
+	json_object_set_new(o, "last_activated", index_int(st, 12));
+	json_object_set_new(o, "activation_count", index_int(st, 13));
+	json_object_set_new(o, "size_bytes", index_int(st, 14));
+	json_object_set_new(o, "size_measured", index_int(st, 15));
+	json_object_set_new(o, "root", index_text(st, 16));
+	return o;
+}
+
+/* An optional boolean member: 0/1, def when absent, -1 when not a boolean. */
+static int
+index_param_bool(json_t *params, const char *key, int def)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (v == NULL || json_is_null(v))
+		return def;
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+/*
+ * list {"project"?, "include_broken"?, "broken_only"?, "stale_days"?,
+ * "sort"?}: venv records. Stale means last activated (or, never
+ * activated, first seen) more than stale_days ago. Sorts: "path"
+ * (default), "size" (largest first, unmeasured last), "last-used" (most
+ * recently activated first, never activated last).
+ */
+json_t *
+index_list(struct daemon *d, json_t *params, int *code, char *err,
+    size_t errlen)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	json_t *jproject, *jstale, *jsort, *venvs, *result;
+	const char *sort = "path", *order;
+	int include_broken, broken_only;
+	json_int_t stale = -1;
+	char sql[1024];
+	int rc;
+
+	*code = RPC_INVALID_PARAMS;
+	if (params != NULL && !json_is_object(params)) {
+		snprintf(err, errlen, "list takes an object of parameters");
+		return NULL;
+	}
+	jproject = json_object_get(params, "project");
+	jstale = json_object_get(params, "stale_days");
+	jsort = json_object_get(params, "sort");
+	include_broken = index_param_bool(params, "include_broken", 1);
+	broken_only = index_param_bool(params, "broken_only", 0);
+	if (include_broken == -1 || broken_only == -1) {
+		snprintf(err, errlen, "include_broken and broken_only must be "
+		    "booleans");
+		return NULL;
+	}
+	if (jproject != NULL && !json_is_null(jproject) &&
+	    (!json_is_string(jproject) || json_string_value(jproject)[0] != '/')) {
+		snprintf(err, errlen, "project must be an absolute path");
+		return NULL;
+	}
+	if (jstale != NULL && !json_is_null(jstale)) {
+		if (!json_is_integer(jstale) || json_integer_value(jstale) < 0 ||
+		    json_integer_value(jstale) > 1000000) {
+			snprintf(err, errlen, "stale_days must be a whole number "
+			    "of days, 0 to 1000000");
+			return NULL;
+		}
+		stale = json_integer_value(jstale);
+	}
+	if (jsort != NULL && !json_is_null(jsort)) {
+		if (!json_is_string(jsort)) {
+			snprintf(err, errlen, "sort must be \"path\", \"size\" "
+			    "or \"last-used\"");
+			return NULL;
+		}
+		sort = json_string_value(jsort);
+	}
+	if (strcmp(sort, "path") == 0)
+		order = "path";
+	else if (strcmp(sort, "size") == 0)
+		order = "size_bytes DESC NULLS LAST, path";
+	else if (strcmp(sort, "last-used") == 0)
+		order = "last_activated DESC NULLS LAST, path";
+	else {
+		snprintf(err, errlen, "sort must be \"path\", \"size\" or "
+		    "\"last-used\", not \"%.64s\"", sort);
+		return NULL;
+	}
+	if (h == NULL) {
+		*code = RPC_INTERNAL_ERROR;
+		snprintf(err, errlen, "the index database is unavailable");
+		return NULL;
+	}
+	snprintf(sql, sizeof sql, "SELECT " INDEX_COLUMNS " FROM venvs WHERE"
+	    " (?1 IS NULL OR project = ?1 OR path = ?1)"
+	    " AND (?2 OR state NOT LIKE 'broken:%%')"
+	    " AND (NOT ?3 OR state LIKE 'broken:%%')"
+	    " AND (?4 < 0 OR coalesce(last_activated, first_seen) < ?5)"
+	    " ORDER BY %s", order);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		*code = RPC_INTERNAL_ERROR;
+		snprintf(err, errlen, "list: %s", sqlite3_errmsg(h));
+		return NULL;
+	}
+	if (jproject != NULL && json_is_string(jproject))
+		sqlite3_bind_text(st, 1, json_string_value(jproject), -1,
+		    SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, include_broken);
+	sqlite3_bind_int(st, 3, broken_only);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)stale);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL) -
+	    (sqlite3_int64)(stale < 0 ? 0 : stale) * 86400);
+	venvs = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(venvs, index_row(st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(venvs);
+		*code = RPC_INTERNAL_ERROR;
+		snprintf(err, errlen, "list: %s", sqlite3_errstr(rc));
+		return NULL;
+	}
+	result = json_object();
+	json_object_set_new(result, "venvs", venvs);
+	json_object_set_new(result, "generation",
+	    json_string(d->gen != NULL ? generation_string(d->gen) : "0-0"));
+	return result;
+}
+
+/* forget {"path": VENV}: drop it from the index (files are untouched). */
+json_t *
+index_forget(struct daemon *d, json_t *params, int *code, char *err,
+    size_t errlen)
+{
+	json_t *jpath = json_is_object(params) ?
+	    json_object_get(params, "path") : NULL, *result;
+	const char *path;
+	int n;
+
+	*code = RPC_INVALID_PARAMS;
+	if (!json_is_string(jpath) || json_string_value(jpath)[0] != '/' ||
+	    strlen(json_string_value(jpath)) != json_string_length(jpath)) {
+		snprintf(err, errlen, "forget needs params {\"path\": "
+		    "ABSOLUTE_VENV_PATH}");
+		return NULL;
+	}
+	path = json_string_value(jpath);
+	if (d->db == NULL) {
+		*code = RPC_INTERNAL_ERROR;
+		snprintf(err, errlen, "the index database is unavailable");
+		return NULL;
+	}
+	if ((n = index_exec(d, "DELETE FROM venvs WHERE path = ?1", path, NULL,
+	    0)) == -1) {
+		*code = RPC_INTERNAL_ERROR;
+		snprintf(err, errlen, "cannot write the index");
+		return NULL;
+	}
+	db_seen_forget(d->db, path);
+	if (d->interp != NULL)
+		interp_untrack(d->interp, path);
+	if (n > 0)
+		log_info("forgot %s", path);
+	result = json_object();
+	json_object_set_new(result, "forgotten", json_boolean(n > 0));
+	return result;
+}
