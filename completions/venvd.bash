@@ -20,6 +20,9 @@ roots	--json
 watch	--depth --cross-fs <dir>
 unwatch	<dir>
 doctor
+allow	<dir>
+deny	<dir>
+trust	--json
 '
 
 # Complete the venvd command line in COMP_WORDS up to COMP_CWORD.

@@ -19,7 +19,10 @@ set -g __venvd_comp_spec \
 	'roots|--json|List the discovery roots' \
 	'watch|--depth --cross-fs <dir>|Add a discovery root' \
 	'unwatch|<dir>|Remove a discovery root' \
-	'doctor||Check the setup and suggest fixes'
+	'doctor||Check the setup and suggest fixes' \
+	'allow|<dir>|Trust the venv of a directory so the hook activates it' \
+	'deny|<dir>|Never activate the venv of a directory' \
+	'trust|--json|List the allow and deny decisions'
 
 # Print the command names of the spec.
 function __venvd_comp_commands

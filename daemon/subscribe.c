@@ -61,6 +61,7 @@ struct subs {
 	ev_timer	 settle;	/* fires once the changes settle */
 	char		 seen[64];	/* the generation last noticed */
 	int		 db_changes;	/* sqlite3_total_changes() last noticed */
+	int		 snap_changes;	/* ... when index was taken */
 	ev_tstamp	 first;		/* first unsettled change, 0 if none */
 	json_t		*index;		/* path -> list record, as last compared */
 	int		 busy;		/* notifying: do not free */
@@ -307,14 +308,24 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct subs *subs = w->data;
 	struct daemon *d = subs->d;
 	struct subscriber *sub, *next;
-	json_t *index, *diff, *changes, *venvs, *params, *msg;
+	json_t *index = NULL, *old, *diff, *changes, *venvs, *params, *msg;
 	size_t sent = 0;
+	int dbc = subs_db_changes(d);
 
 	(void)loop;
 	(void)revents;
 	subs->first = 0;
 	subs->busy = 1;
-	index = subs_index_snapshot(d);
+	/*
+	 * Listing the index costs in proportion to its size: for path
+	 * subscribers alone, only when the database changed since the last
+	 * snapshot (else the old one is still true).
+	 */
+	if (subs->n_index > 0 || dbc != subs->snap_changes) {
+		index = subs_index_snapshot(d);
+		subs->snap_changes = dbc;
+	}
+	old = index != NULL ? subs->index : NULL;
 	diff = index != NULL ? subs_index_diff(subs->index, index) : json_array();
 	for (sub = LIST_FIRST(&subs->list); sub != NULL; sub = next) {
 		next = LIST_NEXT(sub, entry);
@@ -323,7 +334,8 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			venvs = json_incref(diff);
 		else {
 			venvs = json_array();
-			subs_compare(sub, subs->index, index, 0, changes, venvs);
+			subs_compare(sub, old, index != NULL ? index : subs->index,
+			    0, changes, venvs);
 		}
 		if (json_array_size(changes) > 0 || json_array_size(venvs) > 0) {
 			params = json_object();
@@ -436,7 +448,7 @@ subs_get(struct daemon *d)
 	ev_init(&subs->settle, subs_settle_cb);
 	subs->settle.data = subs;
 	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
-	subs->db_changes = subs_db_changes(d);
+	subs->db_changes = subs->snap_changes = subs_db_changes(d);
 	subs->index = subs_index_snapshot(d);
 	ev_prepare_start(d->loop, &subs->prepare);
 	d->subs = subs;

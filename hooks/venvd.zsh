@@ -2,7 +2,8 @@
 #
 # Install with this line in ~/.zshrc:   eval "$(venvd hook zsh)"
 #
-# Each prompt costs a builtin `read` of the daemon's generation file and
+# Each prompt costs one stat of the daemon's marker for the last generation
+# seen (a builtin `read` of the generation file only once it is gone) and
 # three string compares; venvd is only run when $PWD, the generation or
 # $VIRTUAL_ENV changed and the answer is not already in this shell's
 # cache. Without a daemon there is no generation, so a venv created or

@@ -226,6 +226,12 @@ out=$("$VENVD" gc --stale 30 --dry-run)
 got2=$(sed -n 's/^total: 2 venvs, .* (\([0-9]*\) bytes)$/\1/p' <<<"$out")
 assert_eq "$((expect - blob))" "$got2" "freed total with an outside hard link"
 
+say "gc on a terminal asks; no answer but y deletes nothing"
+out=$(printf 'n\n' | script -qec "'$VENVD' gc --stale 30" /dev/null | tr -d '\r')
+grep -q 'Delete 2 venvs, freeing .*? \[y/N\]' <<<"$out" || fail "gc did not ask on a terminal: $out"
+grep -q "nothing deleted" <<<"$out" || fail "gc after 'n': $out"
+[ -f "$V1/pyvenv.cfg" ] || fail "gc deleted V1 after 'n'"
+
 say "gc --yes deletes (not following symlinks, not outside), then forgets"
 ln -s "$T/outside" "$V1/escape"
 out=$("$VENVD" gc --stale 30 --yes </dev/null) || fail "gc --yes failed: $out"

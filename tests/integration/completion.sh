@@ -134,7 +134,7 @@ fish_complete() {
 }
 
 # --- the assertions --------------------------------------------------------
-commands='doctor|export|forget|gc|hook|list|resolve|restart|roots|start|status|stop|unwatch|watch'
+commands='allow|deny|doctor|export|forget|gc|hook|list|resolve|restart|roots|start|status|stop|trust|unwatch|watch'
 # check LINE WANT [ZSH_WANT]: zsh shows matches as inserted (quoted).
 check() {
 	local line=$1 want=$2 sh got
@@ -163,6 +163,9 @@ check 'venvd list --' '--broken|--help|--json|--sort|--stale'
 check 'venvd gc --' '--dry-run|--help|--stale|--yes'
 check 'venvd unwatch b' 'bdir'
 check 'venvd doctor ' ''
+check 'venvd trust --' '--help|--json'
+check 'venvd allow b' 'bdir'
+check 'venvd deny b' 'bdir'
 # Directories only (not the file), including a name with a space; the
 # internal export --hook option does not shift the positional arguments.
 check 'venvd export bash ' 'a dir|bdir|proj' 'a\ dir|bdir|proj'
