@@ -45,6 +45,24 @@
 						   "dirs": N, "venvs": N, "scan_ms"?: N} */
 #define VENVD_M_UNWATCH		"unwatch"	/* {"path": DIR} -> {"removed": bool} */
 #define VENVD_M_ROOTS		"roots"		/* {} -> {"roots": [root...]} */
+/*
+ * As implemented (daemon/index.c, daemon/roots.c): a record also has
+ * "python" (<path>/bin/python), "found_as", "kind" (the creator: "venv",
+ * "virtualenv", "uv" or "unknown"), "include_system_site_packages"
+ * (bool or null) and "broken" (reason or false, as in resolve). "state"
+ * "missing": the venv vanished (from under a root, or while the daemon
+ * was down); the row stays until forget. "project" in list matches the
+ * record's project or its path. "stale_days" N: last activated, or if
+ * never, first seen, over N days ago. Sorts: "path" ascending, "size"
+ * largest first (unmeasured last), "last-used" most recent first (never
+ * activated last). size_bytes is st_blocks * 512 summed, hard links
+ * once. A root also has "unwatched" (directories left without a watch:
+ * the budget or the kernel limit) and "added" (unix seconds); "reason"
+ * is set when its state is "degraded". Depth: the root is level 0; a
+ * venv at level depth is still found. Errors: -32602 for bad params
+ * (unwatch of a config root says to edit the config), -32603 when the
+ * index is unavailable.
+ */
 
 /*
  * Trust (issue: trust). resolve's venv object gains "trust":
