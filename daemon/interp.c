@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -167,6 +168,28 @@ interp_drop(struct interp *in, struct ivenv *v)
 	free(v);
 }
 
+/*
+ * Is python a symlink straight to a regular file in home? Two syscalls
+ * instead of realpath's one per path component (a scan meets thousands).
+ */
+static int
+interp_direct_target(const char *python, const char *home)
+{
+	char target[PATH_MAX];
+	struct stat sb;
+	ssize_t n;
+	size_t hl;
+
+	if (home == NULL || (n = readlink(python, target, sizeof target - 1)) <= 0)
+		return 0;
+	target[n] = '\0';
+	hl = strlen(home);
+	if (target[0] != '/' || strncmp(target, home, hl) != 0 ||
+	    target[hl] != '/' || strchr(target + hl + 1, '/') != NULL)
+		return 0;
+	return lstat(target, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Watch v's base interpreter (home, the target of bin/python). */
 void
 interp_track(struct interp *in, const struct venv_info *vi)
@@ -181,7 +204,9 @@ interp_track(struct interp *in, const struct venv_info *vi)
 	dirs[0] = vi->home;
 	dirs[1] = NULL;
 	snprintf(python, sizeof python, "%s/bin/python", vi->path);
-	if (realpath(python, target) != NULL &&
+	if (interp_direct_target(python, vi->home))
+		;	/* python links straight to a file in home (the usual case) */
+	else if (realpath(python, target) != NULL &&
 	    (slash = strrchr(target, '/')) != NULL) {
 		if (slash == target)
 			slash[1] = '\0';
