@@ -291,5 +291,7 @@ int	trust_decide(struct trust *, const struct venv_info *, int allow,
 	    char *err, size_t errlen);
 /* The decisions: [{"path","decision","dev","ino","decided"}...]. */
 json_t	*trust_decisions(struct trust *);
+/* Set a venv record's "trust" as resolve would, without running git (left as is then). */
+void	trust_fill_record(struct trust *, json_t *rec);
 
 #endif

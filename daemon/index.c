@@ -235,7 +235,7 @@ index_row(sqlite3_stmt *st)
 	json_object_set_new(o, "found_as", index_text(st, 7));
 	json_object_set_new(o, "kind", index_text(st, 8));
 	json_object_set_new(o, "state", index_text(st, 9));
-	/* Filled in by the trust module once it exists. */
+	/* index_list has trust.c fill this in. */
 	json_object_set_new(o, "trust", json_null());
 	json_object_set_new(o, "first_seen", index_int(st, 10));
 	json_object_set_new(o, "last_seen", index_int(st, 11));
@@ -351,8 +351,12 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL) -
 	    (sqlite3_int64)(stale < 0 ? 0 : stale) * 86400);
 	venvs = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(venvs, index_row(st));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *rec = index_row(st);
+
+		trust_fill_record(d->trust, rec);	/* trust.c */
+		json_array_append_new(venvs, rec);
+	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(venvs);

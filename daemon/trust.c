@@ -292,9 +292,13 @@ same_id(const struct trust_id *a, const struct trust_id *b)
 	return a->dev == b->dev && a->ino == b->ino && a->born == b->born;
 }
 
-/* Is the venv committed to version control? From memory, the index, or git. */
-static enum git_state
-git_state(struct trust *t, const char *venv, const char *real, const struct trust_id *id)
+/*
+ * Is the venv committed to version control? From memory, the index, or
+ * (when start is set) git. -1 when unknown and start is not set.
+ */
+static int
+git_state(struct trust *t, const char *venv, const char *real,
+    const struct trust_id *id, int start)
 {
 	struct git_entry *e;
 	int stored;
@@ -308,6 +312,10 @@ git_state(struct trust *t, const char *venv, const char *real, const struct trus
 	}
 	if (e != NULL)
 		return e->state;
+	if (!start) {
+		stored = git_load(t, real, id);
+		return stored;
+	}
 	e = xcalloc(1, sizeof *e);
 	e->path = xstrdup(real);
 	e->id = *id;
@@ -357,15 +365,19 @@ decision_get(struct trust *t, const char *real, const struct trust_id *id)
 	return rc;
 }
 
-/* Judge the venv vi; a malloc'd trust string. Clears *cacheable while git runs. */
-char *
-trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
+/*
+ * Judge the venv at venv; a malloc'd trust string. Clears *cacheable
+ * while git runs. With start unset, never runs git: NULL when the
+ * answer would need it.
+ */
+static char *
+judge(struct trust *t, const char *venv, int *cacheable, int start)
 {
 	char reason[PATH_MAX + 128], *real = NULL, *out;
 	struct trust_id id;
 	int rc;
 
-	if (trust_identity(vi->path, &real, &id) == -1) {
+	if (trust_identity(venv, &real, &id) == -1) {
 		xasprintf(&out, "untrusted:cannot examine the venv: %s", strerror(errno));
 		return out;
 	}
@@ -385,7 +397,10 @@ trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
 		snprintf(reason, sizeof reason, "not allowed yet (trust = ask)");
 		goto untrusted;
 	}
-	switch (git_state(t, vi->path, real, &id)) {
+	switch (git_state(t, venv, real, &id, start)) {
+	case -1:
+		free(real);
+		return NULL;
 	case GIT_TRACKED:
 		snprintf(reason, sizeof reason, "committed to git");
 		goto untrusted;
@@ -405,6 +420,31 @@ untrusted:
 	free(real);
 	xasprintf(&out, "untrusted:%s", reason);
 	return out;
+}
+
+/* Judge the venv vi; a malloc'd trust string. Clears *cacheable while git runs. */
+char *
+trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
+{
+	return judge(t, vi->path, cacheable, 1);
+}
+
+/* Set "trust" of an index record as trust_judge would, but never run git (null then). */
+void
+trust_fill_record(struct trust *t, json_t *rec)
+{
+	json_t *path = json_object_get(rec, "path");
+	json_t *state = json_object_get(rec, "state");
+	int cacheable = 1;
+	char *v;
+
+	if (json_is_string(state) && strcmp(json_string_value(state), "missing") == 0)
+		return;
+	if (t == NULL || !json_is_string(path) ||
+	    (v = judge(t, json_string_value(path), &cacheable, 0)) == NULL)
+		return;
+	json_object_set_new(rec, "trust", rpc_string_lossy(v));
+	free(v);
 }
 
 /*

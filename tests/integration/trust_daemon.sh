@@ -134,6 +134,15 @@ wait_for test "$(trust_of "$W/own")" = trusted ||
 assert_eq "allow" "$(jget "$("$VENVD" trust --json)" '" ".join(d["decision"] for d in j["decisions"])')" \
     "the stale deny is gone"
 
+say "6b. list records carry the trust verdict"
+lst=$(rpc list '{}') || fail "list: $lst"
+rec_trust() {
+	jget "$lst" '[v.get("trust") for v in j["venvs"] if v["path"] == "'"$1"'"][0]'
+}
+assert_eq trusted "$(rec_trust "$W/cloned/.venv")" "list: the allowed venv"
+assert_eq "untrusted:$why" "$(rec_trust "$W/gw/.venv")" "list: the writable bin/"
+assert_eq "untrusted:bin/sudo shadows a system command" "$(rec_trust "$W/tar/proj/.venv")" "list: the tarball"
+
 say "7. escapes in names and prompts are shown, not obeyed"
 E=$'\e]0;pwned\a'
 mkdir -p "$W/esc${E}x"
@@ -153,6 +162,8 @@ out=$5
 case $out in *$'\e'*|*$'\a'*) fail "notice carries a raw escape: $(printf %q "$out")" ;; esac
 case $out in *'not activating '"$W"'/esc\e]0;pwned\x07x/.venv: bin/su shadows'*) ;;
 *) fail "escaped notice: $(printf %q "$out")" ;; esac
+out=$("$VENVD" list 2>&1 || true)
+case $out in *'esc\e]0;pwned\x07x/.venv'*) ;; *) fail "list does not show the escaped name: $(printf %q "$out")" ;; esac
 for cmd in status list doctor; do
 	out=$("$VENVD" $cmd 2>&1 || true)
 	case $out in *$'\e'*|*$'\a'*) fail "venvd $cmd printed a raw escape: $(printf %q "$out")" ;; esac
