@@ -149,12 +149,6 @@ void	term_puts(FILE *f, const char *s);
 void	strip_controls(struct buf *out, const char *s);
 /* Append s with control characters (C0, DEL, C1) made visible as \xNN. */
 void	escape_controls(struct buf *out, const char *s);
-/* A JSON string for s; bytes that are not UTF-8 become U+FFFD. */
-json_t	*json_string_lossy(const char *s);
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-size_t	utf8_char_len(const char *s);
-/* Is s valid UTF-8? */
-int	utf8_valid(const char *s);
 
 /* trust.c */
 int	cmd_allow(int argc, char **argv);

@@ -29,6 +29,7 @@
 #include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Longest response line accepted from the daemon. */

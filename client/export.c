@@ -25,6 +25,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 /* The variables a transition touches, in the order changes are printed. */
@@ -280,7 +281,7 @@ emit_json(const struct env_state *old, const struct env_state *new, struct buf *
 			json_array_append_new(unset, json_string(env_names[i]));
 		else
 			json_object_set_new(set, env_names[i],
-			    json_string_lossy(new->val[i]));
+			    rpc_string_lossy(new->val[i]));
 	}
 	root = json_pack("{s:o, s:o}", "set", set, "unset", unset);
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -24,6 +24,7 @@
 
 #include "client.h"
 #include "protocol.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Budget for an index call (a list of thousands of venvs is large). */
@@ -164,10 +165,10 @@ human_ago(char *out, size_t len, long long when, long long now)
 static size_t
 text_width(const char *s)
 {
-	size_t w = 0, n;
+	size_t w = 0, left = strlen(s), n;
 
-	for (; *s != '\0'; s += n) {
-		if ((n = utf8_char_len(s)) == 0)
+	for (; left > 0; s += n, left -= n) {
+		if ((n = utf8_char_len(s, left)) == 0)
 			n = 1;
 		w++;
 	}

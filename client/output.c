@@ -16,51 +16,6 @@
 #include "sanitize.h"
 #include "xmalloc.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0 if the bytes there are not one. */
-size_t
-utf8_char_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int cp;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 1;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 2;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 3;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-/* Is s valid UTF-8? */
-int
-utf8_valid(const char *s)
-{
-	size_t n;
-
-	for (; *s != '\0'; s += n) {
-		if ((n = utf8_char_len(s)) == 0)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Write s to f as text for a terminal. Every path, prompt or pyvenv.cfg
  * value printed for a person goes through here, so that one place
@@ -92,28 +47,6 @@ void
 escape_controls(struct buf *out, const char *s)
 {
 	sanitize_append(out, s);
-}
-
-/* A JSON string for s; bytes that are not UTF-8 become U+FFFD. */
-json_t *
-json_string_lossy(const char *s)
-{
-	struct buf b = BUF_INIT;
-	json_t *j;
-	size_t n;
-
-	if (utf8_valid(s))
-		return json_string(s);
-	for (; *s != '\0'; s += n) {
-		if ((n = utf8_char_len(s)) == 0) {
-			buf_puts(&b, "\xef\xbf\xbd");
-			n = 1;
-		} else
-			buf_append(&b, s, n);
-	}
-	j = json_string(b.data);
-	buf_free(&b);
-	return j;
 }
 
 /* Print one venv as a line: path, version, and why it applies. */
@@ -152,7 +85,7 @@ print_resolve_json(const char *dir, const struct venv_info *vi,
 	char *text;
 
 	root = json_pack("{s:o, s:o, s:s}",
-	    "dir", json_string_lossy(dir),
+	    "dir", rpc_string_lossy(dir),
 	    "venv", vi != NULL ? rpc_venv_to_json(vi) : json_null(),
 	    "source", source == SOURCE_DAEMON ? "daemon" : "local");
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -22,6 +22,7 @@
 #include "protocol.h"
 #include "sanitize.h"
 #include "trust.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* The reason the daemon gives while git still runs: no notice for it. */

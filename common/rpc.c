@@ -7,47 +7,13 @@
 
 #include "protocol.h"
 #include "rpc.h"
+#include "utf8.h"
 #include "xmalloc.h"
-
-/* The length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t need;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
 
 /* A JSON string for s, with each invalid UTF-8 byte replaced by U+FFFD. */
 json_t *
 rpc_string_lossy(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
 	struct buf b = BUF_INIT;
 	json_t *j;
@@ -55,13 +21,13 @@ rpc_string_lossy(const char *s)
 	if ((j = json_stringn(s, n)) != NULL)
 		return j;
 	while (i < n) {
-		size_t k = utf8_seq(p + i, n - i);
+		size_t k = utf8_char_len(s + i, n - i);
 
 		if (k == 0) {
 			buf_puts(&b, "\xef\xbf\xbd");
 			i++;
 		} else {
-			buf_append(&b, p + i, k);
+			buf_append(&b, s + i, k);
 			i += k;
 		}
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "utf8.h"
 
 /* What the character at s is. */
 enum san_kind {
@@ -15,42 +16,6 @@ enum san_kind {
 	SAN_C1,		/* U+0080..U+009F: \xNN of the code point */
 	SAN_UNICODE,	/* a format control: \uNNNN */
 };
-
-/* Length of the valid UTF-8 sequence at s (of at most left bytes), or 0. */
-size_t
-sanitize_utf8_len(const char *s, size_t left)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int cp;
-	size_t n;
-
-	if (left == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 1;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 2;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 3;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (n >= left)
-		return 0;
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
 
 /* Decode the valid sequence of length n at s. */
 static unsigned int
@@ -80,7 +45,7 @@ classify(const char *s, size_t left, size_t *n, unsigned int *cp)
 	unsigned char c = (unsigned char)s[0];
 
 	*cp = c;
-	if ((*n = sanitize_utf8_len(s, left)) == 0) {
+	if ((*n = utf8_char_len(s, left)) == 0) {
 		*n = 1;
 		return SAN_BYTE;
 	}
@@ -177,4 +142,11 @@ sanitize_is_clean(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* utf8_char_len under its older name. */
+size_t
+sanitize_utf8_len(const char *s, size_t left)
+{
+	return utf8_char_len(s, left);
 }

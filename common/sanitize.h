@@ -34,7 +34,7 @@ char	*sanitize_dup(const char *s);
 void	sanitize_strip(struct buf *out, const char *s);
 /* Does s need no change to be shown (no control, escape or invalid byte)? */
 int	sanitize_is_clean(const char *s);
-/* Length of the valid UTF-8 sequence at s (of at most left bytes), or 0. */
+/* utf8_char_len (utf8.h) under its older name. */
 size_t	sanitize_utf8_len(const char *s, size_t left);
 
 #endif

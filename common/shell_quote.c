@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "shell_quote.h"
+#include "utf8.h"
 
 /* A shell's name to its kind. */
 enum shell_kind
@@ -40,26 +41,6 @@ shell_kind_name(enum shell_kind kind)
 	}
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left) starting with a byte >= 0x80, or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	unsigned long cp = s[0] & (0x7f >> need);
-
-	if (s[0] < 0xc2 || s[0] > 0xf4 || n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 /* Append s as a quoted JSON string; bytes that are not UTF-8 become U+FFFD. */
 static void
 quote_json(const char *s, size_t len, struct buf *out)
@@ -72,7 +53,7 @@ quote_json(const char *s, size_t len, struct buf *out)
 		size_t k;
 
 		if (c >= 0x80) {
-			if ((k = utf8_len((const unsigned char *)s + i, len - i)) == 0)
+			if ((k = utf8_char_len(s + i, len - i)) == 0)
 				buf_puts(out, "\\ufffd");
 			else {
 				buf_append(out, s + i, k);

@@ -23,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, suite_shell_quote());
 	srunner_add_suite(sr, suite_sizer());
 	srunner_add_suite(sr, suite_trust());
+	srunner_add_suite(sr, suite_utf8());
 	srunner_add_suite(sr, suite_venv_cfg());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,19 @@
+/*
+ * utf8.h: the one UTF-8 decoder. A sequence is valid when it is the
+ * shortest form of a code point up to U+10FFFF that is not a surrogate
+ * (RFC 3629); everything else is invalid, byte by byte.
+ */
+#ifndef VENVD_UTF8_H
+#define VENVD_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * Length (1-4) of the valid UTF-8 sequence at p, of which at most left
+ * bytes may be read; 0 if left is 0 or the bytes there are not one.
+ */
+size_t	utf8_char_len(const char *p, size_t left);
+/* Is the NUL-terminated s valid UTF-8? */
+int	utf8_valid(const char *s);
+
+#endif
