@@ -121,6 +121,11 @@ size_t	subscribe_count(const struct daemon *);
  * JSON-RPC error responses.
  */
 void	request_handle(struct daemon *, const char *line, size_t len, struct buf *out);
+/*
+ * The directory to resolve for an absolute path: path itself, or its
+ * parent when path names an existing non-directory. A string to free.
+ */
+char	*request_dir(const char *path);
 
 /* cache.c -------------------------------------------------------------- */
 struct cache *cache_new(struct daemon *);

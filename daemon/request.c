@@ -26,7 +26,7 @@
  * path names an existing non-directory (an editor asking about a file).
  * Returns a string to free.
  */
-static char *
+char *
 request_dir(const char *path)
 {
 	struct stat st;

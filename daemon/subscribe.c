@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <sys/queue.h>
-#include <sys/stat.h>
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -455,26 +454,6 @@ subs_get(struct daemon *d)
 	return subs;
 }
 
-/*
- * The directory to resolve for path: path, or its parent when path names
- * an existing non-directory. A string to free.
- */
-static char *
-subs_dir(const char *path)
-{
-	struct stat st;
-	char *dir = xstrdup(path), *slash;
-
-	if (stat(path, &st) == -1 || S_ISDIR(st.st_mode))
-		return dir;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	return dir;
-}
-
 /* Check params; fill paths (strings) and since. -1 with err. */
 static int
 subs_params(json_t *params, json_t **paths, const char **since, char *err,
@@ -573,7 +552,7 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 	sub->paths = xcalloc(sub->npaths > 0 ? sub->npaths : 1, sizeof *sub->paths);
 	for (i = 0; i < sub->npaths; i++) {
 		sub->paths[i].path = xstrdup(json_string_value(json_array_get(paths, i)));
-		sub->paths[i].dir = subs_dir(sub->paths[i].path);
+		sub->paths[i].dir = request_dir(sub->paths[i].path);
 	}
 	LIST_INSERT_HEAD(&subs->list, sub, entry);
 	subs->n++;
