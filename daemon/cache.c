@@ -42,7 +42,7 @@
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
 #define MASK_VENV	(MASK_LEVEL | IN_CLOSE_WRITE | IN_MODIFY)
 #define MASK_BIN	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
 #define MASK_SELF	(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 
 #define KIND_BIT(k)	(1u << (unsigned)(k))
@@ -552,7 +552,13 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	if ((kinds & (KIND_BIT(RESOLVE_DEP_LEVEL) | KIND_BIT(RESOLVE_DEP_VENV))) &&
 	    (strcmp(name, "pyvenv.cfg") == 0 || strcmp(name, "bin") == 0))
 		return 1;
-	if ((kinds & KIND_BIT(RESOLVE_DEP_BIN)) && strcmp(name, "python") == 0)
+	/*
+	 * Any entry of a venv's bin/ matters, not only python: an executable
+	 * that appears, vanishes or changes mode there can change the trust
+	 * verdict (a shadowed system command), which daemon/trust.c memoises
+	 * until the generation moves.
+	 */
+	if (kinds & KIND_BIT(RESOLVE_DEP_BIN))
 		return 1;
 	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL))
 		for (i = 0; i < cfg->n_venv_dirs; i++)

@@ -81,11 +81,32 @@ struct git_entry {
 	UT_hash_handle	 hh;
 };
 
+/*
+ * A verdict remembered for one venv path while the generation does not
+ * move. Everything a verdict rests on bumps the generation: the cache
+ * watches the venv root, pyvenv.cfg and every entry of bin/ (modes
+ * included), decisions and finished git checks bump it here. So a cached
+ * resolve or a list costs a hash lookup, not a walk of bin/.
+ */
+struct verdict {
+	char		*path;		/* key: the venv as reached */
+	char		*trust;		/* "trusted", "untrusted:...", "denied" */
+	char		*generation;	/* generation_string() when judged */
+	UT_hash_handle	 hh;
+};
+
 struct trust {
 	struct daemon	*d;
 	struct git_entry *git;		/* uthash by real path */
+	struct verdict	*verdicts;	/* uthash by venv path */
+	size_t		 n_verdicts;
 	sqlite3		*h;		/* NULL without an index */
 };
+
+/* Most verdicts remembered; past it the memo starts afresh. */
+#define TRUST_MAX_VERDICTS	16384
+
+static void verdicts_clear(struct trust *);
 
 /* Prepare sql on the index; NULL without an index or on error (logged). */
 static sqlite3_stmt *
@@ -139,7 +160,62 @@ trust_free(struct trust *t)
 		return;
 	HASH_ITER(hh, t->git, e, tmp)
 		git_entry_free(t, e);
+	verdicts_clear(t);
 	free(t);
+}
+
+/* A remembered verdict for path, if judged at the current generation. */
+static const char *
+verdict_get(struct trust *t, const char *path)
+{
+	struct verdict *v;
+
+	if (t->d->gen == NULL)
+		return NULL;
+	HASH_FIND_STR(t->verdicts, path, v);
+	if (v == NULL || strcmp(v->generation, generation_string(t->d->gen)) != 0)
+		return NULL;
+	return v->trust;
+}
+
+/* Remember verdict for path at the current generation. */
+static void
+verdict_put(struct trust *t, const char *path, const char *trust)
+{
+	struct verdict *v;
+
+	if (t->d->gen == NULL)
+		return;
+	HASH_FIND_STR(t->verdicts, path, v);
+	if (v == NULL) {
+		if (t->n_verdicts >= TRUST_MAX_VERDICTS)
+			verdicts_clear(t);
+		v = xcalloc(1, sizeof *v);
+		v->path = xstrdup(path);
+		HASH_ADD_KEYPTR(hh, t->verdicts, v->path, strlen(v->path), v);
+		t->n_verdicts++;
+	} else {
+		free(v->trust);
+		free(v->generation);
+	}
+	v->trust = xstrdup(trust);
+	v->generation = xstrdup(generation_string(t->d->gen));
+}
+
+/* Forget every remembered verdict. */
+static void
+verdicts_clear(struct trust *t)
+{
+	struct verdict *v, *tmp;
+
+	HASH_ITER(hh, t->verdicts, v, tmp) {
+		HASH_DEL(t->verdicts, v);
+		free(v->path);
+		free(v->trust);
+		free(v->generation);
+		free(v);
+	}
+	t->n_verdicts = 0;
 }
 
 /* Store a finished git answer in the index. */
@@ -422,11 +498,24 @@ untrusted:
 	return out;
 }
 
-/* Judge the venv vi; a malloc'd trust string. Clears *cacheable while git runs. */
+/*
+ * Judge the venv vi; a malloc'd trust string. Clears *cacheable while git
+ * runs. A verdict is remembered only when the answer is cacheable (so the
+ * venv is watched and any change to it moves the generation).
+ */
 char *
 trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
 {
-	return judge(t, vi->path, cacheable, 1);
+	const char *known = verdict_get(t, vi->path);
+	int watched = *cacheable;
+	char *v;
+
+	if (known != NULL)
+		return xstrdup(known);
+	v = judge(t, vi->path, cacheable, 1);
+	if (watched && *cacheable && v != NULL)
+		verdict_put(t, vi->path, v);
+	return v;
 }
 
 /* Set "trust" of an index record as trust_judge would, but never run git (null then). */
@@ -436,12 +525,18 @@ trust_fill_record(struct trust *t, json_t *rec)
 	json_t *path = json_object_get(rec, "path");
 	json_t *state = json_object_get(rec, "state");
 	int cacheable = 1;
+	const char *known;
 	char *v;
 
 	if (json_is_string(state) && strcmp(json_string_value(state), "missing") == 0)
 		return;
-	if (t == NULL || !json_is_string(path) ||
-	    (v = judge(t, json_string_value(path), &cacheable, 0)) == NULL)
+	if (t == NULL || !json_is_string(path))
+		return;
+	if ((known = verdict_get(t, json_string_value(path))) != NULL) {
+		json_object_set_new(rec, "trust", rpc_string_lossy(known));
+		return;
+	}
+	if ((v = judge(t, json_string_value(path), &cacheable, 0)) == NULL)
 		return;
 	json_object_set_new(rec, "trust", rpc_string_lossy(v));
 	free(v);
