@@ -28,6 +28,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "venv_cfg.h"
 #include "xmalloc.h"
 
 /* A venv written recently: identical answers within this time are not rewritten. */
@@ -361,22 +362,6 @@ db_close(struct db *db)
 	free(db);
 }
 
-/* The kind as stored (the same names as venv_kind_name()). */
-static const char *
-db_kind_name(enum venv_kind kind)
-{
-	switch (kind) {
-	case VENV_KIND_VENV:
-		return "venv";
-	case VENV_KIND_VIRTUALENV:
-		return "virtualenv";
-	case VENV_KIND_UV:
-		return "uv";
-	default:
-		return "unknown";
-	}
-}
-
 /* FNV-1a over a string (NULL hashes differently from ""), continuing from h. */
 static uint64_t
 db_digest_str(uint64_t h, const char *s)
@@ -399,7 +384,7 @@ db_digest(const struct venv_info *v)
 	h = db_digest_str(h, v->home);
 	h = db_digest_str(h, v->prompt);
 	h = db_digest_str(h, v->found_as);
-	h = db_digest_str(h, db_kind_name(v->kind));
+	h = db_digest_str(h, venv_kind_name(v->kind));
 	h = db_digest_str(h, v->broken);
 	return h;
 }
@@ -443,7 +428,7 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	db_bind_text(st, 4, v->home);
 	db_bind_text(st, 5, v->prompt);
 	db_bind_text(st, 6, v->found_as);
-	db_bind_text(st, 7, db_kind_name(v->kind));
+	db_bind_text(st, 7, venv_kind_name(v->kind));
 	db_bind_text(st, 8, v->broken);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
 	if (v->include_system_site_packages >= 0)
