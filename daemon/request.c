@@ -96,10 +96,9 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		free(dir);
 		return;
 	}
+	/* A miss was recorded in the index by cache_resolve(). */
 	if (hit)
 		d->cache_hits++;
-	else if (found == 1 && d->db != NULL && db_record_venv(d->db, &vi) == -1)
-		log_warn("could not record venv %s in the index", vi.path);
 	log_debug("resolve %s -> %s%s", dir, found == 1 ? vi.path : "none",
 	    hit ? " (cached)" : "");
 	if (found == 1 && d->trust != NULL) {
