@@ -11,7 +11,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -332,27 +331,6 @@ socket_answers(void)
 	return 1;
 }
 
-/* Remove the generation markers (generation.<value>) a dead daemon left in dir. */
-static void
-unlink_markers(const char *dir)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "generation.", 11) == 0)
-			(void)unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
-}
-
 /*
  * Nobody listens on the socket. Unless another client is starting the
  * daemon (the autostart lock is held) or it came up meanwhile, remove
@@ -397,7 +375,7 @@ daemon_autostart(void)
 		return -1;
 	}
 	unlink(gen);
-	unlink_markers(dir);
+	paths_remove_generation_markers(dir);
 	if (!start) {
 		if (fd != -1)
 			close(fd);

@@ -1,7 +1,9 @@
 /* paths.c: where venvd keeps its socket, state and config, and the checks on them. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -256,4 +258,25 @@ paths_private_file(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* Remove every generation marker (generation.<value>) in dir. */
+void
+paths_remove_generation_markers(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "generation.", 11) == 0)
+			(void)unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
 }

@@ -38,4 +38,10 @@ int	paths_private_file(const char *path, char *err, size_t errlen);
 /* The home directory: $HOME, else the password database. NULL if none. */
 const char *paths_home(void);
 
+/*
+ * Remove every generation marker (generation.<value>) in dir, the socket
+ * directory: the daemon at start, the client for a dead daemon.
+ */
+void	paths_remove_generation_markers(const char *dir);
+
 #endif

@@ -19,7 +19,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +29,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 #include "xmalloc.h"
 
 struct generation {
@@ -71,27 +71,6 @@ generation_mark(struct generation *g)
 	    unlink(g->marker) == -1 && errno != ENOENT)
 		log_warn("unlink %s: %s", g->marker, strerror(errno));
 	memcpy(g->marker, path, sizeof path);
-}
-
-/* Remove markers left by a daemon that did not exit cleanly. */
-static void
-generation_unmark_stale(struct generation *g)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if ((fd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "generation.", 11) == 0)
-			(void)unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
 }
 
 /* Write the file through a temporary name and rename(2); 0 or -1 with errno. */
@@ -155,7 +134,7 @@ generation_new(const char *socket_dir, char *err, size_t errlen)
 	}
 	g->instance = instance;
 	g->counter = 1;
-	generation_unmark_stale(g);
+	paths_remove_generation_markers(g->dir);
 	generation_format(g);
 	if (generation_write(g) == -1) {
 		snprintf(err, errlen, "cannot write %s: %s", g->path,
