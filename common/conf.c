@@ -164,26 +164,35 @@ parse_long(const char *v, long min, long *out)
 	return 0;
 }
 
+/*
+ * The next space- or tab-separated word at *p: its start, its length in
+ * *len, *p moved past it. NULL when only blanks remain.
+ */
+static const char *
+next_word(const char **p, size_t *len)
+{
+	const char *w;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	w = *p;
+	while (**p != '\0' && **p != ' ' && **p != '\t')
+		(*p)++;
+	*len = (size_t)(*p - w);
+	return w;
+}
+
 /* Parse venv_dirs: space-separated single path components. */
 static int
 parse_venv_dirs(struct conf_parse_state *st, int line, const char *v)
 {
 	char *names[CONF_MAX_VENV_DIRS];
-	size_t n = 0;
-	const char *p = v;
+	size_t n = 0, wn;
+	const char *p = v, *w;
 
-	while (*p != '\0') {
-		const char *w;
-		size_t wn;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		w = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		wn = (size_t)(p - w);
+	while ((w = next_word(&p, &wn)) != NULL) {
 		if (memchr(w, '/', wn) != NULL || (wn == 1 && w[0] == '.') ||
 		    (wn == 2 && w[0] == '.' && w[1] == '.') || wn > NAME_MAX) {
 			conf_problem(st, line, "venv_dirs: \"%.*s\" is not a single "
@@ -216,22 +225,12 @@ static int
 parse_roots(struct conf_parse_state *st, int line, const char *v)
 {
 	char **roots = NULL;
-	size_t n = 0;
-	const char *p = v, *home = paths_home();
+	size_t n = 0, wn;
+	const char *p = v, *w, *home = paths_home();
 
-	while (*p != '\0') {
-		const char *w;
-		size_t wn;
+	while ((w = next_word(&p, &wn)) != NULL) {
 		char *r;
 
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		w = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		wn = (size_t)(p - w);
 		if (w[0] == '~' && (wn == 1 || w[1] == '/')) {
 			if (home == NULL) {
 				conf_problem(st, line, "roots: \"%.*s\": no home directory",
