@@ -67,34 +67,8 @@ interp_streq(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-/* Drop venv path from the users of wd; remove the watch if none is left. */
-static void
-interp_unlink(struct interp *in, int wd, const char *path)
-{
-	struct iwatch *w;
-	size_t i;
-
-	HASH_FIND_INT(in->watches, &wd, w);
-	if (w == NULL)
-		return;
-	for (i = 0; i < w->nvenvs; i++) {
-		if (strcmp(w->venvs[i], path) != 0)
-			continue;
-		free(w->venvs[i]);
-		w->venvs[i] = w->venvs[--w->nvenvs];
-		break;
-	}
-	if (w->nvenvs > 0)
-		return;
-	HASH_DEL(in->watches, w);
-	watch_remove_owned(in->d->watcher, w->wd, WATCH_OWNER_INTERP);
-	free(w->venvs);
-	free(w->dir);
-	free(w);
-}
-
-/* Drop one use of wd by path (a duplicate link), keeping the watch. */
-static void
+/* Drop one use of wd by venv path, keeping the watch; the watch, or NULL. */
+static struct iwatch *
 interp_unlink_once(struct interp *in, int wd, const char *path)
 {
 	struct iwatch *w;
@@ -102,14 +76,30 @@ interp_unlink_once(struct interp *in, int wd, const char *path)
 
 	HASH_FIND_INT(in->watches, &wd, w);
 	if (w == NULL)
-		return;
+		return NULL;
 	for (i = 0; i < w->nvenvs; i++) {
 		if (strcmp(w->venvs[i], path) != 0)
 			continue;
 		free(w->venvs[i]);
 		w->venvs[i] = w->venvs[--w->nvenvs];
-		return;
+		break;
 	}
+	return w;
+}
+
+/* Drop venv path from the users of wd; remove the watch if none is left. */
+static void
+interp_unlink(struct interp *in, int wd, const char *path)
+{
+	struct iwatch *w;
+
+	if ((w = interp_unlink_once(in, wd, path)) == NULL || w->nvenvs > 0)
+		return;
+	HASH_DEL(in->watches, w);
+	watch_remove_owned(in->d->watcher, w->wd, WATCH_OWNER_INTERP);
+	free(w->venvs);
+	free(w->dir);
+	free(w);
 }
 
 /*
