@@ -102,6 +102,13 @@ void	client_resolve_activating(const char *active);
  * Returns a malloc'd path, or NULL with err.
  */
 char	*client_dir(const char *dir, char *err, size_t errlen);
+/*
+ * client_resolve() for the directory a command is about (client_dir()
+ * of given), left in *dir to free. Returns as client_resolve() does; -1
+ * after printing why, with nothing to free.
+ */
+int	client_resolve_given(const char *given, char **dir,
+	    struct venv_info *out, enum answer_source *source);
 
 /* export.c */
 int	cmd_export(int argc, char **argv);

@@ -374,6 +374,30 @@ client_dir(const char *dir, char *err, size_t errlen)
 	return clean;
 }
 
+/* client_resolve() for client_dir(given), errors printed. */
+int
+client_resolve_given(const char *given, char **dir, struct venv_info *out,
+    enum answer_source *source)
+{
+	char err[512], *gen = NULL;
+	int rc, cacheable;
+
+	if ((*dir = client_dir(given, err, sizeof err)) == NULL) {
+		fprintf(stderr, "venvd: %s\n", err);
+		return -1;
+	}
+	rc = client_resolve(*dir, out, &gen, &cacheable, source, err, sizeof err);
+	free(gen);
+	if (rc == -1) {
+		fprintf(stderr, "venvd: ");
+		term_puts(stderr, *dir);
+		fprintf(stderr, ": %s\n", err);
+		free(*dir);
+		*dir = NULL;
+	}
+	return rc;
+}
+
 /*
  * With no manual activation in effect (VIRTUAL_ENV unset or venvd's own),
  * the hook applies whatever the daemon answers: let the daemon count an
@@ -455,22 +479,11 @@ export_shell(enum shell_kind sh, const char *given)
 	struct venv_info vi;
 	struct buf out = BUF_INIT, prompt = BUF_INIT;
 	enum answer_source source;
-	char err[512], *dir, *gen = NULL;
-	int rc, cacheable;
+	char *dir;
+	int rc;
 
-	if ((dir = client_dir(given, err, sizeof err)) == NULL) {
-		fprintf(stderr, "venvd: %s\n", err);
+	if ((rc = client_resolve_given(given, &dir, &vi, &source)) == -1)
 		return EXIT_NONE;
-	}
-	rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
-	free(gen);
-	if (rc == -1) {
-		fprintf(stderr, "venvd: ");
-		term_puts(stderr, dir);
-		fprintf(stderr, ": %s\n", err);
-		free(dir);
-		return EXIT_NONE;
-	}
 	env_load(&old);
 	env_load(&new);
 	if (rc == 1 && !trust_allows(&vi)) {

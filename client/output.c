@@ -102,8 +102,8 @@ cmd_resolve(int argc, char **argv)
 	const char *given = NULL;
 	struct venv_info vi;
 	enum answer_source source;
-	char err[512], *dir, *gen = NULL;
-	int json = 0, opts = 1, rc, cacheable;
+	char *dir;
+	int json = 0, opts = 1, rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (opts && strcmp(argv[i], "--") == 0)
@@ -117,19 +117,8 @@ cmd_resolve(int argc, char **argv)
 		else
 			given = argv[i];
 	}
-	if ((dir = client_dir(given, err, sizeof err)) == NULL) {
-		fprintf(stderr, "venvd: %s\n", err);
+	if ((rc = client_resolve_given(given, &dir, &vi, &source)) == -1)
 		return EXIT_NONE;
-	}
-	rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
-	free(gen);
-	if (rc == -1) {
-		fprintf(stderr, "venvd: ");
-		term_puts(stderr, dir);
-		fprintf(stderr, ": %s\n", err);
-		free(dir);
-		return EXIT_NONE;
-	}
 	if (json)
 		print_resolve_json(dir, rc == 1 ? &vi : NULL, source);
 	else if (rc == 1)
