@@ -134,11 +134,11 @@ done
 say "pip_guard = false turns it off"
 mkdir -p "$XDG_CONFIG_HOME/venvd"
 echo "pip_guard = false" >"$XDG_CONFIG_HOME/venvd/config"
-"$VENVD" hook bash | grep -q '^_venvd_pip_guard_on=0' || fail "@PIPGUARD@ not 0 with pip_guard = false"
+grep -q '^_venvd_pip_guard_on=0' <<<"$("$VENVD" hook bash)" || fail "@PIPGUARD@ not 0 with pip_guard = false"
 start bash PATH="$PATH"
 assert_eq "/" "$(state bash)" "bash: no guard with pip_guard = false"
 pip_allowed bash
 stop bash
 rm "$XDG_CONFIG_HOME/venvd/config"
-"$VENVD" hook zsh | grep -q '^typeset -g _venvd_pip_guard_on=1' || fail "@PIPGUARD@ not 1 by default"
+grep -q '^typeset -g _venvd_pip_guard_on=1' <<<"$("$VENVD" hook zsh)" || fail "@PIPGUARD@ not 1 by default"
 echo PASS
