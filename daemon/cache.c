@@ -436,6 +436,28 @@ cache_enforce_budget(struct cache *c)
 }
 
 /*
+ * The cached answer for dir, marked as just used: 1 with out filled, 0
+ * (none applies), or -1 when dir has no cached answer. No system call.
+ */
+int
+cache_lookup(struct cache *c, const char *dir, struct venv_info *out)
+{
+	struct centry *e;
+
+	HASH_FIND_STR(c->entries, dir, e);
+	if (e == NULL)
+		return -1;
+	TAILQ_REMOVE(&c->lru, e, lru);
+	TAILQ_INSERT_TAIL(&c->lru, e, lru);
+	if (e->answer == NULL) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	venv_info_copy(out, &e->answer->info);
+	return 1;
+}
+
+/*
  * Answer for an absolute directory from the cache, or by resolve_dir()
  * plus watches on every directory the answer depends on. Returns as
  * resolve_dir() does; *hit and *cacheable say how it was answered.
@@ -453,18 +475,10 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 
 	*hit = 0;
 	*cacheable = 0;
-	HASH_FIND_STR(c->entries, dir, e);
-	if (e != NULL) {
-		TAILQ_REMOVE(&c->lru, e, lru);
-		TAILQ_INSERT_TAIL(&c->lru, e, lru);
+	if ((rc = cache_lookup(c, dir, out)) != -1) {
 		*hit = 1;
 		*cacheable = 1;
-		if (e->answer == NULL) {
-			memset(out, 0, sizeof *out);
-			return 0;
-		}
-		venv_info_copy(out, &e->answer->info);
-		return 1;
+		return rc;
 	}
 
 	memset(&m, 0, sizeof m);

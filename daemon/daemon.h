@@ -139,6 +139,11 @@ void	cache_free(struct cache *);
  */
 int	cache_resolve(struct cache *, const char *dir, struct venv_info *out,
 	    int *hit, int *cacheable, char *err, size_t errlen);
+/*
+ * The cached answer for dir, without a system call: 1 with out filled,
+ * 0 (none applies), or -1 when dir has no cached answer.
+ */
+int	cache_lookup(struct cache *, const char *dir, struct venv_info *out);
 /* Directories with a cached answer. */
 size_t	cache_size(const struct cache *);
 /* Drop everything (inotify overflow). */

@@ -42,6 +42,31 @@ request_dir(const char *path)
 	return dir;
 }
 
+/*
+ * Resolve an absolute path for a request. A cached answer for path as
+ * given costs no system call: a name is cached only when it was resolved
+ * as a directory (or did not exist, when its answer is its parent's), and
+ * the cache's watches drop it when that changes. Otherwise request_dir()
+ * (one stat) and cache_resolve(). Returns as cache_resolve() does.
+ */
+static int
+request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
+    int *hit, int *cacheable, char *err, size_t errlen)
+{
+	char *dir;
+	int found;
+
+	if ((found = cache_lookup(d->cache, path, vi)) != -1) {
+		*hit = 1;
+		*cacheable = 1;
+		return found;
+	}
+	dir = request_dir(path);
+	found = cache_resolve(d->cache, dir, vi, hit, cacheable, err, errlen);
+	free(dir);
+	return found;
+}
+
 /* resolve {"path": ABS}: which venv applies to that directory. */
 static void
 method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
@@ -55,7 +80,7 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	struct venv_info vi;
 	const char *path;
 	size_t len;
-	char err[512], *dir;
+	char err[512];
 	int found, hit = 0, cacheable = 1;
 	json_t *result;
 
@@ -86,20 +111,18 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		return;
 	}
 
-	dir = request_dir(path);
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
+	found = request_resolve(d, path, &vi, &hit, &cacheable, err, sizeof err);
 	if (found == -1) {
 		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
 		    err[0] != '\0' ? err : "cannot resolve that path");
-		free(dir);
 		return;
 	}
 	/* A miss was recorded in the index by cache_resolve(). */
 	if (hit)
 		d->cache_hits++;
-	log_debug("resolve %s -> %s%s", dir, found == 1 ? vi.path : "none",
+	log_debug("resolve %s -> %s%s", path, found == 1 ? vi.path : "none",
 	    hit ? " (cached)" : "");
 	if (found == 1 && d->trust != NULL) {
 		free(vi.trust);
@@ -120,7 +143,6 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	rpc_write_result(out, req->id, result);
 	if (found == 1)
 		venv_info_free(&vi);
-	free(dir);
 }
 
 /* status {}: how the daemon is doing. */
@@ -171,7 +193,7 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	json_t *jpath = json_is_object(req->params) ?
 	    json_object_get(req->params, "path") : NULL;
 	struct venv_info vi;
-	char err[PATH_MAX + 256], *dir;
+	char err[PATH_MAX + 256];
 	int found, hit, cacheable;
 
 	if (!json_is_string(jpath) || json_string_value(jpath)[0] != '/' ||
@@ -183,9 +205,8 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	}
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	dir = request_dir(json_string_value(jpath));
-	found = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
-	free(dir);
+	found = request_resolve(d, json_string_value(jpath), &vi, &hit,
+	    &cacheable, err, sizeof err);
 	if (found != 1) {
 		if (found == 0)
 			snprintf(err, sizeof err, "no venv applies to %s",
