@@ -154,9 +154,14 @@ venv_cfg_parse(const char *text, size_t len, struct venv_cfg *cfg,
 		else if (strcmp(key, "uv") == 0)
 			has_uv = 1;
 	}
-	if (cfg->version == NULL)
+	if (cfg->version == NULL) {
+		/* virtualenv writes sys.version_info: "3.11.2.final.0" means 3.11.2. */
+		char *fin = version_info != NULL ? strstr(version_info, ".final.") : NULL;
+
+		if (fin != NULL && strspn(fin + 7, "0123456789") == strlen(fin + 7))
+			*fin = '\0';
 		cfg->version = version_info;
-	else
+	} else
 		free(version_info);
 	if (has_virtualenv)
 		cfg->kind = VENV_KIND_VIRTUALENV;

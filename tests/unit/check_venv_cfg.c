@@ -74,7 +74,7 @@ START_TEST(test_version_info)
 	struct venv_cfg cfg;
 
 	parse_ok("home = /usr/bin\nvirtualenv = 20.17.1\nversion_info = 3.11.2.final.0\n", &cfg);
-	ck_assert_str_eq(cfg.version, "3.11.2.final.0");
+	ck_assert_str_eq(cfg.version, "3.11.2");	/* ".final.0" is sys.version_info noise */
 	ck_assert_int_eq(cfg.kind, VENV_KIND_VIRTUALENV);
 	ck_assert_str_eq(venv_kind_name(cfg.kind), "virtualenv");
 	venv_cfg_free(&cfg);
@@ -84,6 +84,10 @@ START_TEST(test_version_info)
 	venv_cfg_free(&cfg);
 	parse_ok("version = 3.9.1\nversion_info = 3.9.1.final.0\n", &cfg);
 	ck_assert_str_eq(cfg.version, "3.9.1");
+	venv_cfg_free(&cfg);
+	/* A pre-release keeps its tag. */
+	parse_ok("version_info = 3.13.0.beta.1\n", &cfg);
+	ck_assert_str_eq(cfg.version, "3.13.0.beta.1");
 	venv_cfg_free(&cfg);
 }
 END_TEST
