@@ -55,16 +55,35 @@ finding(struct doctor *dr, int ok, const char *subject, const char *text,
 	fputs("\n", stdout);
 }
 
-/* The hook check: the hooks export VENVD_SHELL=bash|zsh|fish. */
+/*
+ * The hook check: the hooks export VENVD_SHELL=SHELL:PID (bash, zsh or
+ * fish, and that shell's pid). A child shell that did not load the hook
+ * inherits the variable, so the pid must be our parent's; a value
+ * without a pid is taken at its word.
+ */
 static void
 check_hook(struct doctor *dr)
 {
 	const char *hook = getenv("VENVD_SHELL"), *sh = getenv("SHELL"), *base;
-	char text[128];
+	const char *colon;
+	char text[160];
 
 	if (hook != NULL && hook[0] != '\0') {
-		snprintf(text, sizeof text, "installed in this shell (%s)", hook);
-		finding(dr, 1, "hook", text, NULL);
+		int n = (colon = strchr(hook, ':')) != NULL ? (int)(colon - hook) :
+		    (int)strlen(hook);
+
+		if (colon == NULL || strtol(colon + 1, NULL, 10) == (long)getppid()) {
+			snprintf(text, sizeof text, "installed in this shell (%.*s)",
+			    n, hook);
+			finding(dr, 1, "hook", text, NULL);
+			return;
+		}
+		snprintf(text, sizeof text, "not installed in this shell "
+		    "(VENVD_SHELL was inherited from %.*s, pid %s)", n, hook,
+		    colon + 1);
+		finding(dr, 0, "hook", text, "eval \"$(venvd hook bash)\" in "
+		    "~/.bashrc, eval \"$(venvd hook zsh)\" in ~/.zshrc, or "
+		    "venvd hook fish | source in config.fish");
 		return;
 	}
 	base = sh != NULL && strrchr(sh, '/') != NULL ? strrchr(sh, '/') + 1 : sh;

@@ -264,7 +264,7 @@ _venvd_ps1_off() {
 
 # Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
 if [[ $- == *i* ]]; then
-	export VENVD_SHELL=bash	# tells `venvd doctor` the hook is installed
+	export VENVD_SHELL="bash:$$"	# tells `venvd doctor` the hook is installed in this shell
 	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
 		_venvd_i=0
 		for _venvd_x in "${PROMPT_COMMAND[@]}"; do

@@ -274,7 +274,7 @@ end
 
 # Install on the prompt event and on cd, for interactive shells only (redefining replaces, never doubles).
 if status is-interactive
-    set -gx VENVD_SHELL fish # tells `venvd doctor` the hook is installed
+    set -gx VENVD_SHELL fish:$fish_pid # tells `venvd doctor` the hook is installed in this shell
     function _venvd_on_prompt --on-event fish_prompt
         _venvd_hook
     end

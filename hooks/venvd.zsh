@@ -265,7 +265,7 @@ _venvd_ps1_off() {
 
 # Install first in precmd_functions and chpwd_functions, once, for interactive shells only.
 if [[ -o interactive ]]; then
-	export VENVD_SHELL=zsh	# tells `venvd doctor` the hook is installed
+	export VENVD_SHELL="zsh:$$"	# tells `venvd doctor` the hook is installed in this shell
 	typeset -ga precmd_functions chpwd_functions
 	if ((!${precmd_functions[(Ie)_venvd_hook]})); then
 		precmd_functions=(_venvd_hook $precmd_functions)

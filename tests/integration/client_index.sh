@@ -175,6 +175,12 @@ grep -q "^ok    daemon: running" <<<"$out" || fail "doctor daemon check: $out"
 grep -q "^ok    database: integrity check passed" <<<"$out" || fail "doctor database check: $out"
 out=$(VENVD_SHELL=bash "$VENVD" doctor) || true
 grep -q "^ok    hook: installed in this shell (bash)" <<<"$out" || fail "doctor with VENVD_SHELL: $out"
+# The hooks export SHELL:PID; only the shell that loaded the hook counts.
+out=$(env VENVD_SHELL="zsh:$$" "$VENVD" doctor) || true
+grep -q "^ok    hook: installed in this shell (zsh)" <<<"$out" || fail "doctor with VENVD_SHELL=zsh:\$\$: $out"
+out=$(env VENVD_SHELL="bash:1" "$VENVD" doctor) || true
+grep -q "^FAIL  hook: not installed in this shell (VENVD_SHELL was inherited from bash, pid 1)" <<<"$out" ||
+	fail "doctor believed an inherited VENVD_SHELL: $out"
 say "doctor: the inotify limit"
 echo 6 >"$T/maxw"
 out=$(VENVD_SHELL=bash VENVD_DOCTOR_MAX_WATCHES="$T/maxw" "$VENVD" doctor) || true
