@@ -33,6 +33,8 @@
 
 /* Longest response line accepted from the daemon. */
 #define CONN_MAX_RESPONSE	(1024 * 1024)
+/* While the daemon waits for git about a venv, ask again this often (ms). */
+#define CLIENT_TRUST_RETRY_MS	20
 
 struct conn {
 	int	 fd;
@@ -440,7 +442,7 @@ client_resolve_activating(const char *active)
 /* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
 static int
 resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
-    int *cacheable, int *down)
+    int *cacheable, int *down, long long budget_ms)
 {
 	char err[512];
 	json_t *result, *venv, *gen, *cache, *params;
@@ -456,8 +458,8 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 		free(resolve_active);
 		resolve_active = NULL;
 	}
-	result = daemon_call(VENVD_M_RESOLVE, params,
-	    VENVD_CLIENT_BUDGET_MS, down, err, sizeof err);
+	result = daemon_call(VENVD_M_RESOLVE, params, budget_ms, down, err,
+	    sizeof err);
 	if (result == NULL) {
 		log_debug("%s", err);
 		return -1;
@@ -484,6 +486,49 @@ out:
 	return rc;
 }
 
+/* Is this the daemon's "git has not answered yet" verdict? */
+static int
+trust_pending(const struct venv_info *vi)
+{
+	return vi->trust != NULL &&
+	    strcmp(vi->trust, "untrusted:checking version control") == 0;
+}
+
+/*
+ * Ask the daemon, and while it is still waiting for git about this venv,
+ * ask again a little later, as long as the whole budget allows: the
+ * daemon only waits briefly for git itself, so that it keeps serving
+ * other clients meanwhile.
+ */
+static int
+resolve_by_daemon_settled(const char *dir, struct venv_info *out,
+    char **generation, int *cacheable, int *down)
+{
+	long long deadline = now_ms() + VENVD_CLIENT_BUDGET_MS;
+	int activating = resolve_activating;
+	char *active = resolve_active != NULL ? xstrdup(resolve_active) : NULL;
+	int rc;
+
+	for (;;) {
+		rc = resolve_by_daemon(dir, out, generation, cacheable, down,
+		    deadline - now_ms());
+		if (rc != 1 || !trust_pending(out) ||
+		    deadline - now_ms() < 2 * CLIENT_TRUST_RETRY_MS)
+			break;
+		venv_info_free(out);
+		memset(out, 0, sizeof *out);
+		free(*generation);
+		*generation = NULL;
+		poll(NULL, 0, CLIENT_TRUST_RETRY_MS);
+		/* The activation is reported with the settled answer. */
+		resolve_activating = activating;
+		free(resolve_active);
+		resolve_active = active != NULL ? xstrdup(active) : NULL;
+	}
+	free(active);
+	return rc;
+}
+
 /* Resolve dir: the daemon within the budget, else locally. */
 int
 client_resolve(const char *dir, struct venv_info *out, char **generation,
@@ -497,7 +542,7 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	memset(out, 0, sizeof *out);
 	/* The daemon cannot take a path JSON cannot carry: answer it here. */
 	if (dir[0] == '/' && strlen(dir) < PATH_MAX && utf8_valid(dir)) {
-		rc = resolve_by_daemon(dir, out, generation, cacheable, &down);
+		rc = resolve_by_daemon_settled(dir, out, generation, cacheable, &down);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
 			/* A daemon that does not judge trust: judge here. */

@@ -24,11 +24,13 @@
  * not tracked, or not in a git tree, or no git). The daemon waits for it
  * up to TRUST_GIT_SYNC_MS on a pidfd, so that in the usual case (git
  * answers in a few milliseconds) the very first answer is already the
- * right one and the hook never flashes a wrong notice. If git is slower,
- * the answer is "untrusted:checking version control", marked not
- * cacheable, and the hooks print no notice for it; an ev_child watcher
- * collects git's status later, stores it and bumps the generation so
- * that every hook asks again. git is killed after TRUST_GIT_KILL_S.
+ * right one and the hook never flashes a wrong notice; the wait is kept
+ * short because the loop serves no one meanwhile. If git is slower, the
+ * answer is "untrusted:checking version control", marked not cacheable,
+ * and the hooks print no notice for it; the client asks again within its
+ * own budget (client/conn.c), and an ev_child watcher collects git's
+ * status later, stores it and bumps the generation so that every hook
+ * asks again. git is killed after TRUST_GIT_KILL_S.
  */
 #include "config.h"
 
@@ -60,7 +62,7 @@
 
 extern char **environ;
 
-#define TRUST_GIT_SYNC_MS	150	/* wait this long for git within a resolve */
+#define TRUST_GIT_SYNC_MS	25	/* wait this long for git within a resolve */
 #define TRUST_GIT_KILL_S	20.0	/* give up on a git this slow */
 
 enum git_state {

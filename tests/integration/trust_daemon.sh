@@ -258,4 +258,18 @@ if [ -f "$lock" ]; then
 fi
 daemon_start
 daemon_stop
+
+say "11. a slow git: the daemon does not stall on it, the client asks again within its budget"
+real_git=$(command -v git)
+mkdir -p "$T/slowgit"
+printf '#!/bin/sh\nsleep 0.1\nexec %s "$@"\n' "$real_git" >"$T/slowgit/git"
+chmod 755 "$T/slowgit/git"
+PATH="$T/slowgit:$PATH" daemon_start
+mkdir -p "$W/slow"
+mkvenv "$W/slow/.venv"
+out=$("$VENVD" export --hook bash "$W/slow")
+eval "set -- ${out#_venvd_answer }"
+assert_eq "$W/slow/.venv" "$3" "a venv whose git check takes 100 ms activates on the first ask"
+assert_eq "" "$5" "no notice while git was still running"
+daemon_stop
 say "ok"
