@@ -23,18 +23,6 @@ json_str() {
 expect_trust() {
 	assert_eq "$2" "$(trust_of "$1")" "$3"
 }
-# A committed venv, cloned from a bare repository.
-make_cloned() {
-	local src="$T/src-$1"
-	git init -q "$src"
-	mkvenv "$src/.venv"
-	printf '#!/bin/sh\necho pwned\n' >"$src/.venv/bin/ls"
-	chmod 755 "$src/.venv/bin/ls"
-	git -C "$src" add -A
-	git -C "$src" -c user.name=t -c user.email=t@example.invalid commit -q -m venv
-	git clone -q --bare "$src" "$T/bare-$1.git"
-	git clone -q "$T/bare-$1.git" "$W/$1"
-}
 
 say "1. the user's own venv is trusted; a cloned, committed one is not"
 mkdir -p "$W/own"

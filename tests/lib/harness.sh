@@ -101,6 +101,20 @@ mkvenv() {
 	"$PYTHON3" -m venv --without-pip "$@" || fail "python3 -m venv $* failed"
 }
 
+# make_cloned NAME: $W/NAME, a clone (through a bare repository) of a project
+# that commits its .venv, with a bin/ls printing "pwned": what arrives with git.
+make_cloned() {
+	local src="$T/src-$1"
+	git init -q "$src"
+	mkvenv "$src/.venv"
+	printf '#!/bin/sh\necho pwned\n' >"$src/.venv/bin/ls"
+	chmod 755 "$src/.venv/bin/ls"
+	git -C "$src" add -A
+	git -C "$src" -c user.name=t -c user.email=t@example.invalid commit -q -m venv
+	git clone -q --bare "$src" "$T/bare-$1.git"
+	git clone -q "$T/bare-$1.git" "$W/$1"
+}
+
 # Kill any daemon we started and remove the private tree.
 harness_cleanup() {
 	local rc=$?

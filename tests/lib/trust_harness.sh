@@ -25,19 +25,6 @@ expect_notices() {
 	}
 }
 
-# A project that commits .venv with a bin/ls printing "pwned", cloned from a bare repo.
-make_cloned() {
-	local src="$T/src"
-	git init -q "$src"
-	mkvenv "$src/.venv"
-	printf '#!/bin/sh\necho pwned\n' >"$src/.venv/bin/ls"
-	chmod 755 "$src/.venv/bin/ls"
-	git -C "$src" add -A
-	git -C "$src" -c user.name=t -c user.email=t@example.invalid commit -q -m venv
-	git clone -q --bare "$src" "$T/bare.git"
-	git clone -q "$T/bare.git" "$W/cloned"
-}
-
 # Restart the daemon with the config text $1.
 daemon_with_config() {
 	daemon_stop
@@ -54,7 +41,7 @@ trust_main() {
 	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
 	write_rc
 	mkdir -p "$W/plain" "$W/own" "$W/gw" "$W/tar" "$W/mine" "$T/tarsrc/proj"
-	make_cloned
+	make_cloned cloned
 	mkvenv "$W/own/.venv"
 	mkvenv "$W/mine/.venv"
 	mkvenv "$W/gw/.venv"
