@@ -22,7 +22,8 @@ void	buf_putc(struct buf *, char c);
 /* Append printf-formatted text. */
 void	buf_printf(struct buf *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	buf_vprintf(struct buf *, const char *fmt, va_list);
+void	buf_vprintf(struct buf *, const char *fmt, va_list)
+	    __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes, keeping the rest. */
 void	buf_consume(struct buf *, size_t n);
 /* Empty the buffer, keeping its storage. */

@@ -87,6 +87,9 @@ log_silence(void)
 	log_silent = 1;
 }
 
+static void log_vwrite(enum log_level, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 /* Format and write one line: timestamp (file only), level, function, text. */
 static void
 log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
