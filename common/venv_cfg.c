@@ -158,8 +158,13 @@ venv_cfg_parse(const char *text, size_t len, struct venv_cfg *cfg,
 		/* virtualenv writes sys.version_info: "3.11.2.final.0" means 3.11.2. */
 		char *fin = version_info != NULL ? strstr(version_info, ".final.") : NULL;
 
-		if (fin != NULL && strspn(fin + 7, "0123456789") == strlen(fin + 7))
-			*fin = '\0';
+		if (fin != NULL && strspn(fin + 7, "0123456789") == strlen(fin + 7)) {
+			size_t n = (size_t)(fin - version_info);
+			const char *v = version_info;
+
+			strip(&v, &n);		/* "3.11 .final.0" is "3.11" */
+			version_info[n] = '\0';
+		}
 		cfg->version = version_info;
 	} else
 		free(version_info);

@@ -89,6 +89,13 @@ START_TEST(test_version_info)
 	parse_ok("version_info = 3.13.0.beta.1\n", &cfg);
 	ck_assert_str_eq(cfg.version, "3.13.0.beta.1");
 	venv_cfg_free(&cfg);
+	/* Found by fuzzing: what is left before ".final." is stripped too. */
+	parse_ok("version_info = 3.11 \t.final.0\n", &cfg);
+	ck_assert_str_eq(cfg.version, "3.11");
+	venv_cfg_free(&cfg);
+	parse_ok("version_info = .final.0\n", &cfg);
+	ck_assert_str_eq(cfg.version, "");
+	venv_cfg_free(&cfg);
 }
 END_TEST
 
