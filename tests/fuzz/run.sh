@@ -40,7 +40,7 @@ for t in "$@"; do
 	mkdir -p "$work" "$art"
 	TIMEFORMAT='%U %S'
 	rc=0
-	{ time "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	{ time "$bin" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
 		-max_len=16384 -print_final_stats=1 -artifact_prefix="$art/" \
 		"$work" "$seeds_top/$t" >"$log" 2>&1 || rc=$?; } 2>"fuzz/$t.time"
 	read -r user sys <"fuzz/$t.time"
