@@ -471,7 +471,7 @@ hostile_round() {
 		base_env "$E.$sh.0" PATH="$BASEPATH"
 		step "$sh" "$E.$sh.0" "$HOSTILE/in" "$E.$sh.1"
 		expect "$sh" "$E.$sh.1" VIRTUAL_ENV "$HOSTILE/.venv" VENVD_ACTIVE "$HOSTILE/.venv" \
-			PATH "$HOSTILE/.venv/bin:$BASEPATH" VIRTUAL_ENV_PROMPT "$(basename "$HOSTILE" | tr -d '\n')"
+			PATH "$HOSTILE/.venv/bin:$BASEPATH" VIRTUAL_ENV_PROMPT "$(basename "$HOSTILE" | tr -d '\n' | tr '$`\\%!' _____)"
 		step "$sh" "$E.$sh.1" "$T/plain" "$E.$sh.2"
 		expect "$sh" "$E.$sh.2" PATH "$BASEPATH" VIRTUAL_ENV $U VENVD_ACTIVE $U
 		[ ! -e "$T/pwned" ] || fail "$sh: a project name was executed"
