@@ -569,6 +569,8 @@ noninteractive_check() {
 # expect_inert_prompt TEXT WHAT: VENVD_PS1's prefix and VIRTUAL_ENV_PROMPT are
 # TEXT, the prompt drawn shows it before the user's "T> ", and no code ran.
 expect_inert_prompt() {
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] ||
+	    fail "$SH: $2: a venv prompt ran as prompt code: $(find "$T" -name 'pwned*')"
 	expect VIRTUAL_ENV_PROMPT "$1" "$2"
 	[ "$SH" = fish ] || expect PS1 "($1) T> " "$2: PS1 holds the literal text"
 	expect_drawn "($1) T>" "$2"
