@@ -663,6 +663,15 @@ prompt_main() {
 		expect_inert_prompt "$wname" "a directory name as the prompt"
 		;;
 	esac
+	if [ "$SH" != fish ]; then
+		# A theme that copies VIRTUAL_ENV_PROMPT into PS1 (as bin/activate
+		# does) gets inert text too: every option is on by now.
+		step '_t_ps1=$PS1; PS1="[$VIRTUAL_ENV_PROMPT] $PS1"' "" ""
+		expect_drawn "[$wname] ($wname) T>" "VIRTUAL_ENV_PROMPT copied into PS1"
+		[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] ||
+		    fail "$SH: VIRTUAL_ENV_PROMPT copied into PS1 ran as prompt code"
+		step 'PS1=$_t_ps1'
+	fi
 	go "$W/plain"
 	expect_none "left the hostile venvs"
 	[ "$SH" = fish ] || expect PS1 "T> " "PS1 restored exactly"
