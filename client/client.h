@@ -152,8 +152,6 @@ int	is_help(const char *s);
  * pyvenv.cfg value printed for a person goes through here.
  */
 void	term_puts(FILE *f, const char *s);
-/* Append s with control characters removed (for VIRTUAL_ENV_PROMPT). */
-void	strip_controls(struct buf *out, const char *s);
 /* Append s with control characters (C0, DEL, C1) made visible as \xNN. */
 void	escape_controls(struct buf *out, const char *s);
 

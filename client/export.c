@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "rpc.h"
+#include "sanitize.h"
 #include "xmalloc.h"
 
 /* The variables a transition touches, in the order changes are printed. */
@@ -433,7 +434,7 @@ export_hook(enum shell_kind sh, const char *given)
 	if (dir != NULL)
 		rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
 	if (rc == 1) {
-		strip_controls(&prompt, vi.prompt);
+		sanitize_prompt(&prompt, vi.prompt);
 		if (!trust_allows(&vi)) {
 			/* Untrusted: no activation, one notice; denied: silence. */
 			trust_notice(&notice, &vi);
@@ -496,7 +497,7 @@ export_shell(enum shell_kind sh, const char *given)
 		rc = 0;
 	}
 	if (rc == 1) {
-		strip_controls(&prompt, vi.prompt);
+		sanitize_prompt(&prompt, vi.prompt);
 		if (vi.broken != NULL) {
 			fprintf(stderr, "venvd: ");
 			term_puts(stderr, vi.path);

@@ -35,13 +35,6 @@ term_puts(FILE *f, const char *s)
 	buf_free(&b);
 }
 
-/* Append s with control characters removed (the sanitiser's strip). */
-void
-strip_controls(struct buf *out, const char *s)
-{
-	sanitize_strip(out, s);
-}
-
 /* Append s with control characters made visible (the sanitiser). */
 void
 escape_controls(struct buf *out, const char *s)

@@ -105,9 +105,23 @@ sanitize_dup(const char *s)
 	return buf_take(&b);
 }
 
-/* Append s with controls removed and invalid bytes shown as \xNN. */
+/*
+ * Is c a character some shell's prompt language interprets? "%" (zsh
+ * prompt_percent: %F{..}, %{..%} raw output, %(..) conditionals), "!"
+ * (zsh prompt_bang, bash's POSIX mode: the history number), "$" and "`"
+ * (zsh prompt_subst, bash promptvars: parameter, arithmetic and command
+ * expansion) and "\" (bash's \u, \nnn octal bytes, \[; quoting under
+ * zsh prompt_subst). Quotes, braces and "~" are shown as they are by all.
+ */
+static int
+is_prompt_special(unsigned int c)
+{
+	return c == '%' || c == '!' || c == '$' || c == '`' || c == '\\';
+}
+
+/* Append s as inert prompt text: see sanitize.h. */
 void
-sanitize_strip(struct buf *out, const char *s)
+sanitize_prompt(struct buf *out, const char *s)
 {
 	size_t len = strlen(s), n;
 	unsigned int cp;
@@ -116,12 +130,15 @@ sanitize_strip(struct buf *out, const char *s)
 	for (size_t i = 0; i < len; i += n) {
 		switch (classify(s + i, len - i, &n, &cp)) {
 		case SAN_PLAIN:
-			buf_append(out, s + i, n);
+			if (n == 1 && is_prompt_special(cp))
+				buf_putc(out, '_');
+			else
+				buf_append(out, s + i, n);
 			break;
 		case SAN_BYTE:
 			if (n == 1 && (cp < 0x20 || cp == 0x7f))
 				break;
-			buf_printf(out, "\\x%02x", cp);
+			buf_puts(out, "\xef\xbf\xbd");	/* U+FFFD */
 			break;
 		case SAN_C1:
 		case SAN_UNICODE:

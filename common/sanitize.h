@@ -27,11 +27,19 @@ void	sanitize_append_len(struct buf *out, const char *s, size_t len);
 /* A malloc'd sanitised copy of s. */
 char	*sanitize_dup(const char *s);
 /*
- * Append s to out with controls (C0, DEL, C1, bidi, separators) removed
- * and invalid UTF-8 bytes shown as \xNN: for VIRTUAL_ENV_PROMPT, which
- * shells print inside the prompt.
+ * Append s to out as inert prompt text, for VIRTUAL_ENV_PROMPT and the
+ * VENVD_PS1 prefix: printable valid UTF-8 that no shell's prompt
+ * language can interpret, whatever prompt options are set now or later
+ * (zsh prompt_subst, prompt_percent, prompt_bang; bash promptvars,
+ * backslash escapes and POSIX-mode "!"; fish prints it as it is).
+ *
+ *   controls (C0, DEL, C1, bidi, separators) -> removed
+ *   invalid UTF-8 byte                       -> U+FFFD
+ *   $ ` \ % !                                -> _
+ *
+ * Everything else (printable ASCII, valid UTF-8) is copied.
  */
-void	sanitize_strip(struct buf *out, const char *s);
+void	sanitize_prompt(struct buf *out, const char *s);
 /* Does s need no change to be shown (no control, escape or invalid byte)? */
 int	sanitize_is_clean(const char *s);
 /* utf8_char_len (utf8.h) under its older name. */

@@ -31,7 +31,6 @@ if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	_venvd_suppress=
 	_venvd_fn_ours=0
 	_venvd_ps1_added=
-	_venvd_ps1_prompt=
 	declare -gA _venvd_cv=() _venvd_cp=() _venvd_cn=() _venvd_noticed=()
 fi
 
@@ -243,15 +242,18 @@ _venvd_user_deactivate() {
 	hash -r
 }
 
-# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 (by reference: never expanded twice).
+# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 as literal text.
+# venvd made the prompt inert (no $ ` \ % !), so it stays text whatever
+# promptvars or POSIX mode are set to, now or later.
 _venvd_ps1_on() {
 	[[ ${VENVD_PS1-} == 1 ]] || return 0
-	_venvd_ps1_prompt=$1
-	if [[ -z $_venvd_ps1_added || ${PS1-} != "$_venvd_ps1_added"* ]]; then
-		# shellcheck disable=SC2016
-		_venvd_ps1_added='(${_venvd_ps1_prompt-}) '
-		PS1=$_venvd_ps1_added${PS1-}
+	local add="($1) "
+	if [[ -n $_venvd_ps1_added && ${PS1-} == "$_venvd_ps1_added"* ]]; then
+		[[ $add == "$_venvd_ps1_added" ]] && return 0
+		PS1=${PS1#"$_venvd_ps1_added"}	# the prompt changed: replace ours
 	fi
+	_venvd_ps1_added=$add
+	PS1=$add${PS1-}
 }
 
 # Take back exactly what _venvd_ps1_on added to PS1.

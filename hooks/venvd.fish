@@ -241,7 +241,8 @@ function _venvd_user_deactivate
     _venvd_off
 end
 
-# With VENVD_PS1=1, wrap fish_prompt to print "(<prompt>) " first.
+# With VENVD_PS1=1, wrap fish_prompt to print "(<prompt>) " first (as data,
+# never as a format; venvd made the prompt inert text for every shell).
 function _venvd_ps1_on
     test "x$VENVD_PS1" = x1; or return 0
     set -g _venvd_ps1_prompt "$argv[1]"

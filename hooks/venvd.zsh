@@ -21,7 +21,7 @@ typeset -g _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	typeset -g _venvd_loaded=1
 	typeset -g _venvd_last_pwd= _venvd_last_gen= _venvd_last_ve=
-	typeset -g _venvd_cache_gen= _venvd_suppress= _venvd_ps1_added= _venvd_ps1_prompt=
+	typeset -g _venvd_cache_gen= _venvd_suppress= _venvd_ps1_added=
 	typeset -gi _venvd_cache_n=0 _venvd_fn_ours=0
 	typeset -gA _venvd_cv _venvd_cp _venvd_cn _venvd_noticed
 fi
@@ -30,8 +30,7 @@ fi
 # It and _venvd_user_deactivate are the entry points: they set zsh's
 # default options (emulate -L), which the functions they call inherit.
 _venvd_hook() {
-	local _venvd_rc=$? _venvd_psubst=0
-	[[ -o promptsubst ]] && _venvd_psubst=1
+	local _venvd_rc=$?
 	emulate -L zsh
 	local gen=
 	# One stat while the daemon's marker for the last generation exists;
@@ -240,19 +239,18 @@ _venvd_user_deactivate() {
 	rehash
 }
 
-# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 with % escaped (by reference under PROMPT_SUBST).
+# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 as literal text.
+# venvd made the prompt inert (no $ ` \ % !), so it stays text whatever
+# prompt_subst, prompt_percent or prompt_bang are set to, now or later.
 _venvd_ps1_on() {
 	[[ ${VENVD_PS1-} == 1 ]] || return 0
-	local pct=%
-	_venvd_ps1_prompt=${1//$pct/%%}
-	if [[ -z $_venvd_ps1_added || ${PS1-} != "$_venvd_ps1_added"* ]]; then
-		if ((${_venvd_psubst:-0})); then
-			_venvd_ps1_added='(${_venvd_ps1_prompt-}) '
-		else
-			_venvd_ps1_added="($_venvd_ps1_prompt) "
-		fi
-		PS1=$_venvd_ps1_added${PS1-}
+	local add="($1) "
+	if [[ -n $_venvd_ps1_added && ${PS1-} == "$_venvd_ps1_added"* ]]; then
+		[[ $add == "$_venvd_ps1_added" ]] && return 0
+		PS1=${PS1#"$_venvd_ps1_added"}	# the prompt changed: replace ours
 	fi
+	_venvd_ps1_added=$add
+	PS1=$add${PS1-}
 }
 
 # Take back exactly what _venvd_ps1_on added to PS1.

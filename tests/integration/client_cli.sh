@@ -121,6 +121,10 @@ for sh in bash zsh fish; do
 	if grep -q '@GENFILE@' "$TOP_SRCDIR/hooks/venvd.$sh"; then
 		grep -qF "'$GENFILE'" "$T/hook.$sh" || fail "hook $sh: $GENFILE not substituted"
 	fi
+	# Every line without a placeholder is embedded byte for byte (backslashes too).
+	awk 'NR == FNR { src[FNR] = $0; n = FNR; next } { m = FNR; if (src[FNR] !~ /@[A-Z]+@/ && src[FNR] != $0) bad = FNR }
+	    END { if (bad) print "line " bad; else if (n != m) print n " lines, printed " m; exit bad || n != m }' \
+	    "$TOP_SRCDIR/hooks/venvd.$sh" "$T/hook.$sh" || fail "hook $sh differs from hooks/venvd.$sh"
 done
 # The substitution itself, with whatever the hooks contain: a hostile binary path is quoted.
 mkdir -p "$T/bin dir/it's"
@@ -467,7 +471,7 @@ hostile_round() {
 		base_env "$E.$sh.0" PATH="$BASEPATH"
 		step "$sh" "$E.$sh.0" "$HOSTILE/in" "$E.$sh.1"
 		expect "$sh" "$E.$sh.1" VIRTUAL_ENV "$HOSTILE/.venv" VENVD_ACTIVE "$HOSTILE/.venv" \
-			PATH "$HOSTILE/.venv/bin:$BASEPATH" VIRTUAL_ENV_PROMPT "$(basename "$HOSTILE" | tr -d '\n')"
+			PATH "$HOSTILE/.venv/bin:$BASEPATH" VIRTUAL_ENV_PROMPT "$(basename "$HOSTILE" | tr -d '\n' | tr '$`\\%!' _____)"
 		step "$sh" "$E.$sh.1" "$T/plain" "$E.$sh.2"
 		expect "$sh" "$E.$sh.2" PATH "$BASEPATH" VIRTUAL_ENV $U VENVD_ACTIVE $U
 		[ ! -e "$T/pwned" ] || fail "$sh: a project name was executed"

@@ -68,7 +68,7 @@ _t_dump() {
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${PS1@P}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=${_t_pc2-}" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -92,7 +92,7 @@ _t_dump() {
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${(%)PS1}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -118,7 +118,7 @@ function _t_dump
 	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=$ve" "VIRTUAL_ENV_PROMPT=$vp" \
 	    "VENVD_ACTIVE=$va" "VENVD_PYTHONHOME=$vh" "PYTHONHOME=$ph" \
 	    "PROMPT="(fish_prompt | string collect -N) "DEACTIVATE=$d" "STATUS=$st" "PC1=$st" "PC2=" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" >$_T_OUT/$argv[1].tmp
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=" >$_T_OUT/$argv[1].tmp
 	true >$_T_OUT/$argv[1].done
 end
 function _t_cd; read -z p <$_T_PF/$argv[1]; cd $p; end
@@ -226,6 +226,24 @@ expect_quiet_pane() {
 	bad=$(pane | grep -E -i 'unbound|not set|not found|no such|error|warning|venvd:|parameter|bad substitution|syntax' |
 	    grep -v -F "$BROKEN_V" || true)
 	[ -z "$bad" ] || fail "$SH: unexpected text on the terminal: $bad"
+}
+
+# The line the shell's cursor is on, as the terminal shows it (trailing blanks dropped).
+cursor_line() {
+	local y
+	y=$(tmux -S "$TS" display-message -p -t t '#{cursor_y}') || return 1
+	tmux -S "$TS" capture-pane -p -t t -S "$y" -E "$y"
+}
+
+# Is the cursor line exactly $1?
+cursor_line_is() {
+	[ "$(cursor_line)" == "$1" ]
+}
+
+# expect_drawn TEXT WHAT: the prompt the shell draws (nothing typed yet) reads TEXT.
+expect_drawn() {
+	wait_for cursor_line_is "$1" ||
+	    fail "$SH: $2: the prompt drawn is [$(cursor_line)], expected [$1]"
 }
 
 # Has the tmux session (and so the shell under test) ended?
@@ -546,4 +564,121 @@ noninteractive_check() {
 		out=${out%|_t_pc1=\$?}	# the rc's own PROMPT_COMMAND, without ours
 	fi
 	assert_eq "unset|$BASEPATH" "$out" "$SH: a non-interactive shell was affected"
+}
+
+# expect_inert_prompt TEXT WHAT: VENVD_PS1's prefix and VIRTUAL_ENV_PROMPT are
+# TEXT, the prompt drawn shows it before the user's "T> ", and no code ran.
+expect_inert_prompt() {
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] ||
+	    fail "$SH: $2: a venv prompt ran as prompt code: $(find "$T" -name 'pwned*')"
+	expect VIRTUAL_ENV_PROMPT "$1" "$2"
+	[ "$SH" = fish ] || expect PS1 "($1) T> " "$2: PS1 holds the literal text"
+	expect_drawn "($1) T>" "$2"
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] ||
+	    fail "$SH: $2: a venv prompt ran as prompt code: $(find "$T" -name 'pwned*')"
+}
+
+# Issue 11.2: a venv's prompt or name never becomes prompt code, whatever
+# prompt options the user turns on or off after the activation.
+prompt_main() {
+	local evil want name wname
+	BROKEN_V=/nonexistent/broken-venv	# expect_quiet_pane ignores its notice
+	hook_rc=0
+	trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
+	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
+	# Every prompt language's code: command substitution both ways, parameter
+	# and arithmetic expansion, zsh % escapes (colour, raw output, a
+	# conditional), bash \ escapes (\033 and \007 as bytes), history "!".
+	evil='$(touch pwned1) `touch pwned2` ${HOME}$((6*7)) %F{red}x%f%n %{%}%(?.a.b) \u@\h \033]0;t\007 \$ !! '"'q'"' "d" {b} end'
+	want='_(touch pwned1) _touch pwned2_ _{HOME}_((6*7)) _F{red}x_f_n _{_}_(?.a.b) _u@_h _033]0;t_007 __ __ '"'q'"' "d" {b} end'
+	mkdir -p "$W/plain" "$W/P"
+	mkvenv "$W/P/.venv"
+	printf 'prompt = %s\n' "$evil" >>"$W/P/.venv/pyvenv.cfg"
+	# No prompt in pyvenv.cfg: the project directory's name is the prompt.
+	name='n $(touch pwned3) `touch pwned4` %n \w ! end'
+	wname='n _(touch pwned3) _touch pwned4_ _n _w _ end'
+	mkdir -p "$W/$name"
+	mkvenv "$W/$name/.venv"
+	write_rc
+
+	say "prompt code from pyvenv.cfg and directory names stays text ($SH)"
+	shell_start
+	step "cd $W/plain"
+	expect_none "start in a plain dir"
+	case $SH in
+	zsh)
+		# zsh's defaults: prompt_percent on, prompt_subst and prompt_bang off.
+		step "VENVD_PS1=1"
+		go "$W/P"
+		expect_active "$W/P/.venv" "hostile prompt, zsh defaults"
+		expect_inert_prompt "$want" "activated under zsh's defaults"
+		step "setopt prompt_subst prompt_bang" "" "" ""
+		expect_inert_prompt "$want" "prompt_subst and prompt_bang turned on later"
+		step "unsetopt prompt_percent" "" ""
+		expect_inert_prompt "$want" "prompt_percent turned off later"
+		step "setopt prompt_percent"
+		go "$W/plain"
+		expect PS1 "T> " "PS1 restored exactly (prompt_subst on)"
+		expect_drawn "T>" "PS1 restored exactly (prompt_subst on)"
+		go "$W/P"
+		expect_inert_prompt "$want" "activated under prompt_subst prompt_bang"
+		step "unsetopt prompt_subst prompt_bang" "" ""
+		expect_inert_prompt "$want" "prompt_subst and prompt_bang turned off later"
+		step "setopt prompt_subst prompt_bang"
+		go "$W/$name"
+		expect_active "$W/$name/.venv" "hostile directory name"
+		step "" ""
+		expect_inert_prompt "$wname" "a directory name as the prompt, every option on"
+		;;
+	bash)
+		step "shopt -u promptvars" "VENVD_PS1=1"
+		go "$W/P"
+		expect_active "$W/P/.venv" "hostile prompt, promptvars off"
+		expect_inert_prompt "$want" "activated with promptvars off"
+		step "shopt -s promptvars" "" "" ""
+		expect_inert_prompt "$want" "promptvars turned on later"
+		step "set -o posix" "" ""
+		expect_inert_prompt "$want" "POSIX mode (! is the history number) turned on later"
+		step "set +o posix"
+		go "$W/plain"
+		expect PS1 "T> " "PS1 restored exactly"
+		expect_drawn "T>" "PS1 restored exactly"
+		go "$W/$name"
+		expect_active "$W/$name/.venv" "hostile directory name"
+		step "" ""
+		expect_inert_prompt "$wname" "a directory name as the prompt, promptvars on"
+		step "shopt -u promptvars" ""
+		expect_inert_prompt "$wname" "a directory name as the prompt, promptvars off"
+		step "shopt -s promptvars"
+		;;
+	fish)
+		step "set -g VENVD_PS1 1"
+		go "$W/P"
+		expect_active "$W/P/.venv" "hostile prompt"
+		step "" "" ""
+		expect_inert_prompt "$want" "fish_prompt wrapped"
+		go "$W/$name"
+		expect_active "$W/$name/.venv" "hostile directory name"
+		step "" ""
+		expect_inert_prompt "$wname" "a directory name as the prompt"
+		;;
+	esac
+	if [ "$SH" != fish ]; then
+		# A theme that copies VIRTUAL_ENV_PROMPT into PS1 (as bin/activate
+		# does) gets inert text too: every option is on by now.
+		step '_t_ps1=$PS1; PS1="[$VIRTUAL_ENV_PROMPT] $PS1"' "" ""
+		expect_drawn "[$wname] ($wname) T>" "VIRTUAL_ENV_PROMPT copied into PS1"
+		[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] ||
+		    fail "$SH: VIRTUAL_ENV_PROMPT copied into PS1 ran as prompt code"
+		step 'PS1=$_t_ps1'
+	fi
+	go "$W/plain"
+	expect_none "left the hostile venvs"
+	[ "$SH" = fish ] || expect PS1 "T> " "PS1 restored exactly"
+	expect PROMPT "T> " "the user's prompt restored exactly"
+	expect_drawn "T>" "the user's prompt restored exactly"
+	expect_quiet_pane
+	[ -z "$(find "$T" -name 'pwned*' -print -quit)" ] || fail "$SH: a venv prompt ran as prompt code"
+	send_line "exit"
+	say "venv prompts stayed text in $SH"
 }

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "sanitize.h"
 #include "suites.h"
+#include "utf8.h"
 
 /* Sanitise in and compare with want. */
 static void
@@ -19,14 +20,17 @@ check_escape(const char *in, const char *want)
 	free(got);
 }
 
-/* Strip in and compare with want. */
+/* Make in inert prompt text and compare with want; check what no output may hold. */
 static void
-check_strip(const char *in, const char *want)
+check_prompt(const char *in, const char *want)
 {
 	struct buf b = BUF_INIT;
 
-	sanitize_strip(&b, in);
+	sanitize_prompt(&b, in);
 	ck_assert_str_eq(b.data, want);
+	ck_assert_ptr_null(strpbrk(b.data, "$`\\%!"));
+	ck_assert_int_eq(utf8_valid(b.data), 1);
+	ck_assert_int_eq(sanitize_is_clean(b.data), 1);
 	buf_free(&b);
 }
 
@@ -64,13 +68,67 @@ START_TEST(escapes_with_nul)
 }
 END_TEST
 
-START_TEST(strips_for_prompts)
+START_TEST(prompt_controls_removed)
 {
-	check_strip("\x1b]0;pwned\x07name\x1b[2J", "]0;pwnedname[2J");
-	check_strip("ok (venv)", "ok (venv)");
-	check_strip("c1\xc2\x9b" "x\x7f", "c1x");
-	check_strip("bad\xff", "bad\\xff");
-	check_strip("bidi\xe2\x80\xae" "x", "bidix");
+	check_prompt("\x1b]0;pwned\x07name\x1b[2J", "]0;pwnedname[2J");
+	check_prompt("ok (venv)", "ok (venv)");
+	check_prompt("c1\xc2\x9b" "x\x7f", "c1x");
+	check_prompt("bidi\xe2\x80\xae" "x\xe2\x81\xa6y\xe2\x80\xa8z", "bidixyz");
+	check_prompt("a\nb\tc\rd", "abcd");
+}
+END_TEST
+
+START_TEST(prompt_specials_replaced)
+{
+	/* Each character a prompt language interprets, alone and in use. */
+	check_prompt("$", "_");
+	check_prompt("`", "_");
+	check_prompt("\\", "_");
+	check_prompt("%", "_");
+	check_prompt("!", "_");
+	check_prompt("$(touch X)", "_(touch X)");
+	check_prompt("${HOME} $((6*7)) $'\\e'", "_{HOME} _((6*7)) _'_e'");
+	check_prompt("`touch Y`", "_touch Y_");
+	check_prompt("%F{red}x%f %n %{%}%(?.a.b)", "_F{red}x_f _n _{_}_(?.a.b)");
+	check_prompt("\\u@\\h \\w \\$ \\033[2J \\[\\]", "_u@_h _w __ _033[2J _[_]");
+	check_prompt("!! !1 !$", "__ _1 __");
+	check_prompt("50%", "50_");
+	/* What no prompt interprets stays, so ordinary names read the same. */
+	check_prompt("it's \"q\" {b} [c] ~u #h ^x &;|<> *?=,.:-_+@/",
+	    "it's \"q\" {b} [c] ~u #h ^x &;|<> *?=,.:-_+@/");
+}
+END_TEST
+
+START_TEST(prompt_utf8)
+{
+	/* Valid multibyte text is kept, also when its bytes follow a special. */
+	check_prompt("caf\xc3\xa9 \xf0\x9f\x90\x8d \xe6\xbc\xa2", "caf\xc3\xa9 \xf0\x9f\x90\x8d \xe6\xbc\xa2");
+	check_prompt("$\xc3\xa9%", "_\xc3\xa9_");
+	/* Invalid bytes: one U+FFFD each, never a backslash escape. */
+	check_prompt("bad\xff", "bad\xef\xbf\xbd");
+	check_prompt("\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd");
+	check_prompt("trunc \xe2\x82", "trunc \xef\xbf\xbd\xef\xbf\xbd");
+	check_prompt("overlong \xc0\xa4", "overlong \xef\xbf\xbd\xef\xbf\xbd");
+	check_prompt("surrogate \xed\xa0\x80", "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* A lone continuation byte 0xa4 must not turn into "$" (0x24). */
+	check_prompt("\xa4\xa5", "\xef\xbf\xbd\xef\xbf\xbd");
+}
+END_TEST
+
+START_TEST(prompt_empty_and_long)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT;
+
+	check_prompt("", "");
+	check_prompt("\x1b\x07", "");
+	/* Long: every byte still seen, nothing cut. */
+	for (int i = 0; i < 20000; i++) {
+		buf_puts(&in, i % 3 == 0 ? "$(x)" : i % 3 == 1 ? "\xc3\xa9%" : "\x1b!");
+		buf_puts(&want, i % 3 == 0 ? "_(x)" : i % 3 == 1 ? "\xc3\xa9_" : "_");
+	}
+	check_prompt(in.data, want.data);
+	buf_free(&in);
+	buf_free(&want);
 }
 END_TEST
 
@@ -94,7 +152,10 @@ suite_sanitize(void)
 
 	tcase_add_test(tc, escapes_controls);
 	tcase_add_test(tc, escapes_with_nul);
-	tcase_add_test(tc, strips_for_prompts);
+	tcase_add_test(tc, prompt_controls_removed);
+	tcase_add_test(tc, prompt_specials_replaced);
+	tcase_add_test(tc, prompt_utf8);
+	tcase_add_test(tc, prompt_empty_and_long);
 	tcase_add_test(tc, utf8_lengths);
 	suite_add_tcase(s, tc);
 	return s;
