@@ -165,7 +165,7 @@ assert_eq 2 "$(jget "$l" "len(j['venvs'])")" "broken_only lists both"
 say "restoring the interpreter heals them"
 mkdir -p "$F"
 ln -s /usr/bin/python3 "$F/python3"
-TIMEOUT=2 wait_for is_state "$P/a/venv" ok || fail "venv not healed: $(state "$P/a/venv")"
+TIMEOUT=30 wait_for is_state "$P/a/venv" ok || fail "venv not healed: $(state "$P/a/venv")"
 
 daemon_stop
 echo "PASS"

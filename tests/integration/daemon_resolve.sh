@@ -24,20 +24,27 @@ gen_changed() {
 	[ "$(generation)" != "$1" ]
 }
 
-# wait_gen OLD WHAT: wait (at most 1 s) for the generation to move from OLD.
+# wait_gen OLD WHAT: wait (at most 30 s) for the generation to move from OLD.
 wait_gen() {
-	TIMEOUT=1 wait_for gen_changed "$1" ||
-		fail "generation stayed $1 for over a second after $2"
+	TIMEOUT=30 wait_for gen_changed "$1" ||
+		fail "generation stayed $1 for 30 s after $2"
+}
+
+# settled DIR: resolve DIR into $answer; true when the answer's generation
+# is the one in the file (false while the daemon is still taking in events
+# that a change made: its generation moves on under the answer).
+settled() {
+	answer=$(res "$1")
+	[ "$(generation)" = "$(jget "$answer" 'j["generation"]')" ]
 }
 
 # expect DIR KEY VALUE MSG: resolve DIR and compare the venv's KEY.
 expect() {
-	local r
-	r=$(res "$1")
-	assert_eq "$3" "$(field "$r" "$2")" "$4"
-	# The answer's generation is the one in the file.
-	assert_eq "$(generation)" "$(jget "$r" 'j["generation"]')" \
-		"generation in the answer vs the file ($4)"
+	local answer=
+	# The answer's generation is the one in the file, once events settle.
+	TIMEOUT=30 wait_for settled "$1" ||
+		fail "generation in the answer never matched the file ($4): $answer vs $(generation)"
+	assert_eq "$3" "$(field "$answer" "$2")" "$4"
 }
 
 # status_of KEY: one field of the status result.
