@@ -234,8 +234,10 @@ void	instance_write_pid(int fd);
 /*
  * Open (creating and migrating) the index at path in WAL mode. A file
  * that cannot be opened or fails quick_check is moved aside to
- * path.corrupt-<timestamp> and a fresh one is made. NULL only if even
- * that fails; the daemon then serves without an index.
+ * path.corrupt-<timestamp> and a fresh one is made. When the storage
+ * fails (full, read-only) the file is opened read-only instead (see
+ * db_readonly; err then says why). NULL only if all that fails; the
+ * daemon then serves without an index.
  */
 struct db *db_open(const char *path, char *err, size_t errlen);
 void	db_close(struct db *);
@@ -274,6 +276,8 @@ void	db_on_storage(struct db *, void (*fn)(void *, int), void *arg);
 void	db_note(struct db *, int rc);
 /* Write the venv records kept while the storage failed: 0 none left, -1 with *rc. */
 int	db_flush_pending(struct db *, int *rc);
+/* Was the index opened read-only because the storage failed at start? */
+int	db_readonly(struct db *);
 /* Venv records waiting to be written. */
 size_t	db_pending_count(struct db *);
 /* Does a (harmless) write reach the storage now? 0, or -1 with *rc. */

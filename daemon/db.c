@@ -58,6 +58,7 @@ struct db {
 	sqlite3_stmt	*count;
 	struct db_seen	*seen;		/* uthash by path */
 	struct db_pending *pending;	/* uthash by v.path: records not written yet */
+	int		 readonly;	/* opened read-only: the storage failed at start */
 	void		(*on_storage)(void *, int);	/* a write failed for lack of storage */
 	void		*on_storage_arg;
 };
@@ -201,6 +202,81 @@ db_one_line(char *s)
 			*s = ' ';
 }
 
+/* A struct db around the open handle h (closed on failure): NULL with err. */
+static struct db *
+db_wrap(sqlite3 *h, const char *path, char *err, size_t errlen)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->h = h;
+	db->path = xstrdup(path);
+	if (sqlite3_prepare_v3(h, db_upsert_sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &db->upsert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(h, "SELECT count(*) FROM venvs", -1,
+	    SQLITE_PREPARE_PERSISTENT, &db->count, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(h));
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* Append s to b as a URI path: '%', '?' and '#' percent-encoded. */
+static void
+db_uri_path(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%' || *s == '?' || *s == '#')
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+		else
+			buf_putc(b, *s);
+	}
+}
+
+/*
+ * The storage fails under an index that is sound: open it read-only so
+ * that the decisions stored in it still apply. First as usual, then (no
+ * room even for the shared-memory file) as immutable, which reads the
+ * database file alone: a clean shutdown leaves everything in it.
+ * Checked by reading the schema version. NULL with err.
+ */
+static struct db *
+db_open_readonly(const char *path, char *err, size_t errlen)
+{
+	struct buf uri = BUF_INIT;
+	sqlite3 *h = NULL;
+	struct db *db;
+	int rc, immutable;
+
+	for (immutable = 0; immutable <= 1; immutable++) {
+		buf_reset(&uri);
+		buf_puts(&uri, "file:");
+		db_uri_path(&uri, path);
+		if (immutable)
+			buf_puts(&uri, "?immutable=1");
+		rc = sqlite3_open_v2(uri.data, &h, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(h, DB_BUSY_MS);
+			sqlite3_extended_result_codes(h, 1);
+			if (db_user_version(h) > 0) {
+				/* db_wrap closes h when it fails. */
+				if ((db = db_wrap(h, path, err, errlen)) == NULL)
+					break;
+				buf_free(&uri);
+				db->readonly = 1;
+				return db;
+			}
+		}
+		snprintf(err, errlen, "cannot open read-only either: %s",
+		    h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close_v2(h);
+		h = NULL;
+	}
+	buf_free(&uri);
+	return NULL;
+}
+
 /*
  * Open, configure, check and migrate path into a new struct db. NULL
  * with err; *busy is set when the file is merely locked by someone else
@@ -210,7 +286,6 @@ db_one_line(char *s)
 static struct db *
 db_try_open(const char *path, int *busy, char *err, size_t errlen)
 {
-	struct db *db;
 	struct stat sb;
 	sqlite3 *h = NULL;
 	char mode[32], check[256], merr[256];
@@ -274,18 +349,7 @@ db_try_open(const char *path, int *busy, char *err, size_t errlen)
 		goto fail;
 	}
 
-	db = xcalloc(1, sizeof *db);
-	db->h = h;
-	db->path = xstrdup(path);
-	if (sqlite3_prepare_v3(h, db_upsert_sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &db->upsert, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(h, "SELECT count(*) FROM venvs", -1,
-	    SQLITE_PREPARE_PERSISTENT, &db->count, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(h));
-		db_close(db);
-		return NULL;
-	}
-	return db;
+	return db_wrap(h, path, err, errlen);
 
 fail:
 	if (h != NULL)
@@ -340,9 +404,22 @@ db_open(const char *path, char *err, size_t errlen)
 
 	if ((db = db_try_open(path, &busy, why, sizeof why)) != NULL) {
 		log_debug("opened %s (schema %d)", path, db_schema_version(db));
+		/* SQLite falls back to reading a file it may not write. */
+		if (sqlite3_db_readonly(db->h, "main") == 1) {
+			db->readonly = 1;
+			snprintf(err, errlen, "it cannot be opened for writing");
+			log_warn("%s: opened read-only", path);
+		}
 		return db;
 	}
 	if (busy) {
+		/* The file is not at fault: read what it holds, change nothing. */
+		if ((db = db_open_readonly(path, err, errlen)) != NULL) {
+			log_warn("%s: %s: opened read-only", path, why);
+			snprintf(err, errlen, "%s", why);
+			return db;
+		}
+		log_error("%s: %s", path, err);
 		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
@@ -596,6 +673,13 @@ db_flush_pending(struct db *db, int *rc)
 		free(p);
 	}
 	return 0;
+}
+
+/* Was the index opened read-only (the storage failed at start)? */
+int
+db_readonly(struct db *db)
+{
+	return db != NULL && db->readonly;
 }
 
 /* Records waiting to be written. */

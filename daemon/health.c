@@ -8,7 +8,8 @@
  * the failed write back, decisions already stored still apply, and the
  * venv records that could not be written wait in memory (db.c). Every
  * HEALTH_RETRY_S the waiting records are written, or when none waits a
- * harmless write is tried; once that succeeds the fault clears.
+ * harmless write is tried; once that succeeds the fault clears. An index
+ * opened read-only (the storage failed at start) stays so until restart.
  */
 #include "config.h"
 
@@ -33,7 +34,8 @@ health_storage_failed(struct daemon *d, int rc)
 {
 	struct health *h = d->health;
 
-	if (h == NULL)
+	/* Opened read-only: the fault says so already, and stays. */
+	if (h == NULL || db_readonly(d->db))
 		return;
 	daemon_notice_set(d, "storage", "storage: cannot write the index in "
 	    "%s: %s", d->state_dir, sqlite3_errstr(rc));

@@ -466,7 +466,11 @@ main(int argc, char **argv)
 	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
 		log_error("index database %s: %s", db_path, err);
 		daemon_notice_set(d, "database", "index database unavailable: %s", err);
-	}
+	} else if (db_readonly(d->db))
+		daemon_notice_set(d, "storage", "storage: the index in %s is "
+		    "read-only (%s): stored decisions apply, nothing new is "
+		    "stored; restart the daemon once it can be written",
+		    d->state_dir, err);
 	health_start(d);
 	if ((d->watcher = watcher_new(d, err, sizeof err)) == NULL)
 		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
