@@ -393,7 +393,10 @@ lock_holder(void)
 	ssize_t n;
 	int fd;
 
-	if (paths_lock_file(path, sizeof path, err, sizeof err) == -1)
+	/* Only a lock in our private socket dir names a pid worth a signal. */
+	if (paths_socket_dir(path, sizeof path, err, sizeof err) == -1 ||
+	    paths_private_dir(path, 0, err, sizeof err) == -1 ||
+	    paths_lock_file(path, sizeof path, err, sizeof err) == -1)
 		return 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return 0;
