@@ -432,6 +432,8 @@ client_daemon_by_lock(int rebind, int *answers)
 		poll(NULL, 0, 20);
 		pid = lock_holder();
 	}
+	if (pid == 0)
+		return 0;	/* it went away meanwhile */
 	if (pid > 0)
 		kill((pid_t)pid, SIGUSR1);
 	for (;;) {
@@ -444,7 +446,7 @@ client_daemon_by_lock(int rebind, int *answers)
 			break;
 		poll(NULL, 0, 20);
 	}
-	return pid == 0 ? lock_holder() : pid;
+	return pid;
 }
 
 /*
