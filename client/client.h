@@ -32,6 +32,8 @@
 #define CLIENT_CTL_BUDGET_MS	2000
 /* How long "venvd stop" waits for the daemon to go away. */
 #define CLIENT_STOP_WAIT_MS	5000
+/* How long a client waits for a daemon it asked to bind its socket again. */
+#define CLIENT_REBIND_WAIT_MS	2000
 
 /* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
 extern const struct embedded_file hook_files[];
@@ -67,6 +69,14 @@ json_t	*daemon_call(const char *method, json_t *params, long long budget_ms,
  * Never waits for it. Returns 0 if a start was launched.
  */
 int	daemon_autostart(void);
+/*
+ * Nobody answers on the socket: is a daemon running anyway? It is when
+ * it holds the instance lock (<socket>.lock, which holds its pid). Its
+ * pid, -1 when it runs but its pid is not written yet, or 0. With
+ * rebind, ask it (SIGUSR1) to bind its socket again and wait up to
+ * CLIENT_REBIND_WAIT_MS: *answers tells whether the socket answers now.
+ */
+long	client_daemon_by_lock(int rebind, int *answers);
 /* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
 const char *daemon_path(void);
 
@@ -94,6 +104,12 @@ int	client_resolve(const char *dir, struct venv_info *out,
  * the daemon counts an activation without an extra request.
  */
 void	client_resolve_activating(const char *active);
+/*
+ * The daemon's notices with the last client_resolve() answer (faults
+ * every hook shows once, e.g. "storage: ..."), one per line, each
+ * starting "venvd: "; NULL when none.
+ */
+const char *client_resolve_notices(void);
 
 /*
  * The directory a command is about: dir made absolute against the

@@ -333,6 +333,122 @@ socket_answers(void)
 	return 1;
 }
 
+/* Does a process with this pid exist (a zombie counts as gone)? */
+static int
+pid_alive(pid_t pid)
+{
+	char path[64], stat[512], *rparen;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;
+	n = read(fd, stat, sizeof stat - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	stat[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if ((rparen = strrchr(stat, ')')) != NULL && rparen[1] == ' ' &&
+	    rparen[2] == 'Z')
+		return 0;
+	return 1;
+}
+
+/* Is pid a venvd-daemon (by its command name)? */
+static int
+pid_is_daemon(pid_t pid)
+{
+	char path[64], comm[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;	/* no /proc: take the lock's word */
+	n = read(fd, comm, sizeof comm - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, "venvd-daemon") == 0;
+}
+
+/*
+ * Who holds the instance lock: its pid, -1 when it is held but the pid
+ * in it is not (yet) a live venvd-daemon, 0 when nobody holds it. The
+ * test takes the lock shared for an instant; a starting daemon tries
+ * its exclusive lock for a while before giving up, so this never stops
+ * one from starting.
+ */
+static long
+lock_holder(void)
+{
+	char path[PATH_MAX], err[PATH_MAX + 64], buf[32];
+	long pid;
+	ssize_t n;
+	int fd;
+
+	/* Only a lock in our private socket dir names a pid worth a signal. */
+	if (paths_socket_dir(path, sizeof path, err, sizeof err) == -1 ||
+	    paths_private_dir(path, 0, err, sizeof err) == -1 ||
+	    paths_lock_file(path, sizeof path, err, sizeof err) == -1)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0 || !pid_alive((pid_t)pid) || !pid_is_daemon((pid_t)pid))
+		return -1;
+	return pid;
+}
+
+/* Does something accept connections on the socket right now? */
+static int socket_answers(void);
+
+/* Nobody answers on the socket: find a running daemon by its lock. */
+long
+client_daemon_by_lock(int rebind, int *answers)
+{
+	long long deadline = now_ms() + CLIENT_REBIND_WAIT_MS;
+	long pid = lock_holder();
+
+	if (answers != NULL)
+		*answers = 0;
+	if (!rebind || pid == 0)
+		return pid;
+	/* Starting: its pid and socket come together, soon. */
+	while (pid == -1 && now_ms() < deadline) {
+		poll(NULL, 0, 20);
+		pid = lock_holder();
+	}
+	if (pid == 0)
+		return 0;	/* it went away meanwhile */
+	if (pid > 0)
+		kill((pid_t)pid, SIGUSR1);
+	for (;;) {
+		if (socket_answers()) {
+			if (answers != NULL)
+				*answers = 1;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+		poll(NULL, 0, 20);
+	}
+	return pid;
+}
+
 /*
  * Nobody listens on the socket. Unless another client is starting the
  * daemon (the autostart lock is held) or it came up meanwhile, remove
@@ -347,6 +463,7 @@ daemon_autostart(void)
 	const char *env = getenv("VENVD_AUTOSTART");
 	char dir[PATH_MAX], lock[PATH_MAX], gen[PATH_MAX], err[PATH_MAX + 128];
 	int fd, status, start = env == NULL || strcmp(env, "0") != 0;
+	long holder;
 	pid_t pid;
 
 	if (paths_socket_dir(dir, sizeof dir, err, sizeof err) == -1 ||
@@ -372,6 +489,18 @@ daemon_autostart(void)
 	}
 	/* Between our failed connect and the lock, a daemon may have come up. */
 	if (socket_answers()) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/*
+	 * A daemon runs but its socket was deleted: ask it to bind again
+	 * (a second daemon would only find the lock taken).
+	 */
+	if ((holder = lock_holder()) != 0) {
+		if (holder > 0 && kill((pid_t)holder, SIGUSR1) == 0)
+			log_debug("asked the daemon (pid %ld) to bind its socket "
+			    "again", holder);
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -419,6 +548,39 @@ resolve_locally(const char *dir, struct venv_info *out, char *err, size_t errlen
 	rc = resolve_dir(dir, &opts, out, err, errlen);
 	conf_free(&cfg);
 	return rc;
+}
+
+/* The notices of the last resolve answer (client_resolve_notices). */
+static char *resolve_notices;
+
+/* The daemon's notices with the last resolve answer, or NULL. */
+const char *
+client_resolve_notices(void)
+{
+	return resolve_notices;
+}
+
+/* Keep the "notices" of a resolve answer as "venvd: TEXT" lines. */
+static void
+resolve_keep_notices(json_t *result)
+{
+	json_t *list = json_object_get(result, "notices"), *n;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	free(resolve_notices);
+	resolve_notices = NULL;
+	json_array_foreach(list, i, n) {
+		if (!json_is_string(n))
+			continue;
+		if (b.len > 0)
+			buf_putc(&b, '\n');
+		buf_puts(&b, "venvd: ");
+		buf_puts(&b, json_string_value(n));
+	}
+	if (b.len > 0)
+		resolve_notices = buf_take(&b);
+	buf_free(&b);
 }
 
 /* Set by client_resolve_activating(): sent with the next resolve. */
@@ -481,6 +643,7 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 	}
 	*generation = xstrdup(json_string_value(gen));
 	*cacheable = cache == NULL || json_is_true(cache);
+	resolve_keep_notices(result);
 out:
 	json_decref(result);
 	return rc;
@@ -586,6 +749,8 @@ no_args(const char *cmd, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int	stop_daemon(int);
+
 /* Start the daemon and wait until it is ready; EXIT_OK or EXIT_NONE. */
 static int
 start_daemon(void)
@@ -634,7 +799,7 @@ cmd_start(int argc, char **argv)
 {
 	char err[512];
 	json_t *st;
-	int rc, down;
+	int rc, down, answers;
 
 	if ((rc = no_args("start", argc, argv)) != EXIT_OK)
 		return rc;
@@ -645,32 +810,61 @@ cmd_start(int argc, char **argv)
 		json_decref(st);
 		return EXIT_OK;
 	}
+	if (down && client_daemon_by_lock(1, &answers) != 0) {
+		/* Running without its socket: it was asked to bind it again. */
+		if (answers && (st = daemon_call(VENVD_M_STATUS, NULL,
+		    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err)) != NULL) {
+			printf("venvd: daemon already running (pid %ld); its "
+			    "socket was missing and is back\n",
+			    (long)status_pid(st));
+			json_decref(st);
+			return EXIT_OK;
+		}
+		/* It cannot: replace it. */
+		if ((rc = stop_daemon(1)) != EXIT_OK)
+			return rc;
+	}
 	return start_daemon();
 }
 
-/* Does a process with this pid exist (a zombie counts as gone)? */
+/*
+ * Stop a daemon that holds the lock but whose socket is gone: SIGTERM,
+ * and wait for it to exit. pid -1: its pid is not written yet.
+ */
 static int
-pid_alive(pid_t pid)
+stop_by_signal(long pid, const char *sock)
 {
-	char path[64], stat[512], *rparen;
-	ssize_t n;
-	int fd;
+	long long deadline = now_ms() + CLIENT_STOP_WAIT_MS;
 
-	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
-		return 0;
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno != ENOENT;
-	n = read(fd, stat, sizeof stat - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	stat[n] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')'. */
-	if ((rparen = strrchr(stat, ')')) != NULL && rparen[1] == ' ' &&
-	    rparen[2] == 'Z')
-		return 0;
-	return 1;
+	while (pid == -1 && now_ms() < deadline) {
+		poll(NULL, 0, 20);
+		pid = client_daemon_by_lock(0, NULL);
+	}
+	if (pid == 0) {
+		printf("venvd: daemon stopped\n");
+		return EXIT_OK;
+	}
+	if (pid == -1) {
+		fprintf(stderr, "venvd: a daemon holds the lock of %s but its "
+		    "pid is unknown\n", sock);
+		return EXIT_NONE;
+	}
+	if (kill((pid_t)pid, SIGTERM) == -1 && errno != ESRCH) {
+		fprintf(stderr, "venvd: cannot stop the daemon (pid %ld): %s\n",
+		    pid, strerror(errno));
+		return EXIT_NONE;
+	}
+	while (pid_alive((pid_t)pid)) {
+		if (now_ms() > deadline) {
+			fprintf(stderr, "venvd: the daemon (pid %ld) did not stop "
+			    "within %d s\n", pid, CLIENT_STOP_WAIT_MS / 1000);
+			return EXIT_NONE;
+		}
+		poll(NULL, 0, 20);
+	}
+	printf("venvd: daemon stopped (pid %ld; its socket %s was missing)\n",
+	    pid, sock);
+	return EXIT_OK;
 }
 
 /* Stop the daemon; quiet_absent: a daemon not running is no message. */
@@ -680,6 +874,7 @@ stop_daemon(int quiet_absent)
 	char err[512], sock[PATH_MAX + 64];
 	long long deadline;
 	json_t *st, *r;
+	long holder;
 	pid_t pid;
 	int down;
 
@@ -687,6 +882,8 @@ stop_daemon(int quiet_absent)
 	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st == NULL && down) {
+		if ((holder = client_daemon_by_lock(0, NULL)) != 0)
+			return stop_by_signal(holder, sock);
 		if (!quiet_absent)
 			printf("venvd: daemon not running (socket %s)\n", sock);
 		return EXIT_OK;

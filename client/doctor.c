@@ -4,7 +4,8 @@
  *
  * Checks: the daemon runs; the hook is installed in the calling shell
  * (the hooks export VENVD_SHELL); the inotify watch limit; the database's
- * integrity (the daemon's status "db_ok"/"db_error"); broken venvs (from
+ * integrity (the daemon's status "db_ok"/"db_error"); the daemon's other
+ * faults (its status "degraded": storage, the index); broken venvs (from
  * the index); venvs whose pyvenv.cfg version no longer matches their
  * interpreter.
  *
@@ -168,6 +169,37 @@ check_db(struct doctor *dr, json_t *st)
 	    "venvd restart (a corrupt index is moved aside and rebuilt)");
 }
 
+/*
+ * The daemon's other faults, from the status's "degraded" (the watch
+ * limit is the inotify check's): one finding each, or one "ok".
+ */
+static void
+check_health(struct doctor *dr, json_t *st)
+{
+	json_t *deg = json_object_get(st, "degraded"), *r;
+	const char *text, *suggest;
+	int n = 0;
+	size_t i;
+
+	json_array_foreach(deg, i, r) {
+		if (!json_is_string(r) || strstr(json_string_value(r), "watch") != NULL)
+			continue;
+		text = json_string_value(r);
+		if (strncmp(text, "storage:", 8) == 0)
+			suggest = "free space in (or make writable) the state "
+			    "directory named; the daemon writes what waits by "
+			    "itself once it can";
+		else if (strstr(text, "index database") != NULL)
+			suggest = "fix what the message names, then venvd restart";
+		else
+			suggest = NULL;
+		finding(dr, 0, "health", text, suggest);
+		n++;
+	}
+	if (n == 0)
+		finding(dr, 1, "health", "no faults reported", NULL);
+}
+
 /* "3.11" from "python3.11" (or NULL). */
 static char *
 version_from_name(const char *name)
@@ -300,7 +332,8 @@ cmd_doctor(int argc, char **argv)
 	struct doctor dr = { 0 };
 	char err[512], text[600];
 	json_t *st, *list;
-	int down;
+	int down, answers;
+	long holder;
 
 	(void)argv;
 	if (argc > 1)
@@ -308,6 +341,20 @@ cmd_doctor(int argc, char **argv)
 	check_hook(&dr);
 	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
+	if (st == NULL && down) {
+		/* Running without its socket: ask it to bind again. */
+		holder = client_daemon_by_lock(1, &answers);
+		if (answers)
+			st = daemon_call(VENVD_M_STATUS, NULL,
+			    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
+		else if (holder != 0) {
+			snprintf(text, sizeof text, "running (pid %ld) but its "
+			    "socket is missing", holder);
+			finding(&dr, 0, "daemon", text, "venvd restart");
+			printf("(venv, database and inotify checks need the daemon)\n");
+			return EXIT_NONE;
+		}
+	}
 	if (st == NULL) {
 		snprintf(text, sizeof text, "%s", down ? "not running" : err);
 		finding(&dr, 0, "daemon", text, down ? "venvd start" : "venvd restart");
@@ -319,6 +366,7 @@ cmd_doctor(int argc, char **argv)
 	finding(&dr, 1, "daemon", text, NULL);
 	check_inotify(&dr, st);
 	check_db(&dr, st);
+	check_health(&dr, st);
 	json_decref(st);
 	list = daemon_call(VENVD_M_LIST, json_object(), CLIENT_CTL_BUDGET_MS * 5,
 	    &down, err, sizeof err);

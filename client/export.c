@@ -417,6 +417,22 @@ hook_report_activation(void)
 		client_resolve_activating(active);
 }
 
+/* Append s with control characters escaped in each of its lines. */
+static void
+escape_controls_lines(struct buf *out, const char *s)
+{
+	char *copy = xstrdup(s), *line, *next;
+
+	for (line = copy; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		escape_controls(out, line);
+		if (next != NULL)
+			buf_putc(out, '\n');
+	}
+	free(copy);
+}
+
 /* Print the hooks' answer line: _venvd_answer DIR GEN VENV PROMPT NOTICE. */
 static void
 export_hook(enum shell_kind sh, const char *given)
@@ -446,6 +462,12 @@ export_hook(enum shell_kind sh, const char *given)
 			buf_puts(&notice, " is broken: ");
 			escape_controls(&notice, vi.broken);
 		}
+	}
+	/* The daemon's faults, shown once per shell like the rest. */
+	if (client_resolve_notices() != NULL) {
+		if (notice.len > 0)
+			buf_putc(&notice, '\n');
+		escape_controls_lines(&notice, client_resolve_notices());
 	}
 	/* DIR as given (or $PWD), so the hook can key its cache on it. */
 	shown = given;
@@ -505,6 +527,11 @@ export_shell(enum shell_kind sh, const char *given)
 			term_puts(stderr, vi.broken);
 			fprintf(stderr, "\n");
 		}
+	}
+	if (client_resolve_notices() != NULL) {
+		escape_controls_lines(&prompt, client_resolve_notices());
+		fprintf(stderr, "%s\n", prompt.data);
+		buf_reset(&prompt);
 	}
 	env_transition(&new, rc == 1 ? vi.path : NULL, rc == 1 ? prompt.data : NULL);
 	if (sh == SHELL_JSON)

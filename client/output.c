@@ -187,13 +187,44 @@ print_status(json_t *st)
 	}
 }
 
+/*
+ * A daemon runs (it holds the instance lock) but its socket does not
+ * answer even after it was asked to bind it again. pid -1: not known yet.
+ */
+static int
+print_status_no_socket(long pid, const char *sock, int json)
+{
+	json_t *st;
+	char *text;
+
+	if (json) {
+		st = json_pack("{s:I, s:s, s:b, s:[s]}", "pid", (json_int_t)pid,
+		    "socket", sock, "socket_missing", 1, "degraded",
+		    "socket: the daemon runs but its socket is missing");
+		if ((text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		json_decref(st);
+		return EXIT_NONE;
+	}
+	if (pid > 0)
+		printf("venvd: daemon running (pid %ld) but its socket ", pid);
+	else
+		fputs("venvd: daemon running (pid not known yet) but its socket ",
+		    stdout);
+	term_puts(stdout, sock);
+	fputs(" is missing; try: venvd restart\n", stdout);
+	return EXIT_NONE;
+}
+
 /* venvd status [--json]. */
 int
 cmd_status(int argc, char **argv)
 {
 	char err[512], sock[PATH_MAX], serr[256];
 	json_t *st;
-	int json = 0, down;
+	int json = 0, down, answers = 0;
+	long holder = 0;
 	char *text;
 
 	for (int i = 1; i < argc; i++) {
@@ -207,8 +238,17 @@ cmd_status(int argc, char **argv)
 	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st == NULL && down) {
+		/* Its socket may be gone while it runs: ask it to bind again. */
+		holder = client_daemon_by_lock(1, &answers);
+		if (answers)
+			st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS,
+			    &down, err, sizeof err);
+	}
+	if (st == NULL && down) {
 		if (paths_socket(sock, sizeof sock, serr, sizeof serr) == -1)
 			snprintf(sock, sizeof sock, "unknown: %s", serr);
+		if (holder != 0)
+			return print_status_no_socket(holder, sock, json);
 		fputs("venvd: daemon not running (socket ", stdout);
 		term_puts(stdout, sock);
 		fputs(")\n", stdout);

@@ -1,7 +1,8 @@
 /*
  * daemon.h: the parts of venvd-daemon and how they meet.
  *
- *   main.c        options, detaching, signals, the instance lock, startup/shutdown
+ *   main.c        options, detaching, signals, taking the instance lock, startup/shutdown
+ *   instance.c    the lock, socket and generation file: noticed when deleted, put back
  *   server.c      the listening socket and connections: accept, peer uid, framing,
  *                 write queues, idle timeouts, the client cap
  *   request.c     one request line in, one response line out (no socket code)
@@ -14,6 +15,7 @@
  *   roots.c       discovery roots: incremental scans and their watches
  *   interp.c      base interpreters of indexed venvs: broken within a second
  *   sizer.c       venv sizes, measured by a worker thread
+ *   health.c      the index's storage: failed writes raise a fault, retried until they land
  */
 #ifndef VENVD_DAEMON_H
 #define VENVD_DAEMON_H
@@ -38,6 +40,8 @@ struct subs;
 struct roots;
 struct interp;
 struct sizer;
+struct instance;
+struct health;
 struct json_t;
 
 #define DEGRADED_MAX 16
@@ -60,10 +64,14 @@ struct daemon {
 	uint64_t	 requests;	/* requests answered */
 	uint64_t	 cache_hits;	/* resolves answered from the cache */
 
-	/* Reasons the daemon is not fully healthy, keyed so each can be cleared. */
+	/*
+	 * Reasons the daemon is not fully healthy, keyed so each can be
+	 * cleared. A notice is also shown once by every hook.
+	 */
 	struct {
 		char	*key;
 		char	*reason;
+		int	 notice;
 	}		 degraded[DEGRADED_MAX];
 	int		 n_degraded;
 
@@ -71,10 +79,19 @@ struct daemon {
 	struct interp	*interp;
 	struct sizer	*sizer;
 	struct trust	*trust;		/* trust.c */
+	struct instance	*instance;	/* instance.c */
+	struct health	*health;	/* health.c */
 };
 
 /* main.c: record (or replace) a degraded state under key, and log it once. */
 void	daemon_degraded_set(struct daemon *, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * main.c: the same for a fault every hook shows once: resolve answers
+ * carry it in "notices", and the generation moves when it is raised,
+ * reworded or cleared, so that shells ask again.
+ */
+void	daemon_notice_set(struct daemon *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* main.c: clear the degraded state under key, if any. */
 void	daemon_degraded_clear(struct daemon *, const char *key);
@@ -88,8 +105,20 @@ void	daemon_shutdown(struct daemon *);
  * Returns NULL with err on failure.
  */
 struct server *server_start(struct daemon *, int listen_fd, char *err, size_t errlen);
-/* Close every connection and the listener; unlink the socket if we bound it. */
+/*
+ * Close every connection and the listener; unlink the socket if we bound
+ * it and it is still the one we listen on.
+ */
 void	server_stop(struct server *);
+/* Is the file at d->socket_path still the socket we listen on? */
+int	server_socket_intact(const struct server *);
+/*
+ * The socket file went: bind d->socket_path afresh and accept there
+ * instead. Open connections keep working. 0, or -1 with err.
+ */
+int	server_rebind(struct server *, char *err, size_t errlen);
+/* The socket file belongs to another daemon now: never unlink it. */
+void	server_disown(struct server *);
 /* Connected clients right now. */
 int	server_clients(const struct server *);
 struct conn;
@@ -168,6 +197,7 @@ void	watch_remove(struct watcher *, int wd);
 #define WATCH_OWNER_CACHE	0x1u
 #define WATCH_OWNER_ROOTS	0x2u
 #define WATCH_OWNER_INTERP	0x4u
+#define WATCH_OWNER_INSTANCE	0x8u
 int	watch_add_owned(struct watcher *, const char *path, uint32_t mask, unsigned owner);
 void	watch_remove_owned(struct watcher *, int wd, unsigned owner);
 /* Watches held right now. */
@@ -183,13 +213,31 @@ void	generation_bump(struct generation *);
 void	generation_flush(struct generation *);
 /* "<instance>-<counter>", valid until the next bump. */
 const char *generation_string(const struct generation *);
+/* Are the file and the current marker both there? */
+int	generation_intact(const struct generation *);
+
+/* instance.c ----------------------------------------------------------- */
+/* Take over the held instance lock fd and watch the socket dir. */
+struct instance *instance_new(struct daemon *, int lock_fd, const char *lock_path);
+/* Stop watching and release the lock. */
+void	instance_free(struct instance *);
+/* Check the socket dir now and put back what went (SIGUSR1, timers). */
+void	instance_check(struct instance *);
+/* watch.c calls this for each event on the watch instance owns. */
+void	instance_on_event(struct instance *, int wd, uint32_t mask, const char *name);
+/* Did another daemon take the socket dir over (leave its files alone)? */
+int	instance_superseded(const struct instance *);
+/* Write our pid into the held lock file. */
+void	instance_write_pid(int fd);
 
 /* db.c ----------------------------------------------------------------- */
 /*
  * Open (creating and migrating) the index at path in WAL mode. A file
  * that cannot be opened or fails quick_check is moved aside to
- * path.corrupt-<timestamp> and a fresh one is made. NULL only if even
- * that fails; the daemon then serves without an index.
+ * path.corrupt-<timestamp> and a fresh one is made. When the storage
+ * fails (full, read-only) the file is opened read-only instead (see
+ * db_readonly; err then says why). NULL only if all that fails; the
+ * daemon then serves without an index.
  */
 struct db *db_open(const char *path, char *err, size_t errlen);
 void	db_close(struct db *);
@@ -220,6 +268,27 @@ int	db_migrate(struct sqlite3 *, const struct embedded_file *list,
 extern const struct embedded_file schema_files[];
 /* Forget that path was recorded recently (NULL: all), so the next record writes. */
 void	db_seen_forget(struct db *, const char *path);
+/* Is a SQLite result code a failure of the storage (full, read-only, I/O)? */
+int	db_storage_error(int rc);
+/* Call fn(arg, rc) whenever a write fails for lack of storage. */
+void	db_on_storage(struct db *, void (*fn)(void *, int), void *arg);
+/* After a write with result rc: tell the storage callback if the storage failed. */
+void	db_note(struct db *, int rc);
+/* Write the venv records kept while the storage failed: 0 none left, -1 with *rc. */
+int	db_flush_pending(struct db *, int *rc);
+/* Was the index opened read-only because the storage failed at start? */
+int	db_readonly(struct db *);
+/* Venv records waiting to be written. */
+size_t	db_pending_count(struct db *);
+/* Does a (harmless) write reach the storage now? 0, or -1 with *rc. */
+int	db_probe_write(struct db *, int *rc);
+
+/* health.c ------------------------------------------------------------- */
+/* Watch the index's writes (after db_open). */
+void	health_start(struct daemon *);
+void	health_stop(struct daemon *);
+/* A write to the index failed for lack of storage (rc: its SQLite code). */
+void	health_storage_failed(struct daemon *, int rc);
 
 /*
  * Method bodies for request.c: params in (may be NULL), a result out, or

@@ -35,6 +35,15 @@
 #define DB_REFRESH_S	60
 #define DB_BUSY_MS	1000
 
+/* Venv records kept while the index cannot be written, at most. */
+#define DB_PENDING_MAX	1024
+
+/* A venv record that could not be written yet. */
+struct db_pending {
+	struct venv_info v;
+	UT_hash_handle	 hh;
+};
+
 struct db_seen {
 	char		*path;
 	uint64_t	 digest;	/* of the recorded fields */
@@ -48,6 +57,10 @@ struct db {
 	sqlite3_stmt	*upsert;
 	sqlite3_stmt	*count;
 	struct db_seen	*seen;		/* uthash by path */
+	struct db_pending *pending;	/* uthash by v.path: records not written yet */
+	int		 readonly;	/* opened read-only: the storage failed at start */
+	void		(*on_storage)(void *, int);	/* a write failed for lack of storage */
+	void		*on_storage_arg;
 };
 
 static const char db_upsert_sql[] =
@@ -189,15 +202,90 @@ db_one_line(char *s)
 			*s = ' ';
 }
 
+/* A struct db around the open handle h (closed on failure): NULL with err. */
+static struct db *
+db_wrap(sqlite3 *h, const char *path, char *err, size_t errlen)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->h = h;
+	db->path = xstrdup(path);
+	if (sqlite3_prepare_v3(h, db_upsert_sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &db->upsert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(h, "SELECT count(*) FROM venvs", -1,
+	    SQLITE_PREPARE_PERSISTENT, &db->count, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(h));
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* Append s to b as a URI path: '%', '?' and '#' percent-encoded. */
+static void
+db_uri_path(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%' || *s == '?' || *s == '#')
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+		else
+			buf_putc(b, *s);
+	}
+}
+
+/*
+ * The storage fails under an index that is sound: open it read-only so
+ * that the decisions stored in it still apply. First as usual, then (no
+ * room even for the shared-memory file) as immutable, which reads the
+ * database file alone: a clean shutdown leaves everything in it.
+ * Checked by reading the schema version. NULL with err.
+ */
+static struct db *
+db_open_readonly(const char *path, char *err, size_t errlen)
+{
+	struct buf uri = BUF_INIT;
+	sqlite3 *h = NULL;
+	struct db *db;
+	int rc, immutable;
+
+	for (immutable = 0; immutable <= 1; immutable++) {
+		buf_reset(&uri);
+		buf_puts(&uri, "file:");
+		db_uri_path(&uri, path);
+		if (immutable)
+			buf_puts(&uri, "?immutable=1");
+		rc = sqlite3_open_v2(uri.data, &h, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(h, DB_BUSY_MS);
+			sqlite3_extended_result_codes(h, 1);
+			if (db_user_version(h) > 0) {
+				/* db_wrap closes h when it fails. */
+				if ((db = db_wrap(h, path, err, errlen)) == NULL)
+					break;
+				buf_free(&uri);
+				db->readonly = 1;
+				return db;
+			}
+		}
+		snprintf(err, errlen, "cannot open read-only either: %s",
+		    h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close_v2(h);
+		h = NULL;
+	}
+	buf_free(&uri);
+	return NULL;
+}
+
 /*
  * Open, configure, check and migrate path into a new struct db. NULL
  * with err; *busy is set when the file is merely locked by someone else
- * (so it must not be moved aside).
+ * or the storage under it fails (full, read-only, I/O errors): then the
+ * file is not at fault and must not be moved aside.
  */
 static struct db *
 db_try_open(const char *path, int *busy, char *err, size_t errlen)
 {
-	struct db *db;
 	struct stat sb;
 	sqlite3 *h = NULL;
 	char mode[32], check[256], merr[256];
@@ -212,6 +300,7 @@ db_try_open(const char *path, int *busy, char *err, size_t errlen)
 	if (db_create_file(path) == -1) {
 		snprintf(err, errlen, "cannot create %s: %s", path,
 		    strerror(errno));
+		*busy = 1;
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
@@ -219,6 +308,7 @@ db_try_open(const char *path, int *busy, char *err, size_t errlen)
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open: %s",
 		    h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		*busy = db_storage_error(rc);
 		goto fail;
 	}
 	sqlite3_busy_timeout(h, DB_BUSY_MS);
@@ -227,20 +317,23 @@ db_try_open(const char *path, int *busy, char *err, size_t errlen)
 	    sizeof mode)) != SQLITE_OK) {
 		snprintf(err, errlen, "journal_mode=WAL: %s",
 		    sqlite3_errmsg(h));
-		*busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+		*busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ||
+		    db_storage_error(rc);
 		goto fail;
 	}
 	if (strcmp(mode, "wal") != 0)
 		log_warn("%s: journal mode is %s, not wal", path, mode);
-	if (sqlite3_exec(h, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if ((rc = sqlite3_exec(h, "PRAGMA synchronous=NORMAL", NULL, NULL,
+	    NULL)) != SQLITE_OK) {
 		snprintf(err, errlen, "synchronous=NORMAL: %s",
 		    sqlite3_errmsg(h));
+		*busy = db_storage_error(rc);
 		goto fail;
 	}
 	if ((rc = db_pragma_text(h, "PRAGMA quick_check", check,
 	    sizeof check)) != SQLITE_OK) {
 		snprintf(err, errlen, "quick_check: %s", sqlite3_errmsg(h));
+		*busy = db_storage_error(rc);
 		goto fail;
 	}
 	if (strcmp(check, "ok") != 0) {
@@ -250,23 +343,13 @@ db_try_open(const char *path, int *busy, char *err, size_t errlen)
 	}
 	if (db_migrate(h, schema_files, merr, sizeof merr) == -1) {
 		snprintf(err, errlen, "%s", merr);
-		rc = sqlite3_errcode(h) & 0xff;
-		*busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+		rc = sqlite3_extended_errcode(h);
+		*busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ||
+		    db_storage_error(rc);
 		goto fail;
 	}
 
-	db = xcalloc(1, sizeof *db);
-	db->h = h;
-	db->path = xstrdup(path);
-	if (sqlite3_prepare_v3(h, db_upsert_sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &db->upsert, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(h, "SELECT count(*) FROM venvs", -1,
-	    SQLITE_PREPARE_PERSISTENT, &db->count, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(h));
-		db_close(db);
-		return NULL;
-	}
-	return db;
+	return db_wrap(h, path, err, errlen);
 
 fail:
 	if (h != NULL)
@@ -321,9 +404,22 @@ db_open(const char *path, char *err, size_t errlen)
 
 	if ((db = db_try_open(path, &busy, why, sizeof why)) != NULL) {
 		log_debug("opened %s (schema %d)", path, db_schema_version(db));
+		/* SQLite falls back to reading a file it may not write. */
+		if (sqlite3_db_readonly(db->h, "main") == 1) {
+			db->readonly = 1;
+			snprintf(err, errlen, "it cannot be opened for writing");
+			log_warn("%s: opened read-only", path);
+		}
 		return db;
 	}
 	if (busy) {
+		/* The file is not at fault: read what it holds, change nothing. */
+		if ((db = db_open_readonly(path, err, errlen)) != NULL) {
+			log_warn("%s: %s: opened read-only", path, why);
+			snprintf(err, errlen, "%s", why);
+			return db;
+		}
+		log_error("%s: %s", path, err);
 		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
@@ -341,6 +437,19 @@ db_open(const char *path, char *err, size_t errlen)
 	return db;
 }
 
+/* Forget every record not written yet. */
+static void
+db_pending_drop(struct db *db)
+{
+	struct db_pending *p, *tmp;
+
+	HASH_ITER(hh, db->pending, p, tmp) {
+		HASH_DEL(db->pending, p);
+		venv_info_free(&p->v);
+		free(p);
+	}
+}
+
 /* Finalize statements and close the database. */
 void
 db_close(struct db *db)
@@ -354,6 +463,10 @@ db_close(struct db *db)
 		free(s->path);
 		free(s);
 	}
+	if (db->pending != NULL)
+		log_warn("%u venv records could not be written to %s",
+		    HASH_COUNT(db->pending), db->path);
+	db_pending_drop(db);
 	sqlite3_finalize(db->upsert);
 	sqlite3_finalize(db->count);
 	if (sqlite3_close(db->h) != SQLITE_OK)
@@ -399,29 +512,48 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /*
- * Record v: insert it, or refresh its fields and last_seen keeping
- * first_seen. An unchanged venv recorded under DB_REFRESH_S ago is not
- * rewritten. Returns 0, or -1 (logged) when the write fails.
+ * Is rc a failure of the storage under the index (full, read-only, I/O,
+ * cannot open a file) rather than of the request?
  */
 int
-db_record_venv(struct db *db, const struct venv_info *v)
+db_storage_error(int rc)
 {
-	struct db_seen *s;
-	sqlite3_stmt *st;
-	uint64_t digest;
-	time_t now;
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return 1;
+	}
+	return 0;
+}
+
+/* Call back when a write failed for lack of storage (see db_note). */
+void
+db_on_storage(struct db *db, void (*fn)(void *, int), void *arg)
+{
+	if (db == NULL)
+		return;
+	db->on_storage = fn;
+	db->on_storage_arg = arg;
+}
+
+/* After a write: tell the storage callback when rc says the storage failed. */
+void
+db_note(struct db *db, int rc)
+{
+	if (db != NULL && db->on_storage != NULL && db_storage_error(rc))
+		db->on_storage(db->on_storage_arg, rc);
+}
+
+/* Write v's row now: the sqlite3_step result code. */
+static int
+db_upsert(struct db *db, const struct venv_info *v, time_t now)
+{
+	sqlite3_stmt *st = db->upsert;
 	int rc;
 
-	if (db == NULL || v == NULL || v->path == NULL)
-		return -1;
-	now = time(NULL);
-	digest = db_digest(v);
-	HASH_FIND_STR(db->seen, v->path, s);
-	if (s != NULL && s->digest == digest && now >= s->written &&
-	    now - s->written < DB_REFRESH_S)
-		return 0;
-
-	st = db->upsert;
 	db_bind_text(st, 1, v->path);
 	db_bind_text(st, 2, v->project);
 	db_bind_text(st, 3, v->version);
@@ -438,11 +570,17 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		log_error("cannot record %s in %s: %s", v->path, db->path,
-		    sqlite3_errstr(rc));
-		return -1;
-	}
+	return rc;
+}
+
+/* Remember that v's row (with digest) was written at now. */
+static void
+db_seen_put(struct db *db, const struct venv_info *v, uint64_t digest,
+    time_t now)
+{
+	struct db_seen *s;
+
+	HASH_FIND_STR(db->seen, v->path, s);
 	if (s == NULL) {
 		s = xcalloc(1, sizeof *s);
 		s->path = xstrdup(v->path);
@@ -450,6 +588,125 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	}
 	s->digest = digest;
 	s->written = now;
+}
+
+/* Keep v to write later (replacing an older pending record of its path). */
+static void
+db_pending_put(struct db *db, const struct venv_info *v)
+{
+	struct db_pending *p;
+
+	HASH_FIND_STR(db->pending, v->path, p);
+	if (p != NULL) {
+		HASH_DEL(db->pending, p);
+		venv_info_free(&p->v);
+	} else if (HASH_COUNT(db->pending) >= DB_PENDING_MAX) {
+		log_warn("more than %d venv records wait to be written: "
+		    "dropping the record of %s", DB_PENDING_MAX, v->path);
+		return;
+	} else
+		p = xcalloc(1, sizeof *p);
+	venv_info_copy(&p->v, v);
+	HASH_ADD_KEYPTR(hh, db->pending, p->v.path, strlen(p->v.path), p);
+}
+
+/*
+ * Record v: insert it, or refresh its fields and last_seen keeping
+ * first_seen. An unchanged venv recorded under DB_REFRESH_S ago is not
+ * rewritten. When the storage fails, the record is kept in memory and
+ * written by db_flush_pending(). Returns 0, or -1 (logged) when the
+ * write fails.
+ */
+int
+db_record_venv(struct db *db, const struct venv_info *v)
+{
+	struct db_seen *s;
+	uint64_t digest;
+	time_t now;
+	int rc;
+
+	if (db == NULL || v == NULL || v->path == NULL)
+		return -1;
+	now = time(NULL);
+	digest = db_digest(v);
+	HASH_FIND_STR(db->seen, v->path, s);
+	if (s != NULL && s->digest == digest && now >= s->written &&
+	    now - s->written < DB_REFRESH_S)
+		return 0;
+
+	rc = db_upsert(db, v, now);
+	if (rc != SQLITE_DONE) {
+		log_error("cannot record %s in %s: %s", v->path, db->path,
+		    sqlite3_errstr(rc));
+		if (db_storage_error(rc))
+			db_pending_put(db, v);
+		db_note(db, rc);
+		return -1;
+	}
+	db_seen_put(db, v, digest, now);
+	return 0;
+}
+
+/*
+ * Write the records kept while the storage failed. 0 when none is left,
+ * else -1 with *rc the failing write's result code.
+ */
+int
+db_flush_pending(struct db *db, int *rc)
+{
+	struct db_pending *p, *tmp;
+	time_t now = time(NULL);
+	int r;
+
+	*rc = SQLITE_OK;
+	if (db == NULL)
+		return 0;
+	HASH_ITER(hh, db->pending, p, tmp) {
+		if ((r = db_upsert(db, &p->v, now)) != SQLITE_DONE) {
+			*rc = r;
+			return -1;
+		}
+		log_info("recorded %s in %s (written late)", p->v.path, db->path);
+		db_seen_put(db, &p->v, db_digest(&p->v), now);
+		HASH_DEL(db->pending, p);
+		venv_info_free(&p->v);
+		free(p);
+	}
+	return 0;
+}
+
+/* Was the index opened read-only (the storage failed at start)? */
+int
+db_readonly(struct db *db)
+{
+	return db != NULL && db->readonly;
+}
+
+/* Records waiting to be written. */
+size_t
+db_pending_count(struct db *db)
+{
+	return db == NULL ? 0 : HASH_COUNT(db->pending);
+}
+
+/*
+ * Does a write reach the storage now? A rewrite of the schema version
+ * (the same value): 0, or -1 with *rc.
+ */
+int
+db_probe_write(struct db *db, int *rc)
+{
+	char sql[64];
+	int v;
+
+	*rc = SQLITE_OK;
+	if (db == NULL || (v = db_user_version(db->h)) < 0)
+		return 0;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+	if ((*rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		*rc = sqlite3_extended_errcode(db->h);
+		return -1;
+	}
 	return 0;
 }
 

@@ -191,3 +191,15 @@ generation_string(const struct generation *g)
 {
 	return g == NULL ? "" : g->str;
 }
+
+/* Are the file and the current marker both there? */
+int
+generation_intact(const struct generation *g)
+{
+	struct stat st;
+
+	if (g == NULL)
+		return 1;
+	return lstat(g->path, &st) == 0 &&
+	    (g->marker[0] == '\0' || lstat(g->marker, &st) == 0);
+}

@@ -58,6 +58,7 @@ index_exec(struct daemon *d, const char *sql, const char *a, const char *b,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		log_error("index write: %s", sqlite3_errstr(rc));
+		db_note(d->db, rc);
 		return -1;
 	}
 	return changes;

@@ -29,6 +29,7 @@
 
 #define PROGNAME	"venvd-daemon"
 #define SD_LISTEN_FDS_START 3
+#define LOCK_RETRY_MS	200	/* how long a held instance lock is tried */
 
 /* Write end of the pipe to the launching process while detaching; -1 after. */
 static int	startup_fd = -1;
@@ -142,28 +143,38 @@ detach(void)
 }
 
 /*
- * Take the instance lock on path and write our pid into it later via
- * lock_write_pid. Exits 1 with a clear message if another daemon holds it.
+ * Take the instance lock on path; instance_write_pid records our pid in it
+ * later. Exits 1 with a clear message if another daemon holds it. A
+ * client testing the lock holds it shared for an instant, so a held lock
+ * is tried again for LOCK_RETRY_MS before giving up.
  */
 static int
 lock_take(const char *path, const char *sock)
 {
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	char buf[32];
 	ssize_t n;
-	int fd;
+	int fd, tries = LOCK_RETRY_MS / 10;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		startup_fail("cannot open lock file %s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK)
 			startup_fail("cannot lock %s: %s", path, strerror(errno));
+		if (tries-- > 0) {
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		n = pread(fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		startup_fail("another instance is already running on %s (pid %s)",
 		    sock, buf[0] != '\0' ? buf : "unknown");
 	}
+	/* Until our pid is written, no stale pid must stand for us. */
+	if (ftruncate(fd, 0) == -1)
+		log_warn("cannot truncate %s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -179,17 +190,6 @@ check_private_db(const char *db_path)
 		if (paths_private_file(path, err, sizeof err) == -1)
 			startup_fail("unsafe index database: %s", err);
 	}
-}
-
-/* Record our pid in the (held) lock file. */
-static void
-lock_write_pid(int fd)
-{
-	char buf[32];
-	int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len)
-		log_warn("cannot write pid to the lock file: %s", strerror(errno));
 }
 
 /*
@@ -251,39 +251,67 @@ join_path(char *out, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
-/* Record (or replace) a degraded state under key, and log it once. */
-void
-daemon_degraded_set(struct daemon *d, const char *key, const char *fmt, ...)
+/* Record (or replace) a degraded state under key; log it once. 1 if it changed. */
+static int
+degraded_set(struct daemon *d, const char *key, int notice, const char *fmt,
+    va_list ap)
 {
 	char *reason;
-	va_list ap;
 	int i;
 
-	va_start(ap, fmt);
 	if (vasprintf(&reason, fmt, ap) == -1)
 		fatal("out of memory");
-	va_end(ap);
 
 	for (i = 0; i < d->n_degraded; i++) {
 		if (strcmp(d->degraded[i].key, key) != 0)
 			continue;
 		if (strcmp(d->degraded[i].reason, reason) == 0) {
 			free(reason);
-			return;
+			return 0;
 		}
 		free(d->degraded[i].reason);
 		d->degraded[i].reason = reason;
+		d->degraded[i].notice = notice;
 		log_warn("degraded (%s): %s", key, reason);
-		return;
+		return 1;
 	}
 	log_warn("degraded (%s): %s", key, reason);
 	if (d->n_degraded == DEGRADED_MAX) {
 		free(reason);
-		return;
+		return 0;
 	}
 	d->degraded[d->n_degraded].key = xstrdup(key);
 	d->degraded[d->n_degraded].reason = reason;
+	d->degraded[d->n_degraded].notice = notice;
 	d->n_degraded++;
+	return 1;
+}
+
+/* Record (or replace) a degraded state under key, and log it once. */
+void
+daemon_degraded_set(struct daemon *d, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)degraded_set(d, key, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same for a fault every hook shows once: move the generation on a change. */
+void
+daemon_notice_set(struct daemon *d, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int changed;
+
+	va_start(ap, fmt);
+	changed = degraded_set(d, key, 1, fmt, ap);
+	va_end(ap);
+	if (changed && d->gen != NULL) {
+		generation_bump(d->gen);
+		generation_flush(d->gen);
+	}
 }
 
 /* Clear the degraded state under key, if any. */
@@ -294,6 +322,10 @@ daemon_degraded_clear(struct daemon *d, const char *key)
 		if (strcmp(d->degraded[i].key, key) != 0)
 			continue;
 		log_info("no longer degraded (%s)", key);
+		if (d->degraded[i].notice && d->gen != NULL) {
+			generation_bump(d->gen);
+			generation_flush(d->gen);
+		}
 		free(d->degraded[i].key);
 		free(d->degraded[i].reason);
 		d->degraded[i] = d->degraded[d->n_degraded - 1];
@@ -329,6 +361,16 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("log reopened");
 }
 
+/* SIGUSR1: check the socket, lock and generation files now (a client asks). */
+static void
+sig_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	log_info("asked to check the socket directory");
+	instance_check(d->instance);
+}
+
 /* Parse options, check the dirs, lock, detach, start the parts, run the loop. */
 int
 main(int argc, char **argv)
@@ -344,7 +386,7 @@ main(int argc, char **argv)
 	struct daemon *d = &dm;
 	char err[1024], conf_err[1024], lock_path[PATH_MAX], log_path[PATH_MAX];
 	char db_path[PATH_MAX];
-	ev_signal sig_term, sig_int, sig_hup;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	int ch, verbose = 0, conf_bad, listen_fd, lock_fd, start_fd;
 
 	while ((ch = getopt_long(argc, argv, "fvhV", longopts, NULL)) != -1) {
@@ -375,6 +417,8 @@ main(int argc, char **argv)
 
 	log_init(PROGNAME, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* A client may ask for a check (SIGUSR1) before the loop handles it. */
+	signal(SIGUSR1, SIG_IGN);
 	umask(077);
 	listen_fd = socket_activation_fd();
 
@@ -404,7 +448,7 @@ main(int argc, char **argv)
 		if (log_open_file(log_path) == -1)
 			startup_fail("cannot open log %s: %s", log_path, strerror(errno));
 	}
-	lock_write_pid(lock_fd);
+	instance_write_pid(lock_fd);
 	log_info("starting, version %s, pid %ld", PACKAGE_VERSION, (long)getpid());
 	if (conf_bad)
 		log_warn("config: %s; using defaults for what could not be read", conf_err);
@@ -421,8 +465,13 @@ main(int argc, char **argv)
 	check_private_db(db_path);
 	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
 		log_error("index database %s: %s", db_path, err);
-		daemon_degraded_set(d, "database", "index database unavailable: %s", err);
-	}
+		daemon_notice_set(d, "database", "index database unavailable: %s", err);
+	} else if (db_readonly(d->db))
+		daemon_notice_set(d, "storage", "storage: the index in %s is "
+		    "read-only (%s): stored decisions apply, nothing new is "
+		    "stored; restart the daemon once it can be written",
+		    d->state_dir, err);
+	health_start(d);
 	if ((d->watcher = watcher_new(d, err, sizeof err)) == NULL)
 		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
 		    "resolving uncached: %s", err);
@@ -433,14 +482,17 @@ main(int argc, char **argv)
 	d->trust = trust_new(d);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
+	d->instance = instance_new(d, lock_fd, lock_path);
 
 	ev_signal_init(&sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&sig_int, sig_stop_cb, SIGINT);
 	ev_signal_init(&sig_hup, sig_hup_cb, SIGHUP);
-	sig_term.data = sig_int.data = sig_hup.data = d;
+	ev_signal_init(&sig_usr1, sig_usr1_cb, SIGUSR1);
+	sig_term.data = sig_int.data = sig_hup.data = sig_usr1.data = d;
 	ev_signal_start(d->loop, &sig_term);
 	ev_signal_start(d->loop, &sig_int);
 	ev_signal_start(d->loop, &sig_hup);
+	ev_signal_start(d->loop, &sig_usr1);
 
 	log_info("listening on %s", d->socket_path);
 	if ((start_fd = startlock_fd(listen_fd)) != -1)
@@ -460,16 +512,18 @@ main(int argc, char **argv)
 	cache_free(d->cache);
 	if (d->watcher != NULL)
 		watcher_free(d->watcher);
+	health_stop(d);
 	if (d->db != NULL)
 		db_close(d->db);
-	generation_free(d->gen, 1);
+	/* Superseded: the generation file is the new daemon's. */
+	generation_free(d->gen, !instance_superseded(d->instance));
 	for (int i = 0; i < d->n_degraded; i++) {
 		free(d->degraded[i].key);
 		free(d->degraded[i].reason);
 	}
 	conf_free(&d->cfg);
+	instance_free(d->instance);
 	ev_loop_destroy(d->loop);
-	close(lock_fd);
 	log_info("stopped");
 	return 0;
 }

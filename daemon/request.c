@@ -67,6 +67,23 @@ request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
 	return found;
 }
 
+/* Add "notices": the faults every hook shows once (none: no member). */
+static void
+request_notices(struct daemon *d, json_t *result)
+{
+	json_t *list = NULL;
+
+	for (int i = 0; i < d->n_degraded; i++) {
+		if (!d->degraded[i].notice)
+			continue;
+		if (list == NULL)
+			list = json_array();
+		json_array_append_new(list, rpc_string_lossy(d->degraded[i].reason));
+	}
+	if (list != NULL)
+		json_object_set_new(result, "notices", list);
+}
+
 /* resolve {"path": ABS}: which venv applies to that directory. */
 static void
 method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
@@ -140,6 +157,7 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	json_object_set_new(result, "generation",
 	    json_string(d->gen != NULL ? generation_string(d->gen) : "0-0"));
 	json_object_set_new(result, "cacheable", json_boolean(cacheable));
+	request_notices(d, result);
 	rpc_write_result(out, req->id, result);
 	if (found == 1)
 		venv_info_free(&vi);

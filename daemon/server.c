@@ -59,6 +59,9 @@ struct server {
 	struct daemon	*d;
 	int		 fd;
 	int		 bound;		/* we bound the socket: unlink it on stop */
+	int		 have_file;	/* sock_dev/sock_ino name the socket file */
+	dev_t		 sock_dev;
+	ino_t		 sock_ino;
 	ev_io		 aio;
 	ev_timer	 retry;		/* restarts aio after a total fd exhaustion */
 	int		 spare_fd;	/* /dev/null, given up to accept on EMFILE */
@@ -463,6 +466,62 @@ adopt_listener(int fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* Remember which file at d->socket_path is our socket. */
+static void
+server_note_file(struct server *s)
+{
+	struct stat st;
+
+	s->have_file = lstat(s->d->socket_path, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (s->have_file) {
+		s->sock_dev = st.st_dev;
+		s->sock_ino = st.st_ino;
+	}
+}
+
+/* Is the file at d->socket_path still the socket we listen on? */
+int
+server_socket_intact(const struct server *s)
+{
+	struct stat st;
+
+	if (s == NULL)
+		return 1;
+	/* A passed socket whose file we never saw: nothing to compare with. */
+	if (!s->have_file && !s->bound)
+		return 1;
+	return s->have_file && lstat(s->d->socket_path, &st) == 0 &&
+	    st.st_dev == s->sock_dev && st.st_ino == s->sock_ino;
+}
+
+/* Bind d->socket_path afresh and accept there; open connections stay. */
+int
+server_rebind(struct server *s, char *err, size_t errlen)
+{
+	int fd;
+
+	if ((fd = listen_on(s->d->socket_path, err, errlen)) == -1)
+		return -1;
+	ev_io_stop(s->d->loop, &s->aio);
+	ev_timer_stop(s->d->loop, &s->retry);
+	close(s->fd);
+	s->fd = fd;
+	s->bound = 1;
+	server_note_file(s);
+	ev_io_set(&s->aio, fd, EV_READ);
+	ev_io_start(s->d->loop, &s->aio);
+	log_info("listening on %s again", s->d->socket_path);
+	return 0;
+}
+
+/* The socket file is another daemon's now: never unlink it. */
+void
+server_disown(struct server *s)
+{
+	if (s != NULL)
+		s->bound = 0;
+}
+
 /* Listen (or adopt listen_fd) and start accepting. */
 struct server *
 server_start(struct daemon *d, int listen_fd, char *err, size_t errlen)
@@ -485,6 +544,7 @@ server_start(struct daemon *d, int listen_fd, char *err, size_t errlen)
 	s->d = d;
 	s->fd = fd;
 	s->bound = bound;
+	server_note_file(s);
 	s->spare_fd = spare_open();
 	ev_io_init(&s->aio, accept_cb, fd, EV_READ);
 	s->aio.data = s;
@@ -509,7 +569,9 @@ server_stop(struct server *s)
 	}
 	ev_io_stop(s->d->loop, &s->aio);
 	ev_timer_stop(s->d->loop, &s->retry);
-	if (s->bound && unlink(s->d->socket_path) == -1 && errno != ENOENT)
+	/* Only our own socket file: it may have been replaced meanwhile. */
+	if (s->bound && server_socket_intact(s) &&
+	    unlink(s->d->socket_path) == -1 && errno != ENOENT)
 		log_warn("unlink %s: %s", s->d->socket_path, strerror(errno));
 	close(s->fd);
 	if (s->spare_fd != -1)

@@ -226,6 +226,7 @@ git_store(struct trust *t, const struct git_entry *e)
 {
 	sqlite3_stmt *st = trust_stmt(t, "INSERT OR REPLACE INTO trust_git"
 	    " (path, dev, ino, born, tracked, checked) VALUES (?1, ?2, ?3, ?6, ?4, ?5)");
+	int rc;
 
 	if (st == NULL)
 		return;
@@ -235,8 +236,10 @@ git_store(struct trust *t, const struct git_entry *e)
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)e->id.born);
 	sqlite3_bind_int(st, 4, e->state == GIT_TRACKED);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 		log_warn("trust_git: %s", sqlite3_errmsg(t->h));
+		db_note(t->d->db, sqlite3_extended_errcode(t->h));
+	}
 	sqlite3_finalize(st);
 }
 
@@ -582,10 +585,17 @@ trust_decide(struct trust *t, const struct venv_info *vi, int allow,
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)id.born);
 	sqlite3_bind_text(st, 4, allow ? "allow" : "deny", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		snprintf(err, errlen, "cannot store the decision: %s", sqlite3_errmsg(t->h));
-	else
+	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
+	else if (db_storage_error(sqlite3_extended_errcode(t->h))) {
+		/* Rolled back: the decision stored before (if any) still applies. */
+		snprintf(err, errlen, "cannot store the decision: %s (the "
+		    "state directory %s is full or read-only); nothing was "
+		    "changed", sqlite3_errmsg(t->h), t->d->state_dir);
+		db_note(t->d->db, sqlite3_extended_errcode(t->h));
+	} else
+		snprintf(err, errlen, "cannot store the decision: %s",
+		    sqlite3_errmsg(t->h));
 	sqlite3_finalize(st);
 	if (rc == 0) {
 		log_info("%s %s (%s)", allow ? "allowed" : "denied", vi->path, real);

@@ -2,9 +2,10 @@
  * watch.c: the daemon's one inotify fd, read by an ev_io.
  *
  * Events go to the owners of the watch: the cache (cache_on_event), the
- * discovery roots (roots_on_event) and the interpreter watches
- * (interp_on_event); each decides what an event means to it. A queue overflow means events
- * were lost: the whole cache is dropped, the generation bumped, and the
+ * discovery roots (roots_on_event), the interpreter watches
+ * (interp_on_event) and the socket dir's guard (instance_on_event); each
+ * decides what an event means to it. A queue overflow means events were
+ * lost: the whole cache is dropped, the generation bumped, and the
  * daemon reports itself degraded for a minute. The generation file is
  * written once per read batch, not once per event.
  *
@@ -90,6 +91,8 @@ watch_overflow(struct watcher *w)
 		cache_clear(d->cache);
 	if (d->roots != NULL)
 		roots_rescan_all(d->roots);
+	/* A deletion in the socket dir may be among the lost events. */
+	instance_check(d->instance);
 	generation_bump(d->gen);
 	daemon_degraded_set(d, "overflow",
 	    "inotify event queue overflowed at %s; cache rebuilt", when);
@@ -121,6 +124,8 @@ watch_dispatch(struct watcher *w, const struct inotify_event *ev)
 		roots_on_event(w->d->roots, ev->wd, ev->mask, name);
 	if ((owners & WATCH_OWNER_INTERP) && w->d->interp != NULL)
 		interp_on_event(w->d->interp, ev->wd, ev->mask, name);
+	if ((owners & WATCH_OWNER_INSTANCE) && w->d->instance != NULL)
+		instance_on_event(w->d->instance, ev->wd, ev->mask, name);
 }
 
 /* The inotify fd is readable: drain it, then write the generation once. */

@@ -1,0 +1,6 @@
+#!/bin/bash
+# storage_zsh.sh: the state directory full or read-only (issue 11, item 7) in a real interactive zsh (see tests/lib/storage_harness.sh).
+SH=zsh
+# shellcheck source=tests/lib/storage_harness.sh
+. "$TOP_SRCDIR/tests/lib/storage_harness.sh"
+storage_main
