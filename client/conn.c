@@ -28,7 +28,6 @@
 #include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
-#include "utf8.h"
 #include "xmalloc.h"
 
 /* Longest response line accepted from the daemon. */
@@ -435,8 +434,7 @@ client_resolve_activating(const char *active)
 {
 	resolve_activating = 1;
 	free(resolve_active);
-	resolve_active = active != NULL && utf8_valid(active) ?
-	    xstrdup(active) : NULL;
+	resolve_active = active != NULL ? xstrdup(active) : NULL;
 }
 
 /* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
@@ -448,12 +446,12 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 	json_t *result, *venv, *gen, *cache, *params;
 	int rc = -1;
 
-	params = json_pack("{s:s}", "path", dir);
+	params = json_pack("{s:o}", "path", rpc_path_to_json(dir));
 	if (resolve_activating) {
 		json_object_set_new(params, "activating", json_true());
 		if (resolve_active != NULL)
 			json_object_set_new(params, "active",
-			    json_string(resolve_active));
+			    rpc_path_to_json(resolve_active));
 		resolve_activating = 0;
 		free(resolve_active);
 		resolve_active = NULL;
@@ -540,8 +538,8 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	*cacheable = 0;
 	*source = SOURCE_LOCAL;
 	memset(out, 0, sizeof *out);
-	/* The daemon cannot take a path JSON cannot carry: answer it here. */
-	if (dir[0] == '/' && strlen(dir) < PATH_MAX && utf8_valid(dir)) {
+	/* The daemon takes any bytes (as \udcXX), but no path over PATH_MAX. */
+	if (dir[0] == '/' && strlen(dir) < PATH_MAX) {
 		rc = resolve_by_daemon_settled(dir, out, generation, cacheable, &down);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
