@@ -434,6 +434,23 @@ hook_main() {
 	step ""
 	expect_active "$W/C/.venv" "recreated in place: active again"
 
+	say "10. a cloned project whose name is not UTF-8: allowed through the daemon, byte-exact"
+	local lat="$W/lat1-"$'\xff\xfe' envb
+	make_cloned lat1
+	mv "$W/lat1" "$lat"
+	"$VENVD" allow "$lat" >/dev/null 2>&1 || fail "$SH: venvd allow refused a path that is not UTF-8"
+	go "$lat"
+	expect_active "$lat/.venv" "trusted non-UTF-8 project"
+	step "python3 -c 'import os, sys; open(sys.argv[1], \"wb\").write(os.environb[b\"VIRTUAL_ENV\"] + b\"|\" + os.environb[b\"PATH\"])' $OUT/envb"
+	envb=$(cat "$OUT/envb")
+	assert_eq "$lat/.venv|$lat/.venv/bin:$BASEPATH" "$envb" "$SH: the environment a child sees is not byte-exact"
+	go "$W/plain"
+	expect_none "leave the non-UTF-8 project"
+	go "$lat"
+	expect_active "$lat/.venv" "non-UTF-8 project again"
+	go "$W/plain"
+	expect_none "leave it again"
+
 	say "11. daemon killed -9 mid-session, then hung, then back"
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true
