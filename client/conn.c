@@ -527,6 +527,37 @@ resolve_by_daemon_settled(const char *dir, struct venv_info *out,
 	return rc;
 }
 
+/*
+ * A dir of PATH_MAX bytes or more: no venv in the levels past PATH_MAX
+ * (walked with openat), then the answer for the longest ancestor that fits.
+ */
+static int
+resolve_long(const char *dir, struct venv_info *out, char **generation,
+    int *cacheable, enum answer_source *source, char *err, size_t errlen)
+{
+	struct resolve_opts opts = { 0 };
+	struct conf cfg;
+	char cerr[512], *anc;
+	size_t anc_len;
+	int rc;
+
+	conf_defaults(&cfg);
+	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
+		log_warn("config: %s", cerr);
+	opts.venv_dirs = (const char *const *)cfg.venv_dirs;
+	opts.n_venv_dirs = cfg.n_venv_dirs;
+	rc = resolve_long_levels(dir, &opts, &anc_len, err, errlen);
+	conf_free(&cfg);
+	if (rc == -1)
+		return -1;
+	anc = xmalloc(anc_len + 1);
+	memcpy(anc, dir, anc_len);
+	anc[anc_len] = '\0';
+	rc = client_resolve(anc, out, generation, cacheable, source, err, errlen);
+	free(anc);
+	return rc;
+}
+
 /* Resolve dir: the daemon within the budget, else locally. */
 int
 client_resolve(const char *dir, struct venv_info *out, char **generation,
@@ -549,6 +580,8 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 			return rc;
 		}
 	}
+	if (dir[0] == '/' && strlen(dir) >= PATH_MAX)
+		return resolve_long(dir, out, generation, cacheable, source, err, errlen);
 	if (down)
 		daemon_autostart();
 	if ((rc = resolve_locally(dir, out, err, errlen)) == 1)

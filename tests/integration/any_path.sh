@@ -5,7 +5,8 @@
 # --json` and `venvd export json` carry it as \udcXX (os.fsencode gives the
 # bytes back), and the code `venvd export` prints for bash, zsh and fish
 # activates it with VIRTUAL_ENV and PATH byte-exact and leaves PATH as it
-# was. A $PWD longer than PATH_MAX gets a clear answer and no noise.
+# was. Below PATH_MAX (a $PWD longer than it, entered step by step) the
+# project's venv still applies; a venv down there gets one clear error.
 . "$TOP_SRCDIR/tests/lib/harness.sh"
 
 W="$T/w"
@@ -42,6 +43,7 @@ assert os.fsencode(j["set"]["PATH"]).startswith(want + b"/bin:"), j
 PY
 
 # What a child of the shell sees: VIRTUAL_ENV|PATH, as bytes.
+mkvenv "$T/deepvenv"
 DUMP='import os, sys; e = os.environb; open(sys.argv[1], "wb").write(e.get(b"VIRTUAL_ENV", b"<unset>") + b"|" + e[b"PATH"])'
 BASEPATH="/usr/local/bin:/usr/bin:/bin"
 SEG=$(printf 'd%.0s' $(seq 200))
@@ -100,13 +102,30 @@ for sh in bash zsh fish; do
 		continue
 		;;
 	esac
-	assert_eq 1 "$(cat "$T/long.rc")" "$sh: venvd export exit status for a path over PATH_MAX"
-	[ -s "$T/long.out" ] && fail "$sh: venvd export printed code for a path over PATH_MAX: $(head -c 200 "$T/long.out")"
-	grep -q 'path is longer than PATH_MAX' "$T/long.err" || fail "$sh: no clear message: $(head -c 300 "$T/long.err")"
-	[ "$(wc -l <"$T/long.err")" = 1 ] || fail "$sh: more than one line of error"
+	assert_eq 0 "$(cat "$T/long.rc")" "$sh: venvd export exit status in a directory over PATH_MAX: $(head -c 300 "$T/long.err")"
+	grep -q -F "export VIRTUAL_ENV='$LAT/.venv';" "$T/long.out" ||
+	    fail "$sh: no activation in a directory over PATH_MAX: $(head -c 300 "$T/long.out")"
+	[ -s "$T/long.err" ] && fail "$sh: noise in a directory over PATH_MAX: $(head -c 300 "$T/long.err")"
 	[ -s "$T/long.hookerr" ] && fail "$sh: the hook mode wrote to stderr"
-	LC_ALL=C grep -q "^_venvd_answer '/.*' '' '' '' ''\$" "$T/long.hook" ||
-	    fail "$sh: the hook answer for a path over PATH_MAX is not a plain 'no venv': $(head -c 300 "$T/long.hook")"
+	LC_ALL=C grep -q "^_venvd_answer '/.*' '[^']*' '$LAT/.venv' " "$T/long.hook" ||
+	    fail "$sh: the hook answer over PATH_MAX is not the project's venv: $(tail -c 300 "$T/long.hook")"
+	if [ "$sh" = bash ]; then
+		say "bash: a venv in a level past PATH_MAX: one clear error, no code"
+		bash -c 'cd "$1" || exit 9
+			for i in $(seq 25); do cd "$2" || exit 9; done
+			mv "$4" .venv || exit 9
+			"$VENVD" export bash >"$3.out" 2>"$3.err"; echo $? >"$3.rc"
+			"$VENVD" export --hook bash >"$3.hook" 2>"$3.hookerr"
+			mv .venv "$4"' _ "$LAT" "$SEG" "$T/long" "$T/deepvenv" || fail "could not move a venv deep (rc $?)"
+		assert_eq 1 "$(cat "$T/long.rc")" "venvd export exit status with a venv past PATH_MAX"
+		[ -s "$T/long.out" ] && fail "venvd export printed code for a venv past PATH_MAX"
+		grep -q 'venv at a path longer than PATH_MAX (4096 bytes) cannot be activated' "$T/long.err" ||
+		    fail "no clear message for a venv past PATH_MAX: $(tail -c 300 "$T/long.err")"
+		[ "$(wc -l <"$T/long.err")" = 1 ] || fail "more than one line of error"
+		[ -s "$T/long.hookerr" ] && fail "the hook mode wrote to stderr"
+		LC_ALL=C grep -q "^_venvd_answer '/.*' '' '' '' ''\$" "$T/long.hook" ||
+		    fail "the hook answer with a venv past PATH_MAX is not 'none': $(tail -c 300 "$T/long.hook")"
+	fi
 	rm -rf "${LAT:?}/$SEG"
 done
 say "all checks passed"

@@ -451,6 +451,22 @@ hook_main() {
 	go "$W/plain"
 	expect_none "leave it again"
 
+	if [ "$SH" != fish ]; then	# fish itself refuses to cd past PATH_MAX
+		say "10. \$PWD longer than PATH_MAX below a project, entered step by step: still its venv"
+		local seg cds=()
+		seg=$(printf 'd%.0s' $(seq 200))
+		(cd "$W/A" && for _ in $(seq 25); do mkdir "$seg" && cd "$seg" || exit 1; done) ||
+		    fail "could not make the deep tree"
+		for _ in $(seq 25); do cds+=("cd $seg"); done
+		go "$W/A"
+		step "${cds[@]}"
+		(( ${#S[PWD]} > 4096 )) || fail "$SH: \$PWD is only ${#S[PWD]} bytes"
+		expect_active "$W/A/.venv" "\$PWD over PATH_MAX below A"
+		go "$W/plain"
+		expect_none "back from the deep tree"
+		rm -rf "${W:?}/A/$seg"
+	fi
+
 	say "11. daemon killed -9 mid-session, then hung, then back"
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true
