@@ -28,7 +28,6 @@
 #include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
-#include "utf8.h"
 #include "xmalloc.h"
 
 /* Longest response line accepted from the daemon. */
@@ -597,8 +596,7 @@ client_resolve_activating(const char *active)
 {
 	resolve_activating = 1;
 	free(resolve_active);
-	resolve_active = active != NULL && utf8_valid(active) ?
-	    xstrdup(active) : NULL;
+	resolve_active = active != NULL ? xstrdup(active) : NULL;
 }
 
 /* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
@@ -610,12 +608,12 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 	json_t *result, *venv, *gen, *cache, *params;
 	int rc = -1;
 
-	params = json_pack("{s:s}", "path", dir);
+	params = json_pack("{s:o}", "path", rpc_path_to_json(dir));
 	if (resolve_activating) {
 		json_object_set_new(params, "activating", json_true());
 		if (resolve_active != NULL)
 			json_object_set_new(params, "active",
-			    json_string(resolve_active));
+			    rpc_path_to_json(resolve_active));
 		resolve_activating = 0;
 		free(resolve_active);
 		resolve_active = NULL;
@@ -692,6 +690,37 @@ resolve_by_daemon_settled(const char *dir, struct venv_info *out,
 	return rc;
 }
 
+/*
+ * A dir of PATH_MAX bytes or more: no venv in the levels past PATH_MAX
+ * (walked with openat), then the answer for the longest ancestor that fits.
+ */
+static int
+resolve_long(const char *dir, struct venv_info *out, char **generation,
+    int *cacheable, enum answer_source *source, char *err, size_t errlen)
+{
+	struct resolve_opts opts = { 0 };
+	struct conf cfg;
+	char cerr[512], *anc;
+	size_t anc_len;
+	int rc;
+
+	conf_defaults(&cfg);
+	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
+		log_warn("config: %s", cerr);
+	opts.venv_dirs = (const char *const *)cfg.venv_dirs;
+	opts.n_venv_dirs = cfg.n_venv_dirs;
+	rc = resolve_long_levels(dir, &opts, &anc_len, err, errlen);
+	conf_free(&cfg);
+	if (rc == -1)
+		return -1;
+	anc = xmalloc(anc_len + 1);
+	memcpy(anc, dir, anc_len);
+	anc[anc_len] = '\0';
+	rc = client_resolve(anc, out, generation, cacheable, source, err, errlen);
+	free(anc);
+	return rc;
+}
+
 /* Resolve dir: the daemon within the budget, else locally. */
 int
 client_resolve(const char *dir, struct venv_info *out, char **generation,
@@ -703,8 +732,8 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	*cacheable = 0;
 	*source = SOURCE_LOCAL;
 	memset(out, 0, sizeof *out);
-	/* The daemon cannot take a path JSON cannot carry: answer it here. */
-	if (dir[0] == '/' && strlen(dir) < PATH_MAX && utf8_valid(dir)) {
+	/* The daemon takes any bytes (as \udcXX), but no path over PATH_MAX. */
+	if (dir[0] == '/' && strlen(dir) < PATH_MAX) {
 		rc = resolve_by_daemon_settled(dir, out, generation, cacheable, &down);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
@@ -714,6 +743,8 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 			return rc;
 		}
 	}
+	if (dir[0] == '/' && strlen(dir) >= PATH_MAX)
+		return resolve_long(dir, out, generation, cacheable, source, err, errlen);
 	if (down)
 		daemon_autostart();
 	if ((rc = resolve_locally(dir, out, err, errlen)) == 1)

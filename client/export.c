@@ -282,10 +282,10 @@ emit_json(const struct env_state *old, const struct env_state *new, struct buf *
 			json_array_append_new(unset, json_string(env_names[i]));
 		else
 			json_object_set_new(set, env_names[i],
-			    rpc_string_lossy(new->val[i]));
+			    rpc_path_to_json(new->val[i]));
 	}
 	root = json_pack("{s:o, s:o}", "set", set, "unset", unset);
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = rpc_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text != NULL) {
 		buf_puts(out, text);
 		buf_putc(out, '\n');

@@ -24,6 +24,7 @@
 
 #include "client.h"
 #include "protocol.h"
+#include "rpc.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -248,7 +249,7 @@ table_print(struct table *t, const char *const *header, int aligned)
 static void
 print_json(json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	char *text = rpc_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_ENCODE_ANY);
 
 	if (text != NULL)
@@ -470,7 +471,8 @@ cmd_forget(int argc, char **argv)
 		    "too many arguments");
 	if ((path = dir_arg("forget", argv[1])) == NULL)
 		return EXIT_NONE;
-	r = index_call(VENVD_M_FORGET, json_pack("{s:s}", "path", path));
+	r = index_call(VENVD_M_FORGET, json_pack("{s:o}", "path",
+	    rpc_path_to_json(path)));
 	if (r == NULL) {
 		free(path);
 		return EXIT_NONE;
@@ -573,7 +575,7 @@ cmd_watch(int argc, char **argv)
 		return usage_error("watch", "which directory?");
 	if ((dir = dir_arg("watch", given)) == NULL)
 		return EXIT_NONE;
-	params = json_pack("{s:s}", "path", dir);
+	params = json_pack("{s:o}", "path", rpc_path_to_json(dir));
 	if (depth >= 0)
 		json_object_set_new(params, "depth", json_integer(depth));
 	if (cross)
@@ -602,7 +604,8 @@ cmd_unwatch(int argc, char **argv)
 		    "too many arguments");
 	if ((dir = dir_arg("unwatch", argv[1])) == NULL)
 		return EXIT_NONE;
-	if ((r = index_call(VENVD_M_UNWATCH, json_pack("{s:s}", "path", dir))) == NULL) {
+	if ((r = index_call(VENVD_M_UNWATCH, json_pack("{s:o}", "path",
+	    rpc_path_to_json(dir)))) == NULL) {
 		free(dir);
 		return EXIT_NONE;
 	}
@@ -1015,8 +1018,8 @@ cmd_gc(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		json_decref(index_call(VENVD_M_FORGET, json_pack("{s:s}",
-		    "path", items[i].path)));
+		json_decref(index_call(VENVD_M_FORGET, json_pack("{s:o}",
+		    "path", rpc_path_to_json(items[i].path))));
 		fputs("deleted ", stdout);
 		term_puts(stdout, items[i].path);
 		fputs("\n", stdout);

@@ -78,10 +78,10 @@ print_resolve_json(const char *dir, const struct venv_info *vi,
 	char *text;
 
 	root = json_pack("{s:o, s:o, s:s}",
-	    "dir", rpc_string_lossy(dir),
+	    "dir", rpc_path_to_json(dir),
 	    "venv", vi != NULL ? rpc_venv_to_json(vi) : json_null(),
 	    "source", source == SOURCE_DAEMON ? "daemon" : "local");
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = rpc_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text != NULL)
 		printf("%s\n", text);
 	free(text);
@@ -141,7 +141,7 @@ print_status_field(json_t *st, const char *key, const char *label)
 		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (v == NULL)
 		fputs("?", stdout);
-	else if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
+	else if ((text = rpc_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
 		term_puts(stdout, text);
 		free(text);
 	}
@@ -259,7 +259,7 @@ cmd_status(int argc, char **argv)
 		return EXIT_NONE;
 	}
 	if (json) {
-		if ((text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
+		if ((text = rpc_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
 			printf("%s\n", text);
 		free(text);
 	} else

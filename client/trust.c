@@ -20,9 +20,9 @@
 #include "conf.h"
 #include "log.h"
 #include "protocol.h"
+#include "rpc.h"
 #include "sanitize.h"
 #include "trust.h"
-#include "utf8.h"
 #include "xmalloc.h"
 
 /* The reason the daemon gives while git still runs: no notice for it. */
@@ -135,17 +135,8 @@ cmd_decide(const char *cmd, int argc, char **argv)
 		fprintf(stderr, "venvd: %s\n", err);
 		return EXIT_NONE;
 	}
-	if (!utf8_valid(dir)) {
-		buf_puts(&msg, "venvd: ");
-		trust_show_path(&msg, dir);
-		buf_puts(&msg, " is not valid UTF-8, which the daemon cannot take\n");
-		fputs(msg.data, stderr);
-		buf_free(&msg);
-		free(dir);
-		return EXIT_NONE;
-	}
-	res = daemon_call(cmd, json_pack("{s:s}", "path", dir), CLIENT_CTL_BUDGET_MS,
-	    &down, err, sizeof err);
+	res = daemon_call(cmd, json_pack("{s:o}", "path", rpc_path_to_json(dir)),
+	    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
 	free(dir);
 	if (res == NULL) {
 		buf_puts(&msg, "venvd: ");
@@ -217,7 +208,7 @@ cmd_trust(int argc, char **argv)
 		return EXIT_NONE;
 	}
 	if (json) {
-		if ((text = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
+		if ((text = rpc_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL)
 			printf("%s\n", text);
 		free(text);
 		json_decref(res);

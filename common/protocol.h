@@ -3,6 +3,8 @@
  *
  * Newline-delimited JSON-RPC 2.0 over a Unix stream socket: one UTF-8
  * JSON object per line in each direction; requests may be pipelined.
+ * Paths are bytes: a byte that is not UTF-8 is the escape \udcXX
+ * (surrogateescape; see rpc_loadb() and rpc_dumps() in rpc.h).
  * Bump VENVD_PROTOCOL_VERSION on any incompatible change.
  */
 #ifndef VENVD_PROTOCOL_H

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,96 @@ resolve_dir(const char *dir, const struct resolve_opts *opts,
 		level[len] = '\0';
 	}
 	return 0;
+}
+
+/* Is there an entry name under fd, a directory (want_dir) or not? */
+static int
+at_exists(int fd, const char *name, int want_dir, int follow)
+{
+	struct stat st;
+
+	if (fstatat(fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	return want_dir ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode);
+}
+
+/* Does the directory fd hold a venv (itself, or one of the venv_dirs)? */
+static int
+at_has_venv(int fd, const struct resolve_opts *opts)
+{
+	char p[PATH_MAX];
+
+	if (at_exists(fd, "pyvenv.cfg", 0, 1) && at_exists(fd, "bin/python", 0, 0))
+		return 1;
+	for (size_t i = 0; i < opts->n_venv_dirs; i++) {
+		const char *name = opts->venv_dirs[i];
+
+		if (!at_exists(fd, name, 1, 1))
+			continue;
+		if (snprintf(p, sizeof p, "%s/pyvenv.cfg", name) < (int)sizeof p &&
+		    at_exists(fd, p, 0, 1) &&
+		    snprintf(p, sizeof p, "%s/bin/python", name) < (int)sizeof p &&
+		    at_exists(fd, p, 0, 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The levels of a path longer than PATH_MAX, walked with openat. */
+int
+resolve_long_levels(const char *dir, const struct resolve_opts *opts,
+    size_t *anc_len, char *err, size_t errlen)
+{
+	size_t len = strlen(dir), cut = 0, i;
+	char *anc;
+	int fd, next, rc = 0;
+
+	if (dir[0] != '/' || len < PATH_MAX) {
+		snprintf(err, errlen, "not an absolute path longer than PATH_MAX");
+		return -1;
+	}
+	for (i = 1; i < PATH_MAX && i < len; i++) {
+		if (dir[i] == '/')
+			cut = i;
+	}
+	*anc_len = cut > 0 ? cut : 1;
+	anc = xmalloc(*anc_len + 1);
+	memcpy(anc, dir, *anc_len);
+	anc[*anc_len] = '\0';
+	fd = open(anc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(anc);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	for (i = cut + 1; i < len && rc == 0;) {
+		const char *slash = strchr(dir + i, '/');
+		size_t n = slash != NULL ? (size_t)(slash - (dir + i)) : len - i;
+		char name[NAME_MAX + 1];
+
+		if (n == 0 || n > NAME_MAX) {
+			snprintf(err, errlen, "bad path component");
+			rc = -1;
+			break;
+		}
+		memcpy(name, dir + i, n);
+		name[n] = '\0';
+		if ((next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		close(fd);
+		fd = next;
+		if (at_has_venv(fd, opts)) {
+			snprintf(err, errlen, "a venv at a path longer than "
+			    "PATH_MAX (%d bytes) cannot be activated", PATH_MAX);
+			rc = -1;
+		}
+		i += n + 1;
+	}
+	close(fd);
+	return rc;
 }
 
 /* Free what resolve_dir filled in. */

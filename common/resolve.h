@@ -54,6 +54,15 @@ struct resolve_opts {
  */
 int	resolve_dir(const char *dir, const struct resolve_opts *opts,
 	    struct venv_info *out, char *err, size_t errlen);
+/*
+ * For an absolute, clean dir of PATH_MAX bytes or more: walk the levels
+ * past the longest ancestor that fits (its length goes to *anc_len) with
+ * openat. 0 when none of them holds a venv (dir's answer is then the
+ * ancestor's); -1 with err when one does (no venv path that long can be
+ * used) or a level cannot be opened.
+ */
+int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
+	    size_t *anc_len, char *err, size_t errlen);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);
 /* Deep copy. */

@@ -36,11 +36,330 @@ rpc_string_lossy(const char *s)
 	return j != NULL ? j : json_string("\xef\xbf\xbd");
 }
 
+/*
+ * Paths are bytes; JSON strings are Unicode. On the wire a byte that is
+ * not part of valid UTF-8 is the escape \udcXX (XX the byte, 80..ff),
+ * as Python's "surrogateescape" writes it. jansson takes neither lone
+ * surrogates nor invalid UTF-8, so the translation happens around it:
+ * reading, \udcXX becomes the marker \u0000\u00XX (a NUL, which JSON
+ * text otherwise may not hold here, then U+00XX) and each parsed string
+ * with markers is turned into the raw bytes; writing, a string that is
+ * not UTF-8 is marked the same way, dumped, and each \u0000 + U+00XX in
+ * the text becomes \udcXX again. Inside the program every json_t string
+ * holds the bytes, so json_string_value() of a path is the path.
+ */
+
+/* The value of the 4 hex digits at p, or -1. */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* The \uXXXX escape at in[i] (i < len): its value, or -1 if it is not one. */
+static long
+escape_at(const char *in, size_t len, size_t i)
+{
+	if (len - i < 6 || in[i] != '\\' || in[i + 1] != 'u')
+		return -1;
+	return hex4(in + i + 2);
+}
+
+/* Rewrite the JSON text in: each lone \udcXX (XX 80..ff) becomes \u0000\u00XX. */
+int
+rpc_wire_unescape(const char *in, size_t len, struct buf *out, char *err,
+    size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, from = 0;
+	long v, w;
+
+	buf_reset(out);
+	while (i < len) {
+		if (in[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (len - i < 2) {
+			i++;
+			continue;
+		}
+		if ((v = escape_at(in, len, i)) == -1) {
+			i += 2;		/* \" \\ \n ... or a bad escape jansson reports */
+			continue;
+		}
+		if (v == 0) {
+			snprintf(err, errlen, "\\u0000 is not allowed in a string");
+			return -1;
+		}
+		if (v >= 0xd800 && v <= 0xdbff &&
+		    (w = escape_at(in, len, i + 6)) >= 0xdc00 && w <= 0xdfff) {
+			i += 12;	/* a valid pair */
+			continue;
+		}
+		if (v >= 0xdc80 && v <= 0xdcff) {
+			char e[12] = { '\\', 'u', '0', '0', '0', '0',
+			    '\\', 'u', '0', '0', hex[(v >> 4) & 15], hex[v & 15] };
+
+			buf_append(out, in + from, i - from);
+			buf_append(out, e, sizeof e);
+			i += 6;
+			from = i;
+			continue;
+		}
+		i += 6;
+	}
+	buf_append(out, in + from, len - from);
+	return 0;
+}
+
+/* Turn the markers in one parsed string into bytes; -1 on any other NUL. */
+static int
+unmark_string(json_t *j)
+{
+	const unsigned char *s = (const unsigned char *)json_string_value(j);
+	size_t n = json_string_length(j), i;
+	struct buf b = BUF_INIT;
+	int rc = 0;
+
+	if (memchr(s, '\0', n) == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\0') {
+			buf_putc(&b, (char)s[i]);
+			continue;
+		}
+		if (n - i < 3 || (s[i + 1] != 0xc2 && s[i + 1] != 0xc3) ||
+		    s[i + 2] < 0x80 || s[i + 2] > 0xbf) {
+			rc = -1;
+			break;
+		}
+		buf_putc(&b, (char)(((s[i + 1] & 0x03) << 6) | (s[i + 2] & 0x3f)));
+		i += 2;
+	}
+	if (rc == 0)
+		rc = json_string_setn_nocheck(j, b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/* Turn the markers in every string of j into bytes; -1 on any other NUL. */
+int
+rpc_unmark(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j))
+		return unmark_string(j);
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (rpc_unmark(v) == -1)
+				return -1;
+		}
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			if (rpc_unmark(v) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse JSON text whose strings may carry bytes as \udcXX. */
+json_t *
+rpc_loadb(const char *text, size_t len, size_t flags, json_error_t *jerr)
+{
+	struct buf b = BUF_INIT;
+	char err[128];
+	json_t *j;
+
+	if (rpc_wire_unescape(text, len, &b, err, sizeof err) == -1) {
+		memset(jerr, 0, sizeof *jerr);
+		snprintf(jerr->text, sizeof jerr->text, "%s", err);
+		buf_free(&b);
+		return NULL;
+	}
+	j = json_loadb(b.data != NULL ? b.data : "", b.len, flags | JSON_ALLOW_NUL, jerr);
+	buf_free(&b);
+	if (j != NULL && rpc_unmark(j) == -1) {
+		json_decref(j);
+		memset(jerr, 0, sizeof *jerr);
+		snprintf(jerr->text, sizeof jerr->text,
+		    "\\u0000 is not allowed in a string");
+		return NULL;
+	}
+	return j;
+}
+
+/* Does j hold a string that is not UTF-8? (Keys never carry paths.) */
+static int
+needs_marks(const json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j))
+		return !utf8_valid(json_string_value(j));
+	if (json_is_array(j)) {
+		json_array_foreach((json_t *)j, i, v) {
+			if (needs_marks(v))
+				return 1;
+		}
+	} else if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, key, v) {
+			if (needs_marks(v))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* s with each byte that is not UTF-8 as NUL + U+00XX (the marker). */
+static void
+mark_bytes(const char *s, size_t n, struct buf *b)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_char_len(s + i, n - i);
+		unsigned char c = (unsigned char)s[i];
+
+		if (k == 0) {
+			buf_putc(b, '\0');
+			buf_putc(b, (char)(0xc0 | (c >> 6)));
+			buf_putc(b, (char)(0x80 | (c & 0x3f)));
+			i++;
+		} else {
+			buf_append(b, s + i, k);
+			i += k;
+		}
+	}
+}
+
+/* Mark every string of j (a private copy) that is not UTF-8. */
+static void
+mark_tree(json_t *j)
+{
+	struct buf b = BUF_INIT;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j)) {
+		if (utf8_valid(json_string_value(j)))
+			return;
+		mark_bytes(json_string_value(j), json_string_length(j), &b);
+		json_string_setn_nocheck(j, b.data, b.len);
+		buf_free(&b);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			mark_tree(v);
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, key, v)
+			mark_tree(v);
+	}
+}
+
+/* Rewrite dumped JSON text: each \u0000 + U+00XX marker becomes \udcXX. */
+void
+rpc_wire_escape(const char *in, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, from = 0;
+
+	buf_reset(out);
+	while (i < len) {
+		if (s[i] != '\\' || len - i < 2) {
+			i++;
+			continue;
+		}
+		if (escape_at(in, len, i) == 0 && len - i >= 8 &&
+		    (s[i + 6] == 0xc2 || s[i + 6] == 0xc3) &&
+		    s[i + 7] >= 0x80 && s[i + 7] <= 0xbf) {
+			unsigned int c = ((s[i + 6] & 0x03) << 6) | (s[i + 7] & 0x3f);
+			char e[6] = { '\\', 'u', 'd', 'c', hex[c >> 4], hex[c & 15] };
+
+			buf_append(out, in + from, i - from);
+			buf_append(out, e, sizeof e);
+			i += 8;
+			from = i;
+			continue;
+		}
+		i += escape_at(in, len, i) != -1 ? 6 : 2;
+	}
+	buf_append(out, in + from, len - from);
+}
+
+/* json_dumps, writing each byte of a string that is not UTF-8 as \udcXX. */
+char *
+rpc_dumps(const json_t *j, size_t flags)
+{
+	struct buf b = BUF_INIT;
+	json_t *copy;
+	char *s;
+
+	if (!needs_marks(j))
+		return json_dumps(j, flags);
+	if ((copy = json_deep_copy(j)) == NULL)
+		return NULL;
+	mark_tree(copy);
+	s = json_dumps(copy, flags);
+	json_decref(copy);
+	if (s == NULL)
+		return NULL;
+	rpc_wire_escape(s, strlen(s), &b);
+	free(s);
+	return buf_take(&b);
+}
+
+/* A JSON string holding the path's bytes as they are. */
+json_t *
+rpc_path_to_json(const char *bytes)
+{
+	json_t *j = json_string_nocheck(bytes);
+
+	return j != NULL ? j : json_string("");
+}
+
+/* The path in j, copied; NULL if j is not a string or holds a NUL. */
+char *
+rpc_path_from_json(const json_t *j)
+{
+	if (!json_is_string(j) ||
+	    strlen(json_string_value(j)) != json_string_length(j))
+		return NULL;
+	return xstrdup(json_string_value(j));
+}
+
 /* rpc_string_lossy, or JSON null for NULL. */
 static json_t *
 string_or_null(const char *s)
 {
 	return s != NULL ? rpc_string_lossy(s) : json_null();
+}
+
+/* rpc_path_to_json, or JSON null for NULL. */
+static json_t *
+path_or_null(const char *s)
+{
+	return s != NULL ? rpc_path_to_json(s) : json_null();
 }
 
 /* Is id acceptable as a JSON-RPC id (string, number or null)? */
@@ -60,7 +379,7 @@ rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
 
 	memset(req, 0, sizeof *req);
 	*id_out = NULL;
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	root = rpc_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		*code = RPC_PARSE_ERROR;
 		snprintf(err, errlen, "request is not valid JSON: %s at column %d",
@@ -126,7 +445,7 @@ rpc_request_free(struct rpc_request *req)
 static void
 write_line(struct buf *out, json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT);
+	char *s = rpc_dumps(obj, JSON_COMPACT);
 
 	json_decref(obj);
 	if (s == NULL) {
@@ -197,7 +516,7 @@ rpc_parse_response(const char *line, size_t len, json_t **result,
 
 	*result = NULL;
 	*code = 0;
-	root = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+	root = rpc_loadb(line, len, JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "response is not valid JSON: %s at column %d",
 		    jerr.text, jerr.column);
@@ -244,12 +563,12 @@ rpc_venv_to_json(const struct venv_info *vi)
 		isp = json_false();
 	else
 		isp = json_null();
-	json_object_set_new(o, "path", string_or_null(vi->path));
-	json_object_set_new(o, "project", string_or_null(vi->project));
-	json_object_set_new(o, "python", string_or_null(vi->python));
+	json_object_set_new(o, "path", path_or_null(vi->path));
+	json_object_set_new(o, "project", path_or_null(vi->project));
+	json_object_set_new(o, "python", path_or_null(vi->python));
 	json_object_set_new(o, "version", string_or_null(vi->version));
-	json_object_set_new(o, "home", string_or_null(vi->home));
-	json_object_set_new(o, "prompt", string_or_null(vi->prompt));
+	json_object_set_new(o, "home", path_or_null(vi->home));
+	json_object_set_new(o, "prompt", path_or_null(vi->prompt));
 	json_object_set_new(o, "include_system_site_packages", isp);
 	json_object_set_new(o, "broken", vi->broken != NULL ?
 	    rpc_string_lossy(vi->broken) : json_false());

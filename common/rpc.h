@@ -44,7 +44,37 @@ void	rpc_write_request(struct buf *out, long id, const char *method, json_t *par
 int	rpc_parse_response(const char *line, size_t len, json_t **result,
 	    int *code, char *err, size_t errlen);
 
-/* A JSON string for s; bytes that are not valid UTF-8 become U+FFFD. Never NULL. */
+/*
+ * Paths are bytes. On the wire, each byte of a string that is not part
+ * of valid UTF-8 is the escape \udcXX (XX = the byte, 80..ff), as
+ * Python's os.fsdecode() and json.dumps() write it; inside the program a
+ * json_t string holds the raw bytes. rpc_loadb() and rpc_dumps() are
+ * json_loadb() and json_dumps() with that translation; every line on the
+ * socket goes through them.
+ */
+json_t	*rpc_loadb(const char *text, size_t len, size_t flags, json_error_t *);
+/* NULL if j cannot be encoded; free() the text. */
+char	*rpc_dumps(const json_t *j, size_t flags);
+/*
+ * The two text passes, pure, for tests and fuzzing. rpc_wire_unescape
+ * rewrites each lone \udcXX (XX 80..ff; not half of a valid pair, not
+ * after an escaped backslash) as the marker \u0000\u00XX; -1 with err if
+ * the text itself holds \u0000 (a path never has a NUL). rpc_wire_escape
+ * rewrites each \u0000 followed by the UTF-8 of U+0080..U+00FF in dumped
+ * text back to \udcXX. rpc_unmark turns the markers in every string of
+ * a parsed value into bytes (-1 on any other NUL).
+ */
+int	rpc_wire_unescape(const char *in, size_t len, struct buf *out,
+	    char *err, size_t errlen);
+void	rpc_wire_escape(const char *in, size_t len, struct buf *out);
+int	rpc_unmark(json_t *);
+
+/* A JSON string holding a path's bytes, whatever they are. Never NULL. */
+json_t	*rpc_path_to_json(const char *bytes);
+/* The path in j, malloc'd; NULL if j is not a string or holds a NUL. */
+char	*rpc_path_from_json(const json_t *j);
+
+/* A JSON string for display text s; bytes that are not valid UTF-8 become U+FFFD. Never NULL. */
 json_t	*rpc_string_lossy(const char *s);
 
 /* A venv_info as the protocol's venv object. */

@@ -130,7 +130,8 @@ index_mark_missing(struct daemon *d, const char *path)
 	int n;
 
 	n = index_exec(d, "UPDATE venvs SET state = 'missing'"
-	    " WHERE (path = ?1 OR substr(path, 1, length(?1) + 1) = ?1 || '/')"
+	    " WHERE (path = ?1 OR substr(CAST(path AS BLOB), 1,"
+	    " length(CAST(?1 AS BLOB)) + 1) = CAST(?1 || '/' AS BLOB))"
 	    " AND state != 'missing'", path, NULL, 0);
 	if (n > 0) {
 		log_debug("%s: %d venv(s) missing", path, n);
@@ -198,7 +199,7 @@ index_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
-	return t != NULL ? rpc_string_lossy((const char *)t) : json_null();
+	return t != NULL ? rpc_path_to_json((const char *)t) : json_null();
 }
 
 /* Column i as a JSON integer or null. */
@@ -221,7 +222,7 @@ index_row(sqlite3_stmt *st)
 	json_object_set_new(o, "path", index_text(st, 0));
 	json_object_set_new(o, "project", index_text(st, 1));
 	xasprintf(&python, "%s/bin/python", strcmp(path, "/") == 0 ? "" : path);
-	json_object_set_new(o, "python", rpc_string_lossy(python));
+	json_object_set_new(o, "python", rpc_path_to_json(python));
 	free(python);
 	json_object_set_new(o, "version", index_text(st, 2));
 	json_object_set_new(o, "home", index_text(st, 3));

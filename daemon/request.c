@@ -237,7 +237,7 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 		    d->trust == NULL ? "trust is unavailable" : err);
 	else
 		rpc_write_result(out, req->id, json_pack("{s:o, s:s}",
-		    "venv", rpc_string_lossy(vi.path),
+		    "venv", rpc_path_to_json(vi.path),
 		    "trust", allow ? "trusted" : "denied"));
 	venv_info_free(&vi);
 }

@@ -758,7 +758,7 @@ roots_json(const struct root *r)
 		state = "degraded";
 	else
 		state = "live";
-	json_object_set_new(o, "path", rpc_string_lossy(r->path));
+	json_object_set_new(o, "path", rpc_path_to_json(r->path));
 	json_object_set_new(o, "depth", json_integer(r->depth));
 	json_object_set_new(o, "cross_fs", json_boolean(r->cross_fs));
 	json_object_set_new(o, "source", json_string(r->from_config ?

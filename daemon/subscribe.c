@@ -90,7 +90,7 @@ subs_index_snapshot(struct daemon *d)
 
 	request_handle(d, req, sizeof req - 1, &out);
 	d->requests--;		/* not a client's request */
-	resp = json_loadb(out.data != NULL ? out.data : "", out.len, 0, NULL);
+	resp = rpc_loadb(out.data != NULL ? out.data : "", out.len, 0, NULL);
 	buf_free(&out);
 	venvs = json_object_get(json_object_get(resp, "result"), "venvs");
 	if (json_is_array(venvs)) {
@@ -99,7 +99,7 @@ subs_index_snapshot(struct daemon *d)
 			const char *p = json_string_value(json_object_get(v, "path"));
 
 			if (p != NULL)
-				json_object_set(snap, p, v);
+				json_object_set_nocheck(snap, p, v);
 		}
 	}
 	json_decref(resp);
@@ -144,7 +144,7 @@ subs_index_diff(json_t *old, json_t *new)
 			if (new != NULL && json_object_get(new, path) != NULL)
 				continue;
 			gone = json_object();
-			json_object_set_new(gone, "path", json_string(path));
+			json_object_set_new(gone, "path", rpc_path_to_json(path));
 			json_object_set_new(gone, "removed", json_true());
 			json_array_append_new(diff, gone);
 		}
@@ -237,7 +237,7 @@ subs_compare(struct subscriber *sub, json_t *old, json_t *index, int all,
 		touched = json_is_object(now) && subs_health_changed(old, index, now);
 		if (all || touched || sp->last == NULL || !json_equal(sp->last, now)) {
 			ch = json_object();
-			json_object_set_new(ch, "path", rpc_string_lossy(sp->path));
+			json_object_set_new(ch, "path", rpc_path_to_json(sp->path));
 			json_object_set(ch, "venv", now);
 			json_array_append_new(changes, ch);
 			if (json_is_object(now))
@@ -252,7 +252,7 @@ subs_compare(struct subscriber *sub, json_t *old, json_t *index, int all,
 static int
 subs_send(struct subscriber *sub, json_t *msg)
 {
-	char *s = json_dumps(msg, JSON_COMPACT);
+	char *s = rpc_dumps(msg, JSON_COMPACT);
 	struct buf line = BUF_INIT, final = BUF_INIT;
 	json_t *err, *params;
 	char *f;

@@ -619,7 +619,7 @@ trust_decisions(struct trust *t)
 		return list;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, json_pack("{s:o, s:s, s:I, s:I, s:I}",
-		    "path", rpc_string_lossy((const char *)sqlite3_column_text(st, 0)),
+		    "path", rpc_path_to_json((const char *)sqlite3_column_text(st, 0)),
 		    "decision", (const char *)sqlite3_column_text(st, 1),
 		    "dev", (json_int_t)sqlite3_column_int64(st, 2),
 		    "ino", (json_int_t)sqlite3_column_int64(st, 3),

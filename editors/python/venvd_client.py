@@ -19,6 +19,12 @@ ProtocolError (the daemon sent something that is not the protocol),
 RpcError (the daemon answered with a JSON-RPC error: .code, .message) and
 its subclass Dropped (a subscriber that read too slowly was cut off).
 The daemon is never started from here: that is the venvd client's job.
+
+Paths are bytes. Arguments may be str or bytes (or os.PathLike); every path
+in an answer is a str that os.fsencode() turns back into the exact bytes:
+a byte that is not UTF-8 arrives as a lone surrogate U+DC80..U+DCFF, the
+"surrogateescape" form os.fsdecode() makes. On the wire that is the JSON
+escape \\udcXX (see venvd-protocol(7)).
 """
 import json
 import os
@@ -64,6 +70,11 @@ class Dropped(RpcError):
     """The daemon dropped this subscription (it was read too slowly)."""
 
 
+def _path(p):
+    """An absolute path argument as the str the protocol carries."""
+    return os.fsdecode(os.path.abspath(os.fspath(p)))
+
+
 def default_socket():
     """The socket venvd uses: $VENVD_SOCKET, else $XDG_RUNTIME_DIR/venvd/venvd.sock,
     else /tmp/venvd-UID/venvd.sock (as venvd(1) documents)."""
@@ -97,7 +108,8 @@ class _Conn:
 
     def send(self, msg):
         try:
-            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+            # ensure_ascii: a lone surrogate (a non-UTF-8 byte) goes out as \\udcXX.
+            self.sock.sendall(json.dumps(msg, ensure_ascii=True).encode("ascii") + b"\n")
         except socket.timeout:
             raise Timeout("sending to venvd timed out") from None
         except OSError as e:
@@ -174,13 +186,13 @@ class Client:
     def resolve(self, path):
         """The venv (a dict: path, python, version, prompt, project, ...) that
         applies to path, a directory or a file; None when none does."""
-        return self.call("resolve", {"path": os.path.abspath(os.fspath(path))})["venv"]
+        return self.call("resolve", {"path": _path(path)})["venv"]
 
     def list(self, project=None, include_broken=True):
         """Every indexed venv record (a list of dicts)."""
         params = {"include_broken": bool(include_broken)}
         if project is not None:
-            params["project"] = os.path.abspath(os.fspath(project))
+            params["project"] = _path(project)
         return self.call("list", params)["venvs"]
 
     def status(self):
@@ -199,7 +211,7 @@ class Client:
         """
         params = {}
         if paths is not None:
-            params["paths"] = [os.path.abspath(os.fspath(p)) for p in paths]
+            params["paths"] = [_path(p) for p in paths]
         if since is not None:
             params["since"] = since
         c = _Conn(self.socket_path, self.timeout)

@@ -37,6 +37,51 @@ def test_resolve_and_status():
     check(st["pid"] == DAEMON.proc.pid and "generation" in st, f"status: {st}")
 
 
+def test_bytes_paths():
+    """A directory whose name is not UTF-8: str with surrogates or bytes in,
+    paths out that os.fsencode turns into the exact bytes; the wire uses \\udcXX."""
+    bproj = os.path.join(os.fsencode(W), b"lat1-\xff\xfe")
+    os.makedirs(bproj)
+    tmp = os.path.join(W, "tmp-venv")
+    mkvenv(tmp)  # venv cannot write its scripts under a non-UTF-8 path: move it
+    os.rename(tmp, os.path.join(bproj, b".venv"))
+    c = vc.Client()
+    for arg in (bproj, os.fsdecode(bproj)):
+        v = c.resolve(arg)
+        check(v is not None, f"resolve {arg!r}: no venv")
+        check(os.fsencode(v["path"]) == bproj + b"/.venv", f"path not byte-exact: {v['path']!r}")
+        check(os.fsencode(v["project"]) == bproj, f"project: {v['project']!r}")
+        check(os.fsencode(v["python"]) == bproj + b"/.venv/bin/python", f"python: {v['python']!r}")
+    # The raw line: the request and the answer carry the bytes as \udcXX.
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(vc.default_socket())
+    path = os.fsdecode(bproj).encode("ascii", "backslashreplace").decode().replace("\\x", "\\udc")
+    s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"resolve","params":{"path":"'
+              + path.encode() + b'"}}\n')
+    line = s.makefile("rb").readline()
+    s.close()
+    check(b'lat1-\\udcff\\udcfe/.venv"' in line, f"answer line: {line[:300]!r}")
+    line.decode("utf-8")  # the line itself is UTF-8
+    # \u0000 is never a path.
+    try:
+        c.call("resolve", {"path": os.fsdecode(bproj) + "\0"})
+    except vc.RpcError as e:
+        check(e.code in (-32700, -32602), f"NUL in a path: code {e.code}")
+    else:
+        check(False, "a path with a NUL was accepted")
+    # list and subscribe carry it too.
+    venvs = c.list(project=bproj)
+    check([os.fsencode(v["path"]) for v in venvs] == [bproj + b"/.venv"],
+          f"list by project: {venvs}")
+    sub = c.subscribe(paths=[bproj], initial=True, timeout=10)
+    first = next(sub)
+    sub.close()
+    check([os.fsencode(ch["path"]) for ch in first["changes"]] == [bproj],
+          f"subscribe changes: {first['changes']}")
+    check(os.fsencode(first["changes"][0]["venv"]["path"]) == bproj + b"/.venv",
+          f"subscribe venv: {first['changes'][0]}")
+
+
 def test_rpc_error():
     try:
         vc.Client().call("no_such_method")
@@ -195,7 +240,7 @@ DAEMON = Daemon()
 def main():
     os.makedirs(W)
     DAEMON.start()
-    run(test_resolve_and_status, test_rpc_error, test_list, test_subscribe_generator,
+    run(test_resolve_and_status, test_bytes_paths, test_rpc_error, test_list, test_subscribe_generator,
         test_not_running, test_timeout_and_garbage, test_default_socket,
         test_daemon_stops_ends_stream)
 

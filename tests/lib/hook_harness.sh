@@ -452,6 +452,39 @@ hook_main() {
 	step ""
 	expect_active "$W/C/.venv" "recreated in place: active again"
 
+	say "10. a cloned project whose name is not UTF-8: allowed through the daemon, byte-exact"
+	local lat="$W/lat1-"$'\xff\xfe' envb
+	make_cloned lat1
+	mv "$W/lat1" "$lat"
+	"$VENVD" allow "$lat" >/dev/null 2>&1 || fail "$SH: venvd allow refused a path that is not UTF-8"
+	go "$lat"
+	expect_active "$lat/.venv" "trusted non-UTF-8 project"
+	step "python3 -c 'import os, sys; open(sys.argv[1], \"wb\").write(os.environb[b\"VIRTUAL_ENV\"] + b\"|\" + os.environb[b\"PATH\"])' $OUT/envb"
+	envb=$(cat "$OUT/envb")
+	assert_eq "$lat/.venv|$lat/.venv/bin:$BASEPATH" "$envb" "$SH: the environment a child sees is not byte-exact"
+	go "$W/plain"
+	expect_none "leave the non-UTF-8 project"
+	go "$lat"
+	expect_active "$lat/.venv" "non-UTF-8 project again"
+	go "$W/plain"
+	expect_none "leave it again"
+
+	if [ "$SH" != fish ]; then	# fish itself refuses to cd past PATH_MAX
+		say "10. \$PWD longer than PATH_MAX below a project, entered step by step: still its venv"
+		local seg cds=()
+		seg=$(printf 'd%.0s' $(seq 200))
+		(cd "$W/A" && for _ in $(seq 25); do mkdir "$seg" && cd "$seg" || exit 1; done) ||
+		    fail "could not make the deep tree"
+		for _ in $(seq 25); do cds+=("cd $seg"); done
+		go "$W/A"
+		step "${cds[@]}"
+		(( ${#S[PWD]} > 4096 )) || fail "$SH: \$PWD is only ${#S[PWD]} bytes"
+		expect_active "$W/A/.venv" "\$PWD over PATH_MAX below A"
+		go "$W/plain"
+		expect_none "back from the deep tree"
+		rm -rf "${W:?}/A/$seg"
+	fi
+
 	say "11. daemon killed -9 mid-session, then hung, then back"
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true

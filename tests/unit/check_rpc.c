@@ -1,12 +1,14 @@
 /* check_rpc.c: unit tests for JSON-RPC request parsing and response building. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol.h"
 #include "rpc.h"
 #include "suites.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Parse s as a request expecting failure with code; returns the id (may be NULL). */
@@ -303,9 +305,9 @@ START_TEST(test_venv_round_trip)
 	vi.broken = xstrdup("base interpreter /usr/bin/python3.7 is missing");
 	vi.include_system_site_packages = -1;
 	j = rpc_venv_to_json(&vi);
-	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")),
-	    "bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdok\xc3\xa9");
-	ck_assert_str_eq(json_string_value(json_object_get(j, "home")), "/opt/\xef\xbf\xbd");
+	/* Paths and the prompt keep their bytes (\udcXX on the wire). */
+	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")), vi.prompt);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "home")), "/opt/\xe9");
 	ck_assert(json_is_null(json_object_get(j, "include_system_site_packages")));
 	ck_assert_int_eq(rpc_venv_from_json(j, &back), 0);
 	ck_assert_str_eq(back.broken, vi.broken);
@@ -349,6 +351,168 @@ START_TEST(test_string_lossy)
 END_TEST
 
 /* The rpc suite. */
+/* Load text with rpc_loadb; the value, or NULL (then err holds why). */
+static json_t *
+load(const char *text, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j = rpc_loadb(text, strlen(text), JSON_DECODE_ANY, &jerr);
+
+	if (j == NULL)
+		snprintf(err, errlen, "%s", jerr.text);
+	return j;
+}
+
+/* Load a JSON string literal and compare its bytes with want (wlen bytes). */
+static void
+expect_string(const char *text, const char *want, size_t wlen)
+{
+	char err[256] = "";
+	json_t *j = load(text, err, sizeof err);
+
+	ck_assert_msg(j != NULL, "%s did not load: %s", text, err);
+	ck_assert_msg(json_is_string(j), "%s: not a string", text);
+	ck_assert_msg(json_string_length(j) == wlen &&
+	    memcmp(json_string_value(j), want, wlen) == 0,
+	    "%s: got %zu bytes \"%s\"", text, json_string_length(j),
+	    json_string_value(j));
+	json_decref(j);
+}
+
+/* text must not load. */
+static void
+expect_load_fails(const char *text)
+{
+	char err[256] = "";
+	json_t *j = load(text, err, sizeof err);
+
+	ck_assert_msg(j == NULL, "%s loaded but should not", text);
+}
+
+START_TEST(test_path_unescape)
+{
+	/* \udcXX is the byte, either case; everything else keeps its meaning. */
+	expect_string("\"/tmp/\\udcff\\udcfe\"", "/tmp/\xff\xfe", 7);
+	expect_string("\"\\uDCFF\\udC80x\"", "\xff\x80x", 3);
+	expect_string("\"\\udcffA\\u00ff\"", "\xff" "A\xc3\xbf", 4);
+	/* A valid pair stays a character (U+1F600). */
+	expect_string("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4);
+	/* A high surrogate then \udcXX is a pair, not a byte. */
+	expect_string("\"\\ud83d\\udcff\"", "\xf0\x9f\x93\xbf", 4);
+	/* An escaped backslash then "udcff" is literal text. */
+	expect_string("\"\\\\udcff\"", "\\udcff", 6);
+	expect_string("\"\\\\\\udcff\"", "\\\xff", 2);
+	/* Lone surrogates that are no byte, NUL, truncated escapes: refused. */
+	expect_load_fails("\"\\udc7f\"");
+	expect_load_fails("\"\\udc00\"");
+	expect_load_fails("\"\\ud800\"");
+	expect_load_fails("\"\\u0000\"");
+	expect_load_fails("\"/a\\u0000\\u00ff\"");
+	expect_load_fails("\"\\udcf\"");
+	expect_load_fails("\"\\udc");
+	expect_load_fails("\"\\");
+	/* Markers are only made from \udcXX: never in a key either. */
+	expect_load_fails("{\"\\udcff\":1}");
+	/* Raw invalid UTF-8 in the text stays refused. */
+	expect_load_fails("\"\xff\"");
+}
+END_TEST
+
+START_TEST(test_path_dumps)
+{
+	/* Every byte string survives dump + load, and the text is UTF-8. */
+	static const char *const cases[] = {
+		"/tmp/\xff\xfe", "/a/\x80", "/\xc3", "/\xed\xa0\x80", "/\xf4\x90\x80\x80",
+		"/ok/\xc3\xa9", "/q\"\\u0000\\udcff", "\xe2\x82", "/\xc0\xaf",
+	};
+	struct buf text = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *o = json_pack("{s:o, s:[o]}", "path",
+		    rpc_path_to_json(cases[i]), "list", rpc_path_to_json(cases[i]));
+		char *s = rpc_dumps(o, JSON_COMPACT), err[256] = "", *back;
+		json_t *j;
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_msg(utf8_valid(s), "dump of case %zu is not UTF-8", i);
+		ck_assert_msg(strchr(cases[i], '\\') != NULL ||
+		    strstr(s, "\\u0000") == NULL, "marker left in %s", s);
+		j = load(s, err, sizeof err);
+		ck_assert_msg(j != NULL, "%s did not load back: %s", s, err);
+		back = rpc_path_from_json(json_object_get(j, "path"));
+		ck_assert_str_eq(back, cases[i]);
+		free(back);
+		ck_assert_str_eq(json_string_value(json_array_get(
+		    json_object_get(j, "list"), 0)), cases[i]);
+		/* The original was not changed by the dump. */
+		ck_assert_str_eq(json_string_value(json_object_get(o, "path")), cases[i]);
+		json_decref(j);
+		json_decref(o);
+		free(s);
+	}
+	/* The documented example. */
+	{
+		json_t *o = rpc_path_to_json("/tmp/\xff\xfe");
+		char *s = rpc_dumps(o, JSON_ENCODE_ANY);
+
+		ck_assert_str_eq(s, "\"/tmp/\\udcff\\udcfe\"");
+		free(s);
+		json_decref(o);
+	}
+	/* The text passes alone: the escape pass leaves other \u0000 uses alone. */
+	rpc_wire_escape("\"\\\\u0000\xc3\xbf\"", 11, &text);
+	ck_assert_str_eq(text.data, "\"\\\\u0000\xc3\xbf\"");
+	rpc_wire_escape("\"\\u0000\xc3\xbf\\u0000\xc2\x80\"", 18, &text);
+	ck_assert_str_eq(text.data, "\"\\udcff\\udc80\"");
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_path_from_json)
+{
+	json_t *j = json_stringn_nocheck("/a\0b", 4);
+
+	ck_assert_ptr_null(rpc_path_from_json(j));
+	json_decref(j);
+	j = json_integer(1);
+	ck_assert_ptr_null(rpc_path_from_json(j));
+	json_decref(j);
+	ck_assert_ptr_null(rpc_path_from_json(NULL));
+}
+END_TEST
+
+START_TEST(test_request_with_bytes)
+{
+	const char *s = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resolve\","
+	    "\"params\":{\"path\":\"/tmp/\\udcff\\udcfe\"}}";
+	struct rpc_request req;
+	struct buf out = BUF_INIT;
+	json_t *id = NULL, *res;
+	char err[256];
+	int code;
+
+	ck_assert_int_eq(rpc_parse_request(s, strlen(s), &req, &code, &id, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(req.params, "path")),
+	    "/tmp/\xff\xfe");
+	rpc_write_result(&out, req.id, json_pack("{s:o}", "venv",
+	    rpc_path_to_json("/tmp/\xff\xfe/.venv")));
+	ck_assert_str_eq(out.data, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
+	    "{\"venv\":\"/tmp/\\udcff\\udcfe/.venv\"}}\n");
+	ck_assert_int_eq(rpc_parse_response(out.data, out.len - 1, &res, &code,
+	    err, sizeof err), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "venv")),
+	    "/tmp/\xff\xfe/.venv");
+	json_decref(res);
+	rpc_request_free(&req);
+	buf_free(&out);
+	/* \u0000 in a request is still a parse error. */
+	s = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resolve\","
+	    "\"params\":{\"path\":\"/tmp/\\u0000\\u00ff\"}}";
+	json_decref(parse_fail(s, RPC_PARSE_ERROR, "\\u0000"));
+}
+END_TEST
+
 Suite *
 suite_rpc(void)
 {
@@ -366,6 +530,10 @@ suite_rpc(void)
 	tcase_add_test(tc, test_venv_round_trip);
 	tcase_add_test(tc, test_venv_from_json_missing);
 	tcase_add_test(tc, test_string_lossy);
+	tcase_add_test(tc, test_path_unescape);
+	tcase_add_test(tc, test_path_dumps);
+	tcase_add_test(tc, test_path_from_json);
+	tcase_add_test(tc, test_request_with_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

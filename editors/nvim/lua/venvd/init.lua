@@ -33,8 +33,81 @@ local state = {
 }
 M._state = state
 
-local json_decode = (vim.json and vim.json.decode) or function(s) return vim.fn.json_decode(s) end
-local json_encode = (vim.json and vim.json.encode) or function(v) return vim.fn.json_encode(v) end
+local raw_json_decode = (vim.json and vim.json.decode) or function(s) return vim.fn.json_decode(s) end
+local raw_json_encode = (vim.json and vim.json.encode) or function(v) return vim.fn.json_encode(v) end
+
+-- Paths are bytes: on the wire a byte that is not UTF-8 is \udcXX
+-- (venvd-protocol(7)). Lua strings hold bytes, so decoding turns each lone
+-- \udc80..\udcff into its byte (JSON decoders refuse lone surrogates).
+local function wire_to_bytes(line)
+  if not line:find('\\u[dD][cC]') then return line end
+  local out, i, n = {}, 1, #line
+  while i <= n do
+    local c = line:sub(i, i)
+    if c ~= '\\' then
+      local j = line:find('\\', i, true) or (n + 1)
+      out[#out + 1] = line:sub(i, j - 1)
+      i = j
+    elseif line:sub(i + 1, i + 1) ~= 'u' then
+      out[#out + 1] = line:sub(i, i + 1)
+      i = i + 2
+    else
+      local v = tonumber(line:sub(i + 2, i + 5), 16) or -1
+      local w = tonumber(line:match('^\\u(%x%x%x%x)', i + 6) or '', 16) or -1
+      if v >= 0xd800 and v <= 0xdbff and w >= 0xdc00 and w <= 0xdfff then
+        out[#out + 1] = line:sub(i, i + 11)
+        i = i + 12
+      elseif v >= 0xdc80 and v <= 0xdcff then
+        out[#out + 1] = string.char(v - 0xdc00)
+        i = i + 6
+      else
+        out[#out + 1] = line:sub(i, i + 5)
+        i = i + 6
+      end
+    end
+  end
+  return table.concat(out)
+end
+
+-- The length of the valid UTF-8 sequence at i in s, or 0.
+local function utf8_len(s, i)
+  local b = s:byte(i)
+  local need, min
+  if b < 0x80 then return 1
+  elseif b >= 0xc2 and b <= 0xdf then need, min = 2, 0x80
+  elseif b >= 0xe0 and b <= 0xef then need, min = 3, 0x800
+  elseif b >= 0xf0 and b <= 0xf4 then need, min = 4, 0x10000
+  else return 0 end
+  local cp = b % (2 ^ (7 - need))
+  for k = 1, need - 1 do
+    local c = s:byte(i + k)
+    if not c or c < 0x80 or c > 0xbf then return 0 end
+    cp = cp * 64 + (c - 0x80)
+  end
+  if cp < min or cp > 0x10ffff or (cp >= 0xd800 and cp <= 0xdfff) then return 0 end
+  return need
+end
+
+-- Encoded text: each byte that is not UTF-8 (only ever inside a string) as \udcXX.
+local function bytes_to_wire(text)
+  if not text:find('[\128-\255]') then return text end
+  local out, i, n = {}, 1, #text
+  while i <= n do
+    local k = utf8_len(text, i)
+    if k == 0 then
+      out[#out + 1] = string.format('\\udc%02x', text:byte(i))
+      i = i + 1
+    else
+      out[#out + 1] = text:sub(i, i + k - 1)
+      i = i + k
+    end
+  end
+  return table.concat(out)
+end
+
+local function json_decode(line) return raw_json_decode(wire_to_bytes(line)) end
+local function json_encode(v) return bytes_to_wire(raw_json_encode(v)) end
+M._wire_to_bytes, M._bytes_to_wire = wire_to_bytes, bytes_to_wire
 
 -- The daemon's socket: $VENVD_SOCKET, $XDG_RUNTIME_DIR/venvd/venvd.sock, or /tmp/venvd-UID/venvd.sock.
 function M.socket_path()
