@@ -426,9 +426,9 @@ git_environ(void)
 		    strncmp(environ[i], "LC_ALL=", 7) == 0 ||
 		    strncmp(environ[i], "LANGUAGE=", 9) == 0)
 			continue;
-		env[n++] = environ[i];
+		env[n++] = xstrdup(environ[i]);
 	}
-	env[n++] = "LC_ALL=C";
+	env[n++] = xstrdup("LC_ALL=C");
 	env[n] = NULL;
 	return env;
 }
