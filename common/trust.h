@@ -2,16 +2,21 @@
  * trust.h: the checks on a venv that need no history, shared by the
  * daemon and the client's fallback.
  *
- * The hard rule (every trust mode): the venv root, its bin/ and its
- * pyvenv.cfg must each be owned by us or by root and writable by
- * neither group nor others (group write is fine when the group is our
- * user private group: our primary group, no other member, no other
- * user's primary group). Each is checked where it really is: when
- * .venv (or bin/, or pyvenv.cfg) is a symlink, its target is checked.
+ * The hard rule (every trust mode): the venv root, its bin/, every entry
+ * of bin/ and its pyvenv.cfg must each be owned by us or by root and
+ * writable by neither group nor others (group write is fine when the
+ * group is our user private group: our primary group, no other member,
+ * no other user's primary group). Each is checked where it really is:
+ * when .venv (or bin/, or pyvenv.cfg) is a symlink, its target is
+ * checked. A symlink in bin/ is checked where it finally leads: that
+ * file passes the same test, and so does every directory above it up to
+ * / (sticky ones may be writable by others). A dangling link passes
+ * unless someone else could create its missing target.
  *
  * The shadow rule (trust = auto): bin/ holds no executable named like a
  * core system command (trust_core_commands: coreutils, sudo, su, ssh,
- * git, the shells, env and similar). python*, pip*, activate*,
+ * git, the shells, package managers, runtimes such as node and perl, and
+ * similar), compared without regard to case. python*, pip*, activate*,
  * deactivate and other names are fine.
  *
  * Reasons are short lower-case phrases that read after "not activating
@@ -28,7 +33,7 @@
 /* The core command names, sorted (strcmp), ended by NULL. */
 extern const char *const trust_core_commands[];
 
-/* Is name a core system command a venv must not shadow? */
+/* Is name (in any case) a core system command a venv must not shadow? */
 int	trust_is_core_command(const char *name);
 
 /*
@@ -44,6 +49,16 @@ int	trust_hard_rule(const char *venv, char *reason, size_t len);
  * scan: the smallest name), -1 with the reason when bin/ cannot be read.
  */
 int	trust_shadow_rule(const char *venv, char *reason, size_t len);
+
+/*
+ * The executables in bin/ that shadow a core command, sorted (strcmp),
+ * malloc'd into *names (free with trust_names_free). 0, or -1 with the
+ * reason when bin/ cannot be read. Such names are case variants of
+ * trust_core_commands entries, so they hold no newline or slash.
+ */
+int	trust_shadow_names(const char *venv, char ***names, size_t *count,
+	    char *reason, size_t len);
+void	trust_names_free(char **names, size_t count);
 
 /*
  * The venv's identity: the real path (malloc'd into *real), device,

@@ -13,15 +13,50 @@
  *   4. trust = auto: committed to version control -> untrusted; a bin/
  *      executable shadowing a core command -> untrusted; else trusted.
  *
- * The version-control check runs git once per venv identity, when the
- * venv is first judged, and caches the answer in memory and in the
- * index (table trust_git):
+ * An allow covers what the venv's bin/ shadowed when it was given: the
+ * sorted names of its shadowing executables are stored with it
+ * (trust_decisions.shadows). A shadowing name that is not in that
+ * snapshot revokes the allow while it is there: "untrusted:bin/sudo
+ * appeared after venvd allow" (the hook prints that once per shell);
+ * venvd allow again takes a new snapshot. An allow stored before
+ * snapshots existed (shadows NULL) adopts what bin/ shadows when it is
+ * next judged, so old allows keep working from then on.
  *
- *   git --no-optional-locks --literal-pathspecs -c core.fsmonitor=false
- *       -C PARENT ls-files --error-unmatch -- NAME
+ * The version-control check asks git about the venv's own files in
+ * whichever repository holds them, whether the venv sits in a work tree,
+ * is its root, or is (or is in) a submodule, a linked worktree or a work
+ * tree with a separate git dir: git finds that repository itself from
+ * the venv's real path.
  *
- * with stdin/stdout/stderr on /dev/null (exit 0: tracked; anything else:
- * not tracked, or not in a git tree, or no git). The daemon waits for it
+ *   git --no-optional-locks -c core.fsmonitor=false
+ *       -c safe.bareRepository=explicit -C VENV
+ *       ls-files -- pyvenv.cfg bin 'lib/python*' 'lib/pypy*' lib64
+ *
+ * with stdin on /dev/null, stdout and stderr into memory files, LC_ALL=C
+ * and no GIT_* variables in its environment (git_interpret):
+ *
+ *   exit 0, output        tracked: "untrusted:committed to git"
+ *   exit 0, no output     clean
+ *   "fatal: not a git repository" (exit 128)
+ *                         clean: no repository holds the venv
+ *   anything else         fails closed: "untrusted:cannot tell whether
+ *                         it is committed to git: <git's message>", e.g.
+ *                         a repository owned by another user ("dubious
+ *                         ownership"), a corrupt index, an implicit bare
+ *                         repository inside the venv, git killed after
+ *                         TRUST_GIT_KILL_S. Kept in memory only, so a
+ *                         restart asks again; venvd allow overrides it.
+ *   git not installed     clean (nothing to ask; the shadow rule still
+ *                         applies), not stored.
+ *
+ * No repository configuration can run code here: ls-files runs no hooks,
+ * filters or external diff, the fsmonitor hook is off and an implicit
+ * bare repository is refused.
+ *
+ * The check runs once per venv identity, when the venv is first judged,
+ * and a clean or tracked answer is kept in memory and in the index
+ * (table trust_git; migration 004 emptied it because the question
+ * changed). The daemon waits for it
  * up to TRUST_GIT_SYNC_MS on a pidfd, so that in the usual case (git
  * answers in a few milliseconds) the very first answer is already the
  * right one and the hook never flashes a wrong notice; the wait is kept
@@ -34,6 +69,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,6 +105,7 @@ enum git_state {
 	GIT_CHECKING,
 	GIT_CLEAN,
 	GIT_TRACKED,
+	GIT_ERROR,		/* git could not answer: fails closed */
 };
 
 /* The version-control answer for one venv identity. */
@@ -77,6 +114,10 @@ struct git_entry {
 	struct trust_id	 id;
 	enum git_state	 state;
 	pid_t		 pid;		/* git, while checking in the background */
+	int		 out_fd;	/* git's stdout and stderr (memfds), or -1 */
+	int		 err_fd;
+	char		*error;		/* GIT_ERROR: why, as git said it */
+	int		 killed;	/* by git_timer_cb */
 	ev_child	 child;
 	ev_timer	 timer;
 	struct trust	*t;
@@ -137,6 +178,17 @@ trust_new(struct daemon *d)
 	return t;
 }
 
+/* Close the memory files holding git's output. */
+static void
+git_close_output(struct git_entry *e)
+{
+	if (e->out_fd != -1)
+		close(e->out_fd);
+	if (e->err_fd != -1)
+		close(e->err_fd);
+	e->out_fd = e->err_fd = -1;
+}
+
 /* Forget one git entry (stopping its watchers; git, if running, is killed). */
 static void
 git_entry_free(struct trust *t, struct git_entry *e)
@@ -147,8 +199,10 @@ git_entry_free(struct trust *t, struct git_entry *e)
 		kill(e->pid, SIGKILL);
 		waitpid(e->pid, NULL, 0);
 	}
+	git_close_output(e);
 	HASH_DEL(t->git, e);
 	free(e->path);
+	free(e->error);
 	free(e);
 }
 
@@ -263,16 +317,64 @@ git_load(struct trust *t, const char *real, const struct trust_id *id)
 	return rc;
 }
 
-/* Record git's exit status in e. */
+/*
+ * What git's answer means (see the top of this file): GIT_TRACKED,
+ * GIT_CLEAN or GIT_ERROR with *why set (malloc'd). status is from
+ * waitpid, out_len the size of its stdout, err its first stderr line.
+ */
+static enum git_state
+git_interpret(int status, off_t out_len, const char *err, char **why)
+{
+	const char *msg = err;
+
+	*why = NULL;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return out_len > 0 ? GIT_TRACKED : GIT_CLEAN;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 128 &&
+	    strncmp(err, "fatal: not a git repository", 27) == 0)
+		return GIT_CLEAN;
+	if (strncmp(msg, "fatal: ", 7) == 0)
+		msg += 7;
+	if (WIFSIGNALED(status))
+		xasprintf(why, "git was stopped by signal %d", WTERMSIG(status));
+	else if (*msg != '\0')
+		xasprintf(why, "%s", msg);
+	else
+		xasprintf(why, "git exited with status %d", WEXITSTATUS(status));
+	return GIT_ERROR;
+}
+
+/* Record git's exit status (and output) in e; store a definite answer. */
 static void
 git_finish(struct trust *t, struct git_entry *e, int status)
 {
+	char err[512];
+	struct stat st;
+	ssize_t n = -1;
+
 	e->pid = 0;
-	e->state = WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-	    GIT_TRACKED : GIT_CLEAN;
-	log_debug("git check of %s: %s (status %d)", e->path,
-	    e->state == GIT_TRACKED ? "tracked" : "not tracked", status);
-	git_store(t, e);
+	if (e->err_fd != -1)
+		n = pread(e->err_fd, err, sizeof err - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	err[strcspn(err, "\n")] = '\0';
+	if (e->out_fd == -1 || fstat(e->out_fd, &st) == -1)
+		st.st_size = 0;
+	git_close_output(e);
+	free(e->error);
+	e->state = git_interpret(status, st.st_size, err, &e->error);
+	if (e->killed && e->state == GIT_ERROR) {
+		free(e->error);
+		xasprintf(&e->error, "git took over %.0f s", TRUST_GIT_KILL_S);
+	}
+	log_debug("git check of %s: %s (status %d%s%s)", e->path,
+	    e->state == GIT_TRACKED ? "tracked" : e->state == GIT_CLEAN ?
+	    "not tracked" : "failed", status, e->error != NULL ? ": " : "",
+	    e->error != NULL ? e->error : "");
+	if (e->state == GIT_ERROR)
+		log_warn("cannot tell whether %s is committed to git: %s", e->path,
+		    e->error);
+	else
+		git_store(t, e);
 }
 
 /* git finished in the background: store, and make every hook ask again. */
@@ -291,7 +393,7 @@ git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	}
 }
 
-/* git took too long: kill it; the child watcher then records "not tracked". */
+/* git took too long: kill it; the child watcher then records the failure. */
 static void
 git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -300,46 +402,90 @@ git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_warn("git check of %s took over %.0f s: killed", e->path, TRUST_GIT_KILL_S);
-	if (e->pid > 0)
+	if (e->pid > 0) {
+		e->killed = 1;
 		kill(e->pid, SIGKILL);
+	}
 }
 
-/* Start git for e's venv (as reached at venv); wait briefly for it. */
-static void
-git_start(struct trust *t, struct git_entry *e, const char *venv)
+/*
+ * The environment git runs in: ours without GIT_* (which could point it
+ * at another repository or add configuration) and with LC_ALL=C, so its
+ * messages are the ones git_interpret reads. Made once.
+ */
+static char **
+git_environ(void)
+{
+	static char **env;
+	size_t n = 0, i;
+
+	if (env != NULL)
+		return env;
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 2, sizeof *env);
+	for (i = n = 0; environ[i] != NULL; i++) {
+		if (strncmp(environ[i], "GIT_", 4) == 0 ||
+		    strncmp(environ[i], "LC_ALL=", 7) == 0 ||
+		    strncmp(environ[i], "LANGUAGE=", 9) == 0)
+			continue;
+		env[n++] = xstrdup(environ[i]);
+	}
+	env[n++] = xstrdup("LC_ALL=C");
+	env[n] = NULL;
+	return env;
+}
+
+/*
+ * Start git about the venv at real (a real path) with its stdout and
+ * stderr into e's memory files; 0 with *pid, or an errno value.
+ */
+static int
+git_spawn(struct git_entry *e, const char *real, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
-	char *parent = xstrdup(venv), *slash, *name;
-	char *argv[] = { "git", "--no-optional-locks", "--literal-pathspecs", "-c",
-	    "core.fsmonitor=false", "-C", NULL, "ls-files", "--error-unmatch", "--",
-	    NULL, NULL };
+	char *argv[] = { "git", "--no-optional-locks", "-c", "core.fsmonitor=false",
+	    "-c", "safe.bareRepository=explicit", "-C", (char *)real, "ls-files",
+	    "--", "pyvenv.cfg", "bin", "lib/python*", "lib/pypy*", "lib64", NULL };
+	int rc;
+
+	if ((e->out_fd = memfd_create("venvd-git-out", MFD_CLOEXEC)) == -1 ||
+	    (e->err_fd = memfd_create("venvd-git-err", MFD_CLOEXEC)) == -1) {
+		rc = errno;
+		git_close_output(e);
+		return rc;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, e->out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, e->err_fd, 2);
+	rc = posix_spawnp(pid, "git", &fa, NULL, argv, git_environ());
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		git_close_output(e);
+	return rc;
+}
+
+/* Start git for e's venv (at its real path); wait briefly for it. */
+static void
+git_start(struct trust *t, struct git_entry *e)
+{
 	struct pollfd pfd;
 	int status, pidfd, rc;
 	pid_t pid;
 
-	slash = strrchr(parent, '/');
-	name = slash + 1;
-	if (slash == parent)
-		argv[6] = "/";
-	else {
-		*slash = '\0';
-		argv[6] = parent;
-	}
-	argv[10] = name;
 	e->state = GIT_CLEAN;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		log_debug("cannot run git for %s: %s", venv, strerror(rc));
-		free(parent);
-		git_store(t, e);
+	if ((rc = git_spawn(e, e->path, &pid)) != 0) {
+		if (rc == ENOENT) {
+			/* No git: nothing to ask (not stored: it may be installed later). */
+			log_debug("cannot run git for %s: %s", e->path, strerror(rc));
+			return;
+		}
+		e->state = GIT_ERROR;
+		xasprintf(&e->error, "cannot run git: %s", strerror(rc));
+		log_warn("%s: %s", e->path, e->error);
 		return;
 	}
-	free(parent);
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd != -1) {
@@ -375,11 +521,12 @@ same_id(const struct trust_id *a, const struct trust_id *b)
 
 /*
  * Is the venv committed to version control? From memory, the index, or
- * (when start is set) git. -1 when unknown and start is not set.
+ * (when start is set) git. -1 when unknown and start is not set. For
+ * GIT_ERROR, *why is git's complaint.
  */
 static int
-git_state(struct trust *t, const char *venv, const char *real,
-    const struct trust_id *id, int start)
+git_state(struct trust *t, const char *real, const struct trust_id *id,
+    int start, const char **why)
 {
 	struct git_entry *e;
 	int stored;
@@ -391,8 +538,10 @@ git_state(struct trust *t, const char *venv, const char *real,
 		git_entry_free(t, e);
 		e = NULL;
 	}
-	if (e != NULL)
+	if (e != NULL) {
+		*why = e->error;
 		return e->state;
+	}
 	if (!start) {
 		stored = git_load(t, real, id);
 		return stored;
@@ -401,22 +550,30 @@ git_state(struct trust *t, const char *venv, const char *real,
 	e->path = xstrdup(real);
 	e->id = *id;
 	e->t = t;
+	e->out_fd = e->err_fd = -1;
 	HASH_ADD_KEYPTR(hh, t->git, e->path, strlen(e->path), e);
 	if ((stored = git_load(t, real, id)) != -1)
 		e->state = (enum git_state)stored;
 	else
-		git_start(t, e, venv);
+		git_start(t, e);
+	*why = e->error;
 	return e->state;
 }
 
-/* The stored decision for this identity: 'a'llow, 'd'eny or 0. A stale row is removed. */
+/*
+ * The stored decision for this identity: 'a'llow, 'd'eny or 0. For an
+ * allow, *shadows is its snapshot (malloc'd; NULL for an allow stored
+ * before snapshots). A stale row is removed.
+ */
 static int
-decision_get(struct trust *t, const char *real, const struct trust_id *id)
+decision_get(struct trust *t, const char *real, const struct trust_id *id,
+    char **shadows)
 {
 	sqlite3_stmt *st = trust_stmt(t,
-	    "SELECT decision, dev, ino, born FROM trust_decisions WHERE path = ?1");
+	    "SELECT decision, dev, ino, born, shadows FROM trust_decisions WHERE path = ?1");
 	int rc = 0, stale = 0;
 
+	*shadows = NULL;
 	if (st == NULL)
 		return 0;
 	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
@@ -432,6 +589,8 @@ decision_get(struct trust *t, const char *real, const struct trust_id *id)
 		else
 			rc = strcmp((const char *)sqlite3_column_text(st, 0), "deny") == 0 ?
 			    'd' : 'a';
+		if (rc == 'a' && sqlite3_column_type(st, 4) != SQLITE_NULL)
+			*shadows = xstrdup((const char *)sqlite3_column_text(st, 4));
 	}
 	sqlite3_finalize(st);
 	if (stale) {
@@ -446,6 +605,90 @@ decision_get(struct trust *t, const char *real, const struct trust_id *id)
 	return rc;
 }
 
+/* The shadowing names as a snapshot: sorted, one per line ("" for none). */
+static char *
+snapshot_join(char **names, size_t n)
+{
+	size_t len = 1, i;
+	char *out, *p;
+
+	for (i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	p = out = xmalloc(len);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i > 0 ? "\n" : "", names[i]);
+	*p = '\0';
+	return out;
+}
+
+/* Is name one of the lines of snapshot? */
+static int
+snapshot_has(const char *snapshot, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = snapshot;
+
+	while (*p != '\0') {
+		if (strncmp(p, name, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, '\n')) == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
+/* Store snapshot as the allow's for real (an old allow adopting one). */
+static void
+snapshot_store(struct trust *t, const char *real, const char *snapshot)
+{
+	sqlite3_stmt *st = trust_stmt(t, "UPDATE trust_decisions SET shadows = ?2"
+	    " WHERE path = ?1 AND decision = 'allow'");
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, snapshot, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warn("trust_decisions: %s", sqlite3_errmsg(t->h));
+	sqlite3_finalize(st);
+}
+
+/*
+ * Does the allow with this snapshot still cover the venv at real? 0 yes;
+ * 1 with the reason when bin/ gained a shadowing name since; -1 with the
+ * reason when bin/ cannot be read. A NULL snapshot (an allow from before
+ * snapshots) adopts what bin/ shadows now.
+ */
+static int
+allow_covers(struct trust *t, const char *real, const char *snapshot,
+    char *reason, size_t len)
+{
+	char **names, *now;
+	size_t n, i;
+	int rc = 0;
+
+	if (trust_shadow_names(real, &names, &n, reason, len) == -1)
+		return -1;
+	if (snapshot == NULL) {
+		now = snapshot_join(names, n);
+		log_info("the allow of %s now covers what its bin/ shadows: %s", real,
+		    n > 0 ? now : "nothing");
+		snapshot_store(t, real, now);
+		free(now);
+	} else {
+		for (i = 0; i < n && rc == 0; i++) {
+			if (!snapshot_has(snapshot, names[i])) {
+				snprintf(reason, len, "bin/%s appeared after venvd allow",
+				    names[i]);
+				rc = 1;
+			}
+		}
+	}
+	trust_names_free(names, n);
+	return rc;
+}
+
 /*
  * Judge the venv at venv; a malloc'd trust string. Clears *cacheable
  * while git runs. With start unset, never runs git: NULL when the
@@ -454,7 +697,8 @@ decision_get(struct trust *t, const char *real, const struct trust_id *id)
 static char *
 judge(struct trust *t, const char *venv, int *cacheable, int start)
 {
-	char reason[PATH_MAX + 128], *real = NULL, *out;
+	char reason[PATH_MAX + 128], *real = NULL, *out, *shadows;
+	const char *why = NULL;
 	struct trust_id id;
 	int rc;
 
@@ -464,13 +708,16 @@ judge(struct trust *t, const char *venv, int *cacheable, int start)
 	}
 	if (trust_hard_rule(real, reason, sizeof reason) == -1)
 		goto untrusted;
-	switch (decision_get(t, real, &id)) {
+	switch (decision_get(t, real, &id, &shadows)) {
 	case 'd':
 		free(real);
 		return xstrdup("denied");
 	case 'a':
-		free(real);
-		return xstrdup("trusted");
+		rc = allow_covers(t, real, shadows, reason, sizeof reason);
+		free(shadows);
+		if (rc != 0)
+			goto untrusted;
+		goto trusted;
 	}
 	if (t->d->cfg.trust == CONF_TRUST_ALL)
 		goto trusted;
@@ -478,7 +725,7 @@ judge(struct trust *t, const char *venv, int *cacheable, int start)
 		snprintf(reason, sizeof reason, "not allowed yet (trust = ask)");
 		goto untrusted;
 	}
-	switch (git_state(t, venv, real, &id, start)) {
+	switch (git_state(t, real, &id, start, &why)) {
 	case -1:
 		free(real);
 		return NULL;
@@ -488,6 +735,10 @@ judge(struct trust *t, const char *venv, int *cacheable, int start)
 	case GIT_CHECKING:
 		*cacheable = 0;
 		snprintf(reason, sizeof reason, "checking version control");
+		goto untrusted;
+	case GIT_ERROR:
+		snprintf(reason, sizeof reason, "cannot tell whether it is committed to git: %s",
+		    why != NULL ? why : "?");
 		goto untrusted;
 	case GIT_CLEAN:
 		break;
@@ -556,9 +807,10 @@ int
 trust_decide(struct trust *t, const struct venv_info *vi, int allow,
     char *err, size_t errlen)
 {
-	char reason[PATH_MAX + 128], *real = NULL;
+	char reason[PATH_MAX + 128], *real = NULL, *snapshot = NULL, **names;
 	sqlite3_stmt *st;
 	struct trust_id id;
+	size_t n;
 	int rc = -1;
 
 	if (t->h == NULL) {
@@ -573,8 +825,18 @@ trust_decide(struct trust *t, const struct venv_info *vi, int allow,
 		snprintf(err, errlen, "%s cannot be trusted: %s", vi->path, reason);
 		goto out;
 	}
+	if (allow) {
+		/* The allow covers what bin/ shadows now, and no new name. */
+		if (trust_shadow_names(real, &names, &n, reason, sizeof reason) == -1) {
+			snprintf(err, errlen, "%s cannot be trusted: %s", vi->path, reason);
+			goto out;
+		}
+		snapshot = snapshot_join(names, n);
+		trust_names_free(names, n);
+	}
 	st = trust_stmt(t, "INSERT OR REPLACE INTO trust_decisions"
-	    " (path, dev, ino, born, decision, decided) VALUES (?1, ?2, ?3, ?6, ?4, ?5)");
+	    " (path, dev, ino, born, decision, decided, shadows)"
+	    " VALUES (?1, ?2, ?3, ?6, ?4, ?5, ?7)");
 	if (st == NULL) {
 		snprintf(err, errlen, "cannot store the decision");
 		goto out;
@@ -585,6 +847,10 @@ trust_decide(struct trust *t, const struct venv_info *vi, int allow,
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)id.born);
 	sqlite3_bind_text(st, 4, allow ? "allow" : "deny", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	if (snapshot != NULL)
+		sqlite3_bind_text(st, 7, snapshot, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 	else if (db_storage_error(sqlite3_extended_errcode(t->h))) {
@@ -603,6 +869,7 @@ trust_decide(struct trust *t, const struct venv_info *vi, int allow,
 			generation_bump(t->d->gen);
 	}
 out:
+	free(snapshot);
 	free(real);
 	return rc;
 }

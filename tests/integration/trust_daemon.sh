@@ -9,11 +9,18 @@ command -v git >/dev/null 2>&1 || skip "git is not installed"
 W="$T/w"
 mkdir -p "$W"
 
-# trust_of DIR: the daemon's "trust" for the venv that applies to DIR.
+# trust_of DIR: the daemon's "trust" for the venv that applies to DIR, once
+# git has answered (a busy machine can take longer than the daemon waits).
 trust_of() {
-	local r
-	r=$(rpc resolve "{\"path\": $(json_str "$1")}") || fail "resolve $1: $r"
-	jget "$r" '(j["venv"] or {}).get("trust", "<no trust>")'
+	local r v deadline=$(( $(date +%s) + 20 ))
+	while :; do
+		r=$(rpc resolve "{\"path\": $(json_str "$1")}") || fail "resolve $1: $r"
+		v=$(jget "$r" '(j["venv"] or {}).get("trust", "<no trust>")')
+		[ "$v" = "untrusted:checking version control" ] && [ "$(date +%s)" -lt "$deadline" ] ||
+		    break
+		sleep 0.05
+	done
+	printf '%s\n' "$v"
 }
 # json_str S: S as a JSON string.
 json_str() {

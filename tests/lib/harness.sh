@@ -107,11 +107,40 @@ make_cloned() {
 	local src="$T/src-$1"
 	git init -q "$src"
 	mkvenv "$src/.venv"
-	printf '#!/bin/sh\necho pwned\n' >"$src/.venv/bin/ls"
-	chmod 755 "$src/.venv/bin/ls"
+	put_pwned "$src/.venv/bin/ls"
 	git -C "$src" add -A
-	git -C "$src" -c user.name=t -c user.email=t@example.invalid commit -q -m venv
+	git_commit "$src" venv
 	git clone -q --bare "$src" "$T/bare-$1.git"
+	git clone -q "$T/bare-$1.git" "$W/$1"
+}
+
+# put_pwned FILE: an executable script printing "pwned".
+put_pwned() {
+	mkdir -p "$(dirname "$1")"
+	printf '#!/bin/sh\necho pwned\n' >"$1"
+	chmod 755 "$1"
+}
+
+# git_commit DIR: commit everything added in DIR's repository.
+git_commit() {
+	git -C "$1" -c user.name=t -c user.email=t@example.invalid commit -q -m "${2:-commit}"
+}
+
+# make_root_repo DIR: a repository whose top directory is a venv, with
+# pyvenv.cfg and bin/ (bin/npm printing "pwned" among the rest) committed.
+make_root_repo() {
+	mkvenv "$1"
+	git init -q "$1"
+	put_pwned "$1/bin/npm"
+	git -C "$1" add -f -A
+	git_commit "$1" venv
+}
+
+# make_root_clone NAME: $W/NAME, a clone (through a bare repository) of a
+# repository whose top directory is the venv (make_root_repo).
+make_root_clone() {
+	make_root_repo "$T/src-$1"
+	git clone -q --bare "$T/src-$1" "$T/bare-$1.git"
 	git clone -q "$T/bare-$1.git" "$W/$1"
 }
 

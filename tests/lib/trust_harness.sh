@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# trust_harness.sh: issue 5's checks (1-8) in a real interactive bash, zsh or
-# fish with the venvd hook, driven through tmux by tests/lib/hook_harness.sh.
+# trust_harness.sh: issue 5's checks (1-8) and issue 11's bypasses (9-12) in a
+# real interactive bash, zsh or fish with the venvd hook, driven through tmux by
+# tests/lib/hook_harness.sh. Checks 9-12 run before 8, which changes the trust mode.
 # Sourced by the thin wrappers tests/integration/trust_{bash,zsh,fish}.sh,
 # which set SH and call trust_main.
 
@@ -68,6 +69,20 @@ trust_main() {
 	mkvenv "$HOST2/.venv"
 	printf '#!/bin/sh\n' >"$HOST2/.venv/bin/su"
 	chmod 755 "$HOST2/.venv/bin/su"
+	# Issue 11: a clone whose top directory is the venv (bin/npm), a
+	# world-writable bin/python, an allowed nodeenv-style venv that gains
+	# bin/sudo, and bin/Ls.
+	make_root_clone rootclone
+	mkdir -p "$W/wwpy" "$W/nodeenv" "$W/caps"
+	mkvenv "$W/wwpy/.venv"
+	rm "$W/wwpy/.venv/bin/python"
+	put_pwned "$W/wwpy/.venv/bin/python"
+	chmod 0757 "$W/wwpy/.venv/bin/python"
+	mkvenv "$W/nodeenv/.venv"
+	put_pwned "$W/nodeenv/.venv/bin/node"
+	put_pwned "$W/nodeenv/.venv/bin/npm"
+	mkvenv "$W/caps/.venv"
+	put_pwned "$W/caps/.venv/bin/Ls"
 	daemon_start
 	shell_start
 	step "cd $W/plain"
@@ -156,6 +171,52 @@ trust_main() {
 	# fish's own fish_title writes $PWD into the title unescaped: not venvd's output.
 	[ "$SH" = fish ] || [ "$(tmux -S "$TS" display -p -t t '#{pane_title}')" != pwned ] ||
 	    fail "$SH: a venv name set the terminal title"
+	go "$W/plain"
+
+	say "9. a clone whose top directory is the venv: not activated; npm is not the clone's"
+	go "$W/rootclone"
+	expect_none "root clone: not activated"
+	step "npm >$OUT/npm.out 2>&1"
+	grep -q pwned "$OUT/npm.out" && fail "$SH: npm ran the clone's bin/npm"
+	go "$W/plain"
+	go "$W/rootclone"
+	expect_notices "venvd: not activating $W/rootclone: committed to git (venvd allow $W/rootclone to trust it)" 1 \
+	    "root clone: one notice"
+	go "$W/plain"
+
+	say "10. a world-writable bin/python is never activated, not even after allow"
+	go "$W/wwpy"
+	expect_none "writable bin/python"
+	step '$VENVD allow'
+	expect_none "writable bin/python after allow"
+	expect_notices "venvd: not activating $W/wwpy/.venv: bin/python is writable by others (fix that; venvd allow cannot override it)" 1 \
+	    "writable bin/python: notice"
+	go "$W/plain"
+
+	say "11. an allow covers what bin/ shadowed then; a new bin/sudo revokes it, said once"
+	go "$W/nodeenv"
+	expect_none "nodeenv before allow"
+	step '$VENVD allow'
+	expect_active "$W/nodeenv/.venv" "nodeenv after allow"
+	local g0
+	g0=$(generation)
+	put_pwned "$W/nodeenv/.venv/bin/sudo"
+	wait_for test "$(generation)" != "$g0" || fail "a new bin/sudo did not move the generation"
+	step ""
+	expect_none "bin/sudo appeared after allow"
+	step ""
+	go "$W/plain"
+	go "$W/nodeenv"
+	expect_none "still revoked"
+	expect_notices "venvd: not activating $W/nodeenv/.venv: bin/sudo appeared after venvd allow (venvd allow $W/nodeenv to trust it)" 1 \
+	    "revoked allow: one notice"
+	go "$W/plain"
+
+	say "12. bin/Ls shadows ls"
+	go "$W/caps"
+	expect_none "bin/Ls"
+	expect_notices "venvd: not activating $W/caps/.venv: bin/Ls shadows a system command (venvd allow $W/caps to trust it)" 1 \
+	    "bin/Ls: notice"
 	go "$W/plain"
 
 	say "8. trust = ask and trust = all"

@@ -3,9 +3,11 @@
 
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "suites.h"
@@ -60,8 +62,10 @@ START_TEST(core_command_list)
 {
 	const char *const *c;
 
-	for (c = trust_core_commands; c[1] != NULL; c++)
+	for (c = trust_core_commands; c[1] != NULL; c++) {
 		ck_assert_msg(strcmp(c[0], c[1]) < 0, "not sorted at %s", c[0]);
+		ck_assert_msg(strcasecmp(c[0], c[1]) < 0, "not sorted ignoring case at %s", c[0]);
+	}
 	ck_assert(trust_is_core_command("ls"));
 	ck_assert(trust_is_core_command("sudo"));
 	ck_assert(trust_is_core_command("su"));
@@ -80,7 +84,25 @@ START_TEST(core_command_list)
 	ck_assert(!trust_is_core_command("deactivate"));
 	ck_assert(!trust_is_core_command("pytest"));
 	ck_assert(!trust_is_core_command(""));
-	ck_assert(!trust_is_core_command("LS"));
+	/* Issue 11, item 5: names people expect, in any case. */
+	ck_assert(trust_is_core_command("LS"));
+	ck_assert(trust_is_core_command("Ls"));
+	ck_assert(trust_is_core_command("SuDo"));
+	ck_assert(trust_is_core_command("docker"));
+	ck_assert(trust_is_core_command("kubectl"));
+	ck_assert(trust_is_core_command("apt"));
+	ck_assert(trust_is_core_command("apt-get"));
+	ck_assert(trust_is_core_command("perl"));
+	ck_assert(trust_is_core_command("ruby"));
+	ck_assert(trust_is_core_command("node"));
+	ck_assert(trust_is_core_command("npm"));
+	ck_assert(trust_is_core_command("npx"));
+	/* What pip installs into venvs by design. */
+	ck_assert(!trust_is_core_command("cmake"));
+	ck_assert(!trust_is_core_command("ninja"));
+	ck_assert(!trust_is_core_command("aws"));
+	ck_assert(!trust_is_core_command("Python3"));
+	ck_assert(!trust_is_core_command("docker-compose"));
 }
 END_TEST
 
@@ -189,6 +211,130 @@ START_TEST(shadow_rule)
 }
 END_TEST
 
+/* Issue 11, item 5: case variants shadow; the names come back sorted. */
+START_TEST(shadow_names)
+{
+	char *root = tmptree_new(), *v, reason[512], **names;
+	size_t n;
+
+	v = make_venv(root, ".venv");
+	put_bin(root, ".venv", "pytest", 0755);
+	ck_assert_int_eq(trust_shadow_names(v, &names, &n, reason, sizeof reason), 0);
+	ck_assert_uint_eq(n, 0);
+	trust_names_free(names, n);
+	put_bin(root, ".venv", "npm", 0755);
+	put_bin(root, ".venv", "Ls", 0755);
+	put_bin(root, ".venv", "node", 0755);
+	put_bin(root, ".venv", "perl", 0644);	/* not executable */
+	ck_assert_int_eq(trust_shadow_rule(v, reason, sizeof reason), 1);
+	ck_assert_str_eq(reason, "bin/Ls shadows a system command");
+	ck_assert_int_eq(trust_shadow_names(v, &names, &n, reason, sizeof reason), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(names[0], "Ls");
+	ck_assert_str_eq(names[1], "node");
+	ck_assert_str_eq(names[2], "npm");
+	trust_names_free(names, n);
+	free(v);
+	tmptree_free(root);
+}
+END_TEST
+
+/* Issue 11, item 3: every entry of bin/ and where its links lead. */
+START_TEST(hard_rule_bin_entries)
+{
+	char *root = tmptree_new(), *v, *p, *q, reason[PATH_MAX + 128], want[PATH_MAX + 128];
+
+	v = make_venv(root, ".venv");
+	put_bin(root, ".venv", "tool", 0755);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+
+	/* A world-writable regular file in bin/. */
+	set_mode(v, "bin/tool", 0757);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_str_eq(reason, "bin/tool is writable by others");
+	set_mode(v, "bin/tool", 0755);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+
+	/* A link to a world-writable file. */
+	tmptree_write(root, "target", "#!/bin/sh\n");
+	xasprintf(&p, "%s/target", root);
+	ck_assert_int_eq(chmod(p, 0777), 0);
+	tmptree_symlink(root, ".venv/bin/python9", p);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_str_eq(reason, "bin/python9 links to a file writable by group and others");
+	/* Through a second link, relative, inside bin/. */
+	ck_assert_int_eq(chmod(p, 0755), 0);
+	tmptree_symlink(root, ".venv/bin/python9.1", "python9");
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+	ck_assert_int_eq(chmod(p, 0757), 0);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	ck_assert_ptr_nonnull(strstr(reason, "links to a file writable by others"));
+	ck_assert_int_eq(chmod(p, 0755), 0);
+
+	/* A safe file in a directory anyone can write (not sticky). */
+	tmptree_write(root, "ww/target", "#!/bin/sh\n");
+	xasprintf(&q, "%s/ww", root);
+	ck_assert_int_eq(chmod(q, 0777), 0);
+	free(p);
+	xasprintf(&p, "%s/ww/target", root);
+	tmptree_symlink(root, ".venv/bin/wwlink", p);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	snprintf(want, sizeof want, "bin/wwlink links into %s, which is writable by group and others", q);
+	ck_assert_str_eq(reason, want);
+	/* Sticky: others cannot replace our file there. */
+	ck_assert_int_eq(chmod(q, 01777), 0);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+	/* But a missing file there is anyone's to create. */
+	free(p);
+	xasprintf(&p, "%s/ww/missing", root);
+	tmptree_symlink(root, ".venv/bin/dangling", p);
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+	snprintf(want, sizeof want,
+	    "bin/dangling links to a missing file in %s, which is writable by group and others", q);
+	ck_assert_str_eq(reason, want);
+	ck_assert_int_eq(chmod(q, 0755), 0);
+	/* A missing file where only we can create it is harmless, and so is a loop. */
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+	tmptree_symlink(root, ".venv/bin/loop1", "loop2");
+	tmptree_symlink(root, ".venv/bin/loop2", "loop1");
+	ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+
+	if (geteuid() == 0) {
+		char *t;
+
+		/* Another user's 0777 file behind bin/python. */
+		tmptree_write(root, "other/python", "#!/bin/sh\n");
+		xasprintf(&t, "%s/other/python", root);
+		ck_assert_int_eq(chmod(t, 0777), 0);
+		ck_assert_int_eq(chown(t, 65534, 65534), 0);
+		tmptree_symlink(root, ".venv/bin/python8", t);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/python8 links to a file owned by uid 65534");
+		free(t);
+		xasprintf(&t, "%s/bin/python8", v);
+		ck_assert_int_eq(unlink(t), 0);
+		/* A group-writable entry of a shared group; another user's entry. */
+		free(t);
+		xasprintf(&t, "%s/bin/tool", v);
+		ck_assert_int_eq(chown(t, 0, 65534), 0);
+		ck_assert_int_eq(chmod(t, 0775), 0);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/tool is writable by group");
+		ck_assert_int_eq(chmod(t, 0755), 0);
+		ck_assert_int_eq(chown(t, 65534, 65534), 0);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), -1);
+		ck_assert_str_eq(reason, "bin/tool is owned by uid 65534, not by you or root");
+		ck_assert_int_eq(chown(t, 0, 0), 0);
+		ck_assert_int_eq(trust_hard_rule(v, reason, sizeof reason), 0);
+		free(t);
+	}
+	free(p);
+	free(q);
+	free(v);
+	tmptree_free(root);
+}
+END_TEST
+
 START_TEST(identity)
 {
 	char *root = tmptree_new(), *v, *link, *real = NULL;
@@ -221,6 +367,8 @@ suite_trust(void)
 	tcase_add_test(tc, hard_rule);
 	tcase_add_test(tc, hard_rule_follows_symlinks);
 	tcase_add_test(tc, shadow_rule);
+	tcase_add_test(tc, shadow_names);
+	tcase_add_test(tc, hard_rule_bin_entries);
 	tcase_add_test(tc, identity);
 	suite_add_tcase(s, tc);
 	return s;
