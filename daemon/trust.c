@@ -21,27 +21,24 @@
  *       -C PARENT ls-files --error-unmatch -- NAME
  *
  * with stdin/stdout/stderr on /dev/null (exit 0: tracked; anything else:
- * not tracked, or not in a git tree, or no git). The daemon waits for it
- * up to TRUST_GIT_SYNC_MS on a pidfd, so that in the usual case (git
- * answers in a few milliseconds) the very first answer is already the
- * right one and the hook never flashes a wrong notice; the wait is kept
- * short because the loop serves no one meanwhile. If git is slower, the
- * answer is "untrusted:checking version control", marked not cacheable,
- * and the hooks print no notice for it; the client asks again within its
- * own budget (client/conn.c), and an ev_child watcher collects git's
- * status later, stores it and bumps the generation so that every hook
- * asks again. git is killed after TRUST_GIT_KILL_S.
+ * not tracked, or not in a git tree, or no git). The loop never waits
+ * for git: while it runs the verdict is "untrusted:checking version
+ * control", marked not cacheable. request.c holds such a resolve
+ * (server_wait() on trust_git_key()) until an ev_child watcher collects
+ * git's status, stores it, bumps the generation (so every hook asks
+ * again) and wakes the held requests (server_wake()); a request still
+ * waiting VENVD_RESOLVE_WAIT_MS after it arrived gets the "checking"
+ * answer, for which the hooks print no notice. Other clients are served
+ * meanwhile. git is killed after TRUST_GIT_KILL_S.
  */
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -62,7 +59,6 @@
 
 extern char **environ;
 
-#define TRUST_GIT_SYNC_MS	25	/* wait this long for git within a resolve */
 #define TRUST_GIT_KILL_S	20.0	/* give up on a git this slow */
 
 enum git_state {
@@ -76,7 +72,7 @@ struct git_entry {
 	char		*path;		/* real path: the hash key */
 	struct trust_id	 id;
 	enum git_state	 state;
-	pid_t		 pid;		/* git, while checking in the background */
+	pid_t		 pid;		/* git, while checking */
 	ev_child	 child;
 	ev_timer	 timer;
 	struct trust	*t;
@@ -272,7 +268,10 @@ git_finish(struct trust *t, struct git_entry *e, int status)
 	git_store(t, e);
 }
 
-/* git finished in the background: store, and make every hook ask again. */
+/*
+ * git finished: store, make every hook ask again and answer the
+ * resolves waiting for it.
+ */
 static void
 git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
@@ -286,6 +285,7 @@ git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		generation_bump(e->t->d->gen);
 		generation_flush(e->t->d->gen);
 	}
+	server_wake(e->t->d->server, e->path);
 }
 
 /* git took too long: kill it; the child watcher then records "not tracked". */
@@ -301,18 +301,19 @@ git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		kill(e->pid, SIGKILL);
 }
 
-/* Start git for e's venv (as reached at venv); wait briefly for it. */
-static void
-git_start(struct trust *t, struct git_entry *e, const char *venv)
+/*
+ * Spawn git to ask whether the venv at venv is committed, its stdio on
+ * /dev/null. 0 and *pid, or -1 (logged) if git cannot be run.
+ */
+static int
+git_spawn(const char *venv, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	char *parent = xstrdup(venv), *slash, *name;
 	char *argv[] = { "git", "--no-optional-locks", "--literal-pathspecs", "-c",
 	    "core.fsmonitor=false", "-C", NULL, "ls-files", "--error-unmatch", "--",
 	    NULL, NULL };
-	struct pollfd pfd;
-	int status, pidfd, rc;
-	pid_t pid;
+	int rc;
 
 	slash = strrchr(parent, '/');
 	name = slash + 1;
@@ -323,36 +324,35 @@ git_start(struct trust *t, struct git_entry *e, const char *venv)
 		argv[6] = parent;
 	}
 	argv[10] = name;
-	e->state = GIT_CLEAN;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
+	rc = posix_spawnp(pid, "git", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	free(parent);
 	if (rc != 0) {
 		log_debug("cannot run git for %s: %s", venv, strerror(rc));
-		free(parent);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Start git for e's venv (as reached at venv) and watch for its end;
+ * never waits for it. Without git, e is settled as not tracked at once.
+ */
+static void
+git_start(struct trust *t, struct git_entry *e, const char *venv)
+{
+	pid_t pid;
+
+	if (git_spawn(venv, &pid) == -1) {
+		e->state = GIT_CLEAN;
 		git_store(t, e);
 		return;
 	}
-	free(parent);
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd != -1) {
-		pfd.fd = pidfd;
-		pfd.events = POLLIN;
-		do
-			rc = poll(&pfd, 1, TRUST_GIT_SYNC_MS);
-		while (rc == -1 && errno == EINTR);
-		close(pidfd);
-		if (rc == 1 && waitpid(pid, &status, 0) == pid) {
-			git_finish(t, e, status);
-			return;
-		}
-	}
-	/* Slow (or no pidfd): finish in the background. */
-	log_debug("git check of %s continues in the background", e->path);
+	log_debug("git check of %s started (pid %ld)", e->path, (long)pid);
 	e->state = GIT_CHECKING;
 	e->pid = pid;
 	ev_child_init(&e->child, git_child_cb, pid, 0);
@@ -361,6 +361,14 @@ git_start(struct trust *t, struct git_entry *e, const char *venv)
 	ev_timer_init(&e->timer, git_timer_cb, TRUST_GIT_KILL_S, 0.);
 	e->timer.data = e;
 	ev_timer_start(t->d->loop, &e->timer);
+}
+
+/* The key a resolve waits on while git checks the venv at path: its real path. */
+char *
+trust_git_key(struct trust *t, const char *path)
+{
+	(void)t;
+	return realpath(path, NULL);
 }
 
 /* Are two identities the same venv? */
