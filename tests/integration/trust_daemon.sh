@@ -326,6 +326,11 @@ while len(os.listdir(runs)) < 2:
     if time.monotonic() > deadline:
         fail("git was not started for the held resolve")
     time.sleep(0.02)
+# git is blocked, so the held connection cannot have had an answer yet.
+def not_answered():
+    if select.select([held], [], [], 0)[0]:
+        fail(f"the held resolve was answered while git ran: {held.recv(65536)!r}")
+not_answered()
 # Meanwhile other clients are served, on fresh connections.
 for i in range(20):
     c = conn()
@@ -337,9 +342,7 @@ for i in range(20):
         fail(f"status while a resolve is held: {st}")
     if "result" not in r or r["result"]["venv"] is not None:
         fail(f"resolve of a dir without venv while one is held: {r}")
-# git is blocked, so the held connection cannot have had an answer yet.
-if select.select([held], [], [], 0)[0]:
-    fail(f"the held resolve was answered while git ran: {held.recv(65536)!r}")
+not_answered()
 open(gate, "w").close()
 r, st = lines(held, 2)
 if r.get("id") != 1 or st.get("id") != 2:
