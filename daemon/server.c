@@ -17,7 +17,7 @@
  *     served again next turn, after everyone else;
  *   - a request that needs uncached work (server_defer_slow(): a resolve
  *     the cache cannot answer) is held on the slow queue, and an ev_check
- *     replays at most SERVER_SLOW_PER_TURN of those per turn;
+ *     replays those for at most SERVER_SLOW_TURN_S per turn (at least one);
  *   - a request waiting for something in the background (server_wait():
  *     a git check) is held until server_wake() names its key, or until
  *     its deadline, when it is replayed with server_final() set and must
@@ -52,7 +52,7 @@
 
 #define SERVER_ACCEPT_PER_TURN	64		/* connections accepted per loop turn */
 #define SERVER_LINES_PER_TURN	4		/* requests answered per connection per turn */
-#define SERVER_SLOW_PER_TURN	4		/* held uncached requests replayed per turn */
+#define SERVER_SLOW_TURN_S	0.002		/* uncached work per turn (at least one request) */
 #define SERVER_READ_CHUNK	(64 * 1024)
 #define SERVER_OUT_HIGH		(1024 * 1024)	/* stop reading past this much unsent output */
 #define SERVER_ACCEPT_RETRY_S	0.5		/* pause accepting when out of fds entirely */
@@ -342,11 +342,12 @@ server_turn_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct server *s = w->data;
 	struct conn *c, *last;
-	int i, was_last;
+	ev_tstamp start = ev_time();
+	int was_last;
 
 	(void)revents;
-	for (i = 0; i < SERVER_SLOW_PER_TURN; i++) {
-		if ((c = TAILQ_FIRST(&s->slowq)) == NULL)
+	while ((c = TAILQ_FIRST(&s->slowq)) != NULL) {
+		if (ev_time() - start > SERVER_SLOW_TURN_S)
 			break;
 		TAILQ_REMOVE(&s->slowq, c, slowq_entry);
 		c->in_slowq = 0;
