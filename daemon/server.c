@@ -419,12 +419,17 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_pump(c);
 }
 
-/* The peer sent nothing for VENVD_IDLE_TIMEOUT_S. */
+/* The peer sent nothing for VENVD_IDLE_TIMEOUT_S (and we owe it nothing). */
 static void
 conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
 
+	/* Not idle while its own requests wait for their turn. */
+	if (c->held != NULL || c->in_runq) {
+		ev_timer_again(loop, &c->idle);
+		return;
+	}
 	log_debug("closing idle connection fd %d (pid %ld)", c->fd, (long)c->pid);
 	conn_close(c);
 }
