@@ -15,6 +15,12 @@
  * below the project for every request), each with its ratio to the echo
  * server in the same mode; and the daemon's RSS after resolving 10,000
  * distinct directories.
+ *
+ * Under load: the p50 and p99 of status and of a cached resolve (a fresh
+ * connection each, as a hook makes), first idle and then while
+ * N_LOAD_CLIENTS clients, forked here, each resolve one fresh directory
+ * after another (a fresh connection per request); also how many of
+ * their connects failed (EAGAIN: the listen backlog was full).
  */
 #include "config.h"
 
@@ -51,6 +57,10 @@
 #define UNCACHED_DEPTH	10	/* levels below the project */
 #define ECHO_MAX_LINE	(64 * 1024)
 #define ECHO_MAX_FD	4096
+#define N_LOAD_CLIENTS	300	/* concurrent clients of the load */
+#define N_LOAD_DIRS	30000	/* fresh directories they resolve */
+#define N_LOAD_SAMPLES	300	/* status and cached resolves measured, each */
+#define LOAD_MAX_S	20.0	/* measure under load at most this long */
 
 /* One measured series. */
 struct figure {
@@ -589,6 +599,256 @@ goal(const char *mode, const struct figure *f, const struct figure *echo)
 	    mode, slow_rps, slow_p50, met ? "MET" : "MISSED");
 }
 
+/* One load client: its connection (-1 between requests) and its input. */
+struct load_client {
+	int	fd;
+	int	sent;
+	size_t	got;
+	char	in[8192];
+};
+
+/* Counts of a load run, sent up a pipe to the parent. */
+struct load_counts {
+	uint64_t answered;
+	uint64_t eagain;	/* connects refused: backlog full */
+	uint64_t errors;
+	int	 exhausted;	/* ran out of fresh directories */
+};
+
+static volatile sig_atomic_t load_stop;
+
+/* SIGTERM in the load process. */
+static void
+load_term(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
+
+/* Connect cl without waiting; 0, or -1 (EAGAIN counted) to try later. */
+static int
+load_connect(struct load_client *cl, struct load_counts *n)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (unix_addr(&sun, daemon_socket) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		n->errors++;
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == EAGAIN)
+			n->eagain++;
+		else
+			n->errors++;
+		close(fd);
+		return -1;
+	}
+	cl->fd = fd;
+	cl->sent = 0;
+	cl->got = 0;
+	return 0;
+}
+
+/*
+ * The load process: N_LOAD_CLIENTS clients, each connecting, resolving
+ * the next fresh directory of dirs, reading the answer and closing, until
+ * SIGTERM or the directories run out. Writes a byte to ready_fd once
+ * every client has been started, its counts to out_fd at the end.
+ */
+static void __attribute__((noreturn))
+load_run(struct dir_list *dirs, int ready_fd, int out_fd)
+{
+	struct load_client *cl = xcalloc(N_LOAD_CLIENTS, sizeof *cl);
+	struct pollfd *pfd = xcalloc(N_LOAD_CLIENTS, sizeof *pfd);
+	struct load_counts n = { 0 };
+	struct buf req = { 0 };
+	size_t next = 0, i;
+	int idle, told = 0;
+	ssize_t r;
+	char *nl;
+
+	signal(SIGTERM, load_term);
+	for (i = 0; i < N_LOAD_CLIENTS; i++)
+		cl[i].fd = -1;
+	while (!load_stop) {
+		idle = 0;
+		for (i = 0; i < N_LOAD_CLIENTS; i++) {
+			if (cl[i].fd == -1) {
+				if (next == dirs->n) {
+					idle++;
+					pfd[i].fd = -1;
+					continue;
+				}
+				if (load_connect(&cl[i], &n) == -1) {
+					pfd[i].fd = -1;
+					continue;
+				}
+				buf_reset(&req);
+				resolve_request(&req, next + 1, dirs->dirs[next]);
+				next++;
+				if (write_all(cl[i].fd, req.data, req.len) == -1) {
+					n.errors++;
+					close(cl[i].fd);
+					cl[i].fd = -1;
+					pfd[i].fd = -1;
+					continue;
+				}
+			}
+			pfd[i].fd = cl[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		if (!told) {
+			r = write(ready_fd, "r", 1);
+			(void)r;
+			told = 1;
+		}
+		if (idle == N_LOAD_CLIENTS) {
+			n.exhausted = 1;
+			break;
+		}
+		if (poll(pfd, N_LOAD_CLIENTS, 1) == -1 && errno != EINTR)
+			break;
+		for (i = 0; i < N_LOAD_CLIENTS; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			r = read(cl[i].fd, cl[i].in + cl[i].got, sizeof cl[i].in - cl[i].got - 1);
+			if (r == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r > 0) {
+				cl[i].got += (size_t)r;
+				cl[i].in[cl[i].got] = '\0';
+				if ((nl = strchr(cl[i].in, '\n')) == NULL &&
+				    cl[i].got < sizeof cl[i].in - 1)
+					continue;
+				if (strstr(cl[i].in, "\"result\"") != NULL)
+					n.answered++;
+				else
+					n.errors++;
+			} else
+				n.errors++;
+			close(cl[i].fd);
+			cl[i].fd = -1;
+		}
+	}
+	r = write(out_fd, &n, sizeof n);
+	(void)r;
+	_exit(0);
+}
+
+/* Percentile p (0-100) of n sorted latencies, in µs. */
+static double
+pct_us(const uint64_t *lat, size_t n, int p)
+{
+	if (n == 0)
+		return 0;
+	return (double)lat[(n * (size_t)p) / 100 < n ? (n * (size_t)p) / 100 : n - 1] / 1e3;
+}
+
+/* Is the load process still running? */
+static int
+load_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/*
+ * Status and cached resolve, a fresh connection each, alternately: up to
+ * N_LOAD_SAMPLES of each, stopping after LOAD_MAX_S or when load_pid
+ * (if > 0) has ended. Sorted latencies (ns) in st and ca, counts in *n.
+ */
+static void
+sample_pair(char *dir, pid_t load_pid, uint64_t *st, uint64_t *ca, size_t *n)
+{
+	struct figure f;
+	struct buf resp = { 0 };
+	uint64_t t0, start = now_ns();
+
+	for (*n = 0; *n < N_LOAD_SAMPLES; (*n)++) {
+		if ((double)(now_ns() - start) / 1e9 > LOAD_MAX_S ||
+		    (load_pid > 0 && !load_alive(load_pid)))
+			break;
+		t0 = now_ns();
+		measure(daemon_socket, 1, 1, 0, make_status, NULL, &f, NULL);
+		st[*n] = now_ns() - t0;
+		t0 = now_ns();
+		buf_reset(&resp);
+		measure(daemon_socket, 1, 1, 0, make_cached, dir, &f, &resp);
+		ca[*n] = now_ns() - t0;
+	}
+	qsort(st, *n, sizeof *st, cmp_u64);
+	qsort(ca, *n, sizeof *ca, cmp_u64);
+	buf_free(&resp);
+}
+
+/* The load section: idle figures, then the same under N_LOAD_CLIENTS clients. */
+static void
+bench_load(char *cached_dir)
+{
+	uint64_t *st0 = xcalloc(N_LOAD_SAMPLES, sizeof *st0);
+	uint64_t *ca0 = xcalloc(N_LOAD_SAMPLES, sizeof *ca0);
+	uint64_t *st1 = xcalloc(N_LOAD_SAMPLES, sizeof *st1);
+	uint64_t *ca1 = xcalloc(N_LOAD_SAMPLES, sizeof *ca1);
+	struct load_counts counts = { 0 };
+	struct dir_list dirs;
+	size_t n0, n1;
+	int ready[2], out[2];
+	uint64_t t0, took;
+	pid_t pid;
+	char c;
+
+	printf("\n  under load: %d concurrent clients, each resolving one fresh "
+	    "directory after another\n", N_LOAD_CLIENTS);
+	dir_list_new(&dirs, N_LOAD_DIRS, "load", 0);
+	sample_pair(cached_dir, 0, st0, ca0, &n0);
+	if (pipe(ready) == -1 || pipe(out) == -1)
+		die("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		close(ready[0]);
+		close(out[0]);
+		load_run(&dirs, ready[1], out[1]);
+	}
+	close(ready[1]);
+	close(out[1]);
+	if (read(ready[0], &c, 1) != 1)
+		die("the load process did not start");
+	t0 = now_ns();
+	sample_pair(cached_dir, pid, st1, ca1, &n1);
+	kill(pid, SIGTERM);
+	if (read(out[0], &counts, sizeof counts) != (ssize_t)sizeof counts)
+		memset(&counts, 0, sizeof counts);
+	took = now_ns() - t0;
+	waitpid(pid, NULL, 0);
+	close(ready[0]);
+	close(out[0]);
+	dir_list_free(&dirs);
+
+	printf("  %-34s %10s %10s %10s %10s\n", "(fresh connection each, µs)",
+	    "idle p50", "idle p99", "load p50", "load p99");
+	printf("  %-34s %10.1f %10.1f %10.1f %10.1f\n", "status",
+	    pct_us(st0, n0, 50), pct_us(st0, n0, 99), pct_us(st1, n1, 50),
+	    pct_us(st1, n1, 99));
+	printf("  %-34s %10.1f %10.1f %10.1f %10.1f\n", "resolve cached",
+	    pct_us(ca0, n0, 50), pct_us(ca0, n0, 99), pct_us(ca1, n1, 50),
+	    pct_us(ca1, n1, 99));
+	printf("  (%zu idle and %zu loaded samples of each; meanwhile the load "
+	    "had %llu uncached resolves answered, %.0f/s, %llu connects failed "
+	    "with EAGAIN, %llu errors%s)\n", n0, n1,
+	    (unsigned long long)counts.answered,
+	    (double)counts.answered / ((double)took / 1e9),
+	    (unsigned long long)counts.eagain, (unsigned long long)counts.errors,
+	    counts.exhausted ? "; it ran out of fresh directories before the "
+	    "samples were taken" : "");
+	free(st0);
+	free(ca0);
+	free(st1);
+	free(ca1);
+}
+
 /* Print usage and exit 2. */
 static void __attribute__((noreturn))
 usage(void)
@@ -735,6 +995,8 @@ main(int argc, char **argv)
 	printf("\n  goal: cached resolve within 2x of echo\n");
 	goal("one connection", &cached_one, &echo_one);
 	goal("fresh connection", &cached_fresh, &echo_fresh);
+
+	bench_load(cached_dir);
 	buf_free(&first);
 	buf_free(&st);
 	buf_free(&expect);

@@ -59,7 +59,8 @@ if [ "$kernel_watches" -lt $((watches * 2)) ]; then
 	watches=$((kernel_watches / 2))
 	echo "note: fs.inotify.max_user_watches is $kernel_watches; max_watches = $watches"
 fi
-printf 'max_watches = %s\n' "$watches" > "$XDG_CONFIG_HOME/venvd/config"
+# The load series runs 300 clients at once (bench_rpc's N_LOAD_CLIENTS).
+printf 'max_watches = %s\nmax_clients = 512\n' "$watches" > "$XDG_CONFIG_HOME/venvd/config"
 
 mkdir -p "$T/w/proj"
 "$python3" -m venv --without-pip "$T/w/proj/.venv"

@@ -32,8 +32,6 @@
 
 /* Longest response line accepted from the daemon. */
 #define CONN_MAX_RESPONSE	(1024 * 1024)
-/* While the daemon waits for git about a venv, ask again this often (ms). */
-#define CLIENT_TRUST_RETRY_MS	20
 
 struct conn {
 	int	 fd;
@@ -647,49 +645,6 @@ out:
 	return rc;
 }
 
-/* Is this the daemon's "git has not answered yet" verdict? */
-static int
-trust_pending(const struct venv_info *vi)
-{
-	return vi->trust != NULL &&
-	    strcmp(vi->trust, "untrusted:checking version control") == 0;
-}
-
-/*
- * Ask the daemon, and while it is still waiting for git about this venv,
- * ask again a little later, as long as the whole budget allows: the
- * daemon only waits briefly for git itself, so that it keeps serving
- * other clients meanwhile.
- */
-static int
-resolve_by_daemon_settled(const char *dir, struct venv_info *out,
-    char **generation, int *cacheable, int *down)
-{
-	long long deadline = now_ms() + VENVD_CLIENT_BUDGET_MS;
-	int activating = resolve_activating;
-	char *active = resolve_active != NULL ? xstrdup(resolve_active) : NULL;
-	int rc;
-
-	for (;;) {
-		rc = resolve_by_daemon(dir, out, generation, cacheable, down,
-		    deadline - now_ms());
-		if (rc != 1 || !trust_pending(out) ||
-		    deadline - now_ms() < 2 * CLIENT_TRUST_RETRY_MS)
-			break;
-		venv_info_free(out);
-		memset(out, 0, sizeof *out);
-		free(*generation);
-		*generation = NULL;
-		poll(NULL, 0, CLIENT_TRUST_RETRY_MS);
-		/* The activation is reported with the settled answer. */
-		resolve_activating = activating;
-		free(resolve_active);
-		resolve_active = active != NULL ? xstrdup(active) : NULL;
-	}
-	free(active);
-	return rc;
-}
-
 /*
  * A dir of PATH_MAX bytes or more: no venv in the levels past PATH_MAX
  * (walked with openat), then the answer for the longest ancestor that fits.
@@ -734,7 +689,12 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	memset(out, 0, sizeof *out);
 	/* The daemon takes any bytes (as \udcXX), but no path over PATH_MAX. */
 	if (dir[0] == '/' && strlen(dir) < PATH_MAX) {
-		rc = resolve_by_daemon_settled(dir, out, generation, cacheable, &down);
+		/*
+		 * While git checks a venv the daemon holds the answer, up to
+		 * VENVD_RESOLVE_WAIT_MS, well inside this budget.
+		 */
+		rc = resolve_by_daemon(dir, out, generation, cacheable, &down,
+		    VENVD_CLIENT_BUDGET_MS);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
 			/* A daemon that does not judge trust: judge here. */

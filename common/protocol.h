@@ -17,6 +17,15 @@
 #define VENVD_IDLE_TIMEOUT_S	10		/* close a peer silent this long */
 #define VENVD_DEFAULT_MAX_CLIENTS 256		/* connections beyond are refused */
 #define VENVD_CLIENT_BUDGET_MS	200		/* the client's whole connect+answer budget */
+/*
+ * A resolve whose trust verdict waits for a git check is answered when
+ * git is done, or this long after it arrived (resolve's "wait_ms", at
+ * most VENVD_RESOLVE_WAIT_MAX_MS) with VENVD_TRUST_CHECKING, not
+ * cacheable; other clients are served meanwhile.
+ */
+#define VENVD_RESOLVE_WAIT_MS	150
+#define VENVD_RESOLVE_WAIT_MAX_MS 20000
+#define VENVD_TRUST_CHECKING	"untrusted:checking version control"
 
 /* Methods. */
 #define VENVD_M_RESOLVE		"resolve"	/* {"path": ABS} -> {"venv", "generation", "cacheable"} */
@@ -35,7 +44,8 @@
  * activate the answer (the client knows from VENVD_ACTIVE/VIRTUAL_ENV); the
  * daemon then counts an activation for a trusted venv, unless the answer
  * is "active" (optional: the venv the shell already has active). A "path" naming a
- * file resolves its directory.
+ * file resolves its directory. "wait_ms" (optional, default
+ * VENVD_RESOLVE_WAIT_MS): how long the answer may wait for a git check.
  */
 #define VENVD_M_LIST		"list"		/* {"project"?: DIR, "include_broken"?: bool (default true),
 						    "broken_only"?: bool, "stale_days"?: N, "sort"?: "path"|"size"|"last-used"}

@@ -122,6 +122,21 @@ void	server_disown(struct server *);
 /* Connected clients right now. */
 int	server_clients(const struct server *);
 struct conn;
+/*
+ * Holding a request (see server.c): server_defer_slow() puts it on the
+ * slow queue when it needs uncached work; server_wait() holds it until
+ * server_wake(key) or wait_s after it arrived. Both return 0 when the
+ * request is held (append no answer now; it is replayed later) and -1
+ * when it must be answered now. A replayed request sees
+ * server_replaying(); one replayed at its deadline sees server_final().
+ */
+int	server_defer_slow(struct server *);
+int	server_wait(struct server *, const char *key, double wait_s);
+void	server_wake(struct server *, const char *key);
+int	server_replaying(const struct server *);
+int	server_final(const struct server *);
+/* Requests held right now. */
+int	server_held(const struct server *);
 /* The connection whose request request_handle() is answering now, or NULL. */
 struct conn *server_current_conn(const struct server *);
 /* Make a connection a stream: no idle timeout; on_close(arg) once when it closes. */
@@ -365,6 +380,11 @@ void	trust_free(struct trust *);
  * "denied". Clears *cacheable while the git check runs in the background.
  */
 char	*trust_judge(struct trust *, const struct venv_info *, int *cacheable);
+/*
+ * The key a resolve waits on (server_wait()) while git checks the venv at
+ * path: its real path, to free; NULL if it cannot be had.
+ */
+char	*trust_git_key(struct trust *, const char *path);
 /* Store allow (allow != 0) or deny for the venv; allowing one that fails the hard rule is refused. 0 or -1 with err. */
 int	trust_decide(struct trust *, const struct venv_info *, int allow,
 	    char *err, size_t errlen);

@@ -47,11 +47,13 @@ request_dir(const char *path)
  * given costs no system call: a name is cached only when it was resolved
  * as a directory (or did not exist, when its answer is its parent's), and
  * the cache's watches drop it when that changes. Otherwise request_dir()
- * (one stat) and cache_resolve(). Returns as cache_resolve() does.
+ * (one stat) and cache_resolve(). Returns as cache_resolve() does, or
+ * -2 when defer is set and the request was put off (server_defer_slow())
+ * until the loop has time for uncached work.
  */
 static int
 request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
-    int *hit, int *cacheable, char *err, size_t errlen)
+    int *hit, int *cacheable, int defer, char *err, size_t errlen)
 {
 	char *dir;
 	int found;
@@ -61,6 +63,8 @@ request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
 		*cacheable = 1;
 		return found;
 	}
+	if (defer && server_defer_slow(d->server) == 0)
+		return -2;
 	dir = request_dir(path);
 	found = cache_resolve(d->cache, dir, vi, hit, cacheable, err, errlen);
 	free(dir);
@@ -84,6 +88,27 @@ request_notices(struct daemon *d, json_t *result)
 		json_object_set_new(result, "notices", list);
 }
 
+/*
+ * vi's verdict waits for git: hold the request until git is done, or
+ * until wait_ms after it arrived. 0 when held, else -1
+ * (answer now: "checking version control", not cacheable).
+ */
+static int
+request_wait_git(struct daemon *d, const struct venv_info *vi, long wait_ms)
+{
+	char *key;
+	int rc;
+
+	if (vi->trust == NULL || strcmp(vi->trust, VENVD_TRUST_CHECKING) != 0 ||
+	    server_final(d->server))
+		return -1;
+	if ((key = trust_git_key(d->trust, vi->path)) == NULL)
+		return -1;
+	rc = server_wait(d->server, key, wait_ms / 1000.0);
+	free(key);
+	return rc;
+}
+
 /* resolve {"path": ABS}: which venv applies to that directory. */
 static void
 method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
@@ -94,6 +119,9 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	    json_object_get(req->params, "activating") : NULL;
 	json_t *jactive = json_is_object(req->params) ?
 	    json_object_get(req->params, "active") : NULL;
+	json_t *jwait = json_is_object(req->params) ?
+	    json_object_get(req->params, "wait_ms") : NULL;
+	long wait_ms = VENVD_RESOLVE_WAIT_MS;
 	struct venv_info vi;
 	const char *path;
 	size_t len;
@@ -127,26 +155,42 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
 		return;
 	}
+	if (jwait != NULL) {
+		if (!json_is_integer(jwait) || json_integer_value(jwait) < 0 ||
+		    json_integer_value(jwait) > VENVD_RESOLVE_WAIT_MAX_MS) {
+			snprintf(err, sizeof err, "wait_ms must be an integer from 0 to %d",
+			    VENVD_RESOLVE_WAIT_MAX_MS);
+			rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
+			return;
+		}
+		wait_ms = (long)json_integer_value(jwait);
+	}
 
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = request_resolve(d, path, &vi, &hit, &cacheable, err, sizeof err);
+	found = request_resolve(d, path, &vi, &hit, &cacheable, 1, err, sizeof err);
+	if (found == -2)
+		return;		/* answered when replayed */
 	if (found == -1) {
 		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
 		    err[0] != '\0' ? err : "cannot resolve that path");
 		return;
 	}
 	/* A miss was recorded in the index by cache_resolve(). */
-	if (hit)
+	if (hit && !server_replaying(d->server))
 		d->cache_hits++;
 	log_debug("resolve %s -> %s%s", path, found == 1 ? vi.path : "none",
 	    hit ? " (cached)" : "");
+	if (found == 1 && !hit && d->interp != NULL)
+		interp_track(d->interp, &vi);
 	if (found == 1 && d->trust != NULL) {
 		free(vi.trust);
 		vi.trust = trust_judge(d->trust, &vi, &cacheable);
+		if (request_wait_git(d, &vi, wait_ms) == 0) {
+			venv_info_free(&vi);
+			return;		/* answered when git is done */
+		}
 	}
-	if (found == 1 && !hit && d->interp != NULL)
-		interp_track(d->interp, &vi);
 	/* "active": the venv the shell has active; answering it again is no activation. */
 	if (found == 1 && json_is_true(jact) && !(json_is_string(jactive) &&
 	    strcmp(json_string_value(jactive), vi.path) == 0))
@@ -189,6 +233,7 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	    json_integer(d->watcher != NULL ? (json_int_t)watch_count(d->watcher) : 0));
 	json_object_set_new(result, "watch_limit", json_integer((json_int_t)d->cfg.max_watches));
 	json_object_set_new(result, "clients", json_integer(server_clients(d->server)));
+	json_object_set_new(result, "held", json_integer(server_held(d->server)));
 	json_object_set_new(result, "degraded", degraded);
 	/* For venvd doctor: the index's integrity, checked now. */
 	if (db_check(d->db, dberr, sizeof dberr) == 0)
@@ -224,7 +269,7 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
 	found = request_resolve(d, json_string_value(jpath), &vi, &hit,
-	    &cacheable, err, sizeof err);
+	    &cacheable, 0, err, sizeof err);
 	if (found != 1) {
 		if (found == 0)
 			snprintf(err, sizeof err, "no venv applies to %s",
@@ -289,7 +334,8 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 	char err[256], msg[320];
 	int code = 0;
 
-	d->requests++;
+	if (!server_replaying(d->server))
+		d->requests++;
 	err[0] = '\0';
 	if (rpc_parse_request(line, len, &req, &code, &id, err, sizeof err) == -1) {
 		log_debug("bad request: %s", err);

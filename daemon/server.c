@@ -7,10 +7,29 @@
  * without ever blocking. A connection whose output backs up stops being
  * read until it drains; one that says nothing for VENVD_IDLE_TIMEOUT_S
  * is closed.
+ *
+ * Work per loop iteration is bounded, so that a crowd of clients asking
+ * about fresh directories never starves a cached resolve or status:
+ *
+ *   - accept takes at most SERVER_ACCEPT_PER_TURN connections per turn;
+ *   - a connection has at most SERVER_LINES_PER_TURN requests answered
+ *     per turn; with more lines buffered it goes on the run queue and is
+ *     served again next turn, after everyone else;
+ *   - a request that needs uncached work (server_defer_slow(): a resolve
+ *     the cache cannot answer) is held on the slow queue, and an ev_check
+ *     replays those for at most SERVER_SLOW_TURN_S per turn (at least one);
+ *   - a request waiting for something in the background (server_wait():
+ *     a git check) is held until server_wake() names its key, or until
+ *     its deadline, when it is replayed with server_final() set and must
+ *     answer with what is known.
+ *
+ * A connection with a held request reads nothing more until it is
+ * answered, so answers keep the order of the requests.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,7 +50,9 @@
 #include "rpc.h"
 #include "xmalloc.h"
 
-#define SERVER_BACKLOG		128
+#define SERVER_ACCEPT_PER_TURN	64		/* connections accepted per loop turn */
+#define SERVER_LINES_PER_TURN	4		/* requests answered per connection per turn */
+#define SERVER_SLOW_TURN_S	0.002		/* uncached work per turn (at least one request) */
 #define SERVER_READ_CHUNK	(64 * 1024)
 #define SERVER_OUT_HIGH		(1024 * 1024)	/* stop reading past this much unsent output */
 #define SERVER_ACCEPT_RETRY_S	0.5		/* pause accepting when out of fds entirely */
@@ -53,6 +74,16 @@ struct conn {
 	void		(*on_close)(void *);	/* stream's owner, told once on close */
 	void		*on_close_arg;
 	struct conn	*prev, *next;
+
+	ev_tstamp	 started;	/* when the request being answered arrived */
+	char		*held;		/* a request put off (NUL-terminated line) */
+	size_t		 held_len;
+	char		*held_key;	/* what it waits for; NULL: on the slow queue */
+	ev_timer	 hold;		/* its deadline; fed EV_CUSTOM by server_wake() */
+	int		 in_runq;	/* more lines buffered: served again next turn */
+	int		 in_slowq;
+	TAILQ_ENTRY(conn) runq_entry;
+	TAILQ_ENTRY(conn) slowq_entry;
 };
 
 struct server {
@@ -69,12 +100,23 @@ struct server {
 	int		 n_conns;
 	struct conn	*conns;
 	struct conn	*current;	/* whose request is being handled */
+	const char	*current_line;	/* and that request */
+	size_t		 current_len;
+	int		 replaying;	/* the request was held and is replayed */
+	int		 slow_ok;	/* it may do uncached work now */
+	int		 final;		/* its deadline passed: answer it now */
+	int		 n_held;	/* requests held right now */
+	TAILQ_HEAD(conn_q, conn) runq;	/* connections with lines left over */
+	struct conn_q	 slowq;		/* connections holding uncached work */
+	ev_check	 turn;		/* serves the queues once per loop turn */
+	ev_idle		 busy;		/* keeps the loop from sleeping while they are not empty */
 };
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
 static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_idle_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_pump(struct conn *);
+static void	conn_hold_cb(struct ev_loop *, ev_timer *, int);
 
 /* Open the spare fd kept for the EMFILE trick; -1 if even that fails. */
 static int
@@ -97,6 +139,15 @@ conn_close(struct conn *c)
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->idle);
+	ev_timer_stop(loop, &c->hold);
+	if (c->in_runq)
+		TAILQ_REMOVE(&s->runq, c, runq_entry);
+	if (c->in_slowq)
+		TAILQ_REMOVE(&s->slowq, c, slowq_entry);
+	if (c->held != NULL)
+		s->n_held--;
+	free(c->held);
+	free(c->held_key);
 	close(c->fd);
 	frame_free(&c->fr);
 	buf_free(&c->out);
@@ -145,29 +196,78 @@ conn_flush(struct conn *c)
 	/* An idle subscriber keeps no output storage. */
 	if (c->stream)
 		buf_free(&c->out);
-	if (c->closing || c->eof) {
+	/* After EOF, close once every request read has been answered. */
+	if (c->closing || (c->eof && c->held == NULL && !c->in_runq &&
+	    frame_pending(&c->fr) == 0)) {
 		conn_close(c);
 		return -1;
 	}
 	return 0;
 }
 
+/* Queue c to be served again next turn (it has lines left over). */
+static void
+runq_add(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->in_runq)
+		return;
+	TAILQ_INSERT_TAIL(&s->runq, c, runq_entry);
+	c->in_runq = 1;
+	ev_idle_start(s->d->loop, &s->busy);
+}
+
+/* Start or stop reading c: only while it has nothing pending. */
+static void
+conn_set_reading(struct conn *c)
+{
+	struct ev_loop *loop = c->srv->d->loop;
+
+	if (c->closing || c->eof || c->held != NULL || c->in_runq ||
+	    c->out.len >= SERVER_OUT_HIGH)
+		ev_io_stop(loop, &c->rio);
+	else
+		ev_io_start(loop, &c->rio);
+}
+
+/* Handle one request line of c (it may be held instead of answered). */
+static void
+conn_handle(struct conn *c, const char *line, size_t len)
+{
+	struct server *s = c->srv;
+
+	s->current = c;
+	s->current_line = line;
+	s->current_len = len;
+	request_handle(s->d, line, len, &c->out);
+	s->current = NULL;
+	s->current_line = NULL;
+	s->current_len = 0;
+}
+
 /*
- * Answer the complete lines buffered so far, stopping while output is
- * backed up; then read again or not, and flush. May close c.
+ * Answer up to SERVER_LINES_PER_TURN of the complete lines buffered so
+ * far, stopping while output is backed up or a request is held; queue c
+ * for the next turn if there may be more; then read again or not, and
+ * flush. May close c.
  */
 static void
 conn_pump(struct conn *c)
 {
 	struct server *s = c->srv;
-	struct ev_loop *loop = s->d->loop;
 	const char *line;
 	size_t len;
 	int handled = 0;
 
-	while (!c->closing && c->out.len < SERVER_OUT_HIGH) {
-		enum frame_result r = frame_next(&c->fr, &line, &len);
+	while (!c->closing && c->held == NULL && c->out.len < SERVER_OUT_HIGH) {
+		enum frame_result r;
 
+		if (handled == SERVER_LINES_PER_TURN) {
+			runq_add(c);
+			break;
+		}
+		r = frame_next(&c->fr, &line, &len);
 		if (r == FRAME_NONE)
 			break;
 		if (r == FRAME_TOO_LONG) {
@@ -185,20 +285,98 @@ conn_pump(struct conn *c)
 			len--;
 		if (len == 0)
 			continue;
-		s->current = c;
-		request_handle(s->d, line, len, &c->out);
-		s->current = NULL;
-		handled = 1;
+		c->started = ev_now(s->d->loop);
+		conn_handle(c, line, len);
+		handled++;
 	}
 	if (handled)
 		generation_flush(s->d->gen);
-
-	/* Read only while there is room for the answers. */
-	if (c->closing || c->eof || c->out.len >= SERVER_OUT_HIGH)
-		ev_io_stop(loop, &c->rio);
-	else
-		ev_io_start(loop, &c->rio);
+	conn_set_reading(c);
 	conn_flush(c);
+}
+
+/*
+ * Replay c's held request: final when its deadline passed. Then go on
+ * with its next lines. May close c.
+ */
+static void
+conn_replay(struct conn *c, int final)
+{
+	struct server *s = c->srv;
+	char *line = c->held;
+	size_t len = c->held_len;
+
+	if (line == NULL)
+		return;
+	c->held = NULL;
+	s->n_held--;
+	free(c->held_key);
+	c->held_key = NULL;
+	s->replaying = 1;
+	s->slow_ok = 1;
+	s->final = final;
+	conn_handle(c, line, len);
+	s->replaying = s->slow_ok = s->final = 0;
+	free(line);
+	if (c->held == NULL)
+		ev_timer_stop(s->d->loop, &c->hold);
+	generation_flush(s->d->gen);
+	conn_pump(c);
+}
+
+/* A held request's deadline passed (EV_TIMER), or what it waits for is done (EV_CUSTOM). */
+static void
+conn_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	if (c->held == NULL || c->in_slowq)
+		return;
+	conn_replay(c, (revents & EV_TIMER) != 0);
+}
+
+/*
+ * Once per loop turn: replay a few held uncached requests, then give
+ * every connection with lines left over one more turn.
+ */
+static void
+server_turn_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct server *s = w->data;
+	struct conn *c, *last;
+	ev_tstamp start = ev_time();
+	int was_last;
+
+	(void)revents;
+	while ((c = TAILQ_FIRST(&s->slowq)) != NULL) {
+		if (ev_time() - start > SERVER_SLOW_TURN_S)
+			break;
+		TAILQ_REMOVE(&s->slowq, c, slowq_entry);
+		c->in_slowq = 0;
+		conn_replay(c, 0);
+	}
+	/* Those queued now get one turn each; those queued meanwhile wait. */
+	last = TAILQ_LAST(&s->runq, conn_q);
+	while ((c = TAILQ_FIRST(&s->runq)) != NULL) {
+		was_last = c == last;
+		TAILQ_REMOVE(&s->runq, c, runq_entry);
+		c->in_runq = 0;
+		conn_pump(c);
+		if (was_last)
+			break;
+	}
+	if (TAILQ_EMPTY(&s->slowq) && TAILQ_EMPTY(&s->runq))
+		ev_idle_stop(loop, &s->busy);
+}
+
+/* Nothing to do: an active idle watcher only keeps the loop from sleeping. */
+static void
+server_busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
 }
 
 /* Bytes from the peer: frame them and answer whole lines. */
@@ -244,12 +422,17 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_pump(c);
 }
 
-/* The peer sent nothing for VENVD_IDLE_TIMEOUT_S. */
+/* The peer sent nothing for VENVD_IDLE_TIMEOUT_S (and we owe it nothing). */
 static void
 conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
 
+	/* Not idle while its own requests wait for their turn. */
+	if (c->held != NULL || c->in_runq) {
+		ev_timer_again(loop, &c->idle);
+		return;
+	}
 	log_debug("closing idle connection fd %d (pid %ld)", c->fd, (long)c->pid);
 	conn_close(c);
 }
@@ -304,7 +487,8 @@ conn_new(struct server *s, int fd)
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, conn_idle_cb);
 	c->idle.repeat = VENVD_IDLE_TIMEOUT_S;
-	c->rio.data = c->wio.data = c->idle.data = c;
+	ev_init(&c->hold, conn_hold_cb);
+	c->rio.data = c->wio.data = c->idle.data = c->hold.data = c;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
@@ -344,14 +528,17 @@ accept_emfile(struct server *s)
 	ev_timer_start(loop, &s->retry);
 }
 
-/* Accept every pending connection. */
+/*
+ * Accept pending connections, at most SERVER_ACCEPT_PER_TURN (the
+ * listener stays readable, so the rest come next turn).
+ */
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct server *s = w->data;
-	int fd;
+	int fd, n;
 
-	for (;;) {
+	for (n = 0; n < SERVER_ACCEPT_PER_TURN; n++) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -383,9 +570,19 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &s->aio);
 }
 
-/* Bind and listen on path, replacing a stale socket. -1 with err. */
+/* The listen backlog: room for every client; the kernel caps it at net.core.somaxconn. */
 static int
-listen_on(const char *path, char *err, size_t errlen)
+server_backlog(const struct daemon *d)
+{
+	return d->cfg.max_clients > SOMAXCONN ? d->cfg.max_clients : SOMAXCONN;
+}
+
+/*
+ * Bind and listen on path, replacing a stale socket, with room in the
+ * backlog for backlog waiting connections. -1 with err.
+ */
+static int
+listen_on(const char *path, int backlog, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -429,7 +626,7 @@ listen_on(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (listen(fd, SERVER_BACKLOG) == -1) {
+	if (listen(fd, backlog) == -1) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		unlink(path);
 		close(fd);
@@ -500,7 +697,8 @@ server_rebind(struct server *s, char *err, size_t errlen)
 {
 	int fd;
 
-	if ((fd = listen_on(s->d->socket_path, err, errlen)) == -1)
+	if ((fd = listen_on(s->d->socket_path, server_backlog(s->d), err,
+	    errlen)) == -1)
 		return -1;
 	ev_io_stop(s->d->loop, &s->aio);
 	ev_timer_stop(s->d->loop, &s->retry);
@@ -535,7 +733,8 @@ server_start(struct daemon *d, int listen_fd, char *err, size_t errlen)
 		fd = listen_fd;
 		log_info("using the socket passed by the service manager (fd %d)", fd);
 	} else {
-		if ((fd = listen_on(d->socket_path, err, errlen)) == -1)
+		if ((fd = listen_on(d->socket_path, server_backlog(d), err,
+		    errlen)) == -1)
 			return NULL;
 		bound = 1;
 	}
@@ -550,7 +749,14 @@ server_start(struct daemon *d, int listen_fd, char *err, size_t errlen)
 	s->aio.data = s;
 	ev_init(&s->retry, retry_cb);
 	s->retry.data = s;
+	TAILQ_INIT(&s->runq);
+	TAILQ_INIT(&s->slowq);
+	ev_check_init(&s->turn, server_turn_cb);
+	s->turn.data = s;
+	ev_idle_init(&s->busy, server_busy_cb);
+	s->busy.data = s;
 	ev_io_start(d->loop, &s->aio);
+	ev_check_start(d->loop, &s->turn);
 	return s;
 }
 
@@ -569,6 +775,8 @@ server_stop(struct server *s)
 	}
 	ev_io_stop(s->d->loop, &s->aio);
 	ev_timer_stop(s->d->loop, &s->retry);
+	ev_check_stop(s->d->loop, &s->turn);
+	ev_idle_stop(s->d->loop, &s->busy);
 	/* Only our own socket file: it may have been replaced meanwhile. */
 	if (s->bound && server_socket_intact(s) &&
 	    unlink(s->d->socket_path) == -1 && errno != ENOENT)
@@ -584,6 +792,101 @@ int
 server_clients(const struct server *s)
 {
 	return s != NULL ? s->n_conns : 0;
+}
+
+/* Requests held right now (on the slow queue or waiting). */
+int
+server_held(const struct server *s)
+{
+	return s != NULL ? s->n_held : 0;
+}
+
+/* Was the request being answered held before (so it is counted already)? */
+int
+server_replaying(const struct server *s)
+{
+	return s != NULL && s->replaying;
+}
+
+/* Must the request being answered be answered now, with what is known? */
+int
+server_final(const struct server *s)
+{
+	return s != NULL && s->final;
+}
+
+/* Hold the request being answered on its connection; 0, or -1 if there is none. */
+static int
+server_hold(struct server *s)
+{
+	struct conn *c = s != NULL ? s->current : NULL;
+
+	if (c == NULL || s->current_line == NULL || c->held != NULL)
+		return -1;
+	c->held = xmalloc(s->current_len + 1);
+	memcpy(c->held, s->current_line, s->current_len);
+	c->held[s->current_len] = '\0';
+	c->held_len = s->current_len;
+	s->n_held++;
+	return 0;
+}
+
+/*
+ * The request being answered needs uncached work: hold it on the slow
+ * queue, to be replayed (when it may do that work) within a few turns.
+ * 0 when held (answer nothing now), -1 when the work is to be done now.
+ */
+int
+server_defer_slow(struct server *s)
+{
+	struct conn *c;
+
+	if (s == NULL || s->slow_ok || server_hold(s) == -1)
+		return -1;
+	c = s->current;
+	TAILQ_INSERT_TAIL(&s->slowq, c, slowq_entry);
+	c->in_slowq = 1;
+	ev_idle_start(s->d->loop, &s->busy);
+	return 0;
+}
+
+/*
+ * The request being answered waits for key (something running in the
+ * background): hold it until server_wake(key) or until wait_s after it
+ * arrived, when it is replayed with server_final() set. 0 when held,
+ * -1 when it must be answered now (deadline passed, or no connection).
+ */
+int
+server_wait(struct server *s, const char *key, double wait_s)
+{
+	struct conn *c;
+	ev_tstamp left;
+
+	if (s == NULL || s->final || (c = s->current) == NULL)
+		return -1;
+	left = c->started + wait_s - ev_now(s->d->loop);
+	if (left <= 0 || server_hold(s) == -1)
+		return -1;
+	c->held_key = xstrdup(key);
+	if (!ev_is_active(&c->hold)) {
+		ev_timer_set(&c->hold, left, 0.);
+		ev_timer_start(s->d->loop, &c->hold);
+	}
+	return 0;
+}
+
+/* key is done: replay (from the loop, soon) every request waiting for it. */
+void
+server_wake(struct server *s, const char *key)
+{
+	struct conn *c;
+
+	if (s == NULL)
+		return;
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->held_key != NULL && strcmp(c->held_key, key) == 0)
+			ev_feed_event(s->d->loop, &c->hold, EV_CUSTOM);
+	}
 }
 
 /* The connection whose request request_handle() is answering, or NULL. */

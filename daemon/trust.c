@@ -56,28 +56,25 @@
  * The check runs once per venv identity, when the venv is first judged,
  * and a clean or tracked answer is kept in memory and in the index
  * (table trust_git; migration 004 emptied it because the question
- * changed). The daemon waits for it
- * up to TRUST_GIT_SYNC_MS on a pidfd, so that in the usual case (git
- * answers in a few milliseconds) the very first answer is already the
- * right one and the hook never flashes a wrong notice; the wait is kept
- * short because the loop serves no one meanwhile. If git is slower, the
- * answer is "untrusted:checking version control", marked not cacheable,
- * and the hooks print no notice for it; the client asks again within its
- * own budget (client/conn.c), and an ev_child watcher collects git's
- * status later, stores it and bumps the generation so that every hook
- * asks again. git is killed after TRUST_GIT_KILL_S.
+ * changed). The loop never waits for git: while it runs the verdict is
+ * "untrusted:checking version control", marked not cacheable. request.c
+ * holds such a resolve (server_wait() on trust_git_key()) until an
+ * ev_child watcher collects git's status, stores it, bumps the
+ * generation (so every hook asks again) and wakes the held requests
+ * (server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
+ * arrived gets the "checking" answer, for which the hooks print no
+ * notice. Other clients are served meanwhile. git is killed after
+ * TRUST_GIT_KILL_S.
  */
 #include "config.h"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -98,7 +95,6 @@
 
 extern char **environ;
 
-#define TRUST_GIT_SYNC_MS	25	/* wait this long for git within a resolve */
 #define TRUST_GIT_KILL_S	20.0	/* give up on a git this slow */
 
 enum git_state {
@@ -113,7 +109,7 @@ struct git_entry {
 	char		*path;		/* real path: the hash key */
 	struct trust_id	 id;
 	enum git_state	 state;
-	pid_t		 pid;		/* git, while checking in the background */
+	pid_t		 pid;		/* git, while checking */
 	int		 out_fd;	/* git's stdout and stderr (memfds), or -1 */
 	int		 err_fd;
 	char		*error;		/* GIT_ERROR: why, as git said it */
@@ -377,7 +373,10 @@ git_finish(struct trust *t, struct git_entry *e, int status)
 		git_store(t, e);
 }
 
-/* git finished in the background: store, and make every hook ask again. */
+/*
+ * git finished: store, make every hook ask again and answer the
+ * resolves waiting for it.
+ */
 static void
 git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
@@ -391,6 +390,7 @@ git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		generation_bump(e->t->d->gen);
 		generation_flush(e->t->d->gen);
 	}
+	server_wake(e->t->d->server, e->path);
 }
 
 /* git took too long: kill it; the child watcher then records the failure. */
@@ -466,13 +466,15 @@ git_spawn(struct git_entry *e, const char *real, pid_t *pid)
 	return rc;
 }
 
-/* Start git for e's venv (at its real path); wait briefly for it. */
+/*
+ * Start git for e's venv (at its real path) and watch for its end; never
+ * waits for it. Without git, e is settled as not tracked at once.
+ */
 static void
 git_start(struct trust *t, struct git_entry *e)
 {
-	struct pollfd pfd;
-	int status, pidfd, rc;
 	pid_t pid;
+	int rc;
 
 	e->state = GIT_CLEAN;
 	if ((rc = git_spawn(e, e->path, &pid)) != 0) {
@@ -486,22 +488,7 @@ git_start(struct trust *t, struct git_entry *e)
 		log_warn("%s: %s", e->path, e->error);
 		return;
 	}
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd != -1) {
-		pfd.fd = pidfd;
-		pfd.events = POLLIN;
-		do
-			rc = poll(&pfd, 1, TRUST_GIT_SYNC_MS);
-		while (rc == -1 && errno == EINTR);
-		close(pidfd);
-		if (rc == 1 && waitpid(pid, &status, 0) == pid) {
-			git_finish(t, e, status);
-			return;
-		}
-	}
-	/* Slow (or no pidfd): finish in the background. */
-	log_debug("git check of %s continues in the background", e->path);
+	log_debug("git check of %s started (pid %ld)", e->path, (long)pid);
 	e->state = GIT_CHECKING;
 	e->pid = pid;
 	ev_child_init(&e->child, git_child_cb, pid, 0);
@@ -510,6 +497,14 @@ git_start(struct trust *t, struct git_entry *e)
 	ev_timer_init(&e->timer, git_timer_cb, TRUST_GIT_KILL_S, 0.);
 	e->timer.data = e;
 	ev_timer_start(t->d->loop, &e->timer);
+}
+
+/* The key a resolve waits on while git checks the venv at path: its real path. */
+char *
+trust_git_key(struct trust *t, const char *path)
+{
+	(void)t;
+	return realpath(path, NULL);
 }
 
 /* Are two identities the same venv? */

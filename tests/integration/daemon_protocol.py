@@ -149,12 +149,13 @@ def test_file_path():
     with open(f, "w") as fh:
         fh.write("print()\n")
     with connect() as c:
-        r = c.result("resolve", {"path": f})
+        # wait_ms: both answers carry git's verdict, however slow git is.
+        r = c.result("resolve", {"path": f, "wait_ms": 20000})
         check(r["venv"] is not None and r["venv"]["path"] == os.path.join(proj, ".venv"),
               f"file path should resolve like its directory: {r}")
         check(r["venv"]["project"] == proj, f"project: {r}")
         check(isinstance(r["cacheable"], bool), f"cacheable missing: {r}")
-        r2 = c.result("resolve", {"path": os.path.join(proj, "src")})
+        r2 = c.result("resolve", {"path": os.path.join(proj, "src"), "wait_ms": 20000})
         check(r2["venv"] == r["venv"], f"dir and file disagree: {r2} vs {r}")
 
 

@@ -10,7 +10,8 @@
 # res DIR: the resolve result JSON for DIR (a JSON-encoded path).
 res() {
 	local params
-	params=$("$PYTHON3" -c 'import json,sys; print(json.dumps({"path": sys.argv[1]}))' "$1")
+	# The daemon may wait for git as long as it likes: no answer depends on git's speed.
+	params=$("$PYTHON3" -c 'import json,sys; print(json.dumps({"path": sys.argv[1], "wait_ms": 20000}))' "$1")
 	rpc resolve "$params" || fail "resolve $1 failed"
 }
 
