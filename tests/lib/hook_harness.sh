@@ -160,6 +160,21 @@ pane() {
 	tmux -S "$TS" capture-pane -p -J -S - -t t 2>/dev/null || true
 }
 
+# How many times the terminal shows the fixed string $1.
+pane_count() {
+	pane | grep -c -F -- "$1" || true
+}
+
+# expect_notices TEXT N WHAT: TEXT is on the terminal exactly N times.
+expect_notices() {
+	local n
+	n=$(pane_count "$1")
+	[ "$n" = "$2" ] || {
+		pane | tail -n 25 >&2
+		fail "$SH: $3: [$1] shown $n times, expected $2"
+	}
+}
+
 # step CMD...: type each command, then dump; the state lands in S[KEY].
 step() {
 	local c kv

@@ -33,21 +33,6 @@ fi
 
 STATE="$XDG_STATE_HOME/venvd"
 
-# How many times the terminal shows the fixed string $1.
-pane_count() {
-	pane | grep -c -F -- "$1" || true
-}
-
-# expect_shown TEXT N WHAT: TEXT is on the terminal exactly N times.
-expect_shown() {
-	local n
-	n=$(pane_count "$1")
-	[ "$n" = "$2" ] || {
-		pane | tail -n 25 >&2
-		fail "$SH: $3: [$1] shown $n times, expected $2"
-	}
-}
-
 # trust_of DIR: the daemon's trust verdict for the venv of DIR.
 trust_of() {
 	local r
@@ -99,7 +84,7 @@ storage_main() {
 	go "$W/kept"
 	expect_active "$W/kept/.venv" "an allowed venv"
 	full_notice="venvd: storage: cannot write the index in $STATE: database or disk is full"
-	expect_shown "venvd: storage:" 0 "a notice while healthy"
+	expect_notices "venvd: storage:" 0 "a notice while healthy"
 
 	say "$SH: the state directory full: allow fails clearly, status and doctor name the fault"
 	fill_state
@@ -123,13 +108,13 @@ storage_main() {
 	assert_eq "untrusted:not allowed yet (trust = ask)" "$(trust_of "$W/later")" "a venv found while full"
 	step ""
 	expect_active "$W/kept/.venv" "the allowed venv in the shell while full"
-	expect_shown "$full_notice" 1 "the storage notice"
+	expect_notices "$full_notice" 1 "the storage notice"
 	go "$W/denied"
 	expect_none "a denied venv while full"
 	go "$W/kept"
 	expect_active "$W/kept/.venv" "back to the allowed venv"
 	step ""
-	expect_shown "$full_notice" 1 "the storage notice after more prompts"
+	expect_notices "$full_notice" 1 "the storage notice after more prompts"
 
 	say "$SH: space returns: the waiting record lands, the fault clears, allow works"
 	rm -f "$STATE/fill"
@@ -138,7 +123,7 @@ storage_main() {
 	"$VENVD" allow "$W/new" >/dev/null || fail "allow after space returned"
 	go "$W/new"
 	expect_active "$W/new/.venv" "a venv allowed after space returned"
-	expect_shown "$full_notice" 1 "the storage notice once the fault cleared"
+	expect_notices "$full_notice" 1 "the storage notice once the fault cleared"
 	rc=0; out=$("$VENVD" doctor 2>&1) || rc=$?
 	grep -q "^ok    health: no faults reported" <<<"$out" || fail "doctor once healthy: $out"
 
@@ -157,7 +142,7 @@ storage_main() {
 	go "$W/kept"
 	expect_active "$W/kept/.venv" "an allowed venv after a full start"
 	step ""
-	expect_shown "$ro_notice" 1 "the read-only notice"
+	expect_notices "$ro_notice" 1 "the read-only notice"
 
 	say "$SH: mounted read-only: the same"
 	daemon_stop

@@ -11,21 +11,6 @@
 
 command -v git >/dev/null 2>&1 || skip "git is not installed"
 
-# How many times the terminal shows the fixed string $1.
-pane_count() {
-	pane | grep -c -F -- "$1" || true
-}
-
-# expect_notices TEXT N WHAT: TEXT is on the terminal exactly N times.
-expect_notices() {
-	local n
-	n=$(pane_count "$1")
-	[ "$n" = "$2" ] || {
-		pane | tail -n 25 >&2
-		fail "$SH: $3: [$1] shown $n times, expected $2"
-	}
-}
-
 # Restart the daemon with the config text $1.
 daemon_with_config() {
 	daemon_stop
