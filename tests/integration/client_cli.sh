@@ -487,17 +487,18 @@ daemon_start
 hostile_round daemon
 daemon_stop
 
-# Non-UTF-8 names cannot travel in JSON: the client resolves them itself.
+# Names that are not UTF-8 travel as \udcXX: the daemon answers for them too.
 NONUTF="$T/w/bad"$'\xff\xfe'"name"
 mkdir -p "$NONUTF/x"
 # python -m venv cannot write its scripts there: make it elsewhere and move it.
 mkvenv "$T/w/tomove"
 mv "$T/w/tomove" "$NONUTF/.venv"
 daemon_start
+prime_trust "$NONUTF/x"
 out=$("$VENVD" export --hook bash "$NONUTF/x" 2>"$T/err")
 eval "set -- ${out#_venvd_answer }"
 assert_eq "$NONUTF/.venv" "$3" "non-UTF-8 venv path"
-assert_eq "" "$2" "non-UTF-8: a local answer is not cacheable"
+assert_eq "$(generation)" "$2" "non-UTF-8: the daemon answers, with its generation"
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr"
 for sh in bash zsh fish; do
 	base_env "$T/envn.$sh.0" PATH="$BASEPATH"

@@ -96,6 +96,33 @@ generation() {
 	cat "$XDG_RUNTIME_DIR/venvd/generation" 2>/dev/null || true
 }
 
+# prime_trust DIR: let our daemon finish judging DIR's venv, git included
+# (a resolve with wait_ms), before the shell asks, so that no shell test
+# depends on how fast git answers on a busy machine; trust_daemon.sh tests
+# the hook's own budget against a git that is slow on purpose. Quiet; a
+# no-op unless our daemon runs and is not stopped.
+prime_trust() {
+	local py=/usr/bin/python3	# a pyenv shim can take seconds to start
+	[ -x "$py" ] || py=$PYTHON3
+	case $1 in /*) ;; *) return 0 ;; esac
+	[ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null || return 0
+	case $(ps -o stat= -p "$DAEMON_PID" 2>/dev/null) in T*) return 0 ;; esac
+	"$py" - "$1" >/dev/null 2>&1 <<'PY' || :
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(os.environ["VENVD_SOCKET"])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "resolve",
+    "params": {"path": sys.argv[1], "wait_ms": 20000}}).encode() + b"\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+PY
+}
+
 # Make a real venv quickly: mkvenv DIR [extra python -m venv args].
 mkvenv() {
 	"$PYTHON3" -m venv --without-pip "$@" || fail "python3 -m venv $* failed"
