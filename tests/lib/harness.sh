@@ -107,20 +107,9 @@ prime_trust() {
 	case $1 in /*) ;; *) return 0 ;; esac
 	[ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null || return 0
 	case $(ps -o stat= -p "$DAEMON_PID" 2>/dev/null) in T*) return 0 ;; esac
-	"$py" - "$1" >/dev/null 2>&1 <<'PY' || :
-import json, os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(os.environ["VENVD_SOCKET"])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "resolve",
-    "params": {"path": sys.argv[1], "wait_ms": 20000}}).encode() + b"\n")
-data = b""
-while not data.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-PY
+	"$py" -c 'import sys; sys.path.insert(0, sys.argv[1]); import rpc
+rpc.call("resolve", {"path": sys.argv[2], "wait_ms": 20000}, timeout=30)' \
+	    "$TOP_SRCDIR/tests/lib" "$1" >/dev/null 2>&1 || :
 }
 
 # Make a real venv quickly: mkvenv DIR [extra python -m venv args].
