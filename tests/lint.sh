@@ -67,6 +67,18 @@ for f in .ci/run tests/lib/*.sh tests/integration/*.sh bench/*.sh; do
 	check shellcheck -s bash -S error "$f"
 done
 
+# Test scripts run under pipefail: "cmd | grep -q" or "cmd | head" can stop
+# reading early, kill cmd with SIGPIPE and fail by chance. Use grep_all or
+# sed -n 1p (which read to the end) instead.
+# Print the lines of test scripts that end a pipe early.
+# shellcheck disable=SC2317  # called through check
+early_pipe_exits() {
+	grep -nE '[^|]\| *(grep +(-[a-zA-Z]*q|-m)|head)\b' tests/lib/*.sh tests/integration/*.sh |
+		grep -vE '^[^:]*:[0-9]+:[[:space:]]*#|sh -c '
+	return 0
+}
+check -o early_pipe_exits
+
 # Every man page must be silent under mandoc's linter at warning level.
 pages=(man/*.[1-9])
 if [ "${#pages[@]}" -eq 0 ]; then

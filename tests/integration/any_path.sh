@@ -29,7 +29,7 @@ assert os.fsencode(j["venv"]["path"]) == want + b"/.venv", j
 assert os.fsencode(j["venv"]["python"]) == want + b"/.venv/bin/python", j
 assert j["venv"]["trust"] == "trusted", j
 PY
-"$VENVD" resolve --json "$LAT" | grep -q -F '\udcff\udcfe' || fail "the JSON does not use \\udcXX"
+"$VENVD" resolve --json "$LAT" | grep_all -q -F '\udcff\udcfe' || fail "the JSON does not use \\udcXX"
 
 say "venvd export json"
 "$VENVD" export json "$LAT" >"$T/export.json" || fail "venvd export json failed"

@@ -14,7 +14,7 @@ our_daemons() {
 	local p
 	for p in /proc/[0-9]*; do
 		[ "$(cat "$p/comm" 2>/dev/null)" = venvd-daemon ] || continue
-		if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "VENVD_SOCKET=$VENVD_SOCKET"; then
+		if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep_all -qxF "VENVD_SOCKET=$VENVD_SOCKET"; then
 			echo "${p#/proc/}"
 		fi
 	done
@@ -130,7 +130,7 @@ done
 mkdir -p "$T/bin dir/it's"
 cp "$VENVD" "$T/bin dir/it's/venvd"
 for sh in bash zsh; do
-	body=$(sed -n 's/.*@VENVD@.*/x/p' "$TOP_SRCDIR/hooks/venvd.$sh" | head -n 1)
+	body=$(sed -n 's/.*@VENVD@.*/x/p' "$TOP_SRCDIR/hooks/venvd.$sh" | sed -n 1p)
 	[ -n "$body" ] || continue
 	"$T/bin dir/it's/venvd" hook "$sh" >"$T/hook2.$sh"
 	grep -qF "'$T/bin dir/it'\\''s/venvd'" "$T/hook2.$sh" || fail "hook $sh: hostile path not quoted"

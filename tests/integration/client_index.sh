@@ -31,7 +31,7 @@ age() {
 
 # Does `venvd list` (TSV) show $1?
 listed() {
-	"$VENVD" list | cut -f1 | grep -qxF -- "$1"
+	"$VENVD" list | cut -f1 | grep_all -qxF -- "$1"
 }
 
 # Has the daemon gone?
@@ -41,7 +41,7 @@ not_answering() {
 
 # Is the root live (scan done)?
 root_live() {
-	"$VENVD" roots | grep -q "	live	"
+	"$VENVD" roots | grep_all -q "	live	"
 }
 
 mkdir -p "$R/p1" "$R/p2" "$R/p3" "$R/deep/x" "$T/outside/o1"
@@ -87,9 +87,9 @@ out=$("$VENVD" watch "$R" --depth 4) || fail "watch failed"
 [[ $(cut -f1 <<<"$out") == "$R" ]] || fail "watch printed [$out]"
 [[ $(cut -f2 <<<"$out") == 4 ]] || fail "watch depth: [$out]"
 (cd "$T" && "$VENVD" watch outside) || fail "relative watch failed"
-"$VENVD" roots | cut -f1 | grep -qxF "$T/outside" || fail "relative DIR not made absolute"
+"$VENVD" roots | cut -f1 | grep_all -qxF "$T/outside" || fail "relative DIR not made absolute"
 "$VENVD" unwatch "$T/outside" >/dev/null || fail "unwatch failed"
-if "$VENVD" roots | cut -f1 | grep -qxF "$T/outside"; then fail "unwatch left the root"; fi
+if "$VENVD" roots | cut -f1 | grep_all -qxF "$T/outside"; then fail "unwatch left the root"; fi
 if "$VENVD" unwatch "$T/outside" 2>/dev/null; then fail "unwatch of a non-root succeeded"; fi
 TIMEOUT=10 wait_for root_live || fail "root never became live: $("$VENVD" roots)"
 for v in "$V1" "$V2" "$V3"; do
@@ -118,13 +118,13 @@ assert_eq "$sorted" "$(cut -f1 <<<"$tsv")" "default order is by path"
 
 say "list on a terminal: header and aligned columns"
 tty_out=$(script -qec "$VENVD list" /dev/null | tr -d '\r')
-head -n1 <<<"$tty_out" | grep -q '^PATH  *VERSION  *SIZE  *LAST USED  *STATE  *PROJECT$' ||
+head -n1 <<<"$tty_out" | grep_all -q '^PATH  *VERSION  *SIZE  *LAST USED  *STATE  *PROJECT$' ||
 	fail "no header on a tty: $tty_out"
 col=$(head -n1 <<<"$tty_out" | awk '{ print index($0, "VERSION") }')
 while IFS= read -r l; do
 	[[ ${l:col-1:${#ver}} == "$ver" ]] || fail "column not aligned at $col: [$l]"
 done < <(tail -n +2 <<<"$tty_out")
-grep -F "$V1 " <<<"$tty_out" | grep -q ' never ' || fail "tty last used not 'never': $tty_out"
+grep -F "$V1 " <<<"$tty_out" | grep_all -q ' never ' || fail "tty last used not 'never': $tty_out"
 
 say "list --json: full records"
 js=$("$VENVD" list --json)
@@ -144,7 +144,7 @@ js=$("$VENVD" list --json)
 assert_eq 1 "$(jget "$js" "[r['activation_count'] for r in j if r['path']=='$V3'][0]")" "re-answering the active venv / a manual activation counted"
 
 say "--sort last-used: most recently used first"
-first=$("$VENVD" list --sort last-used | head -n1 | cut -f1)
+first=$("$VENVD" list --sort last-used | sed -n 1p | cut -f1)
 assert_eq "$V3" "$first" "--sort last-used"
 
 say "--sort size: biggest first (sizes as measured by the daemon, unknown last)"
@@ -165,7 +165,7 @@ for f in "$V4"/bin/python*; do rm -f "$f"; ln -s "$T/fakehome/bin/python3" "$f";
 "$VENVD" resolve "$R/p4" >/dev/null 2>&1 || true
 wait_for sh -c "'$VENVD' list --broken | cut -f1 | grep -qxF '$V4'" ||
 	fail "broken venv not in --broken: $("$VENVD" list)"
-if "$VENVD" list --broken | cut -f1 | grep -qxF "$V2"; then fail "--broken lists an ok venv"; fi
+if "$VENVD" list --broken | cut -f1 | grep_all -qxF "$V2"; then fail "--broken lists an ok venv"; fi
 
 say "doctor: a broken venv, the hook missing"
 if out=$(env -u VENVD_SHELL "$VENVD" doctor); then fail "doctor passed with problems: $out"; fi
@@ -193,7 +193,7 @@ sed -i "s|^version.*= .*|version = $ver|" "$V2/pyvenv.cfg"
 "$VENVD" forget "$V4" >/dev/null || fail "forget V4"
 
 say "forget: drops from the index, never deletes"
-"$VENVD" forget "$V3" | grep -qF "forgot $V3" || fail "forget output"
+"$VENVD" forget "$V3" | grep_all -qF "forgot $V3" || fail "forget output"
 [ -f "$V3/pyvenv.cfg" ] || fail "forget deleted files"
 if listed "$V3"; then fail "forgotten venv still listed"; fi
 if "$VENVD" forget "$T/nonesuch" 2>/dev/null; then fail "forget of an unknown path succeeded"; fi
@@ -209,16 +209,16 @@ for p in "$R/notvenv" "$R/link"; do
 	sql "INSERT OR REPLACE INTO venvs (path, project, version, first_seen, last_seen, state, root) VALUES (?, ?, '3.11', ?, ?, 'ok', ?)" "$p" "$R" "$OLD" "$OLD" "$R"
 done
 out=$("$VENVD" gc --stale 30 </dev/null) || fail "gc dry run failed: $out"
-grep -F "refuse  $R/notvenv" <<<"$out" | grep -q "no pyvenv.cfg" ||
+grep -F "refuse  $R/notvenv" <<<"$out" | grep_all -q "no pyvenv.cfg" ||
 	fail "gc did not refuse a non-venv: $out"
-grep -F "refuse  $R/link" <<<"$out" | grep -q "symlink" || fail "gc did not refuse a symlink: $out"
-grep -F "refuse  $VO" <<<"$out" | grep -q "outside every discovery root" || fail "gc did not refuse outside a root: $out"
+grep -F "refuse  $R/link" <<<"$out" | grep_all -q "symlink" || fail "gc did not refuse a symlink: $out"
+grep -F "refuse  $VO" <<<"$out" | grep_all -q "outside every discovery root" || fail "gc did not refuse outside a root: $out"
 grep -qF "would delete  $V1" <<<"$out" || fail "gc does not offer V1: $out"
 grep -q "^dry run: nothing deleted (stdin is not a terminal" <<<"$out" || fail "not a dry run: $out"
 [ -f "$V1/pyvenv.cfg" ] || fail "dry run deleted V1"
 [ -f "$V2/pyvenv.cfg" ] || fail "dry run deleted V2"
 out=$(VIRTUAL_ENV=$V2 "$VENVD" gc --stale 30 --dry-run) || fail "gc --dry-run"
-grep -F "refuse  $V2" <<<"$out" | grep -q "active venv" || fail "gc did not refuse the active venv: $out"
+grep -F "refuse  $V2" <<<"$out" | grep_all -q "active venv" || fail "gc did not refuse the active venv: $out"
 
 say "gc: total freed, hard links once"
 out=$("$VENVD" gc --stale 30 --dry-run)

@@ -107,7 +107,7 @@ for i in 2 5 9; do assert_eq ok "$(state "$B/d$i/s3/venv")" "venv d$i"; done
 s=$(rpc status '{}')
 w=$(jget "$s" "j['watches']")
 (( w <= 10 )) || fail "$w watches held, budget 10"
-jget "$s" "j['degraded']" | grep -q "root $B is not fully watched: watch budget (max_watches=10)" ||
+jget "$s" "j['degraded']" | grep_all -q "root $B is not fully watched: watch budget (max_watches=10)" ||
 	fail "status.degraded does not name the root: $(jget "$s" "j['degraded']")"
 say "resolving still works and stays within the budget"
 r=$(rpc resolve "$(j '{"path": a[0]}' "$B/d5/s3")")
@@ -117,7 +117,7 @@ w=$(jget "$(rpc status '{}')" "j['watches']")
 say "unwatch frees the budget and clears the degraded state"
 rpc unwatch "$(j '{"path": a[0]}' "$B")" >/dev/null
 s=$(rpc status '{}')
-jget "$s" "j['degraded']" | grep -q "root $B" && fail "degraded state kept after unwatch"
+jget "$s" "j['degraded']" | grep_all -q "root $B" && fail "degraded state kept after unwatch"
 daemon_stop
 rm -f "$XDG_CONFIG_HOME/venvd/config"
 

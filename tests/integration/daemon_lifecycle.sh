@@ -25,8 +25,8 @@ assert_eq 2 "$rc" "unknown option exit status"
 grep -q usage "$T/out" || fail "no usage text for a bad option: $(cat "$T/out")"
 rc=0; "$VENVD_DAEMON" -f extra >"$T/out" 2>&1 || rc=$?
 assert_eq 2 "$rc" "stray argument exit status"
-"$VENVD_DAEMON" -V | grep -q '^venvd-daemon [0-9]' || fail "-V prints no version"
-"$VENVD_DAEMON" --help | grep -q -- --foreground || fail "--help lacks --foreground"
+"$VENVD_DAEMON" -V | grep_all -q '^venvd-daemon [0-9]' || fail "-V prints no version"
+"$VENVD_DAEMON" --help | grep_all -q -- --foreground || fail "--help lacks --foreground"
 
 say "two daemons on one socket: the second refuses, the first keeps answering"
 daemon_start

@@ -174,7 +174,7 @@ grep -qF "daemon stopped (pid $pid" "$T/stop" || fail "stop: $(cat "$T/stop")"
 wait_for gone "$pid" || fail "the daemon is still running after stop"
 wait "$pid" 2>/dev/null || true
 DAEMON_PID=
-"$VENVD" stop | grep -q "not running" || fail "stop of a stopped daemon"
+"$VENVD" stop | grep_all -q "not running" || fail "stop of a stopped daemon"
 
 say "another daemon took over meanwhile: the old one exits and leaves it its files"
 daemon_start

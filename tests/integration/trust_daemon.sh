@@ -132,7 +132,7 @@ assert_eq "" "$3$5" "a denied venv: no activation and no notice"
 json=$("$VENVD" trust --json)
 assert_eq "allow deny" "$(jget "$json" '" ".join(sorted(d["decision"] for d in j["decisions"]))')" \
     "venvd trust --json lists both decisions"
-"$VENVD" trust | grep -q "^deny .*$W/own/.venv\$" || fail "venvd trust: $("$VENVD" trust)"
+"$VENVD" trust | grep_all -q "^deny .*$W/own/.venv\$" || fail "venvd trust: $("$VENVD" trust)"
 rm -rf "$W/own/.venv"
 mkvenv "$W/own/.venv"
 wait_for test "$(trust_of "$W/own")" = trusted ||

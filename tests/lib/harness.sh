@@ -32,6 +32,15 @@ fail() {
 	exit 1
 }
 
+# grep_all GREP-ARGS...: grep over all of stdin, read to its end first.
+# Under pipefail, "cmd | grep -q" fails when grep exits at the first match
+# and cmd dies of SIGPIPE writing the rest; this never cuts cmd short.
+grep_all() {
+	local input
+	input=$(cat; echo .)
+	grep "$@" <<<"${input%.}"
+}
+
 # Skip the whole test with a reason.
 skip() {
 	echo "SKIP: $*" >&2

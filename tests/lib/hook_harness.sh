@@ -440,7 +440,7 @@ hook_main() {
 	go "$W/plain"
 	[ "$(pane | grep -c -F "$W/D/.venv")" -eq 1 ] ||
 	    fail "$SH: the broken-venv notice should appear exactly once: $(pane | grep -F "$W/D/.venv")"
-	pane | grep -F "$W/D/.venv" | grep -q -F "$T/gone" ||
+	pane | grep_all -F "$W/D/.venv" | grep_all -q -F "$T/gone" ||
 	    fail "$SH: the notice does not name the missing interpreter"
 
 	expect_quiet_pane

@@ -48,12 +48,12 @@ fill_state() {
 
 # Is the daemon healthy again?
 healthy() {
-	"$VENVD" status | grep -qx "health: healthy"
+	"$VENVD" status | grep_all -qx "health: healthy"
 }
 
 # Does venvd list show venv $1?
 listed() {
-	"$VENVD" list | grep -qF "$1"
+	"$VENVD" list | grep_all -qF "$1"
 }
 
 # Any index moved aside as corrupt?
@@ -103,7 +103,7 @@ storage_main() {
 	assert_eq trusted "$(trust_of "$W/kept")" "the allowed venv while full"
 	assert_eq denied "$(trust_of "$W/denied")" "the denied venv while full"
 	assert_eq "untrusted:not allowed yet (trust = ask)" "$(trust_of "$W/new")" "the refused allow changed nothing"
-	"$VENVD" trust | grep -qF "$W/kept/.venv" || fail "venvd trust lost the allowed venv"
+	"$VENVD" trust | grep_all -qF "$W/kept/.venv" || fail "venvd trust lost the allowed venv"
 	# Found while full: its record waits in memory.
 	assert_eq "untrusted:not allowed yet (trust = ask)" "$(trust_of "$W/later")" "a venv found while full"
 	step ""
@@ -133,7 +133,7 @@ storage_main() {
 	daemon_start
 	moved_aside && fail "the index was moved aside: $(ls "$STATE")"
 	ro_notice="venvd: storage: the index in $STATE is read-only"
-	"$VENVD" status | grep -qF "degraded: ${ro_notice#venvd: }" || fail "status on a full start: $("$VENVD" status)"
+	"$VENVD" status | grep_all -qF "degraded: ${ro_notice#venvd: }" || fail "status on a full start: $("$VENVD" status)"
 	assert_eq trusted "$(trust_of "$W/kept")" "the allowed venv after a full start"
 	assert_eq denied "$(trust_of "$W/denied")" "the denied venv after a full start"
 	assert_eq trusted "$(trust_of "$W/new")" "the venv allowed last after a full start"
@@ -150,7 +150,7 @@ storage_main() {
 	mount -o remount,ro "$STATE" || fail "cannot remount $STATE read-only"
 	daemon_start
 	moved_aside && fail "the index was moved aside on a read-only mount"
-	"$VENVD" status | grep -qF "degraded: ${ro_notice#venvd: }" || fail "status read-only: $("$VENVD" status)"
+	"$VENVD" status | grep_all -qF "degraded: ${ro_notice#venvd: }" || fail "status read-only: $("$VENVD" status)"
 	rc=0; out=$("$VENVD" deny "$W/kept" 2>&1) || rc=$?
 	[ "$rc" != 0 ] || fail "deny succeeded on a read-only index: $out"
 	assert_eq trusted "$(trust_of "$W/kept")" "the allowed venv on a read-only mount"
