@@ -1,12 +1,12 @@
 /*
  * client.h: the venvd command.
  *
- *   main.c    command-line parsing and dispatch, usage, exit codes
+ *   venvd.c   command-line parsing and dispatch, usage, exit codes
  *   conn.c    talking to the daemon within a hard time budget; autostart;
  *             start, stop and restart
  *   export.c  the environment transition for a directory (export, hook mode)
  *   hook.c    printing the shell hooks
- *   index.c   the venv index: list, forget, gc, roots, watch, unwatch
+ *   cmd_index.c the venv index: list, forget, gc, roots, watch, unwatch
  *   doctor.c  venvd doctor: checks with one suggested command each
  *   output.c  human and JSON output for resolve and status; the one
  *             function through which terminal text goes
@@ -38,29 +38,29 @@
 /* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
 extern const struct embedded_file hook_files[];
 
-struct conn;
+struct client_conn;
 
 /*
  * Connect to the daemon, finishing by deadline_ms (CLOCK_MONOTONIC
  * milliseconds). NULL with err when it does not answer in time (errno
  * ETIMEDOUT); errno ECONNREFUSED/ENOENT means nobody listens.
  */
-struct conn *conn_open(long long deadline_ms, char *err, size_t errlen);
+struct client_conn *client_conn_open(long long deadline_ms, char *err, size_t errlen);
 /*
  * Send one request (steals params; NULL for {}) and wait for its result
  * by the deadline. NULL with err on failure or an error reply.
  */
-json_t	*conn_call(struct conn *, const char *method, json_t *params,
+json_t	*client_conn_call(struct client_conn *, const char *method, json_t *params,
 	    long long deadline_ms, char *err, size_t errlen);
 /* Close the connection and free it. NULL is fine. */
-void	conn_close(struct conn *);
+void	client_conn_close(struct client_conn *);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 /*
  * One call on a fresh connection. NULL with err on failure; *down is set
  * to 1 when nobody listens on the socket (ENOENT/ECONNREFUSED).
  */
-json_t	*daemon_call(const char *method, json_t *params, long long budget_ms,
+json_t	*client_call(const char *method, json_t *params, long long budget_ms,
 	    int *down, char *err, size_t errlen);
 /*
  * Nobody listens: unless another client is starting the daemon (flock on
@@ -68,7 +68,7 @@ json_t	*daemon_call(const char *method, json_t *params, long long budget_ms,
  * file and, unless VENVD_AUTOSTART=0, start the daemon in the background.
  * Never waits for it. Returns 0 if a start was launched.
  */
-int	daemon_autostart(void);
+int	client_autostart(void);
 /*
  * Nobody answers on the socket: is a daemon running anyway? It is when
  * it holds the instance lock (<socket>.lock, which holds its pid). Its
@@ -78,7 +78,7 @@ int	daemon_autostart(void);
  */
 long	client_daemon_by_lock(int rebind, int *answers);
 /* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
-const char *daemon_path(void);
+const char *client_daemon_path(void);
 
 /* Where an answer came from. */
 enum answer_source {
@@ -137,7 +137,7 @@ int	cmd_status(int argc, char **argv);
 int	cmd_start(int argc, char **argv);
 int	cmd_stop(int argc, char **argv);
 int	cmd_restart(int argc, char **argv);
-/* index.c: list, forget, gc, roots, watch, unwatch */
+/* cmd_index.c: list, forget, gc, roots, watch, unwatch */
 int	cmd_list(int argc, char **argv);
 int	cmd_forget(int argc, char **argv);
 int	cmd_gc(int argc, char **argv);
@@ -154,7 +154,7 @@ json_t	*index_call(const char *method, json_t *params);
 void	human_size(char *out, size_t len, long long bytes);
 /* doctor.c */
 int	cmd_doctor(int argc, char **argv);
-/* main.c */
+/* venvd.c */
 /* Print a usage error for cmd to stderr; returns EXIT_USAGE. */
 int	usage_error(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -171,7 +171,7 @@ void	term_puts(FILE *f, const char *s);
 /* Append s with control characters (C0, DEL, C1) made visible as \xNN. */
 void	escape_controls(struct buf *out, const char *s);
 
-/* trust.c */
+/* cmd_trust.c */
 int	cmd_allow(int argc, char **argv);
 int	cmd_deny(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
@@ -182,14 +182,14 @@ int	cmd_trust(int argc, char **argv);
  */
 void	client_trust_local(struct venv_info *vi);
 /* May the shell activate vi? (its trust is "trusted") */
-int	trust_allows(const struct venv_info *vi);
+int	client_trust_allows(const struct venv_info *vi);
 /*
  * Append the one-line notice for an untrusted vi ("venvd: not activating
  * ~/x/.venv: REASON (venvd allow ~/x to trust it)"), sanitised; nothing
  * for a trusted or denied venv or one still being checked.
  */
-void	trust_notice(struct buf *out, const struct venv_info *vi);
+void	client_trust_notice(struct buf *out, const struct venv_info *vi);
 /* Append path for a person: $HOME shown as ~, sanitised. */
-void	trust_show_path(struct buf *out, const char *path);
+void	client_show_path(struct buf *out, const char *path);
 
 #endif

@@ -33,7 +33,7 @@
 /* Longest response line accepted from the daemon. */
 #define CONN_MAX_RESPONSE	(1024 * 1024)
 
-struct conn {
+struct client_conn {
 	int	 fd;
 	long	 next_id;
 	struct buf in;		/* received bytes not yet consumed */
@@ -82,12 +82,12 @@ wait_fd(int fd, short events, long long deadline_ms)
 }
 
 /* Connect to the daemon by the deadline. */
-struct conn *
-conn_open(long long deadline_ms, char *err, size_t errlen)
+struct client_conn *
+client_conn_open(long long deadline_ms, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char path[PATH_MAX];
-	struct conn *c;
+	struct client_conn *c;
 	int fd, saved;
 
 	if (paths_socket(path, sizeof path, err, errlen) == -1) {
@@ -149,7 +149,7 @@ fail:
 
 /* Close the connection and free it. */
 void
-conn_close(struct conn *c)
+client_conn_close(struct client_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -160,7 +160,7 @@ conn_close(struct conn *c)
 
 /* Send all of b by the deadline. */
 static int
-conn_send(struct conn *c, const struct buf *b, long long deadline_ms,
+conn_send(struct client_conn *c, const struct buf *b, long long deadline_ms,
     char *err, size_t errlen)
 {
 	size_t off = 0;
@@ -186,7 +186,7 @@ conn_send(struct conn *c, const struct buf *b, long long deadline_ms,
 
 /* Read one response line by the deadline; returns its length (no '\n'). */
 static ssize_t
-conn_read_line(struct conn *c, long long deadline_ms, char *err, size_t errlen)
+conn_read_line(struct client_conn *c, long long deadline_ms, char *err, size_t errlen)
 {
 	char chunk[8192];
 	char *nl;
@@ -226,7 +226,7 @@ conn_read_line(struct conn *c, long long deadline_ms, char *err, size_t errlen)
 
 /* Send one request and wait for its result by the deadline. */
 json_t *
-conn_call(struct conn *c, const char *method, json_t *params,
+client_conn_call(struct client_conn *c, const char *method, json_t *params,
     long long deadline_ms, char *err, size_t errlen)
 {
 	struct buf out = BUF_INIT;
@@ -252,27 +252,27 @@ conn_call(struct conn *c, const char *method, json_t *params,
 
 /* One call on a fresh connection. */
 json_t *
-daemon_call(const char *method, json_t *params, long long budget_ms, int *down,
+client_call(const char *method, json_t *params, long long budget_ms, int *down,
     char *err, size_t errlen)
 {
 	long long deadline = now_ms() + budget_ms;
-	struct conn *c;
+	struct client_conn *c;
 	json_t *result;
 
 	*down = 0;
-	if ((c = conn_open(deadline, err, errlen)) == NULL) {
+	if ((c = client_conn_open(deadline, err, errlen)) == NULL) {
 		*down = (errno == ENOENT || errno == ECONNREFUSED);
 		json_decref(params);
 		return NULL;
 	}
-	result = conn_call(c, method, params, deadline, err, errlen);
-	conn_close(c);
+	result = client_conn_call(c, method, params, deadline, err, errlen);
+	client_conn_close(c);
 	return result;
 }
 
 /* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
 const char *
-daemon_path(void)
+client_daemon_path(void)
 {
 	static char path[PATH_MAX];
 	const char *env = getenv("VENVD_DAEMON");
@@ -313,7 +313,7 @@ autostart_exec(int lock_fd)
 	}
 	snprintf(fdstr, sizeof fdstr, "%d", lock_fd);
 	setenv("VENVD_STARTLOCK_FD", fdstr, 1);
-	execl(daemon_path(), "venvd-daemon", (char *)NULL);
+	execl(client_daemon_path(), "venvd-daemon", (char *)NULL);
 	_exit(127);
 }
 
@@ -322,11 +322,11 @@ static int
 socket_answers(void)
 {
 	char err[512];
-	struct conn *c;
+	struct client_conn *c;
 
-	if ((c = conn_open(now_ms() + 100, err, sizeof err)) == NULL)
+	if ((c = client_conn_open(now_ms() + 100, err, sizeof err)) == NULL)
 		return 0;
-	conn_close(c);
+	client_conn_close(c);
 	return 1;
 }
 
@@ -455,7 +455,7 @@ client_daemon_by_lock(int rebind, int *answers)
  * was launched.
  */
 int
-daemon_autostart(void)
+client_autostart(void)
 {
 	const char *env = getenv("VENVD_AUTOSTART");
 	char dir[PATH_MAX], lock[PATH_MAX], gen[PATH_MAX], err[PATH_MAX + 128];
@@ -524,7 +524,7 @@ daemon_autostart(void)
 	close(fd);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
-	log_debug("started %s in the background", daemon_path());
+	log_debug("started %s in the background", client_daemon_path());
 	return 0;
 }
 
@@ -616,7 +616,7 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 		free(resolve_active);
 		resolve_active = NULL;
 	}
-	result = daemon_call(VENVD_M_RESOLVE, params, budget_ms, down, err,
+	result = client_call(VENVD_M_RESOLVE, params, budget_ms, down, err,
 	    sizeof err);
 	if (result == NULL) {
 		log_debug("%s", err);
@@ -706,7 +706,7 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	if (dir[0] == '/' && strlen(dir) >= PATH_MAX)
 		return resolve_long(dir, out, generation, cacheable, source, err, errlen);
 	if (down)
-		daemon_autostart();
+		client_autostart();
 	if ((rc = resolve_locally(dir, out, err, errlen)) == 1)
 		client_trust_local(out);
 	return rc;
@@ -746,7 +746,7 @@ static int	stop_daemon(int);
 static int
 start_daemon(void)
 {
-	const char *path = daemon_path();
+	const char *path = client_daemon_path();
 	char err[512];
 	json_t *st;
 	pid_t pid;
@@ -774,7 +774,7 @@ start_daemon(void)
 		fprintf(stderr, "venvd: could not start the daemon\n");
 		return EXIT_NONE;
 	}
-	if ((st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	if ((st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err)) == NULL) {
 		fprintf(stderr, "venvd: the daemon started but does not answer: %s\n", err);
 		return EXIT_NONE;
@@ -794,7 +794,7 @@ cmd_start(int argc, char **argv)
 
 	if ((rc = no_args("start", argc, argv)) != EXIT_OK)
 		return rc;
-	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st != NULL) {
 		printf("venvd: daemon already running (pid %ld)\n", (long)status_pid(st));
@@ -803,7 +803,7 @@ cmd_start(int argc, char **argv)
 	}
 	if (down && client_daemon_by_lock(1, &answers) != 0) {
 		/* Running without its socket: it was asked to bind it again. */
-		if (answers && (st = daemon_call(VENVD_M_STATUS, NULL,
+		if (answers && (st = client_call(VENVD_M_STATUS, NULL,
 		    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err)) != NULL) {
 			printf("venvd: daemon already running (pid %ld); its "
 			    "socket was missing and is back\n",
@@ -870,7 +870,7 @@ stop_daemon(int quiet_absent)
 	int down;
 
 	socket_for_message(sock, sizeof sock);
-	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st == NULL && down) {
 		if ((holder = client_daemon_by_lock(0, NULL)) != 0)
@@ -885,7 +885,7 @@ stop_daemon(int quiet_absent)
 	}
 	pid = status_pid(st);
 	json_decref(st);
-	r = daemon_call(VENVD_M_SHUTDOWN, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	r = client_call(VENVD_M_SHUTDOWN, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (r == NULL && !down) {
 		fprintf(stderr, "venvd: cannot stop the daemon: %s\n", err);

@@ -339,13 +339,13 @@ cmd_doctor(int argc, char **argv)
 	if (argc > 1)
 		return usage_error("doctor", "doctor takes no arguments");
 	check_hook(&dr);
-	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st == NULL && down) {
 		/* Running without its socket: ask it to bind again. */
 		holder = client_daemon_by_lock(1, &answers);
 		if (answers)
-			st = daemon_call(VENVD_M_STATUS, NULL,
+			st = client_call(VENVD_M_STATUS, NULL,
 			    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
 		else if (holder != 0) {
 			snprintf(text, sizeof text, "running (pid %ld) but its "
@@ -368,7 +368,7 @@ cmd_doctor(int argc, char **argv)
 	check_db(&dr, st);
 	check_health(&dr, st);
 	json_decref(st);
-	list = daemon_call(VENVD_M_LIST, json_object(), CLIENT_CTL_BUDGET_MS * 5,
+	list = client_call(VENVD_M_LIST, json_object(), CLIENT_CTL_BUDGET_MS * 5,
 	    &down, err, sizeof err);
 	if (list == NULL || !json_is_array(json_object_get(list, "venvs"))) {
 		snprintf(text, sizeof text, "cannot read the index: %s",

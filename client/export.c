@@ -451,9 +451,9 @@ export_hook(enum shell_kind sh, const char *given)
 		rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
 	if (rc == 1) {
 		sanitize_prompt(&prompt, vi.prompt);
-		if (!trust_allows(&vi)) {
+		if (!client_trust_allows(&vi)) {
 			/* Untrusted: no activation, one notice; denied: silence. */
-			trust_notice(&notice, &vi);
+			client_trust_notice(&notice, &vi);
 			venv_info_free(&vi);
 			rc = 0;
 		} else if (vi.broken != NULL) {
@@ -509,9 +509,9 @@ export_shell(enum shell_kind sh, const char *given)
 		return EXIT_NONE;
 	env_load(&old);
 	env_load(&new);
-	if (rc == 1 && !trust_allows(&vi)) {
+	if (rc == 1 && !client_trust_allows(&vi)) {
 		/* Never activate an untrusted venv; say why (a denied one: silence). */
-		trust_notice(&prompt, &vi);
+		client_trust_notice(&prompt, &vi);
 		if (prompt.len > 0)
 			fprintf(stderr, "%s\n", prompt.data);
 		buf_reset(&prompt);

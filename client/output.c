@@ -62,7 +62,7 @@ print_venv_line(const struct venv_info *vi)
 		fputs("  BROKEN: ", stdout);
 		term_puts(stdout, vi->broken);
 	}
-	if (vi->trust != NULL && !trust_allows(vi)) {
+	if (vi->trust != NULL && !client_trust_allows(vi)) {
 		fputs("  NOT ACTIVATED: ", stdout);
 		term_puts(stdout, vi->trust);
 	}
@@ -235,13 +235,13 @@ cmd_status(int argc, char **argv)
 		else
 			return usage_error("status", "too many arguments");
 	}
-	st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
+	st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (st == NULL && down) {
 		/* Its socket may be gone while it runs: ask it to bind again. */
 		holder = client_daemon_by_lock(1, &answers);
 		if (answers)
-			st = daemon_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS,
+			st = client_call(VENVD_M_STATUS, NULL, CLIENT_CTL_BUDGET_MS,
 			    &down, err, sizeof err);
 	}
 	if (st == NULL && down) {

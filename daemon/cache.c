@@ -569,7 +569,7 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	/*
 	 * Any entry of a venv's bin/ matters, not only python: an executable
 	 * that appears, vanishes or changes mode there can change the trust
-	 * verdict (a shadowed system command), which daemon/trust.c memoises
+	 * verdict (a shadowed system command), which daemon/verdict.c memoises
 	 * until the generation moves.
 	 */
 	if (kinds & KIND_BIT(RESOLVE_DEP_BIN))

@@ -1,7 +1,7 @@
 /*
  * daemon.h: the parts of venvd-daemon and how they meet.
  *
- *   main.c        options, detaching, signals, taking the instance lock, startup/shutdown
+ *   venvd_daemon.c options, detaching, signals, taking the instance lock, startup/shutdown
  *   instance.c    the lock, socket and generation file: noticed when deleted, put back
  *   server.c      the listening socket and connections: accept, peer uid, framing,
  *                 write queues, idle timeouts, the client cap
@@ -78,24 +78,24 @@ struct daemon {
 	struct roots	*roots;		/* NULL without an index or inotify */
 	struct interp	*interp;
 	struct sizer	*sizer;
-	struct trust	*trust;		/* trust.c */
+	struct verdicts	*verdicts;	/* verdict.c */
 	struct instance	*instance;	/* instance.c */
 	struct health	*health;	/* health.c */
 };
 
-/* main.c: record (or replace) a degraded state under key, and log it once. */
+/* venvd_daemon.c: record (or replace) a degraded state under key, and log it once. */
 void	daemon_degraded_set(struct daemon *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /*
- * main.c: the same for a fault every hook shows once: resolve answers
+ * venvd_daemon.c: the same for a fault every hook shows once: resolve answers
  * carry it in "notices", and the generation moves when it is raised,
  * reworded or cleared, so that shells ask again.
  */
 void	daemon_notice_set(struct daemon *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* main.c: clear the degraded state under key, if any. */
+/* venvd_daemon.c: clear the degraded state under key, if any. */
 void	daemon_degraded_clear(struct daemon *, const char *key);
-/* main.c: stop the loop and shut down cleanly. */
+/* venvd_daemon.c: stop the loop and shut down cleanly. */
 void	daemon_shutdown(struct daemon *);
 
 /* server.c ------------------------------------------------------------- */
@@ -121,7 +121,7 @@ int	server_rebind(struct server *, char *err, size_t errlen);
 void	server_disown(struct server *);
 /* Connected clients right now. */
 int	server_clients(const struct server *);
-struct conn;
+struct server_conn;
 /*
  * Holding a request (see server.c): server_defer_slow() puts it on the
  * slow queue when it needs uncached work; server_wait() holds it until
@@ -138,15 +138,15 @@ int	server_final(const struct server *);
 /* Requests held right now. */
 int	server_held(const struct server *);
 /* The connection whose request request_handle() is answering now, or NULL. */
-struct conn *server_current_conn(const struct server *);
+struct server_conn *server_current_conn(const struct server *);
 /* Make a connection a stream: no idle timeout; on_close(arg) once when it closes. */
-void	server_conn_stream(struct conn *, void (*on_close)(void *), void *arg);
+void	server_conn_stream(struct server_conn *, void (*on_close)(void *), void *arg);
 /*
  * Queue data on a stream (written from the loop, so the connection never
  * closes under the caller). Past cap unsent bytes, drop the queued lines
  * not yet begun, queue final instead and close after it: returns -1.
  */
-int	server_conn_send(struct conn *, const char *data, size_t len,
+int	server_conn_send(struct server_conn *, const char *data, size_t len,
 	    size_t cap, const char *final);
 
 /* subscribe.c ---------------------------------------------------------- */
@@ -369,28 +369,28 @@ void	sizer_free(struct sizer *);
 /* Measure path soon (it changed). */
 void	sizer_kick(struct sizer *);
 
-/* trust.c -------------------------------------------------------------- */
-struct trust;
+/* verdict.c ------------------------------------------------------------ */
+struct verdicts;
 struct venv_info;
 /* The trust state (decisions in the index, the git check cache). */
-struct trust *trust_new(struct daemon *);
-void	trust_free(struct trust *);
+struct verdicts *verdict_new(struct daemon *);
+void	verdict_free(struct verdicts *);
 /*
  * Judge a resolved venv: a malloc'd "trusted", "untrusted:<reason>" or
  * "denied". Clears *cacheable while the git check runs in the background.
  */
-char	*trust_judge(struct trust *, const struct venv_info *, int *cacheable);
+char	*verdict_judge(struct verdicts *, const struct venv_info *, int *cacheable);
 /*
  * The key a resolve waits on (server_wait()) while git checks the venv at
  * path: its real path, to free; NULL if it cannot be had.
  */
-char	*trust_git_key(struct trust *, const char *path);
+char	*verdict_git_key(struct verdicts *, const char *path);
 /* Store allow (allow != 0) or deny for the venv; allowing one that fails the hard rule is refused. 0 or -1 with err. */
-int	trust_decide(struct trust *, const struct venv_info *, int allow,
+int	verdict_decide(struct verdicts *, const struct venv_info *, int allow,
 	    char *err, size_t errlen);
 /* The decisions: [{"path","decision","dev","ino","decided"}...]. */
-json_t	*trust_decisions(struct trust *);
+json_t	*verdict_decisions(struct verdicts *);
 /* Set a venv record's "trust" as resolve would, without running git (left as is then). */
-void	trust_fill_record(struct trust *, json_t *rec);
+void	verdict_fill_record(struct verdicts *, json_t *rec);
 
 #endif

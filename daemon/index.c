@@ -356,7 +356,7 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *rec = index_row(st);
 
-		trust_fill_record(d->trust, rec);	/* trust.c */
+		verdict_fill_record(d->verdicts, rec);	/* verdict.c */
 		json_array_append_new(venvs, rec);
 	}
 	sqlite3_finalize(st);

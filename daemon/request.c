@@ -102,7 +102,7 @@ request_wait_git(struct daemon *d, const struct venv_info *vi, long wait_ms)
 	if (vi->trust == NULL || strcmp(vi->trust, VENVD_TRUST_CHECKING) != 0 ||
 	    server_final(d->server))
 		return -1;
-	if ((key = trust_git_key(d->trust, vi->path)) == NULL)
+	if ((key = verdict_git_key(d->verdicts, vi->path)) == NULL)
 		return -1;
 	rc = server_wait(d->server, key, wait_ms / 1000.0);
 	free(key);
@@ -183,9 +183,9 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	    hit ? " (cached)" : "");
 	if (found == 1 && !hit && d->interp != NULL)
 		interp_track(d->interp, &vi);
-	if (found == 1 && d->trust != NULL) {
+	if (found == 1 && d->verdicts != NULL) {
 		free(vi.trust);
-		vi.trust = trust_judge(d->trust, &vi, &cacheable);
+		vi.trust = verdict_judge(d->verdicts, &vi, &cacheable);
 		if (request_wait_git(d, &vi, wait_ms) == 0) {
 			venv_info_free(&vi);
 			return;		/* answered when git is done */
@@ -277,9 +277,9 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
 		return;
 	}
-	if (d->trust == NULL || trust_decide(d->trust, &vi, allow, err, sizeof err) == -1)
+	if (d->verdicts == NULL || verdict_decide(d->verdicts, &vi, allow, err, sizeof err) == -1)
 		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
-		    d->trust == NULL ? "trust is unavailable" : err);
+		    d->verdicts == NULL ? "trust is unavailable" : err);
 	else
 		rpc_write_result(out, req->id, json_pack("{s:o, s:s}",
 		    "venv", rpc_path_to_json(vi.path),
@@ -292,7 +292,7 @@ static void
 method_trust(struct daemon *d, const struct rpc_request *req, struct buf *out)
 {
 	rpc_write_result(out, req->id, json_pack("{s:o}", "decisions",
-	    d->trust != NULL ? trust_decisions(d->trust) : json_array()));
+	    d->verdicts != NULL ? verdict_decisions(d->verdicts) : json_array()));
 }
 
 /* shutdown {}: answer, then stop once the answer is written. */

@@ -58,7 +58,7 @@
 #define SERVER_ACCEPT_RETRY_S	0.5		/* pause accepting when out of fds entirely */
 #define SERVER_STREAM_SNDBUF	(64 * 1024)	/* kernel send buffer of a subscriber */
 
-struct conn {
+struct server_conn {
 	struct server	*srv;
 	int		 fd;
 	pid_t		 pid;		/* the peer, for the log */
@@ -73,7 +73,7 @@ struct conn {
 	int		 midline;	/* the last byte sent was not the end of a line */
 	void		(*on_close)(void *);	/* stream's owner, told once on close */
 	void		*on_close_arg;
-	struct conn	*prev, *next;
+	struct server_conn	*prev, *next;
 
 	ev_tstamp	 started;	/* when the request being answered arrived */
 	char		*held;		/* a request put off (NUL-terminated line) */
@@ -82,8 +82,8 @@ struct conn {
 	ev_timer	 hold;		/* its deadline; fed EV_CUSTOM by server_wake() */
 	int		 in_runq;	/* more lines buffered: served again next turn */
 	int		 in_slowq;
-	TAILQ_ENTRY(conn) runq_entry;
-	TAILQ_ENTRY(conn) slowq_entry;
+	TAILQ_ENTRY(server_conn) runq_entry;
+	TAILQ_ENTRY(server_conn) slowq_entry;
 };
 
 struct server {
@@ -98,15 +98,15 @@ struct server {
 	int		 spare_fd;	/* /dev/null, given up to accept on EMFILE */
 	int		 emfile_logged;
 	int		 n_conns;
-	struct conn	*conns;
-	struct conn	*current;	/* whose request is being handled */
+	struct server_conn	*conns;
+	struct server_conn	*current;	/* whose request is being handled */
 	const char	*current_line;	/* and that request */
 	size_t		 current_len;
 	int		 replaying;	/* the request was held and is replayed */
 	int		 slow_ok;	/* it may do uncached work now */
 	int		 final;		/* its deadline passed: answer it now */
 	int		 n_held;	/* requests held right now */
-	TAILQ_HEAD(conn_q, conn) runq;	/* connections with lines left over */
+	TAILQ_HEAD(conn_q, server_conn) runq;	/* connections with lines left over */
 	struct conn_q	 slowq;		/* connections holding uncached work */
 	ev_check	 turn;		/* serves the queues once per loop turn */
 	ev_idle		 busy;		/* keeps the loop from sleeping while they are not empty */
@@ -115,7 +115,7 @@ struct server {
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
 static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_idle_cb(struct ev_loop *, ev_timer *, int);
-static void	conn_pump(struct conn *);
+static void	conn_pump(struct server_conn *);
 static void	conn_hold_cb(struct ev_loop *, ev_timer *, int);
 
 /* Open the spare fd kept for the EMFILE trick; -1 if even that fails. */
@@ -127,7 +127,7 @@ spare_open(void)
 
 /* Unlink and close the connection, freeing everything it holds. */
 static void
-conn_close(struct conn *c)
+server_conn_close(struct server_conn *c)
 {
 	struct server *s = c->srv;
 	struct ev_loop *loop = s->d->loop;
@@ -168,7 +168,7 @@ conn_close(struct conn *c)
  * connection was closed (error, or flushed while closing), else 0.
  */
 static int
-conn_flush(struct conn *c)
+conn_flush(struct server_conn *c)
 {
 	struct ev_loop *loop = c->srv->d->loop;
 	ssize_t n;
@@ -185,7 +185,7 @@ conn_flush(struct conn *c)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		log_debug("write to fd %d: %s", c->fd, strerror(errno));
-		conn_close(c);
+		server_conn_close(c);
 		return -1;
 	}
 	if (c->out.len > 0) {
@@ -199,7 +199,7 @@ conn_flush(struct conn *c)
 	/* After EOF, close once every request read has been answered. */
 	if (c->closing || (c->eof && c->held == NULL && !c->in_runq &&
 	    frame_pending(&c->fr) == 0)) {
-		conn_close(c);
+		server_conn_close(c);
 		return -1;
 	}
 	return 0;
@@ -207,7 +207,7 @@ conn_flush(struct conn *c)
 
 /* Queue c to be served again next turn (it has lines left over). */
 static void
-runq_add(struct conn *c)
+runq_add(struct server_conn *c)
 {
 	struct server *s = c->srv;
 
@@ -220,7 +220,7 @@ runq_add(struct conn *c)
 
 /* Start or stop reading c: only while it has nothing pending. */
 static void
-conn_set_reading(struct conn *c)
+conn_set_reading(struct server_conn *c)
 {
 	struct ev_loop *loop = c->srv->d->loop;
 
@@ -233,7 +233,7 @@ conn_set_reading(struct conn *c)
 
 /* Handle one request line of c (it may be held instead of answered). */
 static void
-conn_handle(struct conn *c, const char *line, size_t len)
+conn_handle(struct server_conn *c, const char *line, size_t len)
 {
 	struct server *s = c->srv;
 
@@ -253,7 +253,7 @@ conn_handle(struct conn *c, const char *line, size_t len)
  * flush. May close c.
  */
 static void
-conn_pump(struct conn *c)
+conn_pump(struct server_conn *c)
 {
 	struct server *s = c->srv;
 	const char *line;
@@ -300,7 +300,7 @@ conn_pump(struct conn *c)
  * with its next lines. May close c.
  */
 static void
-conn_replay(struct conn *c, int final)
+conn_replay(struct server_conn *c, int final)
 {
 	struct server *s = c->srv;
 	char *line = c->held;
@@ -328,7 +328,7 @@ conn_replay(struct conn *c, int final)
 static void
 conn_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = w->data;
+	struct server_conn *c = w->data;
 
 	(void)loop;
 	if (c->held == NULL || c->in_slowq)
@@ -344,7 +344,7 @@ static void
 server_turn_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct server *s = w->data;
-	struct conn *c, *last;
+	struct server_conn *c, *last;
 	ev_tstamp start = ev_time();
 	int was_last;
 
@@ -383,7 +383,7 @@ server_busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
 static void
 conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct conn *c = w->data;
+	struct server_conn *c = w->data;
 	char chunk[SERVER_READ_CHUNK];
 	ssize_t n;
 
@@ -392,7 +392,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		log_debug("read from fd %d: %s", c->fd, strerror(errno));
-		conn_close(c);
+		server_conn_close(c);
 		return;
 	}
 	if (n == 0) {
@@ -412,7 +412,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct conn *c = w->data;
+	struct server_conn *c = w->data;
 	int was_full = c->out.len >= SERVER_OUT_HIGH;
 
 	if (conn_flush(c) == -1)
@@ -426,7 +426,7 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = w->data;
+	struct server_conn *c = w->data;
 
 	/* Not idle while its own requests wait for their turn. */
 	if (c->held != NULL || c->in_runq) {
@@ -434,7 +434,7 @@ conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	log_debug("closing idle connection fd %d (pid %ld)", c->fd, (long)c->pid);
-	conn_close(c);
+	server_conn_close(c);
 }
 
 /* Write one error line straight to a connection we are about to close. */
@@ -457,7 +457,7 @@ conn_new(struct server *s, int fd)
 	struct ev_loop *loop = s->d->loop;
 	struct ucred cred;
 	socklen_t clen = sizeof cred;
-	struct conn *c;
+	struct server_conn *c;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
 		log_warn("SO_PEERCRED: %s; refusing connection", strerror(errno));
@@ -767,11 +767,11 @@ server_stop(struct server *s)
 	if (s == NULL)
 		return;
 	while (s->conns != NULL) {
-		struct conn *c = s->conns;
+		struct server_conn *c = s->conns;
 
 		c->closing = 1;
 		if (conn_flush(c) == 0)
-			conn_close(c);
+			server_conn_close(c);
 	}
 	ev_io_stop(s->d->loop, &s->aio);
 	ev_timer_stop(s->d->loop, &s->retry);
@@ -819,7 +819,7 @@ server_final(const struct server *s)
 static int
 server_hold(struct server *s)
 {
-	struct conn *c = s != NULL ? s->current : NULL;
+	struct server_conn *c = s != NULL ? s->current : NULL;
 
 	if (c == NULL || s->current_line == NULL || c->held != NULL)
 		return -1;
@@ -839,7 +839,7 @@ server_hold(struct server *s)
 int
 server_defer_slow(struct server *s)
 {
-	struct conn *c;
+	struct server_conn *c;
 
 	if (s == NULL || s->slow_ok || server_hold(s) == -1)
 		return -1;
@@ -859,7 +859,7 @@ server_defer_slow(struct server *s)
 int
 server_wait(struct server *s, const char *key, double wait_s)
 {
-	struct conn *c;
+	struct server_conn *c;
 	ev_tstamp left;
 
 	if (s == NULL || s->final || (c = s->current) == NULL)
@@ -879,7 +879,7 @@ server_wait(struct server *s, const char *key, double wait_s)
 void
 server_wake(struct server *s, const char *key)
 {
-	struct conn *c;
+	struct server_conn *c;
 
 	if (s == NULL)
 		return;
@@ -890,7 +890,7 @@ server_wake(struct server *s, const char *key)
 }
 
 /* The connection whose request request_handle() is answering, or NULL. */
-struct conn *
+struct server_conn *
 server_current_conn(const struct server *s)
 {
 	return s != NULL ? s->current : NULL;
@@ -901,7 +901,7 @@ server_current_conn(const struct server *s)
  * buffer, and on_close(arg) called once when it closes.
  */
 void
-server_conn_stream(struct conn *c, void (*on_close)(void *), void *arg)
+server_conn_stream(struct server_conn *c, void (*on_close)(void *), void *arg)
 {
 	int sndbuf = SERVER_STREAM_SNDBUF;
 
@@ -922,7 +922,7 @@ server_conn_stream(struct conn *c, void (*on_close)(void *), void *arg)
  * already is being closed).
  */
 int
-server_conn_send(struct conn *c, const char *data, size_t len, size_t cap,
+server_conn_send(struct server_conn *c, const char *data, size_t len, size_t cap,
     const char *final)
 {
 	struct ev_loop *loop = c->srv->d->loop;

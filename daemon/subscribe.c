@@ -48,7 +48,7 @@ struct sub_path {
 
 struct subscriber {
 	struct subs	*subs;
-	struct conn	*conn;
+	struct server_conn	*conn;
 	struct sub_path	*paths;
 	size_t		 npaths;	/* 0: the whole index */
 	LIST_ENTRY(subscriber) entry;
@@ -512,7 +512,7 @@ subs_same_instance(const char *g, const char *now)
 void
 subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 {
-	struct conn *conn = server_current_conn(d->server);
+	struct server_conn *conn = server_current_conn(d->server);
 	struct subscriber *sub;
 	struct subs *subs;
 	json_t *paths, *result, *changes, *venvs, *v;

@@ -1,4 +1,4 @@
-/* main.c: the venvd command: parse the command line and dispatch. */
+/* venvd.c: the venvd command: parse the command line and dispatch. */
 #include "config.h"
 
 #include <stdarg.h>

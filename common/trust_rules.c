@@ -1,5 +1,5 @@
 /*
- * trust.c: the hard rule and the shadow rule (see trust.h).
+ * trust_rules.c: the hard rule and the shadow rule (see trust_rules.h).
  */
 #include "config.h"
 
@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "trust.h"
+#include "trust_rules.h"
 #include "xmalloc.h"
 
 /*
@@ -51,7 +51,7 @@
  * build-tool venv ask, and a user who installs them there wants the
  * venv's copy.
  */
-const char *const trust_core_commands[] = {
+const char *const trust_rule_core_commands[] = {
 	"[", "apk", "apt", "apt-cache", "apt-get", "aptitude", "arch", "at",
 	"awk", "b2sum", "base32", "base64", "basename", "basenc", "bash",
 	"brew", "bunzip2", "busybox", "bzip2", "c++", "cargo", "cat", "cc",
@@ -96,13 +96,13 @@ cmd_cmp(const void *key, const void *elem)
 
 /* Is name a core system command a venv must not shadow (in any case)? */
 int
-trust_is_core_command(const char *name)
+trust_rule_core_command(const char *name)
 {
 	size_t n = 0;
 
-	while (trust_core_commands[n] != NULL)
+	while (trust_rule_core_commands[n] != NULL)
 		n++;
-	return bsearch(name, trust_core_commands, n, sizeof trust_core_commands[0],
+	return bsearch(name, trust_rule_core_commands, n, sizeof trust_rule_core_commands[0],
 	    cmd_cmp) != NULL;
 }
 
@@ -427,7 +427,7 @@ check_bin_entries(struct hard *h, const char *bin, char *reason, size_t len)
 
 /* Apply the hard rule; 0 or -1 with the reason. */
 int
-trust_hard_rule(const char *venv, char *reason, size_t len)
+trust_rule_hard(const char *venv, char *reason, size_t len)
 {
 	struct hard h = { .me = geteuid() };
 	char path[PATH_MAX], *bin;
@@ -464,7 +464,7 @@ name_cmp(const void *a, const void *b)
 
 /* The shadowing executables in bin/, sorted; 0, or -1 with the reason. */
 int
-trust_shadow_names(const char *venv, char ***names, size_t *count, char *reason,
+trust_rule_shadow_names(const char *venv, char ***names, size_t *count, char *reason,
     size_t len)
 {
 	char path[PATH_MAX], **list = NULL;
@@ -486,7 +486,7 @@ trust_shadow_names(const char *venv, char ***names, size_t *count, char *reason,
 	}
 	fd = dirfd(dir);
 	while ((de = readdir(dir)) != NULL) {
-		if (!trust_is_core_command(de->d_name))
+		if (!trust_rule_core_command(de->d_name))
 			continue;
 		/* Executable by someone, following symlinks; a dangling link is harmless. */
 		if (fstatat(fd, de->d_name, &st, 0) == -1 || S_ISDIR(st.st_mode) ||
@@ -503,9 +503,9 @@ trust_shadow_names(const char *venv, char ***names, size_t *count, char *reason,
 	return 0;
 }
 
-/* Free a list from trust_shadow_names. */
+/* Free a list from trust_rule_shadow_names. */
 void
-trust_names_free(char **names, size_t count)
+trust_rule_names_free(char **names, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
@@ -514,23 +514,23 @@ trust_names_free(char **names, size_t count)
 
 /* Apply the shadow rule; 0, 1 with the reason, or -1 with the reason. */
 int
-trust_shadow_rule(const char *venv, char *reason, size_t len)
+trust_rule_shadow(const char *venv, char *reason, size_t len)
 {
 	char **names;
 	size_t n;
 
-	if (trust_shadow_names(venv, &names, &n, reason, len) == -1)
+	if (trust_rule_shadow_names(venv, &names, &n, reason, len) == -1)
 		return -1;
 	if (n == 0)
 		return 0;
 	snprintf(reason, len, "bin/%s shadows a system command", names[0]);
-	trust_names_free(names, n);
+	trust_rule_names_free(names, n);
 	return 1;
 }
 
 /* The venv's real path, device, inode and birth time. */
 int
-trust_identity(const char *venv, char **real, struct trust_id *id)
+trust_rule_identity(const char *venv, char **real, struct trust_id *id)
 {
 	struct statx stx;
 	char *r;

@@ -1,10 +1,10 @@
 /*
- * trust.c: judging venvs before a shell puts their bin/ on PATH.
+ * verdict.c: judging venvs before a shell puts their bin/ on PATH.
  *
  * Every resolve answer carries "trust": "trusted", "untrusted:<reason>"
  * or "denied". The order of the checks:
  *
- *   1. the hard rule (common/trust.c): fails -> untrusted, whatever the
+ *   1. the hard rule (common/trust_rules.c): fails -> untrusted, whatever the
  *      user allowed and whatever the mode;
  *   2. a stored decision (venvd allow / deny) whose identity (real path,
  *      st_dev, st_ino, birth time) still matches -> trusted / denied; a stale one
@@ -58,7 +58,7 @@
  * (table trust_git; migration 004 emptied it because the question
  * changed). The loop never waits for git: while it runs the verdict is
  * "untrusted:checking version control", marked not cacheable. request.c
- * holds such a resolve (server_wait() on trust_git_key()) until an
+ * holds such a resolve (server_wait() on verdict_git_key()) until an
  * ev_child watcher collects git's status, stores it, bumps the
  * generation (so every hook asks again) and wakes the held requests
  * (server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
@@ -90,7 +90,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "rpc.h"
-#include "trust.h"
+#include "trust_rules.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -116,7 +116,7 @@ struct git_entry {
 	int		 killed;	/* by git_timer_cb */
 	ev_child	 child;
 	ev_timer	 timer;
-	struct trust	*t;
+	struct verdicts	*t;
 	UT_hash_handle	 hh;
 };
 
@@ -134,7 +134,7 @@ struct verdict {
 	UT_hash_handle	 hh;
 };
 
-struct trust {
+struct verdicts {
 	struct daemon	*d;
 	struct git_entry *git;		/* uthash by real path */
 	struct verdict	*verdicts;	/* uthash by venv path */
@@ -145,11 +145,11 @@ struct trust {
 /* Most verdicts remembered; past it the memo starts afresh. */
 #define TRUST_MAX_VERDICTS	16384
 
-static void verdicts_clear(struct trust *);
+static void verdicts_clear(struct verdicts *);
 
 /* Prepare sql on the index; NULL without an index or on error (logged). */
 static sqlite3_stmt *
-trust_stmt(struct trust *t, const char *sql)
+trust_stmt(struct verdicts *t, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -164,10 +164,10 @@ trust_stmt(struct trust *t, const char *sql)
 }
 
 /* Make the trust state. */
-struct trust *
-trust_new(struct daemon *d)
+struct verdicts *
+verdict_new(struct daemon *d)
 {
-	struct trust *t = xcalloc(1, sizeof *t);
+	struct verdicts *t = xcalloc(1, sizeof *t);
 
 	t->d = d;
 	t->h = d->db != NULL ? db_handle(d->db) : NULL;
@@ -187,7 +187,7 @@ git_close_output(struct git_entry *e)
 
 /* Forget one git entry (stopping its watchers; git, if running, is killed). */
 static void
-git_entry_free(struct trust *t, struct git_entry *e)
+git_entry_free(struct verdicts *t, struct git_entry *e)
 {
 	if (e->pid > 0) {
 		ev_child_stop(t->d->loop, &e->child);
@@ -204,7 +204,7 @@ git_entry_free(struct trust *t, struct git_entry *e)
 
 /* Free the trust state. */
 void
-trust_free(struct trust *t)
+verdict_free(struct verdicts *t)
 {
 	struct git_entry *e, *tmp;
 
@@ -218,7 +218,7 @@ trust_free(struct trust *t)
 
 /* A remembered verdict for path, if judged at the current generation. */
 static const char *
-verdict_get(struct trust *t, const char *path)
+verdict_get(struct verdicts *t, const char *path)
 {
 	struct verdict *v;
 
@@ -232,7 +232,7 @@ verdict_get(struct trust *t, const char *path)
 
 /* Remember verdict for path at the current generation. */
 static void
-verdict_put(struct trust *t, const char *path, const char *trust)
+verdict_put(struct verdicts *t, const char *path, const char *trust)
 {
 	struct verdict *v;
 
@@ -256,7 +256,7 @@ verdict_put(struct trust *t, const char *path, const char *trust)
 
 /* Forget every remembered verdict. */
 static void
-verdicts_clear(struct trust *t)
+verdicts_clear(struct verdicts *t)
 {
 	struct verdict *v, *tmp;
 
@@ -272,7 +272,7 @@ verdicts_clear(struct trust *t)
 
 /* Store a finished git answer in the index. */
 static void
-git_store(struct trust *t, const struct git_entry *e)
+git_store(struct verdicts *t, const struct git_entry *e)
 {
 	sqlite3_stmt *st = trust_stmt(t, "INSERT OR REPLACE INTO trust_git"
 	    " (path, dev, ino, born, tracked, checked) VALUES (?1, ?2, ?3, ?6, ?4, ?5)");
@@ -295,7 +295,7 @@ git_store(struct trust *t, const struct git_entry *e)
 
 /* The stored git answer for this identity: GIT_CLEAN/GIT_TRACKED, or -1 if none. */
 static int
-git_load(struct trust *t, const char *real, const struct trust_id *id)
+git_load(struct verdicts *t, const char *real, const struct trust_id *id)
 {
 	sqlite3_stmt *st = trust_stmt(t, "SELECT tracked FROM trust_git"
 	    " WHERE path = ?1 AND dev = ?2 AND ino = ?3 AND born = ?4");
@@ -342,7 +342,7 @@ git_interpret(int status, off_t out_len, const char *err, char **why)
 
 /* Record git's exit status (and output) in e; store a definite answer. */
 static void
-git_finish(struct trust *t, struct git_entry *e, int status)
+git_finish(struct verdicts *t, struct git_entry *e, int status)
 {
 	char err[512];
 	struct stat st;
@@ -471,7 +471,7 @@ git_spawn(struct git_entry *e, const char *real, pid_t *pid)
  * waits for it. Without git, e is settled as not tracked at once.
  */
 static void
-git_start(struct trust *t, struct git_entry *e)
+git_start(struct verdicts *t, struct git_entry *e)
 {
 	pid_t pid;
 	int rc;
@@ -501,7 +501,7 @@ git_start(struct trust *t, struct git_entry *e)
 
 /* The key a resolve waits on while git checks the venv at path: its real path. */
 char *
-trust_git_key(struct trust *t, const char *path)
+verdict_git_key(struct verdicts *t, const char *path)
 {
 	(void)t;
 	return realpath(path, NULL);
@@ -520,7 +520,7 @@ same_id(const struct trust_id *a, const struct trust_id *b)
  * GIT_ERROR, *why is git's complaint.
  */
 static int
-git_state(struct trust *t, const char *real, const struct trust_id *id,
+git_state(struct verdicts *t, const char *real, const struct trust_id *id,
     int start, const char **why)
 {
 	struct git_entry *e;
@@ -561,7 +561,7 @@ git_state(struct trust *t, const char *real, const struct trust_id *id,
  * before snapshots). A stale row is removed.
  */
 static int
-decision_get(struct trust *t, const char *real, const struct trust_id *id,
+decision_get(struct verdicts *t, const char *real, const struct trust_id *id,
     char **shadows)
 {
 	sqlite3_stmt *st = trust_stmt(t,
@@ -635,7 +635,7 @@ snapshot_has(const char *snapshot, const char *name)
 
 /* Store snapshot as the allow's for real (an old allow adopting one). */
 static void
-snapshot_store(struct trust *t, const char *real, const char *snapshot)
+snapshot_store(struct verdicts *t, const char *real, const char *snapshot)
 {
 	sqlite3_stmt *st = trust_stmt(t, "UPDATE trust_decisions SET shadows = ?2"
 	    " WHERE path = ?1 AND decision = 'allow'");
@@ -656,14 +656,14 @@ snapshot_store(struct trust *t, const char *real, const char *snapshot)
  * snapshots) adopts what bin/ shadows now.
  */
 static int
-allow_covers(struct trust *t, const char *real, const char *snapshot,
+allow_covers(struct verdicts *t, const char *real, const char *snapshot,
     char *reason, size_t len)
 {
 	char **names, *now;
 	size_t n, i;
 	int rc = 0;
 
-	if (trust_shadow_names(real, &names, &n, reason, len) == -1)
+	if (trust_rule_shadow_names(real, &names, &n, reason, len) == -1)
 		return -1;
 	if (snapshot == NULL) {
 		now = snapshot_join(names, n);
@@ -680,7 +680,7 @@ allow_covers(struct trust *t, const char *real, const char *snapshot,
 			}
 		}
 	}
-	trust_names_free(names, n);
+	trust_rule_names_free(names, n);
 	return rc;
 }
 
@@ -690,18 +690,18 @@ allow_covers(struct trust *t, const char *real, const char *snapshot,
  * answer would need it.
  */
 static char *
-judge(struct trust *t, const char *venv, int *cacheable, int start)
+judge(struct verdicts *t, const char *venv, int *cacheable, int start)
 {
 	char reason[PATH_MAX + 128], *real = NULL, *out, *shadows;
 	const char *why = NULL;
 	struct trust_id id;
 	int rc;
 
-	if (trust_identity(venv, &real, &id) == -1) {
+	if (trust_rule_identity(venv, &real, &id) == -1) {
 		xasprintf(&out, "untrusted:cannot examine the venv: %s", strerror(errno));
 		return out;
 	}
-	if (trust_hard_rule(real, reason, sizeof reason) == -1)
+	if (trust_rule_hard(real, reason, sizeof reason) == -1)
 		goto untrusted;
 	switch (decision_get(t, real, &id, &shadows)) {
 	case 'd':
@@ -738,7 +738,7 @@ judge(struct trust *t, const char *venv, int *cacheable, int start)
 	case GIT_CLEAN:
 		break;
 	}
-	if ((rc = trust_shadow_rule(real, reason, sizeof reason)) != 0)
+	if ((rc = trust_rule_shadow(real, reason, sizeof reason)) != 0)
 		goto untrusted;
 trusted:
 	free(real);
@@ -755,7 +755,7 @@ untrusted:
  * venv is watched and any change to it moves the generation).
  */
 char *
-trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
+verdict_judge(struct verdicts *t, const struct venv_info *vi, int *cacheable)
 {
 	const char *known = verdict_get(t, vi->path);
 	int watched = *cacheable;
@@ -769,9 +769,9 @@ trust_judge(struct trust *t, const struct venv_info *vi, int *cacheable)
 	return v;
 }
 
-/* Set "trust" of an index record as trust_judge would, but never run git (null then). */
+/* Set "trust" of an index record as verdict_judge would, but never run git (null then). */
 void
-trust_fill_record(struct trust *t, json_t *rec)
+verdict_fill_record(struct verdicts *t, json_t *rec)
 {
 	json_t *path = json_object_get(rec, "path");
 	json_t *state = json_object_get(rec, "state");
@@ -799,7 +799,7 @@ trust_fill_record(struct trust *t, json_t *rec)
  * or -1 with err.
  */
 int
-trust_decide(struct trust *t, const struct venv_info *vi, int allow,
+verdict_decide(struct verdicts *t, const struct venv_info *vi, int allow,
     char *err, size_t errlen)
 {
 	char reason[PATH_MAX + 128], *real = NULL, *snapshot = NULL, **names;
@@ -812,22 +812,22 @@ trust_decide(struct trust *t, const struct venv_info *vi, int allow,
 		snprintf(err, errlen, "the daemon has no index, so it cannot store decisions");
 		return -1;
 	}
-	if (trust_identity(vi->path, &real, &id) == -1) {
+	if (trust_rule_identity(vi->path, &real, &id) == -1) {
 		snprintf(err, errlen, "cannot examine %s: %s", vi->path, strerror(errno));
 		return -1;
 	}
-	if (allow && trust_hard_rule(real, reason, sizeof reason) == -1) {
+	if (allow && trust_rule_hard(real, reason, sizeof reason) == -1) {
 		snprintf(err, errlen, "%s cannot be trusted: %s", vi->path, reason);
 		goto out;
 	}
 	if (allow) {
 		/* The allow covers what bin/ shadows now, and no new name. */
-		if (trust_shadow_names(real, &names, &n, reason, sizeof reason) == -1) {
+		if (trust_rule_shadow_names(real, &names, &n, reason, sizeof reason) == -1) {
 			snprintf(err, errlen, "%s cannot be trusted: %s", vi->path, reason);
 			goto out;
 		}
 		snapshot = snapshot_join(names, n);
-		trust_names_free(names, n);
+		trust_rule_names_free(names, n);
 	}
 	st = trust_stmt(t, "INSERT OR REPLACE INTO trust_decisions"
 	    " (path, dev, ino, born, decision, decided, shadows)"
@@ -871,7 +871,7 @@ out:
 
 /* The stored decisions as a JSON array of {"path","decision","dev","ino","decided"}. */
 json_t *
-trust_decisions(struct trust *t)
+verdict_decisions(struct verdicts *t)
 {
 	sqlite3_stmt *st = trust_stmt(t, "SELECT path, decision, dev, ino, decided"
 	    " FROM trust_decisions ORDER BY path");

@@ -1,5 +1,5 @@
 /*
- * trust.h: the checks on a venv that need no history, shared by the
+ * trust_rules.h: the checks on a venv that need no history, shared by the
  * daemon and the client's fallback.
  *
  * The hard rule (every trust mode): the venv root, its bin/, every entry
@@ -14,7 +14,7 @@
  * unless someone else could create its missing target.
  *
  * The shadow rule (trust = auto): bin/ holds no executable named like a
- * core system command (trust_core_commands: coreutils, sudo, su, ssh,
+ * core system command (trust_rule_core_commands: coreutils, sudo, su, ssh,
  * git, the shells, package managers, runtimes such as node and perl, and
  * similar), compared without regard to case. python*, pip*, activate*,
  * deactivate and other names are fine.
@@ -23,42 +23,42 @@
  * VENV: ", e.g. "bin/ is writable by group" or "bin/ls shadows a system
  * command". They may hold names from the venv: sanitise before printing.
  */
-#ifndef VENVD_TRUST_H
-#define VENVD_TRUST_H
+#ifndef VENVD_TRUST_RULES_H
+#define VENVD_TRUST_RULES_H
 
 #include <sys/types.h>
 
 #include <stddef.h>
 
 /* The core command names, sorted (strcmp), ended by NULL. */
-extern const char *const trust_core_commands[];
+extern const char *const trust_rule_core_commands[];
 
 /* Is name (in any case) a core system command a venv must not shadow? */
-int	trust_is_core_command(const char *name);
+int	trust_rule_core_command(const char *name);
 
 /*
  * Apply the hard rule to the venv at venv (symlinks followed). Returns 0
  * when it passes, -1 with the reason when it does not (including when
  * a part cannot be examined).
  */
-int	trust_hard_rule(const char *venv, char *reason, size_t len);
+int	trust_rule_hard(const char *venv, char *reason, size_t len);
 
 /*
  * Apply the shadow rule: 0 when bin/ shadows nothing, 1 with the reason
  * naming the first shadowing executable (in readdir order of a sorted
  * scan: the smallest name), -1 with the reason when bin/ cannot be read.
  */
-int	trust_shadow_rule(const char *venv, char *reason, size_t len);
+int	trust_rule_shadow(const char *venv, char *reason, size_t len);
 
 /*
  * The executables in bin/ that shadow a core command, sorted (strcmp),
- * malloc'd into *names (free with trust_names_free). 0, or -1 with the
+ * malloc'd into *names (free with trust_rule_names_free). 0, or -1 with the
  * reason when bin/ cannot be read. Such names are case variants of
- * trust_core_commands entries, so they hold no newline or slash.
+ * trust_rule_core_commands entries, so they hold no newline or slash.
  */
-int	trust_shadow_names(const char *venv, char ***names, size_t *count,
+int	trust_rule_shadow_names(const char *venv, char ***names, size_t *count,
 	    char *reason, size_t len);
-void	trust_names_free(char **names, size_t count);
+void	trust_rule_names_free(char **names, size_t count);
 
 /*
  * The venv's identity: the real path (malloc'd into *real), device,
@@ -72,6 +72,6 @@ struct trust_id {
 	ino_t		 ino;
 	long long	 born;
 };
-int	trust_identity(const char *venv, char **real, struct trust_id *id);
+int	trust_rule_identity(const char *venv, char **real, struct trust_id *id);
 
 #endif

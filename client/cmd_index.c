@@ -1,5 +1,5 @@
 /*
- * index.c: the venv index from the command line: venvd list, forget,
+ * cmd_index.c: the venv index from the command line: venvd list, forget,
  * gc, roots, watch and unwatch. Everything is read through the daemon,
  * which is started (unless VENVD_AUTOSTART=0) when it is not running.
  *
@@ -46,7 +46,7 @@ index_call(const char *method, json_t *params)
 	json_t *r;
 	int down;
 
-	r = daemon_call(method, json_incref(params), INDEX_BUDGET_MS, &down,
+	r = client_call(method, json_incref(params), INDEX_BUDGET_MS, &down,
 	    err, sizeof err);
 	if (r != NULL || !down) {
 		if (r == NULL)
@@ -60,10 +60,10 @@ index_call(const char *method, json_t *params)
 		json_decref(params);
 		return NULL;
 	}
-	daemon_autostart();
+	client_autostart();
 	deadline = now_ms() + INDEX_START_WAIT_MS;
 	for (;;) {
-		r = daemon_call(method, json_incref(params), INDEX_BUDGET_MS,
+		r = client_call(method, json_incref(params), INDEX_BUDGET_MS,
 		    &down, err, sizeof err);
 		if (r != NULL || !down || now_ms() > deadline)
 			break;

@@ -1,5 +1,5 @@
 /*
- * main.c: venvd-daemon's options, instance lock, detaching, signals,
+ * venvd_daemon.c: venvd-daemon's options, instance lock, detaching, signals,
  * and the order things start and stop in.
  */
 #include "config.h"
@@ -479,7 +479,7 @@ main(int argc, char **argv)
 	d->interp = interp_new(d);
 	d->roots = roots_new(d);
 	d->sizer = sizer_new(d);
-	d->trust = trust_new(d);
+	d->verdicts = verdict_new(d);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
 	d->instance = instance_new(d, lock_fd, lock_path);
@@ -508,7 +508,7 @@ main(int argc, char **argv)
 	d->roots = NULL;
 	interp_free(d->interp);
 	d->interp = NULL;
-	trust_free(d->trust);
+	verdict_free(d->verdicts);
 	cache_free(d->cache);
 	if (d->watcher != NULL)
 		watcher_free(d->watcher);

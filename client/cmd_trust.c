@@ -1,5 +1,5 @@
 /*
- * trust.c: venvd allow, deny and trust; the client's own judgement when
+ * cmd_trust.c: venvd allow, deny and trust; the client's own judgement when
  * the daemon is not there; the notice the hooks print for an untrusted
  * venv.
  *
@@ -22,7 +22,7 @@
 #include "protocol.h"
 #include "rpc.h"
 #include "sanitize.h"
-#include "trust.h"
+#include "trust_rules.h"
 #include "xmalloc.h"
 
 /* The reason the daemon gives while git still runs: no notice for it. */
@@ -43,7 +43,7 @@ client_trust_local(struct venv_info *vi)
 	conf_free(&cfg);
 	free(vi->trust);
 	vi->trust = NULL;
-	if (trust_hard_rule(vi->path, reason, sizeof reason) == -1)
+	if (trust_rule_hard(vi->path, reason, sizeof reason) == -1)
 		goto untrusted;
 	if (mode == CONF_TRUST_ALL) {
 		vi->trust = xstrdup("trusted");
@@ -54,7 +54,7 @@ client_trust_local(struct venv_info *vi)
 		    "not allowed yet (trust = ask; the daemon is not running)");
 		goto untrusted;
 	}
-	if (trust_shadow_rule(vi->path, reason, sizeof reason) != 0)
+	if (trust_rule_shadow(vi->path, reason, sizeof reason) != 0)
 		goto untrusted;
 	vi->trust = xstrdup("trusted");
 	return;
@@ -64,14 +64,14 @@ untrusted:
 
 /* May the shell activate vi? */
 int
-trust_allows(const struct venv_info *vi)
+client_trust_allows(const struct venv_info *vi)
 {
 	return vi->trust != NULL && strcmp(vi->trust, "trusted") == 0;
 }
 
 /* Append path for a person: $HOME shown as ~, sanitised. */
 void
-trust_show_path(struct buf *out, const char *path)
+client_show_path(struct buf *out, const char *path)
 {
 	const char *home = getenv("HOME");
 	size_t n;
@@ -90,7 +90,7 @@ trust_show_path(struct buf *out, const char *path)
 
 /* Append the notice for an untrusted venv (nothing otherwise). */
 void
-trust_notice(struct buf *out, const struct venv_info *vi)
+client_trust_notice(struct buf *out, const struct venv_info *vi)
 {
 	char reason[16];
 
@@ -98,16 +98,16 @@ trust_notice(struct buf *out, const struct venv_info *vi)
 	    strcmp(vi->trust, TRUST_CHECKING) == 0)
 		return;
 	buf_puts(out, "venvd: not activating ");
-	trust_show_path(out, vi->path);
+	client_show_path(out, vi->path);
 	buf_puts(out, ": ");
 	sanitize_append(out, vi->trust + 10);
 	/* allow cannot override the hard rule: do not suggest it then. */
-	if (trust_hard_rule(vi->path, reason, sizeof reason) == -1) {
+	if (trust_rule_hard(vi->path, reason, sizeof reason) == -1) {
 		buf_puts(out, " (fix that; venvd allow cannot override it)");
 		return;
 	}
 	buf_puts(out, " (venvd allow ");
-	trust_show_path(out, strcmp(vi->found_as, "self") == 0 ? vi->path : vi->project);
+	client_show_path(out, strcmp(vi->found_as, "self") == 0 ? vi->path : vi->project);
 	buf_puts(out, " to trust it)");
 }
 
@@ -135,7 +135,7 @@ cmd_decide(const char *cmd, int argc, char **argv)
 		fprintf(stderr, "venvd: %s\n", err);
 		return EXIT_NONE;
 	}
-	res = daemon_call(cmd, json_pack("{s:o}", "path", rpc_path_to_json(dir)),
+	res = client_call(cmd, json_pack("{s:o}", "path", rpc_path_to_json(dir)),
 	    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
 	free(dir);
 	if (res == NULL) {
@@ -152,7 +152,7 @@ cmd_decide(const char *cmd, int argc, char **argv)
 	}
 	venv = json_object_get(res, "venv");
 	buf_puts(&msg, strcmp(cmd, VENVD_M_ALLOW) == 0 ? "venvd: trusted " : "venvd: denied ");
-	trust_show_path(&msg, json_is_string(venv) ? json_string_value(venv) : "?");
+	client_show_path(&msg, json_is_string(venv) ? json_string_value(venv) : "?");
 	buf_putc(&msg, '\n');
 	fputs(msg.data, stdout);
 	buf_free(&msg);
@@ -194,7 +194,7 @@ cmd_trust(int argc, char **argv)
 		else
 			return usage_error("trust", "too many arguments");
 	}
-	res = daemon_call(VENVD_M_TRUST, NULL, CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
+	res = client_call(VENVD_M_TRUST, NULL, CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
 	if (res == NULL) {
 		if (down)
 			fputs("venvd: the daemon is not running (decisions are stored "
@@ -226,7 +226,7 @@ cmd_trust(int argc, char **argv)
 		buf_reset(&line);
 		buf_printf(&line, "%-5s  %s  ", json_is_string(dec) ?
 		    json_string_value(dec) : "?", when);
-		trust_show_path(&line, json_is_string(path) ? json_string_value(path) : "?");
+		client_show_path(&line, json_is_string(path) ? json_string_value(path) : "?");
 		buf_putc(&line, '\n');
 		fputs(line.data, stdout);
 	}
