@@ -33,6 +33,10 @@
 #include <uthash.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "watch.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -26,7 +26,10 @@
 #include <unistd.h>
 #include <uthash.h>
 
+#include "buf.h"
 #include "daemon.h"
+#include "embedded.h"
+#include "db.h"
 #include "log.h"
 #include "venv_cfg.h"
 #include "xmalloc.h"

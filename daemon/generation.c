@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "generation.h"
 #include "log.h"
 #include "paths.h"
 #include "xmalloc.h"

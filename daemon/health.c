@@ -17,6 +17,8 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "health.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -22,6 +22,13 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "index.h"
+#include "interp.h"
+#include "sizer.h"
+#include "verdict.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"

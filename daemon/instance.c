@@ -37,6 +37,10 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "generation.h"
+#include "instance.h"
+#include "server.h"
+#include "watch.h"
 #include "log.h"
 #include "paths.h"
 #include "xmalloc.h"

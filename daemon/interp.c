@@ -29,6 +29,12 @@
 #include <uthash.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "index.h"
+#include "interp.h"
+#include "watch.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -15,7 +15,19 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "index.h"
+#include "interp.h"
+#include "request.h"
+#include "roots.h"
+#include "server.h"
+#include "subscribe.h"
+#include "verdict.h"
+#include "watch.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"

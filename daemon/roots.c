@@ -44,6 +44,10 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "index.h"
+#include "roots.h"
+#include "watch.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"

@@ -43,7 +43,12 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "daemon.h"
+#include "generation.h"
+#include "request.h"
+#include "server.h"
+#include "verdict.h"
 #include "frame.h"
 #include "log.h"
 #include "protocol.h"

@@ -30,6 +30,8 @@
 #include <uthash.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "sizer.h"
 #include "log.h"
 #include "xmalloc.h"
 

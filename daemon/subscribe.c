@@ -30,7 +30,14 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "request.h"
+#include "server.h"
+#include "subscribe.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"

@@ -22,6 +22,17 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "db.h"
+#include "generation.h"
+#include "health.h"
+#include "instance.h"
+#include "interp.h"
+#include "roots.h"
+#include "server.h"
+#include "sizer.h"
+#include "verdict.h"
+#include "watch.h"
 #include "log.h"
 #include "paths.h"
 #include "protocol.h"

@@ -88,6 +88,10 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "generation.h"
+#include "server.h"
+#include "verdict.h"
 #include "log.h"
 #include "rpc.h"
 #include "trust_rules.h"

@@ -27,6 +27,12 @@
 #include <uthash.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "generation.h"
+#include "instance.h"
+#include "interp.h"
+#include "roots.h"
+#include "watch.h"
 #include "log.h"
 #include "xmalloc.h"
 

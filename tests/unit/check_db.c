@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "embedded.h"
+#include "db.h"
 #include "suites.h"
 
 static char dir[PATH_MAX];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "sizer.h"
 #include "suites.h"
 #include "tmptree.h"
 

@@ -1,0 +1,34 @@
+/* cache.h: per-directory answers and their watches (cache.c). */
+#ifndef VENVD_DAEMON_CACHE_H
+#define VENVD_DAEMON_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resolve.h"
+
+struct daemon;
+struct cache *cache_new(struct daemon *);
+void	cache_free(struct cache *);
+/*
+ * Answer for an absolute directory: from the cache, or by resolve_dir()
+ * plus watches on every directory the answer depends on. Sets *hit when
+ * it came from the cache and *cacheable to 0 when the answer could not
+ * be watched (ENOSPC, remote filesystem) and so is resolved afresh on
+ * every request. Returns as resolve_dir() does.
+ */
+int	cache_resolve(struct cache *, const char *dir, struct venv_info *out,
+	    int *hit, int *cacheable, char *err, size_t errlen);
+/*
+ * The cached answer for dir, without a system call: 1 with out filled,
+ * 0 (none applies), or -1 when dir has no cached answer.
+ */
+int	cache_lookup(struct cache *, const char *dir, struct venv_info *out);
+/* Directories with a cached answer. */
+size_t	cache_size(const struct cache *);
+/* Drop everything (inotify overflow). */
+void	cache_clear(struct cache *);
+/* watch.c calls this for each event on a watch the cache owns. */
+void	cache_on_event(struct cache *, int wd, uint32_t mask, const char *name);
+
+#endif

@@ -1,0 +1,34 @@
+/* verdict.h: trust verdicts (verdict.c). */
+#ifndef VENVD_DAEMON_VERDICT_H
+#define VENVD_DAEMON_VERDICT_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "resolve.h"
+
+struct daemon;
+struct verdicts;
+struct venv_info;
+/* The trust state (decisions in the index, the git check cache). */
+struct verdicts *verdict_new(struct daemon *);
+void	verdict_free(struct verdicts *);
+/*
+ * Judge a resolved venv: a malloc'd "trusted", "untrusted:<reason>" or
+ * "denied". Clears *cacheable while the git check runs in the background.
+ */
+char	*verdict_judge(struct verdicts *, const struct venv_info *, int *cacheable);
+/*
+ * The key a resolve waits on (server_wait()) while git checks the venv at
+ * path: its real path, to free; NULL if it cannot be had.
+ */
+char	*verdict_git_key(struct verdicts *, const char *path);
+/* Store allow (allow != 0) or deny for the venv; allowing one that fails the hard rule is refused. 0 or -1 with err. */
+int	verdict_decide(struct verdicts *, const struct venv_info *, int allow,
+	    char *err, size_t errlen);
+/* The decisions: [{"path","decision","dev","ino","decided"}...]. */
+json_t	*verdict_decisions(struct verdicts *);
+/* Set a venv record's "trust" as resolve would, without running git (left as is then). */
+void	verdict_fill_record(struct verdicts *, json_t *rec);
+
+#endif
