@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <ini.h>
 
@@ -19,6 +16,7 @@
 #include "conf.h"
 #include "paths.h"
 #include "protocol.h"
+#include "small_file.h"
 #include "xmalloc.h"
 
 /* The largest config file conf_load reads. */
@@ -63,6 +61,7 @@ conf_trust_name(enum conf_trust t)
  */
 struct conf_parse_state {
 	struct conf	*cfg;
+	const char	*home;		/* for "~" in roots; NULL if none */
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
@@ -226,7 +225,7 @@ parse_roots(struct conf_parse_state *st, int line, const char *v)
 {
 	char **roots = NULL;
 	size_t n = 0, wn;
-	const char *p = v, *w, *home = paths_home();
+	const char *p = v, *w, *home = st->home;
 
 	while ((w = next_word(&p, &wn)) != NULL) {
 		char *r;
@@ -336,9 +335,10 @@ conf_handler(void *user, const char *section, const char *name,
 
 /* Parse INI text over the values already in cfg. */
 int
-conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen)
+conf_parse(const char *text, const char *home, struct conf *cfg, char *err,
+    size_t errlen)
 {
-	struct conf_parse_state st = { cfg, err, errlen, 0, text, 0 };
+	struct conf_parse_state st = { cfg, home, err, errlen, 0, text, 0 };
 	int r;
 
 	r = ini_parse_stream(conf_reader, &st, conf_handler, &st);
@@ -353,60 +353,39 @@ conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen)
 
 /* Read the config file at path. */
 int
-conf_load(const char *path, struct conf *cfg, char *err, size_t errlen)
+conf_load(const char *path, const char *home, struct conf *cfg, char *err,
+    size_t errlen)
 {
-	struct buf b = BUF_INIT;
-	struct stat st;
-	char chunk[4096];
-	int fd, r;
+	char *text, perr[256];
+	size_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
+	switch (small_file_read(path, CONF_MAX_SIZE, &text, &len)) {
+	case SMALL_FILE_OK:
+		break;
+	case SMALL_FILE_OPEN:
 		if (errno == ENOENT)
 			return 0;
+		/* FALLTHROUGH */
+	case SMALL_FILE_READ:
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	case SMALL_FILE_TOO_BIG:
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX_SIZE);
+		return -1;
+	default:
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
 		return -1;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			buf_free(&b);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		buf_append(&b, chunk, (size_t)n);
-		if (b.len > CONF_MAX_SIZE) {
-			snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX_SIZE);
-			close(fd);
-			buf_free(&b);
-			return -1;
-		}
-	}
-	close(fd);
-	if (b.len > 0 && memchr(b.data, '\0', b.len) != NULL) {
+	if (memchr(text, '\0', len) != NULL) {
 		snprintf(err, errlen, "%s: binary content", path);
-		buf_free(&b);
+		free(text);
 		return -1;
 	}
-	{
-		char perr[256];
-
-		r = conf_parse(b.data != NULL ? b.data : "", cfg, perr, sizeof perr);
-		if (r == -1)
-			snprintf(err, errlen, "%s: %s", path, perr);
-	}
-	buf_free(&b);
+	r = conf_parse(text, home, cfg, perr, sizeof perr);
+	if (r == -1)
+		snprintf(err, errlen, "%s: %s", path, perr);
+	free(text);
 	return r;
 }
 
@@ -418,7 +397,7 @@ conf_load_default(struct conf *cfg, char *err, size_t errlen)
 
 	if (paths_config_file(path, sizeof path, err, errlen) == -1)
 		return -1;
-	return conf_load(path, cfg, err, errlen);
+	return conf_load(path, paths_home(), cfg, err, errlen);
 }
 
 /* Release what parsing allocated. */

@@ -46,12 +46,19 @@ void	conf_defaults(struct conf *cfg);
  * over what cfg already holds: call conf_defaults first.
  * Unknown keys and bad values are reported in err (first problem only)
  * and return -1, but every valid key is still applied over the defaults.
- * Parsing does no I/O.
+ * home expands "~" in roots (NULL: no home, "~" is an error). Parsing
+ * does no I/O and reads no environment.
  */
-int	conf_parse(const char *text, struct conf *cfg, char *err, size_t errlen);
-/* Read the config file at path over cfg, as conf_parse (a missing file leaves cfg alone and gives 0). */
-int	conf_load(const char *path, struct conf *cfg, char *err, size_t errlen);
-/* Load from the default location (paths_config_file). */
+int	conf_parse(const char *text, const char *home, struct conf *cfg,
+	    char *err, size_t errlen);
+/*
+ * Read the config file at path over cfg, as conf_parse (a missing file
+ * leaves cfg alone and gives 0). The file must be a regular file of at
+ * most 256 KiB with no NUL byte.
+ */
+int	conf_load(const char *path, const char *home, struct conf *cfg,
+	    char *err, size_t errlen);
+/* Load from the default location (paths_config_file), "~" from paths_home. */
 int	conf_load_default(struct conf *cfg, char *err, size_t errlen);
 /* Release what parsing allocated. */
 void	conf_free(struct conf *cfg);

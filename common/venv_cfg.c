@@ -3,14 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "small_file.h"
 #include "venv_cfg.h"
 #include "xmalloc.h"
 
@@ -180,49 +178,24 @@ int
 venv_cfg_load(const char *path, struct venv_cfg *cfg, char *err, size_t errlen)
 {
 	char *text;
-	size_t len = 0, cap = VENV_CFG_MAX_SIZE + 1;
-	struct stat st;
-	int fd, r;
+	size_t len;
+	int r;
 
 	memset(cfg, 0, sizeof *cfg);
 	cfg->include_system_site_packages = -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	switch (small_file_read(path, VENV_CFG_MAX_SIZE, &text, &len)) {
+	case SMALL_FILE_OK:
+		break;
+	case SMALL_FILE_NOT_REGULAR:
 		snprintf(err, errlen, "not a regular file");
-		close(fd);
 		return -1;
-	}
-	if (st.st_size > VENV_CFG_MAX_SIZE) {
+	case SMALL_FILE_TOO_BIG:
 		snprintf(err, errlen, "file is larger than %d bytes", VENV_CFG_MAX_SIZE);
-		close(fd);
+		return -1;
+	default:
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
-	text = xmalloc(cap);
-	while (len < cap) {
-		ssize_t n = read(fd, text + len, cap - len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s", strerror(errno));
-			free(text);
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
 	r = venv_cfg_parse(text, len, cfg, err, errlen);
 	free(text);
 	return r;

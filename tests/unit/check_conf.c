@@ -1,9 +1,11 @@
 /* check_conf.c: unit tests for the config file parser and its man page. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -11,6 +13,9 @@
 #include "suites.h"
 #include "tmptree.h"
 #include "xmalloc.h"
+
+/* The home directory handed to the parser for "~". */
+#define TEST_HOME	"/home/u"
 
 START_TEST(test_defaults)
 {
@@ -33,7 +38,7 @@ START_TEST(test_values)
 
 	conf_defaults(&c);
 	ck_assert_msg(conf_parse("# comment\n; comment\nvenv_dirs = env .env  .venv\n"
-	    "[venvd]\nmax_watches = 100\nmax_clients=3\n", &c, err, sizeof err) == 0,
+	    "[venvd]\nmax_watches = 100\nmax_clients=3\n", TEST_HOME, &c, err, sizeof err) == 0,
 	    "%s", err);
 	ck_assert_uint_eq(c.n_venv_dirs, 3);
 	ck_assert_str_eq(c.venv_dirs[0], "env");
@@ -44,9 +49,9 @@ START_TEST(test_values)
 	conf_free(&c);
 	/* CRLF and an empty text. */
 	conf_defaults(&c);
-	ck_assert_int_eq(conf_parse("max_watches = 16\r\n", &c, err, sizeof err), 0);
+	ck_assert_int_eq(conf_parse("max_watches = 16\r\n", TEST_HOME, &c, err, sizeof err), 0);
 	ck_assert_int_eq(c.max_watches, 16);
-	ck_assert_int_eq(conf_parse("", &c, err, sizeof err), 0);
+	ck_assert_int_eq(conf_parse("", TEST_HOME, &c, err, sizeof err), 0);
 	ck_assert_int_eq(c.max_watches, 16);
 	conf_free(&c);
 }
@@ -58,7 +63,7 @@ parse_bad(const char *text, const char *want, struct conf *c)
 {
 	char err[256] = "";
 
-	ck_assert_int_eq(conf_parse(text, c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_parse(text, TEST_HOME, c, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, want) != NULL, "\"%s\" lacks \"%s\"", err, want);
 }
 
@@ -117,6 +122,69 @@ START_TEST(test_bad_venv_dirs)
 }
 END_TEST
 
+/* conf_load refuses path with a message naming it and containing want. */
+static void
+load_bad(const char *path, const char *want)
+{
+	struct conf c;
+	char err[512] = "";
+
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_load(path, TEST_HOME, &c, err, sizeof err), -1);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0 && strstr(err, want) != NULL,
+	    "\"%s\" lacks \"%s: ...%s\"", err, path, want);
+	ck_assert_int_eq(c.max_watches, 8192);
+	conf_free(&c);
+}
+
+/* The files conf_load refuses: FIFO, device, directory, loop, too big, binary. */
+static void
+load_refused(const char *root)
+{
+	char *fifo, *loop, *big, *bin, *text;
+
+	xasprintf(&fifo, "%s/fifo", root);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	load_bad(fifo, ": not a regular file");
+	load_bad("/dev/zero", ": not a regular file");
+	load_bad(root, ": not a regular file");
+	tmptree_symlink(root, "loop", "loop");
+	xasprintf(&loop, "%s/loop", root);
+	load_bad(loop, strerror(ELOOP));
+	text = xmalloc(256 * 1024 + 2);
+	memset(text, '#', 256 * 1024 + 1);
+	text[256 * 1024 + 1] = '\0';
+	tmptree_write(root, "big", text);
+	xasprintf(&big, "%s/big", root);
+	load_bad(big, ": larger than 262144 bytes");
+	/* Exactly at the limit is fine. */
+	text[256 * 1024] = '\0';
+	tmptree_write(root, "big", text);
+	{
+		struct conf c;
+		char err[512] = "";
+
+		conf_defaults(&c);
+		ck_assert_msg(conf_load(big, TEST_HOME, &c, err, sizeof err) == 0, "%s", err);
+		conf_free(&c);
+	}
+	tmptree_write(root, "bin", "max_watches = 9\n");
+	xasprintf(&bin, "%s/bin", root);
+	{
+		FILE *f = fopen(bin, "a");
+
+		ck_assert_ptr_nonnull(f);
+		fputc('\0', f);
+		fclose(f);
+	}
+	load_bad(bin, ": binary content");
+	free(text);
+	free(fifo);
+	free(loop);
+	free(big);
+	free(bin);
+}
+
 START_TEST(test_load)
 {
 	char *root = tmptree_new(), *path;
@@ -125,13 +193,13 @@ START_TEST(test_load)
 
 	conf_defaults(&c);
 	xasprintf(&path, "%s/missing/config", root);
-	ck_assert_int_eq(conf_load(path, &c, err, sizeof err), 0);
+	ck_assert_int_eq(conf_load(path, TEST_HOME, &c, err, sizeof err), 0);
 	ck_assert_int_eq(c.max_watches, 8192);
 	free(path);
 
 	tmptree_write(root, "venvd/config", "[venvd]\nvenv_dirs = .env\nmax_watches = 64\n");
 	xasprintf(&path, "%s/venvd/config", root);
-	ck_assert_msg(conf_load(path, &c, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(conf_load(path, TEST_HOME, &c, err, sizeof err) == 0, "%s", err);
 	ck_assert_int_eq(c.max_watches, 64);
 	ck_assert_uint_eq(c.n_venv_dirs, 1);
 	ck_assert_str_eq(c.venv_dirs[0], ".env");
@@ -139,12 +207,13 @@ START_TEST(test_load)
 
 	tmptree_write(root, "bad", "max_watches = 1\n");
 	xasprintf(&path, "%s/bad", root);
-	ck_assert_int_eq(conf_load(path, &c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_load(path, TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, path));
 	ck_assert_ptr_nonnull(strstr(err, "line 1"));
 	free(path);
-	ck_assert_int_eq(conf_load(root, &c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_load(root, TEST_HOME, &c, err, sizeof err), -1);
 	conf_free(&c);
+	load_refused(root);
 
 	/* conf_load_default follows XDG_CONFIG_HOME. */
 	setenv("XDG_CONFIG_HOME", root, 1);
@@ -170,7 +239,7 @@ START_TEST(test_keys_table)
 		ck_assert_ptr_nonnull(k->description);
 		xasprintf(&line, "%s = %s\n", k->name, k->default_value);
 		conf_defaults(&c);
-		ck_assert_msg(conf_parse(line, &c, err, sizeof err) == 0, "%s: %s", line, err);
+		ck_assert_msg(conf_parse(line, TEST_HOME, &c, err, sizeof err) == 0, "%s: %s", line, err);
 		ck_assert_str_eq(c.venv_dirs[0], ".venv");
 		ck_assert_int_eq(c.max_watches, 8192);
 		ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
@@ -187,13 +256,14 @@ START_TEST(test_roots_guard_trust)
 	struct conf c;
 	char err[256];
 
-	setenv("HOME", "/home/u", 1);
+	/* The parser takes "~" from its caller, never from the environment. */
+	setenv("HOME", "/elsewhere", 1);
 	conf_defaults(&c);
 	ck_assert_int_eq(c.pip_guard, 1);
 	ck_assert_int_eq(c.trust, CONF_TRUST_AUTO);
 	ck_assert_uint_eq(c.n_roots, 0);
 	ck_assert_int_eq(conf_parse("roots = ~/code  /srv/x\t~\npip_guard = OFF\ntrust = ask\n",
-	    &c, err, sizeof err), 0);
+	    TEST_HOME, &c, err, sizeof err), 0);
 	ck_assert_uint_eq(c.n_roots, 3);
 	ck_assert_str_eq(c.roots[0], "/home/u/code");
 	ck_assert_str_eq(c.roots[1], "/srv/x");
@@ -203,15 +273,24 @@ START_TEST(test_roots_guard_trust)
 	ck_assert_str_eq(conf_trust_name(c.trust), "ask");
 
 	/* Bad values are refused with the line, and the valid keys still apply. */
-	ck_assert_int_eq(conf_parse("trust = all\nroots = rel/dir\n", &c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_parse("trust = all\nroots = rel/dir\n", TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "line 2: roots: \"rel/dir\" is not an absolute path");
 	ck_assert_int_eq(c.trust, CONF_TRUST_ALL);
 	ck_assert_uint_eq(c.n_roots, 3);
-	ck_assert_int_eq(conf_parse("pip_guard = maybe\n", &c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_parse("pip_guard = maybe\n", TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "line 1: pip_guard: \"maybe\" is not true or false");
-	ck_assert_int_eq(conf_parse("trust = sometimes\n", &c, err, sizeof err), -1);
+	ck_assert_int_eq(conf_parse("trust = sometimes\n", TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "line 1: trust: \"sometimes\" is not auto, ask or all");
 	conf_free(&c);
+
+	/* No home directory: "~" is refused, an absolute root is still fine. */
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_parse("roots = /srv/y ~/code\n", NULL, &c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "line 1: roots: \"~/code\": no home directory");
+	ck_assert_int_eq(conf_parse("roots = /srv/y\n", NULL, &c, err, sizeof err), 0);
+	ck_assert_uint_eq(c.n_roots, 1);
+	conf_free(&c);
+	unsetenv("HOME");
 }
 END_TEST
 

@@ -185,7 +185,7 @@ START_TEST(test_refused)
 	big[VENV_CFG_MAX_SIZE + 1] = '\0';
 	err[0] = '\0';
 	ck_assert_int_eq(venv_cfg_parse(big, VENV_CFG_MAX_SIZE + 1, &cfg, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "larger"));
+	ck_assert_str_eq(err, "file is larger than 65536 bytes");
 	venv_cfg_free(&cfg);
 	/* Exactly the limit is fine. */
 	ck_assert_int_eq(venv_cfg_parse(big, VENV_CFG_MAX_SIZE, &cfg, err, sizeof err), 0);
@@ -243,8 +243,21 @@ START_TEST(test_load_files)
 	free(big);
 	xasprintf(&path, "%s/big.cfg", root);
 	ck_assert_int_eq(venv_cfg_load(path, &cfg, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "larger"));
+	ck_assert_str_eq(err, "file is larger than 65536 bytes");
 	venv_cfg_free(&cfg);
+	free(path);
+
+	/* A device that never ends, a symbolic link loop, a missing file. */
+	ck_assert_int_eq(venv_cfg_load("/dev/zero", &cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, "not a regular file");
+	tmptree_symlink(root, "loop.cfg", "loop.cfg");
+	xasprintf(&path, "%s/loop.cfg", root);
+	ck_assert_int_eq(venv_cfg_load(path, &cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, strerror(ELOOP));
+	free(path);
+	xasprintf(&path, "%s/missing.cfg", root);
+	ck_assert_int_eq(venv_cfg_load(path, &cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, strerror(ENOENT));
 	free(path);
 	tmptree_free(root);
 }
