@@ -40,6 +40,24 @@ hook_cleanup() {
 	fi
 }
 
+# A missing shell or tmux is a SKIP (above); a "venvd hook $SH" that fails,
+# prints nothing, prints what $SH cannot parse, or prints no hook at all is
+# a FAIL: it is exactly what these tests are here to catch.
+hook_check() {
+	local code rc=0
+	code=$("$VENVD" hook "$SH" 2>"$T/hook.err") || rc=$?
+	[ "$rc" -eq 0 ] || fail "venvd hook $SH exited $rc: $(cat "$T/hook.err")"
+	[ -n "$code" ] || fail "venvd hook $SH printed nothing"
+	printf '%s\n' "$code" >"$T/hook.$SH"
+	case $SH in
+	bash) bash -n "$T/hook.$SH" 2>"$T/hook.err" ;;
+	zsh) zsh -n "$T/hook.$SH" 2>"$T/hook.err" ;;
+	fish) fish --no-execute "$T/hook.$SH" 2>"$T/hook.err" ;;
+	esac || fail "venvd hook $SH printed code $SH cannot parse: $(cat "$T/hook.err")"
+	grep -q _venvd_hook "$T/hook.$SH" ||
+		fail "venvd hook $SH printed no _venvd_hook function: $(head -c 200 "$T/hook.$SH")"
+}
+
 # The rc file the shell under test reads, with the hook sourced twice.
 write_rc() {
 	case $SH in
@@ -312,7 +330,7 @@ hook_main() {
 	# (with errexit off, or "(exit 1)" would end the trap before it).
 	hook_rc=0
 	trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
-	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
+	hook_check
 	make_projects
 	write_rc
 
@@ -634,7 +652,7 @@ prompt_main() {
 	BROKEN_V=/nonexistent/broken-venv	# expect_quiet_pane ignores its notice
 	hook_rc=0
 	trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
-	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
+	hook_check
 	# Every prompt language's code: command substitution both ways, parameter
 	# and arithmetic expansion, zsh % escapes (colour, raw output, a
 	# conditional), bash \ escapes (\033 and \007 as bytes), history "!".

@@ -66,7 +66,7 @@ storage_main() {
 	local out rc full_notice ro_notice
 	hook_rc=0
 	trap 'hook_rc=$?; set +e; hook_cleanup; daemon_stop; umount -l "$STATE" 2>/dev/null; (exit "$hook_rc"); harness_cleanup' EXIT
-	"$VENVD" hook "$SH" >/dev/null 2>&1 || skip "venvd hook $SH does not work yet"
+	hook_check
 	mkdir -p -m 700 "$STATE"
 	mount -t tmpfs -o size=2m,mode=0700 venvd-test "$STATE" 2>"$T/mount.err" ||
 		skip "cannot mount a tmpfs on the state directory: $(cat "$T/mount.err")"

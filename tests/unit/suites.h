@@ -12,7 +12,10 @@ Suite	*suite_resolve(void);
 Suite	*suite_rpc(void);
 Suite	*suite_sanitize(void);
 Suite	*suite_shell_quote(void);
+/* shell_quote read back by a real shell (bash, zsh or fish), which must be installed. */
+Suite	*suite_shell_round_trip(const char *shell);
 Suite	*suite_sizer(void);
+Suite	*suite_small_file(void);
 Suite	*suite_trust(void);
 Suite	*suite_utf8(void);
 Suite	*suite_venv_cfg(void);
