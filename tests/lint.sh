@@ -6,6 +6,8 @@
 #   - zsh -n on hooks/venvd.zsh, fish --no-execute on hooks/venvd.fish
 #   - every man page through mandoc -Tlint -Wwarning: any output fails
 #   - bash -n on .ci/run and every shell script
+#   - the layering of the C sources (client/, common/, the daemon's
+#     infrastructure), by their #include lines
 #
 # Exit 0 when all pass, 1 when any fails (each failure is printed), 77 when
 # a tool is missing. Empty placeholder files pass trivially.
@@ -22,6 +24,15 @@ for tool in shellcheck zsh fish mandoc; do
 done
 
 failures=0
+
+# The daemon's infrastructure (bottom layer) and the domain headers it must
+# not include. Kept here, in one place, as files are renamed.
+INFRA_FILES="daemon/watch.c daemon/watch.h daemon/db.c daemon/db.h
+	daemon/generation.c daemon/generation.h daemon/health.c daemon/health.h"
+DOMAIN_HEADERS="cache.h index.h roots.h interp.h sizer.h verdict.h"
+# Infrastructure includes of domain headers that exist today and are being
+# removed, as FILE:HEADER. Each must still exist: delete it here once gone.
+KNOWN_BACK_EDGES="daemon/watch.c:cache.h daemon/watch.c:interp.h daemon/watch.c:roots.h"
 
 # Run one check; on failure (non-zero exit or, with -o, any output) print
 # what it said and count it.
@@ -58,9 +69,9 @@ done
 # CI and everyone else's test and bench scripts: syntax, and shellcheck errors
 # (not style: they are sourced helpers and are written concurrently).
 shopt -s nullglob
-for f in .ci/run tests/lib/*.sh tests/integration/*.sh bench/*.sh; do
+for f in .ci/run tests/*.sh tests/lib/*.sh tests/unit/*.sh tests/integration/*.sh bench/*.sh; do
 	case "$f" in
-	bench/run.sh) continue ;;
+	bench/run.sh | tests/lint.sh) continue ;;
 	esac
 	[ -f "$f" ] || continue	# .ci/run is not in the release tarball (make distcheck)
 	check bash -n "$f"
@@ -78,6 +89,98 @@ early_pipe_exits() {
 	return 0
 }
 check -o early_pipe_exits
+
+# The layering of the C sources (see Makefile.am's per-program include
+# paths): client/ never includes a daemon/ header, common/ includes neither
+# a client/ nor a daemon/ header, and the daemon's infrastructure includes
+# no domain header, directly or through another header.
+# Print each include that breaks the layering, as FILE: WHY.
+# shellcheck disable=SC2317  # called through check
+layering_violations() {
+	local f inc r edge seen
+	local -A found=()
+	for f in client/*.[ch]; do
+		while IFS= read -r inc; do
+			r=$(include_resolve "$f" "$inc" common client)
+			if [[ $inc == *daemon/* || $r == daemon/* ]] ||
+			    { [ -z "$r" ] && [ -f "daemon/${inc##*/}" ]; }; then
+				echo "$f: includes \"$inc\", a daemon/ header"
+			fi
+		done < <(includes_of "$f")
+	done
+	for f in common/*.[ch]; do
+		while IFS= read -r inc; do
+			r=$(include_resolve "$f" "$inc" common)
+			if [[ $inc == *client/* || $inc == *daemon/* || $r == client/* || $r == daemon/* ]] ||
+			    { [ -z "$r" ] && { [ -f "client/${inc##*/}" ] || [ -f "daemon/${inc##*/}" ]; }; }; then
+				echo "$f: includes \"$inc\", a client/ or daemon/ header"
+			fi
+		done < <(includes_of "$f")
+	done
+	for f in $INFRA_FILES; do
+		[ -f "$f" ] || { echo "$f: in INFRA_FILES but missing (renamed?)"; continue; }
+		while IFS= read -r edge; do
+			case " $KNOWN_BACK_EDGES " in
+			*" $f:${edge%% *} "*) found[$f:${edge%% *}]=1 ;;
+			*) echo "$f: includes domain header $edge" ;;
+			esac
+		done < <(domain_includes "$f")
+	done
+	for seen in $KNOWN_BACK_EDGES; do
+		[ -n "${found[$seen]-}" ] ||
+			echo "KNOWN_BACK_EDGES: $seen is gone: remove it from tests/lint.sh"
+	done
+	return 0
+}
+
+# shellcheck disable=SC2317  # reached through layering_violations
+# The quoted #include names of a C file, one a line.
+includes_of() {
+	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"
+}
+
+# shellcheck disable=SC2317  # reached through layering_violations
+# include_resolve FILE NAME DIR...: the file NAME names, as the compiler
+# finds it from FILE (its own directory first, then each DIR); empty if
+# none (a system or generated header such as config.h).
+include_resolve() {
+	local f=$1 inc=$2 d
+	shift 2
+	for d in "$(dirname "$f")" "$@"; do
+		if [ -f "$d/$inc" ]; then
+			realpath -m --relative-to=. "$d/$inc"
+			return
+		fi
+	done
+}
+
+# shellcheck disable=SC2317  # reached through layering_violations
+# domain_includes FILE: each domain header FILE reaches through the daemon's
+# and common/'s headers, as "NAME (via A B)" (the via part when indirect).
+domain_includes() {
+	local -A visited=()
+	local -a queue=("$1:")
+	local item f via inc r dom
+	while [ "${#queue[@]}" -gt 0 ]; do
+		item=${queue[0]}
+		queue=("${queue[@]:1}")
+		f=${item%%:*}
+		via=${item#*:}
+		while IFS= read -r inc; do
+			for dom in $DOMAIN_HEADERS; do
+				if [ "${inc##*/}" = "$dom" ]; then
+					echo "$dom${via:+ (via$via)}"
+				fi
+			done
+			r=$(include_resolve "$f" "$inc" daemon common)
+			if [ -n "$r" ] && [ -z "${visited[$r]-}" ]; then
+				visited[$r]=1
+				queue+=("$r:$via ${r##*/}")
+			fi
+		done < <(includes_of "$f")
+	done
+}
+check -o layering_violations
 
 # Every man page must be silent under mandoc's linter at warning level.
 pages=(man/*.[1-9])
