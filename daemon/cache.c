@@ -16,7 +16,12 @@
  *
  * Answers that cannot be watched (the kernel's watch limit, a remote
  * filesystem, a directory vanishing mid-walk) are not stored: the
- * directory is resolved afresh on every request.
+ * directory is resolved afresh on every request; the watch limit is
+ * reported in the health registry (health.c).
+ *
+ * The cache is an owner of watches (watch.c): it is told of events on
+ * its watches (cache_on_event) and drops everything when events were
+ * lost. Every venv a miss finds goes to the index (index_resolved).
  */
 #include "config.h"
 
@@ -34,8 +39,9 @@
 
 #include "daemon.h"
 #include "cache.h"
-#include "db.h"
 #include "generation.h"
+#include "health.h"
+#include "index.h"
 #include "watch.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -93,6 +99,7 @@ struct centry {
 
 struct cache {
 	struct daemon	*d;
+	struct watch_owner owner;	/* registered with d->watcher */
 	struct centry	*entries;	/* uthash by dir */
 	TAILQ_HEAD(, centry) lru;	/* head: least recently used */
 	size_t		 nentries;
@@ -100,6 +107,8 @@ struct cache {
 	struct canswer	*answers;	/* uthash by venv path */
 	time_t		 enospc_at;	/* last ENOSPC, 0 if none pending */
 };
+
+static void	cache_on_event(void *, int, uint32_t, const char *);
 
 /* What one miss collects through the dependency callback. */
 struct cache_miss {
@@ -213,7 +222,7 @@ cache_watch_release(struct cache *c, struct cwatch *w)
 	if (w->hold || !LIST_EMPTY(&w->users))
 		return;
 	HASH_DEL(c->watches, w);
-	watch_remove(c->d->watcher, w->wd);
+	watch_remove_owned(c->d->watcher, w->wd, &c->owner);
 	free(w);
 }
 
@@ -235,7 +244,18 @@ cache_entry_drop(struct cache *c, struct centry *e)
 	free(e);
 }
 
-/* A new, empty cache for d. */
+/* The watcher lost events: drop every cached answer. */
+static void
+cache_watch_overflow(void *ctx)
+{
+	struct cache *c = ctx;
+
+	log_warn("inotify event queue overflowed: dropping %zu cached "
+	    "directories", cache_size(c));
+	cache_clear(c);
+}
+
+/* A new, empty cache for d, registered as an owner of watches. */
 struct cache *
 cache_new(struct daemon *d)
 {
@@ -244,6 +264,11 @@ cache_new(struct daemon *d)
 	c = xcalloc(1, sizeof *c);
 	c->d = d;
 	TAILQ_INIT(&c->lru);
+	c->owner.name = "cache";
+	c->owner.on_event = cache_on_event;
+	c->owner.on_overflow = cache_watch_overflow;
+	c->owner.ctx = c;
+	(void)watch_register(d->watcher, &c->owner);
 	return c;
 }
 
@@ -259,7 +284,7 @@ cache_clear(struct cache *c)
 	/* Nothing should be left; be sure no watch leaks. */
 	HASH_ITER(hh, c->watches, w, tmp) {
 		HASH_DEL(c->watches, w);
-		watch_remove(c->d->watcher, w->wd);
+		watch_remove_owned(c->d->watcher, w->wd, &c->owner);
 		free(w);
 	}
 	log_debug("cache cleared");
@@ -272,6 +297,7 @@ cache_free(struct cache *c)
 	if (c == NULL)
 		return;
 	cache_clear(c);
+	watch_unregister(c->d->watcher, &c->owner);
 	free(c);
 }
 
@@ -336,7 +362,7 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		mask = MASK_BIN;
 		break;
 	}
-	if ((wd = watch_add(c->d->watcher, dir, mask)) == -1) {
+	if ((wd = watch_add_owned(c->d->watcher, dir, mask, &c->owner)) == -1) {
 		if (errno == ENOSPC)
 			m->enospc = 1;
 		else
@@ -499,14 +525,14 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	if (rc == 1 && opts.dep != NULL)
 		cache_watch_link_parents(&m);
 	if (rc == 1)
-		(void)db_record_venv(d->db, out);
+		index_resolved(d, out);
 	if (rc == -1 || m.enospc || m.remote || m.failed) {
 		cache_miss_release(c, &m);
 		free(m.deps);
 		if (m.enospc) {
 			if (c->enospc_at == 0) {
 				log_warn("%s: resolving uncached", m.why);
-				daemon_degraded_set(d, "watch-limit",
+				health_degraded_set(d->health, "watch-limit",
 				    "inotify watch limit reached (%s); raise "
 				    "fs.inotify.max_user_watches (now %ld) with "
 				    "sysctl", m.why, cache_kernel_watch_limit());
@@ -546,7 +572,7 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	if (c->enospc_at != 0 &&
 	    time(NULL) - c->enospc_at >= CACHE_ENOSPC_CLEAR_S) {
 		c->enospc_at = 0;
-		daemon_degraded_clear(d, "watch-limit");
+		health_clear(d->health, "watch-limit");
 	}
 	generation_flush(d->gen);
 	return rc;
@@ -585,10 +611,11 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	return 0;
 }
 
-/* An event on wd: drop exactly the entries that depend on it, if relevant. */
-void
-cache_on_event(struct cache *c, int wd, uint32_t mask, const char *name)
+/* An event on wd (struct watch_owner): drop exactly the entries that depend on it, if relevant. */
+static void
+cache_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 {
+	struct cache *c = ctx;
 	struct cwatch *w;
 	struct clink *l;
 	size_t dropped = 0;
@@ -610,7 +637,7 @@ cache_on_event(struct cache *c, int wd, uint32_t mask, const char *name)
 	if (mask & IN_IGNORED) {
 		/* The kernel removed it already: just forget it. */
 		HASH_DEL(c->watches, w);
-		watch_remove(c->d->watcher, wd);	/* no-op: not held */
+		watch_remove_owned(c->d->watcher, wd, &c->owner);	/* no-op: not held */
 		free(w);
 	} else
 		cache_watch_release(c, w);

@@ -8,6 +8,7 @@
 #include "resolve.h"
 
 struct daemon;
+/* A new, empty cache; it owns watches of d->watcher (told of their events and of overflows). */
 struct cache *cache_new(struct daemon *);
 void	cache_free(struct cache *);
 /*
@@ -26,9 +27,7 @@ int	cache_resolve(struct cache *, const char *dir, struct venv_info *out,
 int	cache_lookup(struct cache *, const char *dir, struct venv_info *out);
 /* Directories with a cached answer. */
 size_t	cache_size(const struct cache *);
-/* Drop everything (inotify overflow). */
+/* Drop everything (events were lost, or answers carry stale venv state). */
 void	cache_clear(struct cache *);
-/* watch.c calls this for each event on a watch the cache owns. */
-void	cache_on_event(struct cache *, int wd, uint32_t mask, const char *name);
 
 #endif

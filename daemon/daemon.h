@@ -1,21 +1,39 @@
 /*
  * daemon.h: the parts of venvd-daemon and how they meet.
  *
- *   venvd_daemon.c options, detaching, signals, taking the instance lock, startup/shutdown
- *   instance.c    the lock, socket and generation file: noticed when deleted, put back
- *   server.c      the listening socket and connections: accept, peer uid, framing,
- *                 write queues, idle timeouts, the client cap
- *   request.c     one request line in, one response line out (no socket code)
- *   cache.c       per-directory answers, their watches, LRU eviction
- *   watch.c       the one inotify fd and its ev_io
+ * Layers, bottom to top; a file calls only into its own layer or the
+ * ones below it, and learns of anything above through a hook it was
+ * handed (a callback and a context):
+ *
+ * infrastructure
+ *   watch.c       the one inotify fd and its ev_io; owners register a
+ *                 struct watch_owner (events, overflow) and are not named
  *   generation.c  the change counter and <socket dir>/generation
  *   db.c          the SQLite index: open, migrate, quick_check, record venvs
- *   subscribe.c   subscribe streams and coalesced venvs_changed notifications
- *   index.c       the venv index methods: list, forget, activation counting
- *   roots.c       discovery roots: incremental scans and their watches
- *   interp.c      base interpreters of indexed venvs: broken within a second
+ *   health.c      the registry of degraded states and notices (status,
+ *                 resolve's "notices")
+ * domain
+ *   index.c       the venv records' one writer; list, forget, activation
+ *                 counting; change hooks (index_on_change) for the rest
+ *   storage.c     the index's storage: failed writes raise a fault,
+ *                 retried until they land
+ *   verdict.c     trust verdicts; says when a git check settled (a hook)
  *   sizer.c       venv sizes, measured by a worker thread
- *   health.c      the index's storage: failed writes raise a fault, retried until they land
+ *   interp.c      base interpreters of indexed venvs: broken within a second
+ *   roots.c       discovery roots: incremental scans and their watches
+ *   cache.c       per-directory answers, their watches, LRU eviction
+ *   instance.c    the lock, socket and generation file: noticed when
+ *                 deleted, put back (the socket through hooks)
+ * protocol
+ *   request.c     one request line in, one response line out (no socket code)
+ *   subscribe.c   subscribe streams and coalesced venvs_changed notifications
+ * transport
+ *   server.c      the listening socket and connections: accept, peer uid,
+ *                 framing, write queues, idle timeouts, the client cap
+ * wiring
+ *   venvd_daemon.c options, detaching, signals, taking the instance lock,
+ *                 startup/shutdown; the only file that knows every module
+ *                 and the one place hooks are connected
  */
 #ifndef VENVD_DAEMON_H
 #define VENVD_DAEMON_H
@@ -40,9 +58,9 @@ struct interp;
 struct sizer;
 struct instance;
 struct health;
+struct index;
+struct storage;
 struct json_t;
-
-#define DEGRADED_MAX 16
 
 struct daemon {
 	struct ev_loop	*loop;
@@ -62,38 +80,18 @@ struct daemon {
 	uint64_t	 requests;	/* requests answered */
 	uint64_t	 cache_hits;	/* resolves answered from the cache */
 
-	/*
-	 * Reasons the daemon is not fully healthy, keyed so each can be
-	 * cleared. A notice is also shown once by every hook.
-	 */
-	struct {
-		char	*key;
-		char	*reason;
-		int	 notice;
-	}		 degraded[DEGRADED_MAX];
-	int		 n_degraded;
+	struct health	*health;	/* health.c: degraded states, notices */
+	struct index	*index;		/* index.c: its change hooks */
 
 	struct roots	*roots;		/* NULL without an index or inotify */
 	struct interp	*interp;
 	struct sizer	*sizer;
 	struct verdicts	*verdicts;	/* verdict.c */
 	struct instance	*instance;	/* instance.c */
-	struct health	*health;	/* health.c */
+	struct storage	*storage;	/* storage.c */
 };
 
-/* venvd_daemon.c: record (or replace) a degraded state under key, and log it once. */
-void	daemon_degraded_set(struct daemon *, const char *key, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-/*
- * venvd_daemon.c: the same for a fault every hook shows once: resolve answers
- * carry it in "notices", and the generation moves when it is raised,
- * reworded or cleared, so that shells ask again.
- */
-void	daemon_notice_set(struct daemon *, const char *key, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-/* venvd_daemon.c: clear the degraded state under key, if any. */
-void	daemon_degraded_clear(struct daemon *, const char *key);
-/* venvd_daemon.c: stop the loop and shut down cleanly. */
+/* venvd_daemon.c: stop the loop and shut down cleanly (request.c's shutdown). */
 void	daemon_shutdown(struct daemon *);
 
 /*

@@ -27,7 +27,6 @@
 #include <uthash.h>
 
 #include "buf.h"
-#include "daemon.h"
 #include "embedded.h"
 #include "db.h"
 #include "log.h"

@@ -22,12 +22,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "generation.h"
 #include "log.h"
 #include "paths.h"

@@ -1,104 +1,150 @@
 /*
- * health.c: the index's storage, watched.
+ * health.c: the registry of reasons the daemon is not fully healthy.
  *
- * A write to the index that fails for lack of storage (the state
- * directory full or read-only, I/O errors) raises the "storage" fault:
- * status names it, doctor prints it and every hook shows it once (it is
- * a notice: see daemon_notice_set). Nothing stored is lost: SQLite rolls
- * the failed write back, decisions already stored still apply, and the
- * venv records that could not be written wait in memory (db.c). Every
- * HEALTH_RETRY_S the waiting records are written, or when none waits a
- * harmless write is tried; once that succeeds the fault clears. An index
- * opened read-only (the storage failed at start) stays so until restart.
+ * Any part of the daemon records a degraded state under a key of its
+ * own ("overflow", "watch-limit", "root:<path>", "storage", ...) and
+ * clears it by that key; status lists every reason. A notice is a
+ * degraded state every hook shows once: resolve answers carry it in
+ * "notices", and the generation moves when one is raised, reworded or
+ * cleared. The registry calls nothing but the generation and the log.
  */
 #include "config.h"
 
-#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "daemon.h"
-#include "db.h"
+#include "generation.h"
 #include "health.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define HEALTH_RETRY_S	1.0
+#define HEALTH_MAX	16
 
 struct health {
-	struct daemon	*d;
-	ev_timer	 retry;
-	int		 failing;
+	struct generation *gen;
+	struct {
+		char	*key;
+		char	*reason;
+		int	 notice;
+	}		 states[HEALTH_MAX];
+	int		 n;
 };
 
-/* Raise (or reword) the storage fault and retry until writes succeed. */
-void
-health_storage_failed(struct daemon *d, int rc)
-{
-	struct health *h = d->health;
-
-	/* Opened read-only: the fault says so already, and stays. */
-	if (h == NULL || db_readonly(d->db))
-		return;
-	daemon_notice_set(d, "storage", "storage: cannot write the index in "
-	    "%s: %s", d->state_dir, sqlite3_errstr(rc));
-	h->failing = 1;
-	if (!ev_is_active(&h->retry)) {
-		ev_timer_set(&h->retry, HEALTH_RETRY_S, HEALTH_RETRY_S);
-		ev_timer_start(d->loop, &h->retry);
-	}
-}
-
-/* The retry timer: write what waits, or probe; clear the fault on success. */
-static void
-health_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct health *h = w->data;
-	struct daemon *d = h->d;
-	size_t waiting = db_pending_count(d->db);
-	int rc;
-
-	(void)revents;
-	if (db_flush_pending(d->db, &rc) == -1 ||
-	    db_probe_write(d->db, &rc) == -1) {
-		if (db_storage_error(rc))
-			health_storage_failed(d, rc);
-		return;
-	}
-	ev_timer_stop(loop, w);
-	h->failing = 0;
-	log_info("the index can be written again (%zu waiting records "
-	    "written)", waiting);
-	daemon_degraded_clear(d, "storage");
-}
-
-/* The index's storage callback (db_on_storage). */
-static void
-health_db_cb(void *arg, int rc)
-{
-	health_storage_failed(arg, rc);
-}
-
-/* Watch the index's writes. */
-void
-health_start(struct daemon *d)
+/* An empty registry; notices move gen (may be NULL). */
+struct health *
+health_new(struct generation *gen)
 {
 	struct health *h = xcalloc(1, sizeof *h);
 
-	h->d = d;
-	ev_init(&h->retry, health_retry_cb);
-	h->retry.data = h;
-	d->health = h;
-	db_on_storage(d->db, health_db_cb, d);
+	h->gen = gen;
+	return h;
 }
 
-/* Stop watching. */
+/* Free every state. */
 void
-health_stop(struct daemon *d)
+health_free(struct health *h)
 {
-	if (d->health == NULL)
+	if (h == NULL)
 		return;
-	ev_timer_stop(d->loop, &d->health->retry);
-	db_on_storage(d->db, NULL, NULL);
-	free(d->health);
-	d->health = NULL;
+	for (int i = 0; i < h->n; i++) {
+		free(h->states[i].key);
+		free(h->states[i].reason);
+	}
+	free(h);
+}
+
+/* Record (or replace) a degraded state under key; log it once. 1 if it changed. */
+static int
+health_set(struct health *h, const char *key, int notice, const char *fmt,
+    va_list ap)
+{
+	char *reason;
+	int i;
+
+	if (vasprintf(&reason, fmt, ap) == -1)
+		fatal("out of memory");
+
+	for (i = 0; i < h->n; i++) {
+		if (strcmp(h->states[i].key, key) != 0)
+			continue;
+		if (strcmp(h->states[i].reason, reason) == 0) {
+			free(reason);
+			return 0;
+		}
+		free(h->states[i].reason);
+		h->states[i].reason = reason;
+		h->states[i].notice = notice;
+		log_warn("degraded (%s): %s", key, reason);
+		return 1;
+	}
+	log_warn("degraded (%s): %s", key, reason);
+	if (h->n == HEALTH_MAX) {
+		free(reason);
+		return 0;
+	}
+	h->states[h->n].key = xstrdup(key);
+	h->states[h->n].reason = reason;
+	h->states[h->n].notice = notice;
+	h->n++;
+	return 1;
+}
+
+/* Record (or replace) a degraded state under key, and log it once. */
+void
+health_degraded_set(struct health *h, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)health_set(h, key, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same for a fault every hook shows once: move the generation on a change. */
+void
+health_notice_set(struct health *h, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int changed;
+
+	va_start(ap, fmt);
+	changed = health_set(h, key, 1, fmt, ap);
+	va_end(ap);
+	if (changed && h->gen != NULL) {
+		generation_bump(h->gen);
+		generation_flush(h->gen);
+	}
+}
+
+/* Clear the degraded state under key, if any. */
+void
+health_clear(struct health *h, const char *key)
+{
+	for (int i = 0; i < h->n; i++) {
+		if (strcmp(h->states[i].key, key) != 0)
+			continue;
+		log_info("no longer degraded (%s)", key);
+		if (h->states[i].notice && h->gen != NULL) {
+			generation_bump(h->gen);
+			generation_flush(h->gen);
+		}
+		free(h->states[i].key);
+		free(h->states[i].reason);
+		h->states[i] = h->states[h->n - 1];
+		h->n--;
+		return;
+	}
+}
+
+/* The i-th degraded state's reason, *notice set if a notice; NULL past the last. */
+const char *
+health_reason(const struct health *h, size_t i, int *notice)
+{
+	if (h == NULL || i >= (size_t)h->n)
+		return NULL;
+	if (notice != NULL)
+		*notice = h->states[i].notice;
+	return h->states[i].reason;
 }

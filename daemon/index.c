@@ -2,8 +2,13 @@
  * index.c: the venv index as the protocol shows it (list, forget) and
  * the writes the roots, the interpreter watches and resolve make to it.
  *
- * A venv is recorded by the resolver (cache.c, root unchanged) or by a
- * discovery root's scan (root set). state is "ok", "broken:<reason>" or
+ * index.c is the one writer of venv records. A venv is recorded by the
+ * resolver (cache.c through index_resolved, root unchanged), by a
+ * discovery root's scan (roots.c, root set) or when its interpreter
+ * changes (interp.c). Whoever must follow the records (the interpreter
+ * watches, the sizer) registers a change hook (index_on_change) instead
+ * of being called by name; list has its records completed (their trust)
+ * by a hook too (index_on_list). state is "ok", "broken:<reason>" or
  * "missing": a venv that vanished from under a root keeps its row (and
  * its activation history) as "missing" until `forget` drops it or it
  * comes back. forget never touches files; a venv still present under a
@@ -22,13 +27,9 @@
 #include <jansson.h>
 
 #include "daemon.h"
-#include "cache.h"
 #include "db.h"
 #include "generation.h"
 #include "index.h"
-#include "interp.h"
-#include "sizer.h"
-#include "verdict.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"
@@ -38,6 +39,64 @@
 	"path, project, version, home, prompt, include_system_site_packages," \
 	" broken, found_as, kind, state, first_seen, last_seen," \
 	" last_activated, activation_count, size_bytes, size_measured, root"
+#define INDEX_HOOKS_MAX	4
+
+struct index {
+	struct {
+		index_change_fn	 fn;
+		void		*ctx;
+	}		 hooks[INDEX_HOOKS_MAX];
+	int		 nhooks;
+	index_fill_fn	 fill;
+	void		*fill_ctx;
+};
+
+/* No hooks yet. */
+struct index *
+index_new(struct daemon *d)
+{
+	(void)d;
+	return xcalloc(1, sizeof(struct index));
+}
+
+/* Free the hooks. */
+void
+index_free(struct index *idx)
+{
+	free(idx);
+}
+
+/* Call fn(ctx, ...) on every change, after the hooks added before it; -1 when full. */
+int
+index_on_change(struct index *idx, index_change_fn fn, void *ctx)
+{
+	if (idx->nhooks == INDEX_HOOKS_MAX)
+		return -1;
+	idx->hooks[idx->nhooks].fn = fn;
+	idx->hooks[idx->nhooks].ctx = ctx;
+	idx->nhooks++;
+	return 0;
+}
+
+/* Have fn(ctx, rec) complete each record list returns. */
+void
+index_on_list(struct index *idx, index_fill_fn fn, void *ctx)
+{
+	idx->fill = fn;
+	idx->fill_ctx = ctx;
+}
+
+/* Tell every change hook: v recorded at path, or (v NULL) path gone from use. */
+static void
+index_changed(struct daemon *d, const char *path, const struct venv_info *v)
+{
+	struct index *idx = d->index;
+
+	if (idx == NULL)
+		return;
+	for (int i = 0; i < idx->nhooks; i++)
+		idx->hooks[i].fn(idx->hooks[i].ctx, path, v);
+}
 
 /* Run sql with up to two text binds and an optional integer; changes or -1. */
 static int
@@ -123,11 +182,15 @@ index_record(struct daemon *d, const struct venv_info *v, const char *root)
 	if (root != NULL && index_exec(d, "UPDATE venvs SET root = ?2"
 	    " WHERE path = ?1", v->path, root, 0) == -1)
 		return -1;
-	if (d->interp != NULL)
-		interp_track(d->interp, v);
-	if (d->sizer != NULL)
-		sizer_kick(d->sizer);
+	index_changed(d, v->path, v);
 	return 0;
+}
+
+/* The resolver found v: record it unless it was recorded unchanged a moment ago. */
+void
+index_resolved(struct daemon *d, const struct venv_info *v)
+{
+	(void)db_record_venv(d->db, v);
 }
 
 /* Mark the venv at path, and every venv below it, missing. */
@@ -144,8 +207,7 @@ index_mark_missing(struct daemon *d, const char *path)
 		log_debug("%s: %d venv(s) missing", path, n);
 		db_seen_forget(d->db, NULL);
 	}
-	if (d->interp != NULL)
-		interp_untrack(d->interp, path);
+	index_changed(d, path, NULL);
 }
 
 /* Mark venvs of root not seen since since missing (after a full scan). */
@@ -244,7 +306,7 @@ index_row(sqlite3_stmt *st)
 	json_object_set_new(o, "found_as", index_text(st, 7));
 	json_object_set_new(o, "kind", index_text(st, 8));
 	json_object_set_new(o, "state", index_text(st, 9));
-	/* index_list has trust.c fill this in. */
+	/* index_list has its fill hook (verdict.c) fill this in. */
 	json_object_set_new(o, "trust", json_null());
 	json_object_set_new(o, "first_seen", index_int(st, 10));
 	json_object_set_new(o, "last_seen", index_int(st, 11));
@@ -363,7 +425,8 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *rec = index_row(st);
 
-		verdict_fill_record(d->verdicts, rec);	/* verdict.c */
+		if (d->index != NULL && d->index->fill != NULL)
+			d->index->fill(d->index->fill_ctx, rec);
 		json_array_append_new(venvs, rec);
 	}
 	sqlite3_finalize(st);
@@ -410,8 +473,7 @@ index_forget(struct daemon *d, json_t *params, int *code, char *err,
 		return NULL;
 	}
 	db_seen_forget(d->db, path);
-	if (d->interp != NULL)
-		interp_untrack(d->interp, path);
+	index_changed(d, path, NULL);
 	if (n > 0)
 		log_info("forgot %s", path);
 	result = json_object();

@@ -9,14 +9,38 @@
 #include "resolve.h"
 
 struct daemon;
+
+/*
+ * A change to the venv records: v was recorded (inserted or refreshed
+ * by index_record), or, v NULL, the venv at path and every venv below
+ * it went out of use (marked missing, or forgotten).
+ */
+typedef void (*index_change_fn)(void *ctx, const char *path,
+	    const struct venv_info *v);
+/* Complete a venv record list returns (e.g. its "trust"). */
+typedef void (*index_fill_fn)(void *ctx, json_t *rec);
+
+/* The index's hooks (d->index); the records themselves live in d->db. */
+struct index *index_new(struct daemon *);
+void	index_free(struct index *);
+/* Call fn(ctx, ...) on every change to the records, after the hooks added before it. 0, or -1 when full. */
+int	index_on_change(struct index *, index_change_fn fn, void *ctx);
+/* Have fn(ctx, rec) complete each record list returns. */
+void	index_on_list(struct index *, index_fill_fn fn, void *ctx);
+
 json_t *index_list(struct daemon *, json_t *, int *, char *, size_t);
 json_t *index_forget(struct daemon *, json_t *, int *, char *, size_t);
 /*
  * Record a venv (insert, or refresh every field, state and last_seen);
  * root is the discovery root it was found under, or NULL to keep the
- * stored one. Also hands the venv to the interpreter watches.
+ * stored one. Then tells the change hooks (index_on_change).
  */
 int	index_record(struct daemon *, const struct venv_info *, const char *root);
+/*
+ * The resolver found v: record it, unless it was recorded unchanged a
+ * moment ago (db_record_venv); the root is kept and no hook is told.
+ */
+void	index_resolved(struct daemon *, const struct venv_info *);
 /*
  * Describe the venv at path exactly as resolve finds it (a venv_dirs
  * name is described from its project). 1 and out, or 0 if not a venv.

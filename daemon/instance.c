@@ -22,6 +22,11 @@
  *
  * If the repair keeps failing for INSTANCE_GIVE_UP tries, the daemon
  * exits, so that the next client starts a fresh one.
+ *
+ * The socket and the daemon's end are not instance.c's: it reaches them
+ * through the hooks venvd_daemon.c hands it (struct instance_hooks), so
+ * it calls neither the server nor main. It owns one watch (watch.c) and
+ * checks at once when events were lost.
  */
 #include "config.h"
 
@@ -39,7 +44,6 @@
 #include "daemon.h"
 #include "generation.h"
 #include "instance.h"
-#include "server.h"
 #include "watch.h"
 #include "log.h"
 #include "paths.h"
@@ -54,6 +58,8 @@
 
 struct instance {
 	struct daemon	*d;
+	struct instance_hooks hooks;	/* the socket, and the daemon's end */
+	struct watch_owner owner;	/* registered with d->watcher */
 	int		 lock_fd;
 	char		 lock_path[PATH_MAX];
 	const char	*sock_name;	/* basename of the socket */
@@ -94,14 +100,14 @@ instance_watch(struct instance *in)
 	if (in->d->watcher == NULL)
 		return;
 	wd = watch_add_owned(in->d->watcher, in->d->socket_dir,
-	    INSTANCE_DIR_MASK, WATCH_OWNER_INSTANCE);
+	    INSTANCE_DIR_MASK, &in->owner);
 	if (wd == -1) {
 		log_warn("cannot watch %s: %s; checking it every %.0f s",
 		    in->d->socket_dir, strerror(errno), INSTANCE_CHECK_S);
 		return;
 	}
 	if (in->wd != -1 && in->wd != wd)
-		watch_remove_owned(in->d->watcher, in->wd, WATCH_OWNER_INSTANCE);
+		watch_remove_owned(in->d->watcher, in->wd, &in->owner);
 	in->wd = wd;
 }
 
@@ -161,10 +167,10 @@ instance_repair(struct instance *in, char *err, size_t errlen)
 	if ((rc = instance_relock(in, err, errlen)) != 0)
 		return rc;
 	instance_watch(in);
-	if (!server_socket_intact(d->server)) {
+	if (!in->hooks.socket_intact(in->hooks.ctx)) {
 		log_warn("the socket %s was removed: binding it again",
 		    d->socket_path);
-		if (server_rebind(d->server, err, errlen) == -1)
+		if (in->hooks.socket_rebind(in->hooks.ctx, err, errlen) == -1)
 			return -1;
 		/* Shells that fell back to resolving alone now ask again. */
 		generation_bump(d->gen);
@@ -205,14 +211,14 @@ instance_check(struct instance *in)
 		log_warn("another daemon now holds %s: exiting and leaving "
 		    "it its socket", in->lock_path);
 		in->superseded = 1;
-		server_disown(d->server);
-		daemon_shutdown(d);
+		in->hooks.socket_disown(in->hooks.ctx);
+		in->hooks.shutdown(in->hooks.ctx);
 		return;
 	}
 	if (++in->failures >= INSTANCE_GIVE_UP) {
 		log_error("cannot restore %s: %s; exiting so that the next "
 		    "client starts a fresh daemon", d->socket_path, err);
-		daemon_shutdown(d);
+		in->hooks.shutdown(in->hooks.ctx);
 		return;
 	}
 	log_warn("cannot restore %s yet: %s", d->socket_path, err);
@@ -230,11 +236,19 @@ instance_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	instance_check(w->data);
 }
 
-/* watch.c: an event on the socket dir; check once the deletions settle. */
-void
-instance_on_event(struct instance *in, int wd, uint32_t mask,
-    const char *name)
+/* Events were lost (struct watch_owner): a deletion may be among them; check now. */
+static void
+instance_on_overflow(void *ctx)
 {
+	instance_check(ctx);
+}
+
+/* An event on the socket dir (struct watch_owner); check once the deletions settle. */
+static void
+instance_on_event(void *ctx, int wd, uint32_t mask, const char *name)
+{
+	struct instance *in = ctx;
+
 	if (in == NULL || wd != in->wd)
 		return;
 	if (mask & IN_IGNORED)
@@ -253,11 +267,18 @@ instance_on_event(struct instance *in, int wd, uint32_t mask,
 
 /* Take over the held lock fd and start watching the socket dir. */
 struct instance *
-instance_new(struct daemon *d, int lock_fd, const char *lock_path)
+instance_new(struct daemon *d, int lock_fd, const char *lock_path,
+    const struct instance_hooks *hooks)
 {
 	struct instance *in = xcalloc(1, sizeof *in);
 
 	in->d = d;
+	in->hooks = *hooks;
+	in->owner.name = "instance";
+	in->owner.on_event = instance_on_event;
+	in->owner.on_overflow = instance_on_overflow;
+	in->owner.ctx = in;
+	(void)watch_register(d->watcher, &in->owner);
 	in->lock_fd = lock_fd;
 	snprintf(in->lock_path, sizeof in->lock_path, "%s", lock_path);
 	in->sock_name = base_name(d->socket_path);
@@ -288,6 +309,7 @@ instance_free(struct instance *in)
 		return;
 	ev_timer_stop(in->d->loop, &in->settle);
 	ev_timer_stop(in->d->loop, &in->backstop);
+	watch_unregister(in->d->watcher, &in->owner);
 	close(in->lock_fd);
 	free(in);
 }

@@ -6,14 +6,27 @@
 #include <stdint.h>
 
 struct daemon;
-/* Take over the held instance lock fd and watch the socket dir. */
-struct instance *instance_new(struct daemon *, int lock_fd, const char *lock_path);
+
+/* What instance.c needs of the rest of the daemon (venvd_daemon.c fills it in). */
+struct instance_hooks {
+	/* Is the listening socket's file still the one we bound? */
+	int	(*socket_intact)(void *ctx);
+	/* Bind the listening socket at its path again: 0, or -1 with err. */
+	int	(*socket_rebind)(void *ctx, char *err, size_t errlen);
+	/* Another daemon owns the socket path now: leave its file alone. */
+	void	(*socket_disown)(void *ctx);
+	/* Stop the daemon (main then shuts down in order). */
+	void	(*shutdown)(void *ctx);
+	void	*ctx;
+};
+
+/* Take over the held instance lock fd and watch the socket dir (hooks copied). */
+struct instance *instance_new(struct daemon *, int lock_fd, const char *lock_path,
+	    const struct instance_hooks *);
 /* Stop watching and release the lock. */
 void	instance_free(struct instance *);
 /* Check the socket dir now and put back what went (SIGUSR1, timers). */
 void	instance_check(struct instance *);
-/* watch.c calls this for each event on the watch instance owns. */
-void	instance_on_event(struct instance *, int wd, uint32_t mask, const char *name);
 /* Did another daemon take the socket dir over (leave its files alone)? */
 int	instance_superseded(const struct instance *);
 /* Write our pid into the held lock file. */

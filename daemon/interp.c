@@ -7,12 +7,15 @@
  * directory itself going, re-describes every venv that depends on it
  * (the resolver's broken rules, no Python run); a venv whose state
  * changes ("ok" <-> "broken:<reason>") is rewritten in the index, the
- * cache's answers are dropped (they carry the broken reason) and the
- * generation is bumped. All of it happens in the event's loop
- * iteration, well within a second.
+ * change hook runs (the wiring drops the cache's answers: they carry
+ * the broken reason) and the generation is bumped. All of it happens in
+ * the event's loop iteration, well within a second.
  *
- * At start every indexed venv that is not "missing" is checked once and
- * tracked; a venv that is gone is marked missing.
+ * interp.c does not call the index back: it learns of records through
+ * the index's change hook, which the wiring points at interp_track and
+ * interp_untrack. At start (interp_start, once that hook is in place)
+ * every indexed venv that is not "missing" is checked once and tracked;
+ * a venv that is gone is marked missing.
  */
 #include "config.h"
 
@@ -29,7 +32,6 @@
 #include <uthash.h>
 
 #include "daemon.h"
-#include "cache.h"
 #include "db.h"
 #include "generation.h"
 #include "index.h"
@@ -62,8 +64,11 @@ struct ivenv {
 
 struct interp {
 	struct daemon	*d;
+	struct watch_owner owner;	/* registered with d->watcher */
 	struct iwatch	*watches;	/* by wd */
 	struct ivenv	*venvs;		/* by path */
+	void		(*on_change)(void *);	/* a venv's state changed */
+	void		*on_change_ctx;
 };
 
 /* Does a equal b, NULLs included? */
@@ -102,7 +107,7 @@ interp_unlink(struct interp *in, int wd, const char *path)
 	if ((w = interp_unlink_once(in, wd, path)) == NULL || w->nvenvs > 0)
 		return;
 	HASH_DEL(in->watches, w);
-	watch_remove_owned(in->d->watcher, w->wd, WATCH_OWNER_INTERP);
+	watch_remove_owned(in->d->watcher, w->wd, &in->owner);
 	free(w->venvs);
 	free(w->dir);
 	free(w);
@@ -121,7 +126,7 @@ interp_link(struct interp *in, const char *dir, const char *path)
 
 	snprintf(at, sizeof at, "%s", dir);
 	while ((wd = watch_add_owned(in->d->watcher, at, INTERP_MASK,
-	    WATCH_OWNER_INTERP)) == -1 && (errno == ENOENT || errno == ENOTDIR) &&
+	    &in->owner)) == -1 && (errno == ENOENT || errno == ENOTDIR) &&
 	    (slash = strrchr(at, '/')) != NULL && strcmp(at, "/") != 0) {
 		if (slash == at)
 			slash[1] = '\0';
@@ -286,10 +291,11 @@ interp_check(struct interp *in, const char *path)
 	return changed;
 }
 
-/* An event on an interpreter directory: re-check the venvs that use it. */
-void
-interp_on_event(struct interp *in, int wd, uint32_t mask, const char *name)
+/* An event on an interpreter directory (struct watch_owner): re-check the venvs that use it. */
+static void
+interp_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 {
+	struct interp *in = ctx;
 	struct iwatch *w;
 	char **paths;
 	size_t i, n;
@@ -321,41 +327,64 @@ interp_on_event(struct interp *in, int wd, uint32_t mask, const char *name)
 	}
 	free(paths);
 	if (changed) {
-		if (in->d->cache != NULL)
-			cache_clear(in->d->cache);
+		if (in->on_change != NULL)
+			in->on_change(in->on_change_ctx);
 		generation_bump(in->d->gen);
 	}
 }
 
-/* Track every indexed venv that is not missing; check each once. */
+/* Watch nothing yet (NULL without inotify); interp_start checks the index. */
 struct interp *
 interp_new(struct daemon *d)
 {
 	struct interp *in;
-	sqlite3 *h = db_handle(d->db);
-	sqlite3_stmt *st;
-	char **paths = NULL;
-	size_t n = 0, i;
 
 	if (d->watcher == NULL)
 		return NULL;
 	in = xcalloc(1, sizeof *in);
 	in->d = d;
+	in->owner.name = "interp";
+	in->owner.on_event = interp_on_event;
+	in->owner.ctx = in;
+	(void)watch_register(d->watcher, &in->owner);
+	return in;
+}
+
+/* Call fn(ctx) when a venv turns broken or healthy, before the generation moves. */
+void
+interp_on_change(struct interp *in, void (*fn)(void *), void *ctx)
+{
+	if (in == NULL)
+		return;
+	in->on_change = fn;
+	in->on_change_ctx = ctx;
+}
+
+/* Check every indexed venv that is not missing once (the index's hook tracks it). */
+void
+interp_start(struct interp *in)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char **paths = NULL;
+	size_t n = 0, i;
+
+	if (in == NULL)
+		return;
+	h = db_handle(in->d->db);
 	if (h == NULL || sqlite3_prepare_v2(h, "SELECT path FROM venvs"
 	    " WHERE state != 'missing'", -1, &st, NULL) != SQLITE_OK)
-		return in;
+		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		paths = xrealloc(paths, (n + 1) * sizeof *paths);
 		paths[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
-	d->interp = in;
 	for (i = 0; i < n; i++) {
 		(void)interp_check(in, paths[i]);
 		free(paths[i]);
 	}
 	free(paths);
-	return in;
 }
 
 /* Free everything (the watcher's fd closes the watches). */
@@ -368,5 +397,6 @@ interp_free(struct interp *in)
 		return;
 	HASH_ITER(hh, in->venvs, v, tmp)
 		interp_drop(in, v);
+	watch_unregister(in->d->watcher, &in->owner);
 	free(in);
 }

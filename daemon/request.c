@@ -20,6 +20,7 @@
 #include "cache.h"
 #include "db.h"
 #include "generation.h"
+#include "health.h"
 #include "index.h"
 #include "interp.h"
 #include "request.h"
@@ -88,13 +89,15 @@ static void
 request_notices(struct daemon *d, json_t *result)
 {
 	json_t *list = NULL;
+	const char *reason;
+	int notice;
 
-	for (int i = 0; i < d->n_degraded; i++) {
-		if (!d->degraded[i].notice)
+	for (size_t i = 0; (reason = health_reason(d->health, i, &notice)) != NULL; i++) {
+		if (!notice)
 			continue;
 		if (list == NULL)
 			list = json_array();
-		json_array_append_new(list, rpc_string_lossy(d->degraded[i].reason));
+		json_array_append_new(list, rpc_string_lossy(reason));
 	}
 	if (list != NULL)
 		json_object_set_new(result, "notices", list);
@@ -227,8 +230,8 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	time_t now = time(NULL);
 	char dberr[600];
 
-	for (int i = 0; i < d->n_degraded; i++)
-		json_array_append_new(degraded, json_string(d->degraded[i].reason));
+	for (size_t i = 0; health_reason(d->health, i, NULL) != NULL; i++)
+		json_array_append_new(degraded, json_string(health_reason(d->health, i, NULL)));
 	json_object_set_new(result, "pid", json_integer((json_int_t)getpid()));
 	json_object_set_new(result, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(result, "protocol", json_integer(VENVD_PROTOCOL_VERSION));

@@ -22,6 +22,10 @@
  * reported by status.degraded and `roots` ("degraded"), and is rescanned
  * every ROOTS_RESCAN_S seconds (and when watches are freed) so its index
  * stays right even without live events.
+ *
+ * The roots are an owner of watches (watch.c): told of events on their
+ * watches, and of lost events (every root is rescanned). Their degraded
+ * states go to the health registry (health.c) under "root:<path>".
  */
 #include "config.h"
 
@@ -45,6 +49,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "health.h"
 #include "index.h"
 #include "roots.h"
 #include "watch.h"
@@ -111,6 +116,7 @@ struct pending {
 
 struct roots {
 	struct daemon	*d;
+	struct watch_owner owner;	/* registered with d->watcher */
 	TAILQ_HEAD(, root) roots;
 	struct rdir	*dirs;		/* uthash by wd */
 	long		 nwatches;
@@ -122,6 +128,8 @@ struct roots {
 };
 
 static void	roots_scan_start(struct roots *, struct root *);
+static void	roots_on_event(void *, int, uint32_t, const char *);
+static void	roots_rescan_all(void *);
 
 /* Directory names never descended into. */
 static int
@@ -196,7 +204,7 @@ roots_drop_dir(struct roots *rs, struct rdir *rd, int kernel_gone)
 {
 	HASH_DEL(rs->dirs, rd);
 	if (!kernel_gone)
-		watch_remove_owned(rs->d->watcher, rd->wd, WATCH_OWNER_ROOTS);
+		watch_remove_owned(rs->d->watcher, rd->wd, &rs->owner);
 	rs->nwatches--;
 	free(rd->path);
 	free(rd);
@@ -225,19 +233,19 @@ roots_report(struct roots *rs, struct root *r)
 
 	snprintf(key, sizeof key, "root:%s", r->path);
 	if (r->error[0] != '\0')
-		daemon_degraded_set(rs->d, key, "root %s cannot be scanned: %s",
+		health_degraded_set(rs->d->health, key, "root %s cannot be scanned: %s",
 		    r->path, r->error);
 	else if (r->unwatched > 0 && r->enospc)
-		daemon_degraded_set(rs->d, key, "root %s is not fully watched: "
+		health_degraded_set(rs->d->health, key, "root %s is not fully watched: "
 		    "inotify watch limit reached (%ld directories unwatched); "
 		    "raise fs.inotify.max_user_watches with sysctl", r->path,
 		    r->unwatched);
 	else if (r->unwatched > 0)
-		daemon_degraded_set(rs->d, key, "root %s is not fully watched: "
+		health_degraded_set(rs->d->health, key, "root %s is not fully watched: "
 		    "watch budget (max_watches=%ld) reached (%ld directories "
 		    "unwatched)", r->path, rs->d->cfg.max_watches, r->unwatched);
 	else
-		daemon_degraded_clear(rs->d, key);
+		health_clear(rs->d->health, key);
 }
 
 /* Watch dir for r within the budget; 0, or -1 (counted as unwatched). */
@@ -252,7 +260,7 @@ roots_watch_dir(struct roots *rs, struct root *r, const char *path, int depth)
 		return -1;
 	}
 	if ((wd = watch_add_owned(rs->d->watcher, path, ROOTS_MASK,
-	    WATCH_OWNER_ROOTS)) == -1) {
+	    &rs->owner)) == -1) {
 		if (errno == ENOSPC) {
 			r->enospc = 1;
 			r->unwatched++;
@@ -563,10 +571,11 @@ roots_rescan_tick(struct ev_loop *loop, ev_timer *t, int revents)
 	roots_rescan_degraded(t->data);
 }
 
-/* Events were lost: rescan every root. */
-void
-roots_rescan_all(struct roots *rs)
+/* Events were lost (struct watch_owner): rescan every root. */
+static void
+roots_rescan_all(void *ctx)
 {
+	struct roots *rs = ctx;
 	struct root *r;
 
 	if (rs == NULL)
@@ -600,7 +609,7 @@ roots_del(struct roots *rs, struct root *r)
 
 	roots_quiesce(rs, r);
 	snprintf(key, sizeof key, "root:%s", r->path);
-	daemon_degraded_clear(rs->d, key);
+	health_clear(rs->d->health, key);
 	TAILQ_REMOVE(&rs->roots, r, entry);
 	free(r->path);
 	free(r);
@@ -635,6 +644,11 @@ roots_new(struct daemon *d)
 		return NULL;
 	rs = xcalloc(1, sizeof *rs);
 	rs->d = d;
+	rs->owner.name = "roots";
+	rs->owner.on_event = roots_on_event;
+	rs->owner.on_overflow = roots_rescan_all;
+	rs->owner.ctx = rs;
+	(void)watch_register(d->watcher, &rs->owner);
 	TAILQ_INIT(&rs->roots);
 	TAILQ_INIT(&rs->queue);
 	LIST_INIT(&rs->pending);
@@ -689,13 +703,15 @@ roots_free(struct roots *rs)
 	ev_idle_stop(rs->d->loop, &rs->idle);
 	ev_timer_stop(rs->d->loop, &rs->pending_timer);
 	ev_timer_stop(rs->d->loop, &rs->rescan_timer);
+	watch_unregister(rs->d->watcher, &rs->owner);
 	free(rs);
 }
 
-/* An event on a watch the roots own. */
-void
-roots_on_event(struct roots *rs, int wd, uint32_t mask, const char *name)
+/* An event on a watch the roots own (struct watch_owner). */
+static void
+roots_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 {
+	struct roots *rs = ctx;
 	struct rdir *rd;
 	struct root *r;
 	char child[PATH_MAX + 1];

@@ -1,6 +1,14 @@
 /*
  * venvd_daemon.c: venvd-daemon's options, instance lock, detaching, signals,
  * and the order things start and stop in.
+ *
+ * This is the wiring: the one file that knows every module. Modules call
+ * only downwards (see daemon.h); where a lower one must tell a higher
+ * one something, it takes a hook, and the hooks are connected here:
+ * the index's changes to the interpreter watches and the sizer, its list
+ * records to the trust verdicts, an interpreter's change to the cache, a
+ * settled git check to the server's held requests, and the socket and
+ * the daemon's end to instance.c.
  */
 #include "config.h"
 
@@ -26,11 +34,13 @@
 #include "db.h"
 #include "generation.h"
 #include "health.h"
+#include "index.h"
 #include "instance.h"
 #include "interp.h"
 #include "roots.h"
 #include "server.h"
 #include "sizer.h"
+#include "storage.h"
 #include "verdict.h"
 #include "watch.h"
 #include "log.h"
@@ -262,94 +272,87 @@ join_path(char *out, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
-/* Record (or replace) a degraded state under key; log it once. 1 if it changed. */
-static int
-degraded_set(struct daemon *d, const char *key, int notice, const char *fmt,
-    va_list ap)
-{
-	char *reason;
-	int i;
-
-	if (vasprintf(&reason, fmt, ap) == -1)
-		fatal("out of memory");
-
-	for (i = 0; i < d->n_degraded; i++) {
-		if (strcmp(d->degraded[i].key, key) != 0)
-			continue;
-		if (strcmp(d->degraded[i].reason, reason) == 0) {
-			free(reason);
-			return 0;
-		}
-		free(d->degraded[i].reason);
-		d->degraded[i].reason = reason;
-		d->degraded[i].notice = notice;
-		log_warn("degraded (%s): %s", key, reason);
-		return 1;
-	}
-	log_warn("degraded (%s): %s", key, reason);
-	if (d->n_degraded == DEGRADED_MAX) {
-		free(reason);
-		return 0;
-	}
-	d->degraded[d->n_degraded].key = xstrdup(key);
-	d->degraded[d->n_degraded].reason = reason;
-	d->degraded[d->n_degraded].notice = notice;
-	d->n_degraded++;
-	return 1;
-}
-
-/* Record (or replace) a degraded state under key, and log it once. */
-void
-daemon_degraded_set(struct daemon *d, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)degraded_set(d, key, 0, fmt, ap);
-	va_end(ap);
-}
-
-/* The same for a fault every hook shows once: move the generation on a change. */
-void
-daemon_notice_set(struct daemon *d, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int changed;
-
-	va_start(ap, fmt);
-	changed = degraded_set(d, key, 1, fmt, ap);
-	va_end(ap);
-	if (changed && d->gen != NULL) {
-		generation_bump(d->gen);
-		generation_flush(d->gen);
-	}
-}
-
-/* Clear the degraded state under key, if any. */
-void
-daemon_degraded_clear(struct daemon *d, const char *key)
-{
-	for (int i = 0; i < d->n_degraded; i++) {
-		if (strcmp(d->degraded[i].key, key) != 0)
-			continue;
-		log_info("no longer degraded (%s)", key);
-		if (d->degraded[i].notice && d->gen != NULL) {
-			generation_bump(d->gen);
-			generation_flush(d->gen);
-		}
-		free(d->degraded[i].key);
-		free(d->degraded[i].reason);
-		d->degraded[i] = d->degraded[d->n_degraded - 1];
-		d->n_degraded--;
-		return;
-	}
-}
-
 /* Stop the loop; main() then shuts everything down in order. */
 void
 daemon_shutdown(struct daemon *d)
 {
 	ev_break(d->loop, EVBREAK_ALL);
+}
+
+/* The index's change hook for interp.c: follow a recorded venv, or let one go. */
+static void
+wire_index_to_interp(void *ctx, const char *path, const struct venv_info *v)
+{
+	if (v != NULL)
+		interp_track(ctx, v);
+	else
+		interp_untrack(ctx, path);
+}
+
+/* The index's change hook for sizer.c: a recorded venv may need measuring. */
+static void
+wire_index_to_sizer(void *ctx, const char *path, const struct venv_info *v)
+{
+	(void)path;
+	if (v != NULL)
+		sizer_kick(ctx);
+}
+
+/* The index's list hook: each record's trust, as resolve would judge it. */
+static void
+wire_list_to_verdict(void *ctx, json_t *rec)
+{
+	verdict_fill_record(ctx, rec);
+}
+
+/* interp.c's change hook: cached answers carry the broken reason; drop them. */
+static void
+wire_interp_to_cache(void *ctx)
+{
+	cache_clear(ctx);
+}
+
+/* verdict.c's settled hook: answer the resolves held for key. */
+static void
+wire_verdict_to_server(void *ctx, const char *key)
+{
+	struct daemon *d = ctx;
+
+	server_wake(d->server, key);
+}
+
+/* instance.c's hook: is the socket file still ours? */
+static int
+wire_socket_intact(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return server_socket_intact(d->server);
+}
+
+/* instance.c's hook: bind the socket again. */
+static int
+wire_socket_rebind(void *ctx, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+
+	return server_rebind(d->server, err, errlen);
+}
+
+/* instance.c's hook: another daemon owns the socket path now. */
+static void
+wire_socket_disown(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	server_disown(d->server);
+}
+
+/* instance.c's hook: stop the daemon. */
+static void
+wire_shutdown(void *ctx)
+{
+	daemon_shutdown(ctx);
 }
 
 /* SIGTERM, SIGINT: shut down cleanly. */
@@ -397,6 +400,10 @@ main(int argc, char **argv)
 	struct daemon *d = &dm;
 	char err[1024], conf_err[1024], lock_path[PATH_MAX], log_path[PATH_MAX];
 	char db_path[PATH_MAX];
+	struct instance_hooks instance_hooks = {
+		wire_socket_intact, wire_socket_rebind, wire_socket_disown,
+		wire_shutdown, d
+	};
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	int ch, verbose = 0, conf_bad, listen_fd, lock_fd, start_fd;
 
@@ -471,29 +478,46 @@ main(int argc, char **argv)
 
 	if ((d->gen = generation_new(d->socket_dir, err, sizeof err)) == NULL)
 		startup_fail("generation file: %s", err);
+	d->health = health_new(d->gen);
 	if (join_path(db_path, sizeof db_path, d->state_dir, "index.sqlite3") == -1)
 		startup_fail("%s/index.sqlite3: path too long", d->state_dir);
 	check_private_db(db_path);
 	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
 		log_error("index database %s: %s", db_path, err);
-		daemon_notice_set(d, "database", "index database unavailable: %s", err);
+		health_notice_set(d->health, "database",
+		    "index database unavailable: %s", err);
 	} else if (db_readonly(d->db))
-		daemon_notice_set(d, "storage", "storage: the index in %s is "
-		    "read-only (%s): stored decisions apply, nothing new is "
-		    "stored; restart the daemon once it can be written",
+		health_notice_set(d->health, "storage", "storage: the index in "
+		    "%s is read-only (%s): stored decisions apply, nothing new "
+		    "is stored; restart the daemon once it can be written",
 		    d->state_dir, err);
-	health_start(d);
-	if ((d->watcher = watcher_new(d, err, sizeof err)) == NULL)
-		daemon_degraded_set(d, "inotify", "cannot watch for changes, "
-		    "resolving uncached: %s", err);
+	storage_start(d);
+	if ((d->watcher = watcher_new(d->loop, d->gen, d->health, err,
+	    sizeof err)) == NULL)
+		health_degraded_set(d->health, "inotify", "cannot watch for "
+		    "changes, resolving uncached: %s", err);
+	d->index = index_new(d);
+	/*
+	 * Owners of watches hear of an event in the order they were made:
+	 * the cache, the roots, the interpreter watches, the socket dir.
+	 */
 	d->cache = cache_new(d);
-	d->interp = interp_new(d);
 	d->roots = roots_new(d);
+	d->interp = interp_new(d);
+	if (d->interp != NULL) {
+		(void)index_on_change(d->index, wire_index_to_interp, d->interp);
+		interp_on_change(d->interp, wire_interp_to_cache, d->cache);
+	}
+	interp_start(d->interp);
 	d->sizer = sizer_new(d);
+	if (d->sizer != NULL)
+		(void)index_on_change(d->index, wire_index_to_sizer, d->sizer);
 	d->verdicts = verdict_new(d);
+	index_on_list(d->index, wire_list_to_verdict, d->verdicts);
+	verdict_on_settled(d->verdicts, wire_verdict_to_server, d);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
-	d->instance = instance_new(d, lock_fd, lock_path);
+	d->instance = instance_new(d, lock_fd, lock_path, &instance_hooks);
 
 	ev_signal_init(&sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&sig_int, sig_stop_cb, SIGINT);
@@ -514,6 +538,9 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	server_stop(d->server);
+	/* No hook may reach a module freed below. */
+	index_free(d->index);
+	d->index = NULL;
 	sizer_free(d->sizer);
 	roots_free(d->roots);
 	d->roots = NULL;
@@ -523,15 +550,13 @@ main(int argc, char **argv)
 	cache_free(d->cache);
 	if (d->watcher != NULL)
 		watcher_free(d->watcher);
-	health_stop(d);
+	d->watcher = NULL;
+	storage_stop(d);
 	if (d->db != NULL)
 		db_close(d->db);
+	health_free(d->health);
 	/* Superseded: the generation file is the new daemon's. */
 	generation_free(d->gen, !instance_superseded(d->instance));
-	for (int i = 0; i < d->n_degraded; i++) {
-		free(d->degraded[i].key);
-		free(d->degraded[i].reason);
-	}
 	conf_free(&d->cfg);
 	instance_free(d->instance);
 	ev_loop_destroy(d->loop);

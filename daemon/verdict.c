@@ -60,8 +60,9 @@
  * "untrusted:checking version control", marked not cacheable. request.c
  * holds such a resolve (server_wait() on verdict_git_key()) until an
  * ev_child watcher collects git's status, stores it, bumps the
- * generation (so every hook asks again) and wakes the held requests
- * (server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
+ * generation (so every hook asks again) and says the check settled
+ * (the hook of verdict_on_settled, which venvd_daemon.c points at
+ * server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
  * arrived gets the "checking" answer, for which the hooks print no
  * notice. Other clients are served meanwhile. git is killed after
  * TRUST_GIT_KILL_S.
@@ -90,7 +91,6 @@
 #include "daemon.h"
 #include "db.h"
 #include "generation.h"
-#include "server.h"
 #include "verdict.h"
 #include "log.h"
 #include "rpc.h"
@@ -144,6 +144,8 @@ struct verdicts {
 	struct verdict	*verdicts;	/* uthash by venv path */
 	size_t		 n_verdicts;
 	sqlite3		*h;		/* NULL without an index */
+	void		(*settled)(void *, const char *);	/* a git check ended */
+	void		*settled_ctx;
 };
 
 /* Most verdicts remembered; past it the memo starts afresh. */
@@ -176,6 +178,15 @@ verdict_new(struct daemon *d)
 	t->d = d;
 	t->h = d->db != NULL ? db_handle(d->db) : NULL;
 	return t;
+}
+
+/* Call fn(ctx, key) when the git check for key (verdict_git_key) settles. */
+void
+verdict_on_settled(struct verdicts *t, void (*fn)(void *, const char *),
+    void *ctx)
+{
+	t->settled = fn;
+	t->settled_ctx = ctx;
 }
 
 /* Close the memory files holding git's output. */
@@ -394,7 +405,8 @@ git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		generation_bump(e->t->d->gen);
 		generation_flush(e->t->d->gen);
 	}
-	server_wake(e->t->d->server, e->path);
+	if (e->t->settled != NULL)
+		e->t->settled(e->t->settled_ctx, e->path);
 }
 
 /* git took too long: kill it; the child watcher then records the failure. */

@@ -14,13 +14,20 @@ struct venv_info;
 struct verdicts *verdict_new(struct daemon *);
 void	verdict_free(struct verdicts *);
 /*
+ * Call fn(ctx, key) when the git check for key (as verdict_git_key
+ * gives it) settles, after the generation moved: held resolves may go on.
+ */
+void	verdict_on_settled(struct verdicts *, void (*fn)(void *ctx, const char *key),
+	    void *ctx);
+/*
  * Judge a resolved venv: a malloc'd "trusted", "untrusted:<reason>" or
  * "denied". Clears *cacheable while the git check runs in the background.
  */
 char	*verdict_judge(struct verdicts *, const struct venv_info *, int *cacheable);
 /*
- * The key a resolve waits on (server_wait()) while git checks the venv at
- * path: its real path, to free; NULL if it cannot be had.
+ * The key a resolve waits on (server_wait(); verdict_on_settled names
+ * it when git is done) while git checks the venv at path: its real
+ * path, to free; NULL if it cannot be had.
  */
 char	*verdict_git_key(struct verdicts *, const char *path);
 /* Store allow (allow != 0) or deny for the venv; allowing one that fails the hard rule is refused. 0 or -1 with err. */

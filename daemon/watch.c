@@ -1,18 +1,19 @@
 /*
  * watch.c: the daemon's one inotify fd, read by an ev_io.
  *
- * Events go to the owners of the watch: the cache (cache_on_event), the
- * discovery roots (roots_on_event), the interpreter watches
- * (interp_on_event) and the socket dir's guard (instance_on_event); each
- * decides what an event means to it. A queue overflow means events were
- * lost: the whole cache is dropped, the generation bumped, and the
+ * Events go to the owners of the watch (struct watch_owner: the cache,
+ * the discovery roots, the interpreter watches and the socket dir's
+ * guard register one each); each decides what an event means to it.
+ * watch.c names none of them. A queue overflow means events were lost:
+ * every owner's on_overflow runs (the cache drops everything, the roots
+ * rescan, the socket dir is checked), the generation is bumped, and the
  * daemon reports itself degraded for a minute. The generation file is
  * written once per read batch, not once per event.
  *
  * inotify hands back the same wd for the same inode, so the watcher
  * keeps the set of wds it holds: watch_count() counts each once, and
- * watch_remove() of a wd the kernel already dropped (IN_IGNORED) is a
- * no-op.
+ * watch_remove_owned() of a wd the kernel already dropped (IN_IGNORED)
+ * is a no-op.
  */
 #include "config.h"
 
@@ -26,29 +27,29 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#include "daemon.h"
-#include "cache.h"
 #include "generation.h"
-#include "instance.h"
-#include "interp.h"
-#include "roots.h"
+#include "health.h"
 #include "watch.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define WATCH_OVERFLOW_CLEAR_S	60.0
 #define WATCH_READ_BUF		(64 * 1024)
+#define WATCH_OWNERS_MAX	8	/* bits of watch_wd.owners */
 
 struct watch_wd {
 	int		 wd;
-	unsigned	 owners;	/* WATCH_OWNER_* bits */
+	unsigned	 owners;	/* bit i: owners[i] of the watcher */
 	UT_hash_handle	 hh;
 };
 
 struct watcher {
 	ev_io		 io;		/* first: the ev callback casts back */
 	ev_timer	 overflow_timer;
-	struct daemon	*d;
+	struct ev_loop	*loop;
+	struct generation *gen;
+	struct health	*health;
+	const struct watch_owner *owners[WATCH_OWNERS_MAX];	/* NULL: free */
 	int		 fd;
 	long		 count;
 	struct watch_wd	*wds;		/* uthash by wd */
@@ -77,34 +78,29 @@ watch_overflow_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	daemon_degraded_clear(w->d, "overflow");
+	health_clear(w->health, "overflow");
 }
 
-/* Events were lost: drop every cached answer and say so. */
+/* Events were lost: tell every owner, and say so. */
 static void
 watch_overflow(struct watcher *w)
 {
-	struct daemon *d = w->d;
 	char when[64];
 	struct tm tm;
 	time_t now = time(NULL);
+	int i;
 
 	localtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-	log_warn("inotify event queue overflowed: dropping %zu cached "
-	    "directories", d->cache != NULL ? cache_size(d->cache) : 0);
-	if (d->cache != NULL)
-		cache_clear(d->cache);
-	if (d->roots != NULL)
-		roots_rescan_all(d->roots);
-	/* A deletion in the socket dir may be among the lost events. */
-	instance_check(d->instance);
-	generation_bump(d->gen);
-	daemon_degraded_set(d, "overflow",
+	for (i = 0; i < WATCH_OWNERS_MAX; i++)
+		if (w->owners[i] != NULL && w->owners[i]->on_overflow != NULL)
+			w->owners[i]->on_overflow(w->owners[i]->ctx);
+	generation_bump(w->gen);
+	health_degraded_set(w->health, "overflow",
 	    "inotify event queue overflowed at %s; cache rebuilt", when);
-	ev_timer_stop(d->loop, &w->overflow_timer);
+	ev_timer_stop(w->loop, &w->overflow_timer);
 	ev_timer_set(&w->overflow_timer, WATCH_OVERFLOW_CLEAR_S, 0.0);
-	ev_timer_start(d->loop, &w->overflow_timer);
+	ev_timer_start(w->loop, &w->overflow_timer);
 }
 
 /* Hand one event to each owner of its watch. */
@@ -112,26 +108,25 @@ static void
 watch_dispatch(struct watcher *w, const struct inotify_event *ev)
 {
 	const char *name = ev->len > 0 && ev->name[0] != '\0' ? ev->name : NULL;
+	const struct watch_owner *o;
 	struct watch_wd *h;
 	unsigned owners;
+	int i;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		watch_overflow(w);
 		return;
 	}
 	HASH_FIND_INT(w->wds, &ev->wd, h);
-	owners = h != NULL ? h->owners : WATCH_OWNER_CACHE;
+	if (h == NULL)
+		return;		/* let go of already: no owner holds it */
+	owners = h->owners;
 	/* The kernel dropped this watch; it no longer counts. */
 	if (ev->mask & IN_IGNORED)
 		watch_forget(w, ev->wd);
-	if ((owners & WATCH_OWNER_CACHE) && w->d->cache != NULL)
-		cache_on_event(w->d->cache, ev->wd, ev->mask, name);
-	if ((owners & WATCH_OWNER_ROOTS) && w->d->roots != NULL)
-		roots_on_event(w->d->roots, ev->wd, ev->mask, name);
-	if ((owners & WATCH_OWNER_INTERP) && w->d->interp != NULL)
-		interp_on_event(w->d->interp, ev->wd, ev->mask, name);
-	if ((owners & WATCH_OWNER_INSTANCE) && w->d->instance != NULL)
-		instance_on_event(w->d->instance, ev->wd, ev->mask, name);
+	for (i = 0; i < WATCH_OWNERS_MAX; i++)
+		if ((owners & (1u << i)) && (o = w->owners[i]) != NULL)
+			o->on_event(o->ctx, ev->wd, ev->mask, name);
 }
 
 /* The inotify fd is readable: drain it, then write the generation once. */
@@ -164,12 +159,13 @@ watch_readable(struct ev_loop *loop, ev_io *io, int revents)
 			watch_dispatch(w, ev);
 		}
 	}
-	generation_flush(w->d->gen);
+	generation_flush(w->gen);
 }
 
 /* Open the inotify fd and start its ev_io. NULL with err on failure. */
 struct watcher *
-watcher_new(struct daemon *d, char *err, size_t errlen)
+watcher_new(struct ev_loop *loop, struct generation *gen, struct health *health,
+    char *err, size_t errlen)
 {
 	struct watcher *w;
 	int fd;
@@ -181,10 +177,12 @@ watcher_new(struct daemon *d, char *err, size_t errlen)
 		return NULL;
 	}
 	w = xcalloc(1, sizeof *w);
-	w->d = d;
+	w->loop = loop;
+	w->gen = gen;
+	w->health = health;
 	w->fd = fd;
 	ev_io_init(&w->io, watch_readable, fd, EV_READ);
-	ev_io_start(d->loop, &w->io);
+	ev_io_start(loop, &w->io);
 	ev_timer_init(&w->overflow_timer, watch_overflow_timeout,
 	    WATCH_OVERFLOW_CLEAR_S, 0.0);
 	w->overflow_timer.data = w;
@@ -199,8 +197,8 @@ watcher_free(struct watcher *w)
 
 	if (w == NULL)
 		return;
-	ev_io_stop(w->d->loop, &w->io);
-	ev_timer_stop(w->d->loop, &w->overflow_timer);
+	ev_io_stop(w->loop, &w->io);
+	ev_timer_stop(w->loop, &w->overflow_timer);
 	HASH_ITER(hh, w->wds, h, tmp) {
 		HASH_DEL(w->wds, h);
 		free(h);
@@ -209,29 +207,70 @@ watcher_free(struct watcher *w)
 	free(w);
 }
 
-/* inotify_add_watch(path, mask | IN_MASK_ADD) for the cache. */
-int
-watch_add(struct watcher *w, const char *path, uint32_t mask)
+/* The bit of a registered owner in watch_wd.owners, or 0 if not registered. */
+static unsigned
+watch_owner_bit(const struct watcher *w, const struct watch_owner *owner)
 {
-	return watch_add_owned(w, path, mask, WATCH_OWNER_CACHE);
+	int i;
+
+	for (i = 0; i < WATCH_OWNERS_MAX; i++)
+		if (w->owners[i] == owner)
+			return 1u << i;
+	return 0;
 }
 
-/* inotify_remove_watch for the cache. */
-void
-watch_remove(struct watcher *w, int wd)
+/* Register owner, told of events in registration order; 0, or -1 when full. */
+int
+watch_register(struct watcher *w, const struct watch_owner *owner)
 {
-	watch_remove_owned(w, wd, WATCH_OWNER_CACHE);
+	int i;
+
+	if (w == NULL || watch_owner_bit(w, owner) != 0)
+		return 0;
+	for (i = 0; i < WATCH_OWNERS_MAX; i++) {
+		if (w->owners[i] == NULL) {
+			w->owners[i] = owner;
+			return 0;
+		}
+	}
+	log_error("watch owner %s: too many owners", owner->name);
+	return -1;
+}
+
+/* Let go of every watch owner holds and stop telling it anything. */
+void
+watch_unregister(struct watcher *w, const struct watch_owner *owner)
+{
+	struct watch_wd *h, *tmp;
+	unsigned bit;
+	int wd;
+
+	if (w == NULL || (bit = watch_owner_bit(w, owner)) == 0)
+		return;
+	HASH_ITER(hh, w->wds, h, tmp) {
+		if ((h->owners & bit) == 0)
+			continue;
+		h->owners &= ~bit;
+		wd = h->wd;
+		if (h->owners == 0 && watch_forget(w, wd) &&
+		    inotify_rm_watch(w->fd, wd) == -1 && errno != EINVAL)
+			log_warn("inotify_rm_watch %d: %s", wd, strerror(errno));
+	}
+	for (int i = 0; i < WATCH_OWNERS_MAX; i++)
+		if (w->owners[i] == owner)
+			w->owners[i] = NULL;
 }
 
 /* inotify_add_watch(path, mask | IN_MASK_ADD) for owner; the wd, or -1 with errno. */
 int
 watch_add_owned(struct watcher *w, const char *path, uint32_t mask,
-    unsigned owner)
+    const struct watch_owner *owner)
 {
 	struct watch_wd *h;
+	unsigned bit;
 	int wd;
 
-	if (w == NULL) {
+	if (w == NULL || (bit = watch_owner_bit(w, owner)) == 0) {
 		errno = EBADF;
 		return -1;
 	}
@@ -245,13 +284,13 @@ watch_add_owned(struct watcher *w, const char *path, uint32_t mask,
 		HASH_ADD_INT(w->wds, wd, h);
 		w->count++;
 	}
-	h->owners |= owner;
+	h->owners |= bit;
 	return wd;
 }
 
 /* Let go of wd for owner; inotify_rm_watch when no owner is left. */
 void
-watch_remove_owned(struct watcher *w, int wd, unsigned owner)
+watch_remove_owned(struct watcher *w, int wd, const struct watch_owner *owner)
 {
 	struct watch_wd *h;
 
@@ -260,7 +299,7 @@ watch_remove_owned(struct watcher *w, int wd, unsigned owner)
 	HASH_FIND_INT(w->wds, &wd, h);
 	if (h == NULL)
 		return;		/* the kernel already dropped it */
-	h->owners &= ~owner;
+	h->owners &= ~watch_owner_bit(w, owner);
 	if (h->owners != 0 || !watch_forget(w, wd))
 		return;
 	if (inotify_rm_watch(w->fd, wd) == -1 && errno != EINVAL)
