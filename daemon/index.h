@@ -23,7 +23,10 @@ typedef void (*index_fill_fn)(void *ctx, json_t *rec);
 /* The index's hooks (d->index); the records themselves live in d->db. */
 struct index *index_new(struct daemon *);
 void	index_free(struct index *);
-/* Call fn(ctx, ...) on every change to the records, after the hooks added before it. 0, or -1 when full. */
+/*
+ * Call fn(ctx, ...) on every change to the records, after the hooks
+ * added before it. 0, or -1 when full.
+ */
 int	index_on_change(struct index *, index_change_fn fn, void *ctx);
 /* Have fn(ctx, rec) complete each record list returns. */
 void	index_on_list(struct index *, index_fill_fn fn, void *ctx);

@@ -11,7 +11,10 @@ struct daemon;
 /* Own watches of d->watcher (NULL without one); nothing is tracked yet. */
 struct interp *interp_new(struct daemon *);
 void	interp_free(struct interp *);
-/* Check and track every indexed venv that is not missing (once the index's change hook leads here). */
+/*
+ * Check and track every indexed venv that is not missing (once the
+ * index's change hook leads here).
+ */
 void	interp_start(struct interp *);
 /* Call fn(ctx) when a tracked venv turns broken or healthy again. */
 void	interp_on_change(struct interp *, void (*fn)(void *), void *ctx);

@@ -7,7 +7,10 @@
 #include <jansson.h>
 
 struct daemon;
-/* Load the roots (database and config) and start scanning them; they own watches of d->watcher (NULL without one). */
+/*
+ * Load the roots (database and config) and start scanning them; they
+ * own watches of d->watcher (NULL without one).
+ */
 struct roots *roots_new(struct daemon *);
 void	roots_free(struct roots *);
 json_t *roots_watch(struct daemon *, json_t *, int *, char *, size_t);

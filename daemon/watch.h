@@ -36,7 +36,10 @@ void	watcher_free(struct watcher *);
 int	watch_register(struct watcher *, const struct watch_owner *);
 /* Let go of every watch owner holds and stop telling it anything. */
 void	watch_unregister(struct watcher *, const struct watch_owner *);
-/* inotify_add_watch(path, mask) for a registered owner; the wd, or -1 with errno (ENOSPC: kernel limit). */
+/*
+ * inotify_add_watch(path, mask) for a registered owner; the wd, or -1
+ * with errno (ENOSPC: kernel limit).
+ */
 int	watch_add_owned(struct watcher *, const char *path, uint32_t mask,
 	    const struct watch_owner *);
 /* Let go of wd for owner; inotify_rm_watch when no owner is left. */

@@ -41,6 +41,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_trust());
 		srunner_add_suite(sr, suite_utf8());
 		srunner_add_suite(sr, suite_venv_cfg());
+		srunner_add_suite(sr, suite_watch());
 	}
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -19,5 +19,6 @@ Suite	*suite_small_file(void);
 Suite	*suite_trust(void);
 Suite	*suite_utf8(void);
 Suite	*suite_venv_cfg(void);
+Suite	*suite_watch(void);
 
 #endif
