@@ -5,7 +5,8 @@
  *   instance.c    the lock, socket and generation file: noticed when deleted, put back
  *   server.c      the listening socket and connections: accept, peer uid, framing,
  *                 write queues, idle timeouts, the client cap
- *   request.c     one request line in, one response line out (no socket code)
+ *   request.c     one request line in, one response line out, from a table of
+ *                 methods; handlers get their connection (no socket code)
  *   cache.c       per-directory answers, their watches, LRU eviction
  *   watch.c       the one inotify fd and its ev_io
  *   generation.c  the change counter and <socket dir>/generation
@@ -95,12 +96,5 @@ void	daemon_notice_set(struct daemon *, const char *key, const char *fmt, ...)
 void	daemon_degraded_clear(struct daemon *, const char *key);
 /* venvd_daemon.c: stop the loop and shut down cleanly. */
 void	daemon_shutdown(struct daemon *);
-
-/*
- * Method bodies for request.c: params in (may be NULL), a result out, or
- * NULL with *code (a JSON-RPC error code) and err.
- */
-typedef json_t *(*method_fn)(struct daemon *, json_t *params,
-	    int *code, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,7 @@
 #include "health.h"
 #include "instance.h"
 #include "interp.h"
+#include "request.h"
 #include "roots.h"
 #include "server.h"
 #include "sizer.h"
@@ -491,6 +492,7 @@ main(int argc, char **argv)
 	d->roots = roots_new(d);
 	d->sizer = sizer_new(d);
 	d->verdicts = verdict_new(d);
+	request_on_shutdown(daemon_shutdown);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
 	d->instance = instance_new(d, lock_fd, lock_path);
