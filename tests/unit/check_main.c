@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, suite_db());
 	srunner_add_suite(sr, suite_frame());
 	srunner_add_suite(sr, suite_paths());
+	srunner_add_suite(sr, suite_request());
 	srunner_add_suite(sr, suite_resolve());
 	srunner_add_suite(sr, suite_rpc());
 	srunner_add_suite(sr, suite_sanitize());
