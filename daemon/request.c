@@ -65,8 +65,8 @@ request_dir(const char *path)
  * as a directory (or did not exist, when its answer is its parent's), and
  * the cache's watches drop it when that changes. Otherwise request_dir()
  * (one stat) and cache_resolve(). Returns as cache_resolve() does, or
- * -2 when conn is set and the request was put off (its defer_slow op)
- * until the loop has time for uncached work.
+ * -2 when defer (the connection) is set and the request was put off
+ * through its defer_slow op until the loop has time for uncached work.
  */
 static int
 request_resolve(struct daemon *d, struct request_conn *defer, const char *path,
