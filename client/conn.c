@@ -31,7 +31,7 @@
 #include "xmalloc.h"
 
 /* Longest response line accepted from the daemon. */
-#define CONN_MAX_RESPONSE	(1024 * 1024)
+#define CONN_MAX_RESPONSE	VENVD_MAX_RESPONSE
 
 struct client_conn {
 	int	 fd;

@@ -1,21 +1,47 @@
 /*
  * protocol.h: the venvd wire format, in one place.
  *
- * Newline-delimited JSON-RPC 2.0 over a Unix stream socket: one UTF-8
- * JSON object per line in each direction; requests may be pipelined.
- * Paths are bytes: a byte that is not UTF-8 is the escape \udcXX
- * (surrogateescape; see rpc_loadb() and rpc_dumps() in rpc.h).
- * Bump VENVD_PROTOCOL_VERSION on any incompatible change.
+ * Read this file to learn everything a client of venvd-daemon sees:
+ * framing, limits, every method with its params and result, the venv
+ * object and the index record, the notifications and the error codes.
+ * venvd-protocol(7) says the same for users; the two must agree (a unit
+ * test checks that every method the daemon dispatches is in both).
+ *
+ * Framing. Newline-delimited JSON-RPC 2.0 over a Unix stream socket
+ * (mode 0600; peers of another uid are closed at once): one UTF-8 JSON
+ * object per line in each direction. A '\r' before the '\n' and empty
+ * lines are ignored. Requests may be pipelined; the answers on one
+ * connection come in the order of its requests. A request without an
+ * "id" is a notification: it is carried out but gets no answer.
+ *
+ *   request   {"jsonrpc":"2.0","id":ID,"method":M,"params":{...}}
+ *             ID is a string, a number or null; params, if present, an
+ *             object (absent params are {}).
+ *   result    {"jsonrpc":"2.0","id":ID,"result":RESULT}
+ *   error     {"jsonrpc":"2.0","id":ID,"error":{"code":C,"message":TEXT}}
+ *
+ * Paths are bytes: a byte that is not part of valid UTF-8 is the escape
+ * \udcXX (XX = the byte, 80..ff), as Python's surrogateescape writes it;
+ * \u0000 and any other lone surrogate are parse errors (see rpc_loadb()
+ * and rpc_dumps() in rpc.h). A path of PATH_MAX (4096) bytes or more is
+ * refused with RPC_INVALID_PARAMS.
+ *
+ * Compatibility: status reports VENVD_PROTOCOL_VERSION. Bump it on any
+ * incompatible change; new methods and new result fields are compatible,
+ * and clients ignore fields they do not know.
  */
 #ifndef VENVD_PROTOCOL_H
 #define VENVD_PROTOCOL_H
 
 #define VENVD_PROTOCOL_VERSION	1
 
-/* Limits. */
-#define VENVD_MAX_LINE		(64 * 1024)	/* longest request line, bytes */
-#define VENVD_IDLE_TIMEOUT_S	10		/* close a peer silent this long */
-#define VENVD_DEFAULT_MAX_CLIENTS 256		/* connections beyond are refused */
+/*
+ * Limits a client can hit.
+ */
+#define VENVD_MAX_LINE		(64 * 1024)	/* longest request line, bytes: else RPC_LINE_TOO_LONG, closed */
+#define VENVD_MAX_RESPONSE	(1024 * 1024)	/* longest answer line the venvd client reads */
+#define VENVD_IDLE_TIMEOUT_S	10		/* close a peer silent this long (not a stream) */
+#define VENVD_DEFAULT_MAX_CLIENTS 256		/* connections beyond are refused: RPC_SERVER_BUSY */
 #define VENVD_CLIENT_BUDGET_MS	200		/* the client's whole connect+answer budget */
 /*
  * A resolve whose trust verdict waits for a git check is answered when
@@ -26,97 +52,220 @@
 #define VENVD_RESOLVE_WAIT_MS	150
 #define VENVD_RESOLVE_WAIT_MAX_MS 20000
 #define VENVD_TRUST_CHECKING	"untrusted:checking version control"
-
-/* Methods. */
-#define VENVD_M_RESOLVE		"resolve"	/* {"path": ABS} -> {"venv", "generation", "cacheable"} */
-#define VENVD_M_STATUS		"status"	/* {} -> daemon status object */
-#define VENVD_M_SHUTDOWN	"shutdown"	/* {} -> {"ok": true}, then the daemon exits */
-
+#define VENVD_WATCH_DEFAULT_DEPTH 6		/* watch's "depth" when absent */
+#define VENVD_WATCH_MAX_DEPTH	64		/* watch's "depth": 0 to this */
+#define VENVD_LIST_MAX_STALE_DAYS 1000000	/* list's "stale_days": 0 to this */
+#define VENVD_SUBSCRIBE_MAX_PATHS 4096		/* subscribe's "paths": at most this many */
 /*
- * The venv index (issue: venv index). A "venv record" is the resolve venv
- * object plus: "state" ("ok" | "broken:<reason>" | "missing"), "trust"
- * (see below; null if not judged yet), "first_seen", "last_seen",
- * "last_activated" (unix seconds or null), "activation_count",
- * "size_bytes" and "size_measured" (null until measured), "root" (the
- * discovery root it was found under, or null).
- *
- * resolve also takes "activating": true when the calling shell is about to
- * activate the answer (the client knows from VENVD_ACTIVE/VIRTUAL_ENV); the
- * daemon then counts an activation for a trusted venv, unless the answer
- * is "active" (optional: the venv the shell already has active). A "path" naming a
- * file resolves its directory. "wait_ms" (optional, default
- * VENVD_RESOLVE_WAIT_MS): how long the answer may wait for a git check.
+ * A subscriber that leaves more than this many bytes unread is sent a
+ * final RPC_SUBSCRIBER_DROPPED notification and closed.
  */
-#define VENVD_M_LIST		"list"		/* {"project"?: DIR, "include_broken"?: bool (default true),
-						    "broken_only"?: bool, "stale_days"?: N, "sort"?: "path"|"size"|"last-used"}
-						   -> {"venvs": [record...], "generation": G} */
-#define VENVD_M_FORGET		"forget"	/* {"path": VENV} -> {"forgotten": bool} (never deletes files) */
-#define VENVD_M_WATCH		"watch"		/* {"path": DIR, "depth"?: N (default 6), "cross_fs"?: bool}
-						   -> {"root": root} ; root = {"path","depth","cross_fs","source":
-						   "index"|"config","state":"scanning"|"live"|"degraded","reason"?,
-						   "dirs": N, "venvs": N, "scan_ms"?: N} */
-#define VENVD_M_UNWATCH		"unwatch"	/* {"path": DIR} -> {"removed": bool} */
-#define VENVD_M_ROOTS		"roots"		/* {} -> {"roots": [root...]} */
-/*
- * As implemented (daemon/index.c, daemon/roots.c): a record also has
- * "python" (<path>/bin/python), "found_as", "kind" (the creator: "venv",
- * "virtualenv", "uv" or "unknown"), "include_system_site_packages"
- * (bool or null) and "broken" (reason or false, as in resolve). "state"
- * "missing": the venv vanished (from under a root, or while the daemon
- * was down); the row stays until forget. "project" in list matches the
- * record's project or its path. "stale_days" N: last activated, or if
- * never, first seen, over N days ago. Sorts: "path" ascending, "size"
- * largest first (unmeasured last), "last-used" most recent first (never
- * activated last). size_bytes is st_blocks * 512 summed, hard links
- * once. A root also has "unwatched" (directories left without a watch:
- * the budget or the kernel limit) and "added" (unix seconds); "reason"
- * is set when its state is "degraded". Depth: the root is level 0; a
- * venv at level depth is still found. Errors: -32602 for bad params
- * (unwatch of a config root says to edit the config), -32603 when the
- * index is unavailable.
- */
-
-/*
- * Trust (issue: trust). resolve's venv object gains "trust":
- * "trusted" | "untrusted:<reason>" | "denied".
- */
-#define VENVD_M_ALLOW		"allow"		/* {"path": VENV|PROJECT} -> {"venv": path, "trust": "trusted"} or -32602 */
-#define VENVD_M_DENY		"deny"		/* {"path": VENV|PROJECT} -> {"venv": path, "trust": "denied"} */
-#define VENVD_M_TRUST		"trust"		/* {} -> {"decisions": [{"path","decision":"allow"|"deny","dev","ino","decided"}]} */
-
-/*
- * Editors (issue: editors). subscribe turns the connection into a stream:
- * first a result with the current state (or changes since "since"), then
- * notifications {"jsonrpc":"2.0","method":"venvs_changed","params":{...}}.
- */
-#define VENVD_M_SUBSCRIBE	"subscribe"	/* {"paths"?: [DIR|FILE...], "since"?: G}
-						   -> {"generation", "fresh_instance", "changes":
-						   [{"path", "venv"}...], "venvs": [record...], "indexed"} */
-#define VENVD_N_VENVS_CHANGED	"venvs_changed"
-
-/* JSON-RPC 2.0 error codes. */
-#define RPC_PARSE_ERROR		(-32700)
-#define RPC_INVALID_REQUEST	(-32600)
-#define RPC_METHOD_NOT_FOUND	(-32601)
-#define RPC_INVALID_PARAMS	(-32602)
-#define RPC_INTERNAL_ERROR	(-32603)
-/* Server-defined: the server is at its client cap or shutting down. */
-#define RPC_SERVER_BUSY		(-32000)
-/* Server-defined: the request line exceeded VENVD_MAX_LINE. */
-#define RPC_LINE_TOO_LONG	(-32001)
-/*
- * Server-defined: a subscriber left more than VENVD_SUBSCRIBE_QUEUE_CAP
- * bytes unread; sent as a final notification {"method":"error","params":
- * {"code":-32002,"message":...}} before the daemon closes the stream.
- */
-#define RPC_SUBSCRIBER_DROPPED	(-32002)
 #define VENVD_SUBSCRIBE_QUEUE_CAP (256 * 1024)
+/*
+ * venvs_changed waits until the generation has been still this long,
+ * but is sent at most VENVD_SUBSCRIBE_MAX_DELAY_MS after the first
+ * change: a "python -m venv" (thousands of events) is one notification.
+ */
+#define VENVD_SUBSCRIBE_QUIET_MS 50
+#define VENVD_SUBSCRIBE_MAX_DELAY_MS 100
+
+/*
+ * The venv object (resolve's "venv", subscribe's "changes"):
+ *
+ *   "path"      the venv directory, as reached from the path asked about
+ *   "project"   the directory it belongs to (the venv itself when found
+ *               as "self")
+ *   "python"    <path>/bin/python
+ *   "version"   from pyvenv.cfg (version or version_info), or null
+ *   "home"      the base interpreter's directory from pyvenv.cfg, or null
+ *   "prompt"    pyvenv.cfg's prompt, else the project's name, else the
+ *               venv directory's name
+ *   "include_system_site_packages"  true, false, or null when unsaid
+ *   "broken"    false, or why it cannot work ("base interpreter ... is
+ *               missing")
+ *   "found_as"  "self" (the directory or a parent is the venv), else the
+ *               venv_dirs name it was found through (".venv")
+ *   "kind"      the creator: "venv", "virtualenv", "uv" or "unknown"
+ *   "trust"     "trusted" | "untrusted:<reason>" | "denied" (absent when
+ *               the daemon has no trust state); a client activates only
+ *               "trusted"
+ *
+ * The venv record (list's "venvs", subscribe's "venvs"): every field of
+ * the venv object ("trust" null when not judged yet), and
+ *
+ *   "state"     "ok" | "broken:<reason>" | "missing" (it vanished, from
+ *               under a root or while the daemon was down; the record
+ *               stays until forget)
+ *   "first_seen", "last_seen"   unix seconds
+ *   "last_activated"            unix seconds, or null (never)
+ *   "activation_count"          activations by shells (resolve with
+ *                               "activating", of a trusted venv)
+ *   "size_bytes"    st_blocks * 512 summed, hard links once; null until
+ *                   measured
+ *   "size_measured" unix seconds, or null
+ *   "root"      the discovery root it was found under, or null
+ *
+ * The root object (watch, roots):
+ *
+ *   "path", "depth", "cross_fs"
+ *   "source"    "index" (added by watch) or "config" (roots in venvd.conf)
+ *   "state"     "scanning" | "live" | "degraded"
+ *   "reason"    present when degraded
+ *   "dirs", "venvs"     found by the last scan
+ *   "unwatched" directories left without a watch (the max_watches budget
+ *               or the kernel's limit)
+ *   "added"     unix seconds
+ *   "scan_ms"   how long the last full scan took (absent before one)
+ *
+ * Depth: the root is level 0; a venv at level depth is still found.
+ */
+
+/*
+ * Methods. Each: params -> result. "?" marks an optional member.
+ */
+
+/*
+ * resolve {"path": ABS, "activating"?: bool, "active"?: VENV,
+ *     "wait_ms"?: N}
+ *   -> {"venv": venv object | null, "generation": G, "cacheable": bool,
+ *       "notices"?: [TEXT...]}
+ * Which venv applies to the directory ABS (a path naming a file resolves
+ * its directory; symbolic links are not resolved). "activating": the
+ * calling shell is about to activate the answer: count an activation of a
+ * trusted venv, unless it is "active", the venv the shell already has
+ * active. "wait_ms" (0 to VENVD_RESOLVE_WAIT_MAX_MS, default
+ * VENVD_RESOLVE_WAIT_MS): how long the answer may wait for a git check.
+ * "cacheable" false: the daemon cannot watch what the answer depends on
+ * (remote file system, watch limit), so a client must not cache it.
+ * "notices": faults every hook shows once (present only while any).
+ */
+#define VENVD_M_RESOLVE		"resolve"
+
+/*
+ * status {}
+ *   -> {"pid": N, "version": TEXT (venvd's), "protocol":
+ *       VENVD_PROTOCOL_VERSION, "uptime_s": N, "socket": PATH,
+ *       "generation": G, "requests": N (answered so far), "cache_hits": N,
+ *       "cached_dirs": N, "watches": N, "watch_limit": N, "clients": N
+ *       (connected now), "held": N (requests held now: uncached resolves
+ *       waiting their turn, resolves waiting for git), "degraded":
+ *       [TEXT...] (why the daemon is not fully healthy; empty when it is;
+ *       a storage fault starts "storage: "), "db_ok": bool (the index's
+ *       integrity, checked now), "db_error"?: TEXT (when db_ok is false)}
+ */
+#define VENVD_M_STATUS		"status"
+
+/* shutdown {} -> {"ok": true}, then the daemon exits cleanly. */
+#define VENVD_M_SHUTDOWN	"shutdown"
+
+/*
+ * list {"project"?: DIR, "include_broken"?: bool (default true),
+ *     "broken_only"?: bool, "stale_days"?: N, "sort"?: "path" | "size" |
+ *     "last-used"}
+ *   -> {"venvs": [record...], "generation": G}
+ * "project" keeps the records whose project or path is DIR. "stale_days"
+ * N keeps venvs last activated (or, never activated, first seen) over N
+ * days ago. Sorts: "path" ascending (default), "size" largest first
+ * (unmeasured last), "last-used" most recent first (never activated
+ * last). RPC_INTERNAL_ERROR when the index is unavailable.
+ */
+#define VENVD_M_LIST		"list"
+
+/*
+ * forget {"path": VENV} -> {"forgotten": bool}
+ * Drop a record; files are never touched, and a venv still under a root
+ * is found again by the next scan.
+ */
+#define VENVD_M_FORGET		"forget"
+
+/*
+ * watch {"path": DIR, "depth"?: N (0 to VENVD_WATCH_MAX_DEPTH, default
+ *     VENVD_WATCH_DEFAULT_DEPTH), "cross_fs"?: bool}
+ *   -> {"root": root object}
+ * Add DIR as a discovery root (or change its depth) and scan it.
+ */
+#define VENVD_M_WATCH		"watch"
+
+/*
+ * unwatch {"path": DIR} -> {"removed": bool}
+ * Remove a root added by watch; its venvs stay indexed. A root from the
+ * config file is RPC_INVALID_PARAMS, saying to edit the config.
+ */
+#define VENVD_M_UNWATCH		"unwatch"
+
+/* roots {} -> {"roots": [root object...]} */
+#define VENVD_M_ROOTS		"roots"
+
+/*
+ * allow {"path": VENV | PROJECT} -> {"venv": PATH, "trust": "trusted"}
+ * Trust the venv resolve gives for PATH. A venv that fails the hard
+ * rule, or no venv, is RPC_INVALID_PARAMS with the reason.
+ */
+#define VENVD_M_ALLOW		"allow"
+
+/* deny {"path": VENV | PROJECT} -> {"venv": PATH, "trust": "denied"} */
+#define VENVD_M_DENY		"deny"
+
+/*
+ * trust {}
+ *   -> {"decisions": [{"path": REALPATH, "decision": "allow" | "deny",
+ *       "dev": N, "ino": N, "decided": unix seconds}...]}
+ */
+#define VENVD_M_TRUST		"trust"
+
+/*
+ * subscribe {"paths"?: [DIR | FILE...] (at most VENVD_SUBSCRIBE_MAX_PATHS),
+ *     "since"?: G}
+ *   -> {"generation": G, "fresh_instance": bool, "changes": [{"path":
+ *       PATH as given, "venv": venv object | null}...], "venvs":
+ *       [record...], "indexed": bool}
+ * Turns the connection into a stream (as a notification, without an id,
+ * it does nothing): no idle timeout; requests may still be sent on it. The result
+ * is the current state: "fresh_instance" when "since" is of another
+ * daemon instance (drop every cached answer); "changes" empty when
+ * "since" is current, else every path; "venvs" the records of the venvs
+ * in changes, or with no "paths" every indexed venv; "indexed" false
+ * without an index. Subscribing again on the stream replaces the
+ * subscription. Then, once changes settle (VENVD_SUBSCRIBE_QUIET_MS),
+ * a subscriber whose view changed gets VENVD_N_VENVS_CHANGED.
+ */
+#define VENVD_M_SUBSCRIBE	"subscribe"
+
+/*
+ * Notifications from the daemon (no id).
+ *
+ * venvs_changed {"generation": G, "changes": [{"path", "venv"}...],
+ *     "venvs": [record | {"path": P, "removed": true}...]}
+ * For a path subscriber: the paths whose answer changed, or whose venv's
+ * "state", "broken" or "trust" changed, and their records. For a
+ * subscriber with no paths: "changes" empty; "venvs" each record added
+ * or changed (last_seen alone does not count) and one {"removed": true}
+ * per record gone.
+ *
+ * error {"code": RPC_SUBSCRIBER_DROPPED, "message": TEXT}: the last line
+ * before the daemon closes a stream that was not read.
+ */
+#define VENVD_N_VENVS_CHANGED	"venvs_changed"
+#define VENVD_N_ERROR		"error"
+
+/*
+ * Error codes: JSON-RPC 2.0's, then the server-defined ones.
+ */
+#define RPC_PARSE_ERROR		(-32700)	/* not JSON, not UTF-8, \u0000 or a lone surrogate; id null */
+#define RPC_INVALID_REQUEST	(-32600)	/* not a request object */
+#define RPC_METHOD_NOT_FOUND	(-32601)	/* no such method */
+#define RPC_INVALID_PARAMS	(-32602)	/* params not an object; a path missing, relative, too long, with NUL; ... */
+#define RPC_INTERNAL_ERROR	(-32603)	/* the index is unavailable, or another fault */
+#define RPC_SERVER_BUSY		(-32000)	/* at the client cap, or shutting down; then closed */
+#define RPC_LINE_TOO_LONG	(-32001)	/* a line over VENVD_MAX_LINE; id null; then closed */
+#define RPC_SUBSCRIBER_DROPPED	(-32002)	/* the final "error" notification of a stream left unread */
 
 /*
  * The generation file (<socket dir>/generation) holds one line
  * "<instance>-<counter>\n"; instance is unique per daemon start so a
- * restart never repeats a value. Written by rename(2), read by hooks
- * with the shell's builtin read.
+ * restart never repeats a value. Every change that can alter an answer
+ * moves it. Written by rename(2), read by hooks with the shell's builtin
+ * read; gone when no daemon runs.
  */
 
 #endif

@@ -25,7 +25,8 @@
  *   instance.c    the lock, socket and generation file: noticed when
  *                 deleted, put back (the socket through hooks)
  * protocol
- *   request.c     one request line in, one response line out (no socket code)
+ *   request.c     one request line in, one response line out, from a table of
+ *                 methods; handlers get their connection (no socket code)
  *   subscribe.c   subscribe streams and coalesced venvs_changed notifications
  * transport
  *   server.c      the listening socket and connections: accept, peer uid,
@@ -93,12 +94,5 @@ struct daemon {
 
 /* venvd_daemon.c: stop the loop and shut down cleanly (request.c's shutdown). */
 void	daemon_shutdown(struct daemon *);
-
-/*
- * Method bodies for request.c: params in (may be NULL), a result out, or
- * NULL with *code (a JSON-RPC error code) and err.
- */
-typedef json_t *(*method_fn)(struct daemon *, json_t *params,
-	    int *code, char *err, size_t errlen);
 
 #endif

@@ -371,9 +371,9 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	}
 	if (jstale != NULL && !json_is_null(jstale)) {
 		if (!json_is_integer(jstale) || json_integer_value(jstale) < 0 ||
-		    json_integer_value(jstale) > 1000000) {
+		    json_integer_value(jstale) > VENVD_LIST_MAX_STALE_DAYS) {
 			snprintf(err, errlen, "stale_days must be a whole number "
-			    "of days, 0 to 1000000");
+			    "of days, 0 to %d", VENVD_LIST_MAX_STALE_DAYS);
 			return NULL;
 		}
 		stale = json_integer_value(jstale);

@@ -1,6 +1,12 @@
 /*
- * request.c: one JSON-RPC request line in, one response line out.
- * No socket code here: server.c frames the lines and writes the output.
+ * request.c: one JSON-RPC request line in, one response line out,
+ * dispatched from request_table.
+ *
+ * No socket code here: server.c frames the lines, hands each to
+ * request_handle() with its connection and writes the output. A handler
+ * does with its connection only what struct request_conn_ops offers
+ * (hold the request, make it a stream, send on it); the wire format
+ * itself is in protocol.h.
  */
 #include "config.h"
 
@@ -25,7 +31,6 @@
 #include "interp.h"
 #include "request.h"
 #include "roots.h"
-#include "server.h"
 #include "subscribe.h"
 #include "verdict.h"
 #include "watch.h"
@@ -61,12 +66,12 @@ request_dir(const char *path)
  * as a directory (or did not exist, when its answer is its parent's), and
  * the cache's watches drop it when that changes. Otherwise request_dir()
  * (one stat) and cache_resolve(). Returns as cache_resolve() does, or
- * -2 when defer is set and the request was put off (server_defer_slow())
- * until the loop has time for uncached work.
+ * -2 when defer (the connection) is set and the request was put off
+ * through its defer_slow op until the loop has time for uncached work.
  */
 static int
-request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
-    int *hit, int *cacheable, int defer, char *err, size_t errlen)
+request_resolve(struct daemon *d, struct request_conn *defer, const char *path,
+    struct venv_info *vi, int *hit, int *cacheable, char *err, size_t errlen)
 {
 	char *dir;
 	int found;
@@ -76,7 +81,7 @@ request_resolve(struct daemon *d, const char *path, struct venv_info *vi,
 		*cacheable = 1;
 		return found;
 	}
-	if (defer && server_defer_slow(d->server) == 0)
+	if (defer != NULL && defer->ops->defer_slow(defer) == 0)
 		return -2;
 	dir = request_dir(path);
 	found = cache_resolve(d->cache, dir, vi, hit, cacheable, err, errlen);
@@ -109,24 +114,26 @@ request_notices(struct daemon *d, json_t *result)
  * (answer now: "checking version control", not cacheable).
  */
 static int
-request_wait_git(struct daemon *d, const struct venv_info *vi, long wait_ms)
+request_wait_git(struct daemon *d, struct request_conn *conn,
+    const struct venv_info *vi, long wait_ms)
 {
 	char *key;
 	int rc;
 
 	if (vi->trust == NULL || strcmp(vi->trust, VENVD_TRUST_CHECKING) != 0 ||
-	    server_final(d->server))
+	    conn == NULL || conn->final)
 		return -1;
 	if ((key = verdict_git_key(d->verdicts, vi->path)) == NULL)
 		return -1;
-	rc = server_wait(d->server, key, wait_ms / 1000.0);
+	rc = conn->ops->wait(conn, key, wait_ms / 1000.0);
 	free(key);
 	return rc;
 }
 
 /* resolve {"path": ABS}: which venv applies to that directory. */
 static void
-method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
+method_resolve(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
 {
 	json_t *jpath = json_is_object(req->params) ?
 	    json_object_get(req->params, "path") : NULL;
@@ -183,7 +190,8 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = request_resolve(d, path, &vi, &hit, &cacheable, 1, err, sizeof err);
+	found = request_resolve(d, conn, path, &vi, &hit, &cacheable, err,
+	    sizeof err);
 	if (found == -2)
 		return;		/* answered when replayed */
 	if (found == -1) {
@@ -192,7 +200,7 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 		return;
 	}
 	/* A miss was recorded in the index by cache_resolve(). */
-	if (hit && !server_replaying(d->server))
+	if (hit && (conn == NULL || !conn->replaying))
 		d->cache_hits++;
 	log_debug("resolve %s -> %s%s", path, found == 1 ? vi.path : "none",
 	    hit ? " (cached)" : "");
@@ -201,7 +209,7 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	if (found == 1 && d->verdicts != NULL) {
 		free(vi.trust);
 		vi.trust = verdict_judge(d->verdicts, &vi, &cacheable);
-		if (request_wait_git(d, &vi, wait_ms) == 0) {
+		if (request_wait_git(d, conn, &vi, wait_ms) == 0) {
 			venv_info_free(&vi);
 			return;		/* answered when git is done */
 		}
@@ -224,7 +232,8 @@ method_resolve(struct daemon *d, const struct rpc_request *req, struct buf *out)
 
 /* status {}: how the daemon is doing. */
 static void
-method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
+method_status(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
 {
 	json_t *result = json_object(), *degraded = json_array();
 	time_t now = time(NULL);
@@ -247,8 +256,10 @@ method_status(struct daemon *d, const struct rpc_request *req, struct buf *out)
 	json_object_set_new(result, "watches",
 	    json_integer(d->watcher != NULL ? (json_int_t)watch_count(d->watcher) : 0));
 	json_object_set_new(result, "watch_limit", json_integer((json_int_t)d->cfg.max_watches));
-	json_object_set_new(result, "clients", json_integer(server_clients(d->server)));
-	json_object_set_new(result, "held", json_integer(server_held(d->server)));
+	json_object_set_new(result, "clients",
+	    json_integer(conn != NULL ? conn->ops->clients(conn) : 0));
+	json_object_set_new(result, "held",
+	    json_integer(conn != NULL ? conn->ops->held(conn) : 0));
 	json_object_set_new(result, "degraded", degraded);
 	/* For venvd doctor: the index's integrity, checked now. */
 	if (db_check(d->db, dberr, sizeof dberr) == 0)
@@ -283,8 +294,8 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	}
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = request_resolve(d, json_string_value(jpath), &vi, &hit,
-	    &cacheable, 0, err, sizeof err);
+	found = request_resolve(d, NULL, json_string_value(jpath), &vi, &hit,
+	    &cacheable, err, sizeof err);
 	if (found != 1) {
 		if (found == 0)
 			snprintf(err, sizeof err, "no venv applies to %s",
@@ -302,54 +313,123 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	venv_info_free(&vi);
 }
 
+/* allow {"path": VENV|PROJECT}: trust the venv that applies to path. */
+static void
+method_allow(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
+{
+	(void)conn;
+	method_decide(d, req, out, 1);
+}
+
+/* deny {"path": VENV|PROJECT}: never activate the venv that applies to path. */
+static void
+method_deny(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
+{
+	(void)conn;
+	method_decide(d, req, out, 0);
+}
+
 /* trust {}: the stored decisions. */
 static void
-method_trust(struct daemon *d, const struct rpc_request *req, struct buf *out)
+method_trust(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
 {
+	(void)conn;
 	rpc_write_result(out, req->id, json_pack("{s:o}", "decisions",
 	    d->verdicts != NULL ? verdict_decisions(d->verdicts) : json_array()));
 }
 
+/* How shutdown stops the daemon: set by the wiring (venvd_daemon.c). */
+static void	(*request_shutdown)(struct daemon *);
+
+/* The wiring says how the shutdown method stops the daemon. */
+void
+request_on_shutdown(void (*fn)(struct daemon *))
+{
+	request_shutdown = fn;
+}
+
 /* shutdown {}: answer, then stop once the answer is written. */
 static void
-method_shutdown(struct daemon *d, const struct rpc_request *req, struct buf *out)
+method_shutdown(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
 {
 	json_t *result = json_object();
 
+	(void)conn;
 	json_object_set_new(result, "ok", json_true());
 	rpc_write_result(out, req->id, result);
 	log_info("shutdown requested by a client");
-	daemon_shutdown(d);
+	if (request_shutdown != NULL)
+		request_shutdown(d);
+}
+
+/*
+ * Every method. The wire format of each (params, result, errors) is
+ * documented in protocol.h and venvd-protocol(7); a unit test checks
+ * that every name here appears in both.
+ */
+const struct request_entry request_table[] = {
+	{ VENVD_M_RESOLVE,	method_resolve,		NULL,		0 },
+	{ VENVD_M_STATUS,	method_status,		NULL,		0 },
+	{ VENVD_M_SHUTDOWN,	method_shutdown,	NULL,		0 },
+	{ VENVD_M_LIST,		NULL,			index_list,	0 },
+	{ VENVD_M_FORGET,	NULL,			index_forget,	0 },
+	{ VENVD_M_WATCH,	NULL,			roots_watch,	0 },
+	{ VENVD_M_UNWATCH,	NULL,			roots_unwatch,	0 },
+	{ VENVD_M_ROOTS,	NULL,			roots_list,	0 },
+	{ VENVD_M_ALLOW,	method_allow,		NULL,		0 },
+	{ VENVD_M_DENY,		method_deny,		NULL,		0 },
+	{ VENVD_M_TRUST,	method_trust,		NULL,		0 },
+	{ VENVD_M_SUBSCRIBE,	subscribe_request,	NULL,		REQUEST_STREAM },
+	{ NULL,			NULL,			NULL,		0 }
+};
+
+/* The table's entry for method, or NULL. */
+static const struct request_entry *
+request_find(const char *method)
+{
+	const struct request_entry *e;
+
+	for (e = request_table; e->method != NULL; e++) {
+		if (strcmp(e->method, method) == 0)
+			return e;
+	}
+	return NULL;
 }
 
 /* Call a module's method body; write its result or error. */
 static void
-method_call(struct daemon *d, const struct rpc_request *req, struct buf *out,
-    method_fn fn)
+request_call_body(struct daemon *d, const struct rpc_request *req,
+    struct buf *out, request_body *body)
 {
 	json_t *result;
 	char err[PATH_MAX + 256];
 	int code = RPC_INTERNAL_ERROR;
 
 	err[0] = '\0';
-	if ((result = fn(d, req->params, &code, err, sizeof err)) == NULL)
+	if ((result = body(d, req->params, &code, err, sizeof err)) == NULL)
 		rpc_write_error(out, req->id, code, err[0] != '\0' ? err :
 		    "internal error");
 	else
 		rpc_write_result(out, req->id, result);
 }
 
-/* Handle one request line; append the response line to out. */
+/* Handle one request line that came on conn; append the response line to out. */
 void
-request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
+request_handle(struct daemon *d, struct request_conn *conn, const char *line,
+    size_t len, struct buf *out)
 {
+	const struct request_entry *e;
 	struct rpc_request req;
 	struct buf discard = BUF_INIT;
 	json_t *id = NULL;
 	char err[256], msg[320];
 	int code = 0;
 
-	if (!server_replaying(d->server))
+	if (conn == NULL || !conn->replaying)
 		d->requests++;
 	err[0] = '\0';
 	if (rpc_parse_request(line, len, &req, &code, &id, err, sizeof err) == -1) {
@@ -363,31 +443,7 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 	/* A notification is carried out but gets no answer. */
 	struct buf *dst = req.id != NULL ? out : &discard;
 
-	if (strcmp(req.method, VENVD_M_RESOLVE) == 0)
-		method_resolve(d, &req, dst);
-	else if (strcmp(req.method, VENVD_M_STATUS) == 0)
-		method_status(d, &req, dst);
-	else if (strcmp(req.method, VENVD_M_SHUTDOWN) == 0)
-		method_shutdown(d, &req, dst);
-	else if (strcmp(req.method, VENVD_M_LIST) == 0)
-		method_call(d, &req, dst, index_list);
-	else if (strcmp(req.method, VENVD_M_FORGET) == 0)
-		method_call(d, &req, dst, index_forget);
-	else if (strcmp(req.method, VENVD_M_WATCH) == 0)
-		method_call(d, &req, dst, roots_watch);
-	else if (strcmp(req.method, VENVD_M_UNWATCH) == 0)
-		method_call(d, &req, dst, roots_unwatch);
-	else if (strcmp(req.method, VENVD_M_ROOTS) == 0)
-		method_call(d, &req, dst, roots_list);
-	else if (strcmp(req.method, VENVD_M_ALLOW) == 0)
-		method_decide(d, &req, dst, 1);
-	else if (strcmp(req.method, VENVD_M_DENY) == 0)
-		method_decide(d, &req, dst, 0);
-	else if (strcmp(req.method, VENVD_M_TRUST) == 0)
-		method_trust(d, &req, dst);
-	else if (strcmp(req.method, VENVD_M_SUBSCRIBE) == 0)
-		subscribe_request(d, req.id, req.params, dst);
-	else {
+	if ((e = request_find(req.method)) == NULL) {
 		json_t *m = json_string(req.method);
 		char *q = m != NULL ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
 
@@ -395,7 +451,14 @@ request_handle(struct daemon *d, const char *line, size_t len, struct buf *out)
 		rpc_write_error(dst, req.id, RPC_METHOD_NOT_FOUND, msg);
 		free(q);
 		json_decref(m);
-	}
+	} else if ((e->flags & REQUEST_STREAM) && (req.id == NULL || conn == NULL)) {
+		snprintf(msg, sizeof msg, "%s needs an id and a connection of "
+		    "its own", e->method);
+		rpc_write_error(dst, req.id, RPC_INVALID_REQUEST, msg);
+	} else if (e->handler != NULL)
+		e->handler(d, conn, &req, dst);
+	else
+		request_call_body(d, &req, dst, e->body);
 	buf_free(&discard);
 	rpc_request_free(&req);
 }

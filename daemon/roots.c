@@ -58,8 +58,8 @@
 #include "rpc.h"
 #include "xmalloc.h"
 
-#define ROOTS_DEFAULT_DEPTH	6
-#define ROOTS_MAX_DEPTH		64
+#define ROOTS_DEFAULT_DEPTH	VENVD_WATCH_DEFAULT_DEPTH
+#define ROOTS_MAX_DEPTH		VENVD_WATCH_MAX_DEPTH
 #define ROOTS_SLICE_MS		4.0
 #define ROOTS_RESCAN_S		60.0
 #define ROOTS_PENDING_S		10.0	/* how long a half-made venv is waited for */

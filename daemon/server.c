@@ -4,9 +4,10 @@
  * Accept (surviving EMFILE with a spare fd), check the peer's uid with
  * SO_PEERCRED, enforce the client cap, split each connection's bytes
  * into lines, hand them to request_handle() and write the answers back
- * without ever blocking. A connection whose output backs up stops being
- * read until it drains; one that says nothing for VENVD_IDLE_TIMEOUT_S
- * is closed.
+ * without ever blocking. Each connection carries a struct request_conn
+ * (request.h): its ops, below, are all the protocol layer may do with
+ * it. A connection whose output backs up stops being read until it
+ * drains; one that says nothing for VENVD_IDLE_TIMEOUT_S is closed.
  *
  * Work per loop iteration is bounded, so that a crowd of clients asking
  * about fresh directories never starves a cached resolve or status:
@@ -15,13 +16,13 @@
  *   - a connection has at most SERVER_LINES_PER_TURN requests answered
  *     per turn; with more lines buffered it goes on the run queue and is
  *     served again next turn, after everyone else;
- *   - a request that needs uncached work (server_defer_slow(): a resolve
+ *   - a request that needs uncached work (the defer_slow op: a resolve
  *     the cache cannot answer) is held on the slow queue, and an ev_check
  *     replays those for at most SERVER_SLOW_TURN_S per turn (at least one);
- *   - a request waiting for something in the background (server_wait():
+ *   - a request waiting for something in the background (the wait op:
  *     a git check) is held until server_wake() names its key, or until
- *     its deadline, when it is replayed with server_final() set and must
- *     answer with what is known.
+ *     its deadline, when it is replayed with its request_conn's final
+ *     set and must answer with what is known.
  *
  * A connection with a held request reads nothing more until it is
  * answered, so answers keep the order of the requests.
@@ -36,6 +37,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,7 @@
 #define SERVER_STREAM_SNDBUF	(64 * 1024)	/* kernel send buffer of a subscriber */
 
 struct server_conn {
+	struct request_conn rc;		/* what request.c sees: ops and replay flags */
 	struct server	*srv;
 	int		 fd;
 	pid_t		 pid;		/* the peer, for the log */
@@ -107,9 +110,7 @@ struct server {
 	struct server_conn	*current;	/* whose request is being handled */
 	const char	*current_line;	/* and that request */
 	size_t		 current_len;
-	int		 replaying;	/* the request was held and is replayed */
 	int		 slow_ok;	/* it may do uncached work now */
-	int		 final;		/* its deadline passed: answer it now */
 	int		 n_held;	/* requests held right now */
 	TAILQ_HEAD(conn_q, server_conn) runq;	/* connections with lines left over */
 	struct conn_q	 slowq;		/* connections holding uncached work */
@@ -122,6 +123,11 @@ static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_idle_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_pump(struct server_conn *);
 static void	conn_hold_cb(struct ev_loop *, ev_timer *, int);
+static const struct request_conn_ops server_conn_ops;
+
+/* The server_conn holding rc. */
+#define SERVER_CONN(rc) \
+	((struct server_conn *)(void *)((char *)(rc) - offsetof(struct server_conn, rc)))
 
 /* Open the spare fd kept for the EMFILE trick; -1 if even that fails. */
 static int
@@ -245,7 +251,7 @@ conn_handle(struct server_conn *c, const char *line, size_t len)
 	s->current = c;
 	s->current_line = line;
 	s->current_len = len;
-	request_handle(s->d, line, len, &c->out);
+	request_handle(s->d, &c->rc, line, len, &c->out);
 	s->current = NULL;
 	s->current_line = NULL;
 	s->current_len = 0;
@@ -317,11 +323,12 @@ conn_replay(struct server_conn *c, int final)
 	s->n_held--;
 	free(c->held_key);
 	c->held_key = NULL;
-	s->replaying = 1;
+	c->rc.replaying = 1;
+	c->rc.final = final;
 	s->slow_ok = 1;
-	s->final = final;
 	conn_handle(c, line, len);
-	s->replaying = s->slow_ok = s->final = 0;
+	c->rc.replaying = c->rc.final = 0;
+	s->slow_ok = 0;
 	free(line);
 	if (c->held == NULL)
 		ev_timer_stop(s->d->loop, &c->hold);
@@ -484,6 +491,7 @@ conn_new(struct server *s, int fd)
 	}
 
 	c = xcalloc(1, sizeof *c);
+	c->rc.ops = &server_conn_ops;
 	c->srv = s;
 	c->fd = fd;
 	c->pid = cred.pid;
@@ -792,41 +800,27 @@ server_stop(struct server *s)
 	free(s);
 }
 
-/* Connected clients right now. */
-int
-server_clients(const struct server *s)
-{
-	return s != NULL ? s->n_conns : 0;
-}
-
-/* Requests held right now (on the slow queue or waiting). */
-int
-server_held(const struct server *s)
-{
-	return s != NULL ? s->n_held : 0;
-}
-
-/* Was the request being answered held before (so it is counted already)? */
-int
-server_replaying(const struct server *s)
-{
-	return s != NULL && s->replaying;
-}
-
-/* Must the request being answered be answered now, with what is known? */
-int
-server_final(const struct server *s)
-{
-	return s != NULL && s->final;
-}
-
-/* Hold the request being answered on its connection; 0, or -1 if there is none. */
+/* Connected clients right now (the clients op). */
 static int
-server_hold(struct server *s)
+server_clients(struct request_conn *rc)
 {
-	struct server_conn *c = s != NULL ? s->current : NULL;
+	return SERVER_CONN(rc)->srv->n_conns;
+}
 
-	if (c == NULL || s->current_line == NULL || c->held != NULL)
+/* Requests held right now, on the slow queue or waiting (the held op). */
+static int
+server_held(struct request_conn *rc)
+{
+	return SERVER_CONN(rc)->srv->n_held;
+}
+
+/* Hold c's request, the one being answered; 0, or -1 if it cannot be held. */
+static int
+server_hold(struct server_conn *c)
+{
+	struct server *s = c->srv;
+
+	if (s->current != c || s->current_line == NULL || c->held != NULL)
 		return -1;
 	c->held = xmalloc(s->current_len + 1);
 	memcpy(c->held, s->current_line, s->current_len);
@@ -837,18 +831,19 @@ server_hold(struct server *s)
 }
 
 /*
- * The request being answered needs uncached work: hold it on the slow
- * queue, to be replayed (when it may do that work) within a few turns.
- * 0 when held (answer nothing now), -1 when the work is to be done now.
+ * The defer_slow op: the request being answered needs uncached work:
+ * hold it on the slow queue, to be replayed (when it may do that work)
+ * within a few turns. 0 when held (answer nothing now), -1 when the
+ * work is to be done now.
  */
-int
-server_defer_slow(struct server *s)
+static int
+server_defer_slow(struct request_conn *rc)
 {
-	struct server_conn *c;
+	struct server_conn *c = SERVER_CONN(rc);
+	struct server *s = c->srv;
 
-	if (s == NULL || s->slow_ok || server_hold(s) == -1)
+	if (s->slow_ok || server_hold(c) == -1)
 		return -1;
-	c = s->current;
 	TAILQ_INSERT_TAIL(&s->slowq, c, slowq_entry);
 	c->in_slowq = 1;
 	ev_idle_start(s->d->loop, &s->busy);
@@ -856,21 +851,22 @@ server_defer_slow(struct server *s)
 }
 
 /*
- * The request being answered waits for key (something running in the
- * background): hold it until server_wake(key) or until wait_s after it
- * arrived, when it is replayed with server_final() set. 0 when held,
- * -1 when it must be answered now (deadline passed, or no connection).
+ * The wait op: the request being answered waits for key (something
+ * running in the background): hold it until server_wake(key) or until
+ * wait_s after it arrived, when it is replayed with final set. 0 when
+ * held, -1 when it must be answered now (its deadline passed).
  */
-int
-server_wait(struct server *s, const char *key, double wait_s)
+static int
+server_wait(struct request_conn *rc, const char *key, double wait_s)
 {
-	struct server_conn *c;
+	struct server_conn *c = SERVER_CONN(rc);
+	struct server *s = c->srv;
 	ev_tstamp left;
 
-	if (s == NULL || s->final || (c = s->current) == NULL)
+	if (rc->final)
 		return -1;
 	left = c->started + wait_s - ev_now(s->d->loop);
-	if (left <= 0 || server_hold(s) == -1)
+	if (left <= 0 || server_hold(c) == -1)
 		return -1;
 	c->held_key = xstrdup(key);
 	if (!ev_is_active(&c->hold)) {
@@ -894,20 +890,15 @@ server_wake(struct server *s, const char *key)
 	}
 }
 
-/* The connection whose request request_handle() is answering, or NULL. */
-struct server_conn *
-server_current_conn(const struct server *s)
-{
-	return s != NULL ? s->current : NULL;
-}
-
 /*
- * Make c a stream (a subscriber): no idle timeout, a modest kernel send
- * buffer, and on_close(arg) called once when it closes.
+ * The stream op: make c a stream (a subscriber): no idle timeout, a
+ * modest kernel send buffer, and on_close(arg) called once when it
+ * closes.
  */
-void
-server_conn_stream(struct server_conn *c, void (*on_close)(void *), void *arg)
+static void
+server_conn_stream(struct request_conn *rc, void (*on_close)(void *), void *arg)
 {
+	struct server_conn *c = SERVER_CONN(rc);
 	int sndbuf = SERVER_STREAM_SNDBUF;
 
 	c->stream = 1;
@@ -919,17 +910,18 @@ server_conn_stream(struct server_conn *c, void (*on_close)(void *), void *arg)
 }
 
 /*
- * Queue data for a stream; it is written from the loop, never from here,
- * so c cannot close under the caller. If that would leave more than cap
- * bytes unsent, drop every queued line not yet begun, queue final
- * instead, and close c once that is written (or after the idle timeout
- * if the peer never reads). Returns 0, or -1 when c was dropped (or
- * already is being closed).
+ * The send op: queue data for a stream; it is written from the loop,
+ * never from here, so c cannot close under the caller. If that would
+ * leave more than cap bytes unsent, drop every queued line not yet
+ * begun, queue final instead, and close c once that is written (or
+ * after the idle timeout if the peer never reads). Returns 0, or -1
+ * when c was dropped (or already is being closed).
  */
-int
-server_conn_send(struct server_conn *c, const char *data, size_t len, size_t cap,
-    const char *final)
+static int
+server_conn_send(struct request_conn *rc, const char *data, size_t len,
+    size_t cap, const char *final)
 {
+	struct server_conn *c = SERVER_CONN(rc);
 	struct ev_loop *loop = c->srv->d->loop;
 	char *nl;
 	size_t keep;
@@ -958,3 +950,13 @@ server_conn_send(struct server_conn *c, const char *data, size_t len, size_t cap
 	ev_io_start(loop, &c->wio);
 	return 0;
 }
+
+/* What request.c may do with a connection. */
+static const struct request_conn_ops server_conn_ops = {
+	.defer_slow = server_defer_slow,
+	.wait = server_wait,
+	.stream = server_conn_stream,
+	.send = server_conn_send,
+	.clients = server_clients,
+	.held = server_held,
+};

@@ -1,4 +1,8 @@
-/* server.h: the listening socket and its connections (server.c). */
+/*
+ * server.h: the transport: the listening socket and its connections
+ * (server.c). What a request's handler may do with its connection is
+ * struct request_conn_ops in request.h, which server.c implements.
+ */
 #ifndef VENVD_DAEMON_SERVER_H
 #define VENVD_DAEMON_SERVER_H
 
@@ -25,34 +29,10 @@ int	server_socket_intact(const struct server *);
 int	server_rebind(struct server *, char *err, size_t errlen);
 /* The socket file belongs to another daemon now: never unlink it. */
 void	server_disown(struct server *);
-/* Connected clients right now. */
-int	server_clients(const struct server *);
-struct server_conn;
 /*
- * Holding a request (see server.c): server_defer_slow() puts it on the
- * slow queue when it needs uncached work; server_wait() holds it until
- * server_wake(key) or wait_s after it arrived. Both return 0 when the
- * request is held (append no answer now; it is replayed later) and -1
- * when it must be answered now. A replayed request sees
- * server_replaying(); one replayed at its deadline sees server_final().
+ * key is done (see the wait op of struct request_conn_ops in request.h):
+ * replay, from the loop, every request held waiting for it.
  */
-int	server_defer_slow(struct server *);
-int	server_wait(struct server *, const char *key, double wait_s);
 void	server_wake(struct server *, const char *key);
-int	server_replaying(const struct server *);
-int	server_final(const struct server *);
-/* Requests held right now. */
-int	server_held(const struct server *);
-/* The connection whose request request_handle() is answering now, or NULL. */
-struct server_conn *server_current_conn(const struct server *);
-/* Make a connection a stream: no idle timeout; on_close(arg) once when it closes. */
-void	server_conn_stream(struct server_conn *, void (*on_close)(void *), void *arg);
-/*
- * Queue data on a stream (written from the loop, so the connection never
- * closes under the caller). Past cap unsent bytes, drop the queued lines
- * not yet begun, queue final instead and close after it: returns -1.
- */
-int	server_conn_send(struct server_conn *, const char *data, size_t len,
-	    size_t cap, const char *final);
 
 #endif

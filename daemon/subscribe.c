@@ -9,11 +9,12 @@
  * the first change, so a "python -m venv" (thousands of events) becomes
  * one notification. On settling, every subscriber's paths are resolved
  * again through the cache and compared with what it was last sent; the
- * index (the "list" method's records) is compared with its previous
- * snapshot. A notification goes only to a subscriber whose view changed.
+ * index (its records, as index_list() gives them) is compared with its
+ * previous snapshot. A notification goes only to a subscriber whose view changed.
  *
- * Output to a subscriber is queued through server_conn_send(), capped at
- * VENVD_SUBSCRIBE_QUEUE_CAP: a peer that stops reading is sent a final
+ * A subscriber's connection is the struct request_conn its subscribe
+ * came on; output to it is queued through that connection's send op,
+ * capped at VENVD_SUBSCRIBE_QUEUE_CAP: a peer that stops reading is sent a final
  * error notification and dropped. The state here is made by the first
  * subscriber and freed with the last, so an editor-free daemon pays
  * nothing.
@@ -35,17 +36,16 @@
 #include "cache.h"
 #include "db.h"
 #include "generation.h"
+#include "index.h"
 #include "request.h"
-#include "server.h"
 #include "subscribe.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "xmalloc.h"
 
-#define SUBSCRIBE_QUIET_S	0.05	/* the generation must be still this long */
-#define SUBSCRIBE_MAX_DELAY_S	0.1	/* ... but notify at most this late */
-#define SUBSCRIBE_MAX_PATHS	4096	/* paths one subscriber may name */
+#define SUBSCRIBE_QUIET_S	(VENVD_SUBSCRIBE_QUIET_MS / 1000.0)
+#define SUBSCRIBE_MAX_DELAY_S	(VENVD_SUBSCRIBE_MAX_DELAY_MS / 1000.0)
 
 struct sub_path {
 	char		*path;		/* as the subscriber gave it */
@@ -55,7 +55,7 @@ struct sub_path {
 
 struct subscriber {
 	struct subs	*subs;
-	struct server_conn	*conn;
+	struct request_conn	*conn;
 	struct sub_path	*paths;
 	size_t		 npaths;	/* 0: the whole index */
 	LIST_ENTRY(subscriber) entry;
@@ -85,21 +85,17 @@ subs_db_changes(struct daemon *d)
 	return h != NULL ? sqlite3_total_changes(h) : 0;
 }
 
-/* The index as {path: record}, through the "list" method; NULL if unavailable. */
+/* The index as {path: record}, from index_list(); NULL if unavailable. */
 static json_t *
 subs_index_snapshot(struct daemon *d)
 {
-	static const char req[] =
-	    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"" VENVD_M_LIST "\"}";
-	struct buf out = BUF_INIT;
-	json_t *resp, *venvs, *v, *snap = NULL;
+	json_t *list, *venvs, *v, *snap = NULL;
+	char err[256];
+	int code;
 	size_t i;
 
-	request_handle(d, req, sizeof req - 1, &out);
-	d->requests--;		/* not a client's request */
-	resp = rpc_loadb(out.data != NULL ? out.data : "", out.len, 0, NULL);
-	buf_free(&out);
-	venvs = json_object_get(json_object_get(resp, "result"), "venvs");
+	list = index_list(d, NULL, &code, err, sizeof err);
+	venvs = json_object_get(list, "venvs");
 	if (json_is_array(venvs)) {
 		snap = json_object();
 		json_array_foreach(venvs, i, v) {
@@ -109,7 +105,7 @@ subs_index_snapshot(struct daemon *d)
 				json_object_set_nocheck(snap, p, v);
 		}
 	}
-	json_decref(resp);
+	json_decref(list);
 	return snap;
 }
 
@@ -277,7 +273,7 @@ subs_send(struct subscriber *sub, json_t *msg)
 	json_object_set_new(params, "message",
 	    json_string("subscriber too slow: dropped"));
 	json_object_set_new(err, "jsonrpc", json_string("2.0"));
-	json_object_set_new(err, "method", json_string("error"));
+	json_object_set_new(err, "method", json_string(VENVD_N_ERROR));
 	json_object_set_new(err, "params", params);
 	f = json_dumps(err, JSON_COMPACT);
 	buf_puts(&final, f);
@@ -285,7 +281,7 @@ subs_send(struct subscriber *sub, json_t *msg)
 	free(f);
 	json_decref(err);
 
-	rc = server_conn_send(sub->conn, line.data, line.len,
+	rc = sub->conn->ops->send(sub->conn, line.data, line.len,
 	    VENVD_SUBSCRIBE_QUEUE_CAP, final.data);
 	buf_free(&line);
 	buf_free(&final);
@@ -486,9 +482,9 @@ subs_params(json_t *params, json_t **paths, const char **since, char *err,
 		snprintf(err, errlen, "paths must be an array of absolute paths");
 		return -1;
 	}
-	if (json_array_size(p) > SUBSCRIBE_MAX_PATHS) {
+	if (json_array_size(p) > VENVD_SUBSCRIBE_MAX_PATHS) {
 		snprintf(err, errlen, "at most %d paths per subscription",
-		    SUBSCRIBE_MAX_PATHS);
+		    VENVD_SUBSCRIBE_MAX_PATHS);
 		return -1;
 	}
 	json_array_foreach(p, i, s) {
@@ -515,11 +511,16 @@ subs_same_instance(const char *g, const char *now)
 	    strncmp(g, now, (size_t)(a - g)) == 0;
 }
 
-/* subscribe {"paths"?: [...], "since"?: G}: answer the state, then stream. */
+/*
+ * subscribe {"paths"?: [...], "since"?: G}: answer the state, then make
+ * conn a stream. request.c has checked that there is an id and a conn
+ * (REQUEST_STREAM).
+ */
 void
-subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
+subscribe_request(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
 {
-	struct server_conn *conn = server_current_conn(d->server);
+	json_t *id = req->id, *params = req->params;
 	struct subscriber *sub;
 	struct subs *subs;
 	json_t *paths, *result, *changes, *venvs, *v;
@@ -528,11 +529,6 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 	int fresh, current;
 	size_t i;
 
-	if (id == NULL || conn == NULL) {
-		rpc_write_error(out, id, RPC_INVALID_REQUEST,
-		    "subscribe needs an id and a connection of its own");
-		return;
-	}
 	if (subs_params(params, &paths, &since, err, sizeof err) == -1) {
 		rpc_write_error(out, id, RPC_INVALID_PARAMS, err);
 		return;
@@ -565,7 +561,7 @@ subscribe_request(struct daemon *d, json_t *id, json_t *params, struct buf *out)
 	subs->n++;
 	if (sub->npaths == 0)
 		subs->n_index++;
-	server_conn_stream(conn, subs_on_close, sub);
+	conn->ops->stream(conn, subs_on_close, sub);
 
 	changes = json_array();
 	venvs = json_array();

@@ -1,18 +1,19 @@
-/* subscribe.h: subscribe streams (subscribe.c). */
+/* subscribe.h: subscribe streams (subscribe.c), part of the protocol layer. */
 #ifndef VENVD_DAEMON_SUBSCRIBE_H
 #define VENVD_DAEMON_SUBSCRIBE_H
 
 #include <stddef.h>
-#include <jansson.h>
 
-#include "buf.h"
+#include "request.h"
 
 struct daemon;
 /*
- * subscribe: make the current connection a stream of venvs_changed
- * notifications; the result (current state) is appended to out.
+ * The subscribe method (a request_handler, REQUEST_STREAM): make conn a
+ * stream of venvs_changed notifications; the result (current state) is
+ * appended to out.
  */
-void	subscribe_request(struct daemon *, json_t *id, json_t *params, struct buf *out);
+void	subscribe_request(struct daemon *, struct request_conn *conn,
+	    const struct rpc_request *req, struct buf *out);
 /* Subscribers right now. */
 size_t	subscribe_count(const struct daemon *);
 

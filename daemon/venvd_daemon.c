@@ -37,6 +37,7 @@
 #include "index.h"
 #include "instance.h"
 #include "interp.h"
+#include "request.h"
 #include "roots.h"
 #include "server.h"
 #include "sizer.h"
@@ -515,6 +516,7 @@ main(int argc, char **argv)
 	d->verdicts = verdict_new(d);
 	index_on_list(d->index, wire_list_to_verdict, d->verdicts);
 	verdict_on_settled(d->verdicts, wire_verdict_to_server, d);
+	request_on_shutdown(daemon_shutdown);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);
 	d->instance = instance_new(d, lock_fd, lock_path, &instance_hooks);

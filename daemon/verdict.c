@@ -58,7 +58,7 @@
  * (table trust_git; migration 004 emptied it because the question
  * changed). The loop never waits for git: while it runs the verdict is
  * "untrusted:checking version control", marked not cacheable. request.c
- * holds such a resolve (server_wait() on verdict_git_key()) until an
+ * holds such a resolve (its connection's wait on verdict_git_key()) until an
  * ev_child watcher collects git's status, stores it, bumps the
  * generation (so every hook asks again) and says the check settled
  * (the hook of verdict_on_settled, which venvd_daemon.c points at

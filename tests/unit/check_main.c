@@ -32,6 +32,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_db());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_paths());
+		srunner_add_suite(sr, suite_request());
 		srunner_add_suite(sr, suite_resolve());
 		srunner_add_suite(sr, suite_rpc());
 		srunner_add_suite(sr, suite_sanitize());

@@ -8,6 +8,7 @@ Suite	*suite_conf(void);
 Suite	*suite_db(void);
 Suite	*suite_frame(void);
 Suite	*suite_paths(void);
+Suite	*suite_request(void);
 Suite	*suite_resolve(void);
 Suite	*suite_rpc(void);
 Suite	*suite_sanitize(void);
