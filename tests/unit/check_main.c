@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, suite_sanitize());
 	srunner_add_suite(sr, suite_shell_quote());
 	srunner_add_suite(sr, suite_sizer());
+	srunner_add_suite(sr, suite_transition());
 	srunner_add_suite(sr, suite_trust());
 	srunner_add_suite(sr, suite_utf8());
 	srunner_add_suite(sr, suite_venv_cfg());
