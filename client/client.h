@@ -13,7 +13,9 @@
  *                    common/transition.c, prints shell code (or the
  *                    hooks' answer line)
  *   hook.c           printing the shell hooks
- *   cmd_trust.c      venvd allow, deny, trust; the local trust judgement
+ *   client_trust.c   the local trust judgement (no daemon); the notice
+ *                    for an untrusted venv
+ *   cmd_trust.c      venvd allow, deny, trust
  *   cmd_index.c      the venv index: list, forget, gc, roots, watch, unwatch
  *   doctor.c         venvd doctor: checks with one suggested command each
  *   output.c         human and JSON output for resolve and status; the one
@@ -198,6 +200,8 @@ void	escape_controls(struct buf *out, const char *s);
 int	cmd_allow(int argc, char **argv);
 int	cmd_deny(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
+
+/* client_trust.c */
 /*
  * The local fallback's judgement (no daemon: no git check, no stored
  * decisions): set vi->trust from the hard rule, the config's trust mode
