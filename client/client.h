@@ -1,18 +1,34 @@
 /*
  * client.h: the venvd command.
  *
- *   venvd.c   command-line parsing and dispatch, usage, exit codes
- *   conn.c    talking to the daemon within a hard time budget; autostart;
- *             start, stop and restart
- *   export.c  the environment transition for a directory (export, hook mode)
- *   hook.c    printing the shell hooks
- *   cmd_index.c the venv index: list, forget, gc, roots, watch, unwatch
- *   doctor.c  venvd doctor: checks with one suggested command each
- *   output.c  human and JSON output for resolve and status; the one
- *             function through which terminal text goes
+ *   venvd.c          command-line parsing and dispatch, usage, exit codes
+ *   transport.c      one connection to the daemon within a hard time
+ *                    budget; one call; replies framed by common/frame.c
+ *   autostart.c      where venvd-daemon is, finding a running one by its
+ *                    instance lock, starting it in the background
+ *   client_resolve.c the answer for a directory: the daemon's, else the
+ *                    local fallback; which directory a command is about
+ *   cmd_daemon.c     venvd start, stop, restart
+ *   export.c         venvd export: reads the environment, applies
+ *                    common/transition.c, prints shell code (or the
+ *                    hooks' answer line)
+ *   hook.c           printing the shell hooks
+ *   client_trust.c   the local trust judgement (no daemon); the notice
+ *                    for an untrusted venv
+ *   cmd_trust.c      venvd allow, deny, trust
+ *   cmd_index.c      the venv index: list, forget, gc, roots, watch, unwatch
+ *   doctor.c         venvd doctor: checks with one suggested command each
+ *   output.c         human and JSON output for resolve and status; the one
+ *                    function through which terminal text goes
+ *
+ * One header for the whole program, as tmux has tmux.h: the client is
+ * small, every file needs most of it, and a section per file below says
+ * where each function lives.
  */
 #ifndef VENVD_CLIENT_H
 #define VENVD_CLIENT_H
+
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <stdio.h>
@@ -38,6 +54,7 @@
 /* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
 extern const struct embedded_file hook_files[];
 
+/* transport.c */
 struct client_conn;
 
 /*
@@ -62,6 +79,8 @@ long long now_ms(void);
  */
 json_t	*client_call(const char *method, json_t *params, long long budget_ms,
 	    int *down, char *err, size_t errlen);
+
+/* autostart.c */
 /*
  * Nobody listens: unless another client is starting the daemon (flock on
  * the autostart lock) or it came up meanwhile, unlink the stale generation
@@ -79,6 +98,12 @@ int	client_autostart(void);
 long	client_daemon_by_lock(int rebind, int *answers);
 /* Path of venvd-daemon: $VENVD_DAEMON, else beside this binary, else BINDIR. */
 const char *client_daemon_path(void);
+/* Does something accept connections on the socket right now? */
+int	client_socket_answers(void);
+/* Does a process with this pid exist (a zombie counts as gone)? */
+int	client_pid_alive(pid_t pid);
+
+/* client_resolve.c */
 
 /* Where an answer came from. */
 enum answer_source {
@@ -133,7 +158,7 @@ int	cmd_hook(int argc, char **argv);
 /* output.c */
 int	cmd_resolve(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
-/* conn.c */
+/* cmd_daemon.c */
 int	cmd_start(int argc, char **argv);
 int	cmd_stop(int argc, char **argv);
 int	cmd_restart(int argc, char **argv);
@@ -149,7 +174,7 @@ int	cmd_unwatch(int argc, char **argv);
  * waiting up to 3 s when nobody listens. Steals params. NULL with the
  * reason printed to stderr.
  */
-json_t	*index_call(const char *method, json_t *params);
+json_t	*client_index_call(const char *method, json_t *params);
 /* Format bytes for people: 512B, 12K, 1.2G; "-" when negative (unknown). */
 void	human_size(char *out, size_t len, long long bytes);
 /* doctor.c */
@@ -175,6 +200,8 @@ void	escape_controls(struct buf *out, const char *s);
 int	cmd_allow(int argc, char **argv);
 int	cmd_deny(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
+
+/* client_trust.c */
 /*
  * The local fallback's judgement (no daemon: no git check, no stored
  * decisions): set vi->trust from the hard rule, the config's trust mode

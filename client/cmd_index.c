@@ -38,7 +38,7 @@
  * VENVD_AUTOSTART=0). Steals params. NULL with a message printed.
  */
 json_t *
-index_call(const char *method, json_t *params)
+client_index_call(const char *method, json_t *params)
 {
 	const char *env = getenv("VENVD_AUTOSTART");
 	char err[512];
@@ -340,7 +340,7 @@ index_fetch(const struct list_opts *o)
 		json_object_set_new(params, "stale_days",
 		    json_integer(o->stale_days));
 	json_object_set_new(params, "sort", json_string(o->sort));
-	if ((r = index_call(VENVD_M_LIST, params)) == NULL)
+	if ((r = client_index_call(VENVD_M_LIST, params)) == NULL)
 		return NULL;
 	venvs = json_object_get(r, "venvs");
 	if (!json_is_array(venvs)) {
@@ -471,7 +471,7 @@ cmd_forget(int argc, char **argv)
 		    "too many arguments");
 	if ((path = dir_arg("forget", argv[1])) == NULL)
 		return EXIT_NONE;
-	r = index_call(VENVD_M_FORGET, json_pack("{s:o}", "path",
+	r = client_index_call(VENVD_M_FORGET, json_pack("{s:o}", "path",
 	    rpc_path_to_json(path)));
 	if (r == NULL) {
 		free(path);
@@ -529,7 +529,7 @@ cmd_roots(int argc, char **argv)
 		else
 			return usage_error("roots", "too many arguments");
 	}
-	if ((r = index_call(VENVD_M_ROOTS, NULL)) == NULL)
+	if ((r = client_index_call(VENVD_M_ROOTS, NULL)) == NULL)
 		return EXIT_NONE;
 	roots = json_object_get(r, "roots");
 	if (json)
@@ -581,7 +581,7 @@ cmd_watch(int argc, char **argv)
 	if (cross)
 		json_object_set_new(params, "cross_fs", json_true());
 	free(dir);
-	if ((r = index_call(VENVD_M_WATCH, params)) == NULL)
+	if ((r = client_index_call(VENVD_M_WATCH, params)) == NULL)
 		return EXIT_NONE;
 	if (json_is_object(json_object_get(r, "root"))) {
 		root_row(&t, json_object_get(r, "root"));
@@ -604,7 +604,7 @@ cmd_unwatch(int argc, char **argv)
 		    "too many arguments");
 	if ((dir = dir_arg("unwatch", argv[1])) == NULL)
 		return EXIT_NONE;
-	if ((r = index_call(VENVD_M_UNWATCH, json_pack("{s:o}", "path",
+	if ((r = client_index_call(VENVD_M_UNWATCH, json_pack("{s:o}", "path",
 	    rpc_path_to_json(dir)))) == NULL) {
 		free(dir);
 		return EXIT_NONE;
@@ -939,7 +939,7 @@ cmd_gc(int argc, char **argv)
 		return usage_error("gc", "--stale DAYS is required");
 	if (!yes && !isatty(STDIN_FILENO))
 		dry = 1;
-	if ((rr = index_call(VENVD_M_ROOTS, NULL)) == NULL)
+	if ((rr = client_index_call(VENVD_M_ROOTS, NULL)) == NULL)
 		return EXIT_NONE;
 	roots = json_object_get(rr, "roots");
 	if ((arr = index_fetch(&o)) == NULL) {
@@ -1018,7 +1018,7 @@ cmd_gc(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		json_decref(index_call(VENVD_M_FORGET, json_pack("{s:o}",
+		json_decref(client_index_call(VENVD_M_FORGET, json_pack("{s:o}",
 		    "path", rpc_path_to_json(items[i].path))));
 		fputs("deleted ", stdout);
 		term_puts(stdout, items[i].path);

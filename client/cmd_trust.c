@@ -1,13 +1,7 @@
 /*
- * cmd_trust.c: venvd allow, deny and trust; the client's own judgement when
- * the daemon is not there; the notice the hooks print for an untrusted
- * venv.
- *
- * The local fallback has neither the git check nor the stored decisions
- * (both live in the daemon): it applies the hard rule and, under
- * trust = auto, the shadow rule, so it activates only a venv that passes
- * both and that it cannot tell is committed. Under trust = ask it
- * activates nothing (it cannot see what was allowed).
+ * cmd_trust.c: venvd allow, deny and trust, the commands on the daemon's
+ * stored trust decisions. The client's own judgement and the notices
+ * are in client_trust.c.
  */
 #include "config.h"
 
@@ -17,99 +11,9 @@
 #include <time.h>
 
 #include "client.h"
-#include "conf.h"
-#include "log.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "sanitize.h"
-#include "trust_rules.h"
-#include "xmalloc.h"
-
-/* The reason the daemon gives while git still runs: no notice for it. */
-#define TRUST_CHECKING	"untrusted:checking version control"
-
-/* The local judgement: hard rule, mode, shadow rule. */
-void
-client_trust_local(struct venv_info *vi)
-{
-	struct conf cfg;
-	char reason[4096], cerr[512];
-	enum conf_trust mode;
-
-	conf_defaults(&cfg);
-	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
-		log_warn("config: %s", cerr);
-	mode = cfg.trust;
-	conf_free(&cfg);
-	free(vi->trust);
-	vi->trust = NULL;
-	if (trust_rule_hard(vi->path, reason, sizeof reason) == -1)
-		goto untrusted;
-	if (mode == CONF_TRUST_ALL) {
-		vi->trust = xstrdup("trusted");
-		return;
-	}
-	if (mode == CONF_TRUST_ASK) {
-		snprintf(reason, sizeof reason,
-		    "not allowed yet (trust = ask; the daemon is not running)");
-		goto untrusted;
-	}
-	if (trust_rule_shadow(vi->path, reason, sizeof reason) != 0)
-		goto untrusted;
-	vi->trust = xstrdup("trusted");
-	return;
-untrusted:
-	xasprintf(&vi->trust, "untrusted:%s", reason);
-}
-
-/* May the shell activate vi? */
-int
-client_trust_allows(const struct venv_info *vi)
-{
-	return vi->trust != NULL && strcmp(vi->trust, "trusted") == 0;
-}
-
-/* Append path for a person: $HOME shown as ~, sanitised. */
-void
-client_show_path(struct buf *out, const char *path)
-{
-	const char *home = getenv("HOME");
-	size_t n;
-
-	if (home != NULL && home[0] == '/' && home[1] != '\0') {
-		n = strlen(home);
-		while (n > 1 && home[n - 1] == '/')
-			n--;
-		if (strncmp(path, home, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
-			buf_putc(out, '~');
-			path += n;
-		}
-	}
-	sanitize_append(out, path);
-}
-
-/* Append the notice for an untrusted venv (nothing otherwise). */
-void
-client_trust_notice(struct buf *out, const struct venv_info *vi)
-{
-	char reason[16];
-
-	if (vi->trust == NULL || strncmp(vi->trust, "untrusted:", 10) != 0 ||
-	    strcmp(vi->trust, TRUST_CHECKING) == 0)
-		return;
-	buf_puts(out, "venvd: not activating ");
-	client_show_path(out, vi->path);
-	buf_puts(out, ": ");
-	sanitize_append(out, vi->trust + 10);
-	/* allow cannot override the hard rule: do not suggest it then. */
-	if (trust_rule_hard(vi->path, reason, sizeof reason) == -1) {
-		buf_puts(out, " (fix that; venvd allow cannot override it)");
-		return;
-	}
-	buf_puts(out, " (venvd allow ");
-	client_show_path(out, strcmp(vi->found_as, "self") == 0 ? vi->path : vi->project);
-	buf_puts(out, " to trust it)");
-}
 
 /* venvd allow|deny [PATH]. */
 static int

@@ -1,15 +1,11 @@
 /*
- * export.c: the environment transition for a directory.
+ * export.c: venvd export, the I/O around the environment transition.
  *
- * The state lives in exported variables shared with the hooks:
- * VENVD_ACTIVE (the venv venvd activated, present iff venvd owns the
- * activation), VIRTUAL_ENV (the same), VIRTUAL_ENV_PROMPT, PATH with
- * "$VENVD_ACTIVE/bin" prepended, and VENVD_PYTHONHOME (the PYTHONHOME
- * saved at activation, present only if it was set; PYTHONHOME itself is
- * unset while active). "venvd export" computes, from the current
- * environment, what takes it to the right state for a directory and
- * prints that as code for a shell; "venvd export --hook" prints the
- * answer the hooks apply themselves.
+ * "venvd export SHELL [DIR]" reads the variables it shares with the hooks
+ * from the environment, lets common/transition.c compute the state for
+ * DIR's answer, and prints the difference as code for SHELL (or JSON),
+ * quoted by shell_quote. "venvd export --hook SHELL [DIR]" prints the
+ * answer line the hooks apply themselves.
  */
 #include "config.h"
 
@@ -27,181 +23,16 @@
 #include "log.h"
 #include "rpc.h"
 #include "sanitize.h"
+#include "transition.h"
 #include "xmalloc.h"
 
-/* The variables a transition touches, in the order changes are printed. */
-enum env_var {
-	V_PYTHONHOME,
-	V_VENVD_PYTHONHOME,
-	V_PATH,
-	V_VIRTUAL_ENV,
-	V_VIRTUAL_ENV_PROMPT,
-	V_VENVD_ACTIVE,
-	V_COUNT,
-};
-
-static const char *const env_names[V_COUNT] = {
-	"PYTHONHOME",
-	"VENVD_PYTHONHOME",
-	"PATH",
-	"VIRTUAL_ENV",
-	"VIRTUAL_ENV_PROMPT",
-	"VENVD_ACTIVE",
-};
-
-/* Each variable's value; NULL when unset. */
-struct env_state {
-	char	*val[V_COUNT];
-};
-
-/* Read the variables from the environment. */
+/* Read the variables a transition touches from the environment. */
 static void
-env_load(struct env_state *st)
+env_load(struct transition_state *st)
 {
-	const char *v;
-
-	for (int i = 0; i < V_COUNT; i++) {
-		v = getenv(env_names[i]);
-		st->val[i] = v != NULL ? xstrdup(v) : NULL;
-	}
-}
-
-/* Free the values. */
-static void
-env_free(struct env_state *st)
-{
-	for (int i = 0; i < V_COUNT; i++) {
-		free(st->val[i]);
-		st->val[i] = NULL;
-	}
-}
-
-/* Set (v != NULL, copied) or unset a variable. */
-static void
-env_set(struct env_state *st, enum env_var var, const char *v)
-{
-	free(st->val[var]);
-	st->val[var] = v != NULL ? xstrdup(v) : NULL;
-}
-
-/* A variable's value if set and not empty, else NULL. */
-static const char *
-env_nonempty(const struct env_state *st, enum env_var var)
-{
-	const char *v = st->val[var];
-
-	return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-/*
- * Remove the first entry of the colon-separated path that equals entry
- * exactly, keeping every other entry (empty ones too) byte for byte.
- * Returns a new string, or NULL when entry is not there.
- */
-static char *
-path_remove_entry(const char *path, const char *entry)
-{
-	size_t elen = strlen(entry);
-	const char *p = path, *end;
-	struct buf out = BUF_INIT;
-
-	for (;;) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		if ((size_t)(end - p) == elen && memcmp(p, entry, elen) == 0)
-			break;
-		if (*end == '\0')
-			return NULL;
-		p = end + 1;
-	}
-	if (p == path) {
-		/* First entry: drop it and the colon after it, if any. */
-		buf_puts(&out, *end == ':' ? end + 1 : end);
-	} else {
-		/* Later entry: drop the colon before it and the entry. */
-		buf_append(&out, path, (size_t)(p - 1 - path));
-		buf_puts(&out, end);
-	}
-	return buf_take(&out);
-}
-
-/* Undo venvd's activation of $VENVD_ACTIVE. */
-static void
-env_deactivate(struct env_state *st)
-{
-	const char *active = env_nonempty(st, V_VENVD_ACTIVE);
-	char *bin, *path;
-
-	if (active != NULL && st->val[V_PATH] != NULL) {
-		xasprintf(&bin, "%s/bin", active);
-		if ((path = path_remove_entry(st->val[V_PATH], bin)) != NULL) {
-			free(st->val[V_PATH]);
-			st->val[V_PATH] = path;
-		}
-		free(bin);
-	}
-	if (st->val[V_VENVD_PYTHONHOME] != NULL) {
-		free(st->val[V_PYTHONHOME]);
-		st->val[V_PYTHONHOME] = st->val[V_VENVD_PYTHONHOME];
-		st->val[V_VENVD_PYTHONHOME] = NULL;
-	}
-	env_set(st, V_VIRTUAL_ENV, NULL);
-	env_set(st, V_VIRTUAL_ENV_PROMPT, NULL);
-	env_set(st, V_VENVD_ACTIVE, NULL);
-}
-
-/* Activate venv as bin/activate does, recording it as ours. */
-static void
-env_activate(struct env_state *st, const char *venv, const char *prompt)
-{
-	const char *old = env_nonempty(st, V_PATH);
-	char *path;
-
-	if (old != NULL)
-		xasprintf(&path, "%s/bin:%s", venv, old);
-	else
-		xasprintf(&path, "%s/bin", venv);
-	free(st->val[V_PATH]);
-	st->val[V_PATH] = path;
-	if (st->val[V_PYTHONHOME] != NULL) {
-		free(st->val[V_VENVD_PYTHONHOME]);
-		st->val[V_VENVD_PYTHONHOME] = st->val[V_PYTHONHOME];
-		st->val[V_PYTHONHOME] = NULL;
-	}
-	env_set(st, V_VIRTUAL_ENV, venv);
-	env_set(st, V_VIRTUAL_ENV_PROMPT, prompt);
-	env_set(st, V_VENVD_ACTIVE, venv);
-}
-
-/*
- * Take st to the state for venv (NULL: none applies). A VIRTUAL_ENV
- * venvd did not set is a manual activation: nothing changes. The venv
- * already active: nothing changes.
- */
-static void
-env_transition(struct env_state *st, const char *venv, const char *prompt)
-{
-	const char *active = env_nonempty(st, V_VENVD_ACTIVE);
-	const char *ve = env_nonempty(st, V_VIRTUAL_ENV);
-
-	if (ve != NULL && (active == NULL || strcmp(ve, active) != 0))
-		return;
-	if (active != NULL && ve != NULL && venv != NULL && strcmp(venv, active) == 0)
-		return;
-	if (active != NULL)
-		env_deactivate(st);
-	if (venv != NULL)
-		env_activate(st, venv, prompt);
-}
-
-/* Do two optional strings differ? */
-static int
-str_differ(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
+	transition_init(st);
+	for (int i = 0; i < TR_NVARS; i++)
+		transition_set(st, i, getenv(transition_var_names[i]));
 }
 
 /* Append "set -gx PATH" with each entry of path as its own word (fish). */
@@ -230,33 +61,33 @@ emit_fish_path(struct buf *out, const char *path)
 
 /* Append the code that takes the shell from old to new. */
 static void
-emit_shell(enum shell_kind sh, const struct env_state *old,
-    const struct env_state *new, struct buf *out)
+emit_shell(enum shell_kind sh, const struct transition_state *old,
+    const struct transition_state *new, struct buf *out)
 {
 	int path_changed = 0;
 
-	for (int i = 0; i < V_COUNT; i++) {
-		const char *v = new->val[i];
+	for (int i = 0; i < TR_NVARS; i++) {
+		const char *v = new->var[i];
 
-		if (!str_differ(old->val[i], v))
+		if (!transition_changed(old, new, i))
 			continue;
-		if (i == V_PATH)
+		if (i == TR_PATH)
 			path_changed = 1;
 		if (sh == SHELL_FISH) {
 			if (v == NULL)
-				buf_printf(out, "set -e %s;\n", env_names[i]);
-			else if (i == V_PATH)
+				buf_printf(out, "set -e %s;\n", transition_var_names[i]);
+			else if (i == TR_PATH)
 				emit_fish_path(out, v);
 			else {
-				buf_printf(out, "set -gx %s ", env_names[i]);
+				buf_printf(out, "set -gx %s ", transition_var_names[i]);
 				shell_quote_str(sh, v, out);
 				buf_puts(out, ";\n");
 			}
 		} else {
 			if (v == NULL)
-				buf_printf(out, "unset %s;\n", env_names[i]);
+				buf_printf(out, "unset %s;\n", transition_var_names[i]);
 			else {
-				buf_printf(out, "export %s=", env_names[i]);
+				buf_printf(out, "export %s=", transition_var_names[i]);
 				shell_quote_str(sh, v, out);
 				buf_puts(out, ";\n");
 			}
@@ -270,19 +101,19 @@ emit_shell(enum shell_kind sh, const struct env_state *old,
 
 /* Append {"set": {...}, "unset": [...]} for the change from old to new. */
 static void
-emit_json(const struct env_state *old, const struct env_state *new, struct buf *out)
+emit_json(const struct transition_state *old, const struct transition_state *new, struct buf *out)
 {
 	json_t *set = json_object(), *unset = json_array(), *root;
 	char *text;
 
-	for (int i = 0; i < V_COUNT; i++) {
-		if (!str_differ(old->val[i], new->val[i]))
+	for (int i = 0; i < TR_NVARS; i++) {
+		if (!transition_changed(old, new, i))
 			continue;
-		if (new->val[i] == NULL)
-			json_array_append_new(unset, json_string(env_names[i]));
+		if (new->var[i] == NULL)
+			json_array_append_new(unset, json_string(transition_var_names[i]));
 		else
-			json_object_set_new(set, env_names[i],
-			    rpc_path_to_json(new->val[i]));
+			json_object_set_new(set, transition_var_names[i],
+			    rpc_path_to_json(new->var[i]));
 	}
 	root = json_pack("{s:o, s:o}", "set", set, "unset", unset);
 	text = rpc_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -292,111 +123,6 @@ emit_json(const struct env_state *old, const struct env_state *new, struct buf *
 	}
 	free(text);
 	json_decref(root);
-}
-
-/* Clean an absolute path lexically: drop "." and empty parts, apply "..". */
-static char *
-path_clean(const char *abs)
-{
-	struct buf out = BUF_INIT;
-	const char *p = abs, *end;
-	size_t n;
-
-	buf_putc(&out, '/');
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		end = strchr(p, '/');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (n == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (out.len > 1 && out.data[out.len - 1] != '/')
-				out.len--;
-			if (out.len > 1)
-				out.len--;
-			out.data[out.len] = '\0';
-		} else {
-			if (out.len > 1)
-				buf_putc(&out, '/');
-			buf_append(&out, p, n);
-		}
-		p += n;
-	}
-	return buf_take(&out);
-}
-
-/* The current directory: the logical $PWD when it is right, else getcwd. */
-static char *
-current_dir(char *err, size_t errlen)
-{
-	const char *pwd = getenv("PWD");
-	struct stat a, b;
-	int pwd_ok, dot_ok;
-	char *cwd;
-
-	if (pwd != NULL && pwd[0] == '/') {
-		pwd_ok = stat(pwd, &a) == 0;
-		dot_ok = stat(".", &b) == 0;
-		/* A vanished cwd: trust $PWD so the walk still goes up from it. */
-		if ((pwd_ok && dot_ok && a.st_dev == b.st_dev && a.st_ino == b.st_ino) ||
-		    (!pwd_ok && !dot_ok))
-			return xstrdup(pwd);
-	}
-	if ((cwd = getcwd(NULL, 0)) == NULL) {
-		snprintf(err, errlen, "cannot find the current directory: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	return cwd;
-}
-
-/* The directory a command is about, absolute and clean. */
-char *
-client_dir(const char *dir, char *err, size_t errlen)
-{
-	char *base, *joined, *clean;
-
-	if (dir != NULL && dir[0] == '/')
-		return path_clean(dir);
-	if ((base = current_dir(err, errlen)) == NULL)
-		return NULL;
-	if (dir == NULL || dir[0] == '\0') {
-		clean = path_clean(base);
-		free(base);
-		return clean;
-	}
-	xasprintf(&joined, "%s/%s", base, dir);
-	clean = path_clean(joined);
-	free(base);
-	free(joined);
-	return clean;
-}
-
-/* client_resolve() for client_dir(given), errors printed. */
-int
-client_resolve_given(const char *given, char **dir, struct venv_info *out,
-    enum answer_source *source)
-{
-	char err[512], *gen = NULL;
-	int rc, cacheable;
-
-	if ((*dir = client_dir(given, err, sizeof err)) == NULL) {
-		fprintf(stderr, "venvd: %s\n", err);
-		return -1;
-	}
-	rc = client_resolve(*dir, out, &gen, &cacheable, source, err, sizeof err);
-	free(gen);
-	if (rc == -1) {
-		fprintf(stderr, "venvd: ");
-		term_puts(stderr, *dir);
-		fprintf(stderr, ": %s\n", err);
-		free(*dir);
-		*dir = NULL;
-	}
-	return rc;
 }
 
 /*
@@ -498,7 +224,7 @@ export_hook(enum shell_kind sh, const char *given)
 static int
 export_shell(enum shell_kind sh, const char *given)
 {
-	struct env_state old, new;
+	struct transition_state old, new;
 	struct venv_info vi;
 	struct buf out = BUF_INIT, prompt = BUF_INIT;
 	enum answer_source source;
@@ -508,7 +234,8 @@ export_shell(enum shell_kind sh, const char *given)
 	if ((rc = client_resolve_given(given, &dir, &vi, &source)) == -1)
 		return EXIT_NONE;
 	env_load(&old);
-	env_load(&new);
+	transition_init(&new);
+	transition_copy(&new, &old);
 	if (rc == 1 && !client_trust_allows(&vi)) {
 		/* Never activate an untrusted venv; say why (a denied one: silence). */
 		client_trust_notice(&prompt, &vi);
@@ -533,7 +260,7 @@ export_shell(enum shell_kind sh, const char *given)
 		fprintf(stderr, "%s\n", prompt.data);
 		buf_reset(&prompt);
 	}
-	env_transition(&new, rc == 1 ? vi.path : NULL, rc == 1 ? prompt.data : NULL);
+	transition_apply(&new, rc == 1 ? vi.path : NULL, rc == 1 ? prompt.data : NULL);
 	if (sh == SHELL_JSON)
 		emit_json(&old, &new, &out);
 	else
@@ -542,8 +269,8 @@ export_shell(enum shell_kind sh, const char *given)
 		fwrite(out.data, 1, out.len, stdout);
 	if (rc == 1)
 		venv_info_free(&vi);
-	env_free(&old);
-	env_free(&new);
+	transition_free(&old);
+	transition_free(&new);
 	buf_free(&out);
 	buf_free(&prompt);
 	free(dir);

@@ -17,6 +17,7 @@ Suite	*suite_shell_quote(void);
 Suite	*suite_shell_round_trip(const char *shell);
 Suite	*suite_sizer(void);
 Suite	*suite_small_file(void);
+Suite	*suite_transition(void);
 Suite	*suite_trust(void);
 Suite	*suite_utf8(void);
 Suite	*suite_venv_cfg(void);

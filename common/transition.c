@@ -1,0 +1,263 @@
+/* transition.c: the environment transition for a directory, pure. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "transition.h"
+#include "xmalloc.h"
+
+const char *const transition_var_names[TR_NVARS] = {
+	"PYTHONHOME",
+	"VENVD_PYTHONHOME",
+	"PATH",
+	"VIRTUAL_ENV",
+	"VIRTUAL_ENV_PROMPT",
+	"VENVD_ACTIVE",
+};
+
+/* A copy of an optional string. */
+static char *
+opt_strdup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Replace *slot with a copy of v (NULL: none). */
+static void
+slot_set(char **slot, const char *v)
+{
+	char *copy = opt_strdup(v);
+
+	free(*slot);
+	*slot = copy;
+}
+
+/* Do two optional strings differ? */
+static int
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* An empty state: every variable unset, no bookkeeping. */
+void
+transition_init(struct transition_state *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+/* Free every value held; the state is empty again. */
+void
+transition_free(struct transition_state *st)
+{
+	for (int i = 0; i < TR_NVARS; i++)
+		free(st->var[i]);
+	free(st->suppress);
+	free(st->ps1);
+	free(st->ps1_added);
+	transition_init(st);
+}
+
+/* Make dst (initialised) a deep copy of src. */
+void
+transition_copy(struct transition_state *dst, const struct transition_state *src)
+{
+	for (int i = 0; i < TR_NVARS; i++)
+		slot_set(&dst->var[i], src->var[i]);
+	slot_set(&dst->suppress, src->suppress);
+	dst->ps1_on = src->ps1_on;
+	slot_set(&dst->ps1, src->ps1);
+	slot_set(&dst->ps1_added, src->ps1_added);
+}
+
+/* Set a variable to a copy of v, or unset it (v NULL). */
+void
+transition_set(struct transition_state *st, enum tr_var var, const char *v)
+{
+	slot_set(&st->var[var], v);
+}
+
+/* A variable's value if set and not empty, else NULL. */
+static const char *
+var_nonempty(const struct transition_state *st, enum tr_var var)
+{
+	const char *v = st->var[var];
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Does var differ between old and new? */
+int
+transition_changed(const struct transition_state *old,
+    const struct transition_state *new, enum tr_var var)
+{
+	return str_differ(old->var[var], new->var[var]);
+}
+
+/* Remove the first entry of path equal to entry; NULL when absent. */
+char *
+transition_path_remove(const char *path, const char *entry)
+{
+	size_t elen = strlen(entry);
+	const char *p = path, *end;
+	struct buf out = BUF_INIT;
+
+	for (;;) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) == elen && memcmp(p, entry, elen) == 0)
+			break;
+		if (*end == '\0')
+			return NULL;
+		p = end + 1;
+	}
+	if (p == path) {
+		/* First entry: drop it and the colon after it, if any. */
+		buf_puts(&out, *end == ':' ? end + 1 : end);
+	} else {
+		/* Later entry: drop the colon before it and the entry. */
+		buf_append(&out, path, (size_t)(p - 1 - path));
+		buf_puts(&out, end);
+	}
+	return buf_take(&out);
+}
+
+/* Put "(prompt) " in front of PS1, replacing what we put there before. */
+static void
+ps1_prefix(struct transition_state *st, const char *prompt)
+{
+	const char *ps1 = st->ps1 != NULL ? st->ps1 : "";
+	size_t alen = st->ps1_added != NULL ? strlen(st->ps1_added) : 0;
+	char *add, *next;
+
+	if (!st->ps1_on)
+		return;
+	xasprintf(&add, "(%s) ", prompt != NULL ? prompt : "");
+	if (alen > 0 && strncmp(ps1, st->ps1_added, alen) == 0) {
+		if (strcmp(add, st->ps1_added) == 0) {
+			free(add);
+			return;
+		}
+		ps1 += alen;	/* the prompt changed: replace ours */
+	}
+	xasprintf(&next, "%s%s", add, ps1);
+	free(st->ps1);
+	st->ps1 = next;
+	free(st->ps1_added);
+	st->ps1_added = add;
+}
+
+/* Take back exactly what ps1_prefix put in front of PS1. */
+static void
+ps1_unprefix(struct transition_state *st)
+{
+	size_t alen;
+	char *rest;
+
+	if (st->ps1_added == NULL || st->ps1_added[0] == '\0')
+		return;
+	alen = strlen(st->ps1_added);
+	if (st->ps1 != NULL && strncmp(st->ps1, st->ps1_added, alen) == 0) {
+		rest = xstrdup(st->ps1 + alen);
+		free(st->ps1);
+		st->ps1 = rest;
+	}
+	free(st->ps1_added);
+	st->ps1_added = NULL;
+}
+
+/* Undo venvd's activation of $VENVD_ACTIVE. */
+static void
+deactivate(struct transition_state *st)
+{
+	const char *active = var_nonempty(st, TR_VENVD_ACTIVE);
+	char *bin, *path;
+
+	if (active != NULL && st->var[TR_PATH] != NULL) {
+		xasprintf(&bin, "%s/bin", active);
+		if ((path = transition_path_remove(st->var[TR_PATH], bin)) != NULL) {
+			free(st->var[TR_PATH]);
+			st->var[TR_PATH] = path;
+		}
+		free(bin);
+	}
+	if (st->var[TR_VENVD_PYTHONHOME] != NULL) {
+		free(st->var[TR_PYTHONHOME]);
+		st->var[TR_PYTHONHOME] = st->var[TR_VENVD_PYTHONHOME];
+		st->var[TR_VENVD_PYTHONHOME] = NULL;
+	}
+	transition_set(st, TR_VIRTUAL_ENV, NULL);
+	transition_set(st, TR_VIRTUAL_ENV_PROMPT, NULL);
+	transition_set(st, TR_VENVD_ACTIVE, NULL);
+	ps1_unprefix(st);
+}
+
+/* Activate venv as bin/activate does, recording it as ours. */
+static void
+activate(struct transition_state *st, const char *venv, const char *prompt)
+{
+	const char *old = var_nonempty(st, TR_PATH);
+	char *path;
+
+	if (old != NULL)
+		xasprintf(&path, "%s/bin:%s", venv, old);
+	else
+		xasprintf(&path, "%s/bin", venv);
+	free(st->var[TR_PATH]);
+	st->var[TR_PATH] = path;
+	if (st->var[TR_PYTHONHOME] != NULL) {
+		free(st->var[TR_VENVD_PYTHONHOME]);
+		st->var[TR_VENVD_PYTHONHOME] = st->var[TR_PYTHONHOME];
+		st->var[TR_PYTHONHOME] = NULL;
+	}
+	transition_set(st, TR_VIRTUAL_ENV, venv);
+	transition_set(st, TR_VIRTUAL_ENV_PROMPT, prompt);
+	transition_set(st, TR_VENVD_ACTIVE, venv);
+	ps1_prefix(st, prompt);
+}
+
+/* Take the state to the one for venv (NULL: none applies). */
+void
+transition_apply(struct transition_state *st, const char *venv,
+    const char *prompt)
+{
+	const char *active = var_nonempty(st, TR_VENVD_ACTIVE);
+	const char *ve = var_nonempty(st, TR_VIRTUAL_ENV);
+
+	/* A VIRTUAL_ENV venvd did not set: a manual activation. */
+	if (ve != NULL && (active == NULL || strcmp(ve, active) != 0))
+		return;
+	if (st->suppress != NULL) {
+		if (venv != NULL && strcmp(venv, st->suppress) == 0)
+			venv = NULL;	/* deactivated by the user: stay off */
+		else
+			slot_set(&st->suppress, NULL);
+	}
+	if (active != NULL && ve != NULL && venv != NULL &&
+	    strcmp(venv, active) == 0) {
+		ps1_prefix(st, prompt);
+		return;
+	}
+	if (active != NULL)
+		deactivate(st);
+	if (venv != NULL)
+		activate(st, venv, prompt);
+}
+
+/* The user ran venvd's deactivate. */
+void
+transition_deactivate(struct transition_state *st, int nondestructive)
+{
+	const char *active = var_nonempty(st, TR_VENVD_ACTIVE);
+
+	if (active == NULL)
+		return;
+	if (!nondestructive)
+		slot_set(&st->suppress, active);
+	deactivate(st);
+}
