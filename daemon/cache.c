@@ -37,6 +37,7 @@
 #include "db.h"
 #include "generation.h"
 #include "watch.h"
+#include "locator.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -487,9 +488,7 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 
 	memset(&m, 0, sizeof m);
 	m.c = c;
-	memset(&opts, 0, sizeof opts);
-	opts.venv_dirs = (const char *const *)d->cfg.venv_dirs;
-	opts.n_venv_dirs = d->cfg.n_venv_dirs;
+	resolve_opts_from_conf(&opts, &d->cfg);
 	if (d->watcher != NULL) {
 		opts.dep = cache_dep;
 		opts.dep_ctx = &m;
@@ -557,8 +556,7 @@ static int
 cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
     const char *name)
 {
-	const struct conf *cfg = &c->d->cfg;
-	size_t i;
+	struct resolve_opts opts;
 
 	if (mask & MASK_SELF)
 		return 1;
@@ -578,10 +576,10 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	 */
 	if (kinds & KIND_BIT(RESOLVE_DEP_BIN))
 		return 1;
-	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL))
-		for (i = 0; i < cfg->n_venv_dirs; i++)
-			if (strcmp(name, cfg->venv_dirs[i]) == 0)
-				return 1;
+	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL)) {
+		resolve_opts_from_conf(&opts, &c->d->cfg);
+		return locator_names_match(&opts, name);
+	}
 	return 0;
 }
 
