@@ -18,12 +18,13 @@ const struct locator *const locators[] = {
 	NULL
 };
 
-/* Does an entry called name decide some locator's answer at a level? */
+/* Does an entry called name decide the answer of some locator of table at a level? */
 int
-locator_names_match(const struct resolve_opts *opts, const char *name)
+locator_names_match(const struct locator *const *table,
+    const struct resolve_opts *opts, const char *name)
 {
-	for (size_t i = 0; locators[i] != NULL; i++) {
-		if (locators[i]->names != NULL && locators[i]->names(opts, name))
+	for (size_t i = 0; table[i] != NULL; i++) {
+		if (table[i]->names != NULL && table[i]->names(opts, name))
 			return 1;
 	}
 	return 0;

@@ -13,15 +13,22 @@
  *
  * Its function looks at L only through the helpers below (they work on
  * a path, and on a directory fd in resolve_long_levels, where L can be
- * longer than PATH_MAX), reports with locator_dep() every path whose
- * change could alter what it offers (the daemon's cache watches exactly
- * these, so a dependency not reported is an answer that goes stale),
- * and ends with locator_found() for the first candidate that is a venv.
- * The found_as it gives is shown to users ("self", the venv_dirs name);
- * a new locator uses its own name ("poetry"). If entries of L other
- * than pyvenv.cfg and bin/ decide its answer (pyproject.toml, a .venv
- * file), it names them in its names function so that an entry by that
- * name appearing in a watched level drops the cached answer.
+ * longer than PATH_MAX; w->fd != -1 there, and a locator that must read
+ * a file by its path may offer nothing), reports with locator_dep()
+ * every existing path whose change could alter what it offers, and ends
+ * with locator_found() for the first candidate that is a venv. The
+ * daemon's cache watches exactly what is reported, so a dependency left
+ * out is an answer that goes stale: a candidate venv root with
+ * locator_dep_venv(), a file the locator reads (pyproject.toml, a .venv
+ * file) as RESOLVE_DEP_FILE, a directory outside the project whose
+ * entries matter (a tool's store of venvs) as RESOLVE_DEP_DIR.
+ *
+ * Entries of L other than pyvenv.cfg and bin/ whose appearing decides
+ * its answer (a candidate directory, a file it would read) are named by
+ * its names function, so that the cache's watch on L drops the answer
+ * when one is created, removed or renamed. The found_as it gives is
+ * shown to users ("self", the venv_dirs name); a new locator uses its
+ * own name ("poetry").
  *
  * To add one: write common/locator_NAME.c, list it in Makefile.am
  * (common_libvenvd_common_a_SOURCES), declare it below, and add one line
@@ -84,7 +91,8 @@ void	locator_dep_venv(struct locator_walk *w, const char *rel);
  */
 int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
 
-/* Does an entry called name decide some locator's answer at a level? */
-int	locator_names_match(const struct resolve_opts *opts, const char *name);
+/* Does an entry called name decide the answer of some locator of table at a level? */
+int	locator_names_match(const struct locator *const *table,
+	    const struct resolve_opts *opts, const char *name);
 
 #endif

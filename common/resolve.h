@@ -33,14 +33,17 @@ struct venv_info {
 };
 
 /*
- * What a dependency reported to resolve_dep_fn is. A locator that
- * depends on something else (a file's contents, a directory outside
- * the project) adds a kind here and how daemon/cache.c watches it.
+ * What a dependency reported to resolve_dep_fn is: each kind is watched
+ * by daemon/cache.c for what it says matters. A path reported must
+ * exist (one that cannot be watched makes the answer uncacheable); its
+ * appearing is seen through its parent, a level (locator.h: names).
  */
 enum resolve_dep {
 	RESOLVE_DEP_LEVEL,	/* a directory walked through: entries appearing matter */
 	RESOLVE_DEP_VENV,	/* a (candidate) venv root: pyvenv.cfg and bin/ matter */
 	RESOLVE_DEP_BIN,	/* a venv's bin/: python appearing or vanishing matters */
+	RESOLVE_DEP_FILE,	/* a file a locator reads: its contents matter */
+	RESOLVE_DEP_DIR,	/* a directory outside the walk: any entry matters */
 };
 
 /* Called for each directory whose contents the answer depends on. */

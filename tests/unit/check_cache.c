@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <ev.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "cache.h"
 #include "conf.h"
 #include "generation.h"
+#include "locator.h"
 #include "suites.h"
 #include "tmptree.h"
 #include "watch.h"
@@ -323,6 +325,97 @@ START_TEST(test_uncacheable)
 }
 END_TEST
 
+/*
+ * A locator of the tests': the venv whose path the file <level>/.use
+ * holds, found as "use". It depends on that file's contents and on
+ * the directory holding the venv, as a tool's store of venvs would.
+ */
+static int
+test_use_at(struct locator_walk *w)
+{
+	char venv[PATH_MAX], file[PATH_MAX + 8], *slash;
+	ssize_t n;
+	int fd;
+
+	if (w->fd != -1 || !locator_is_file(w, ".use"))
+		return 0;
+	snprintf(file, sizeof file, "%s/.use", w->level);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, venv, sizeof venv - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	venv[n] = '\0';
+	locator_dep(w, ".use", RESOLVE_DEP_FILE);
+	if ((slash = strrchr(venv, '/')) != NULL && slash != venv) {
+		*slash = '\0';
+		locator_dep(w, venv, RESOLVE_DEP_DIR);
+		*slash = '/';
+	}
+	if (!locator_is_dir(w, venv))
+		return 0;
+	locator_dep_venv(w, venv);
+	return locator_is_venv(w, venv) ? locator_found(w, venv, "use") : 0;
+}
+
+/* An entry called .use in a level decides test_use's answer. */
+static int
+test_use_names(const struct resolve_opts *opts, const char *name)
+{
+	return strcmp(name, ".use") == 0;
+}
+
+static const struct locator locator_test_use = { "use", test_use_at, test_use_names };
+static const struct locator *const table_use[] = {
+	&locator_self, &locator_test_use, &locator_venv_dirs, NULL
+};
+
+/* A locator's own dependencies are watched: a file it reads, a dir outside, its names. */
+START_TEST(test_locator_deps_watched)
+{
+	char *venv, *want, *store = path("store/env-1");
+	int hit, cacheable;
+
+	cache_set_locators(fx.d.cache, table_use);
+	tmptree_venv(fx.tree, "store/env-1", "");
+	tmptree_venv(fx.tree, "store/env-2", "");
+	tmptree_write(fx.tree, "p/.use", store);
+	tmptree_mkdir(fx.tree, "p/src");
+	tmptree_mkdir(fx.tree, "q/src");
+	ck_assert_int_eq(resolve("p/src", &hit, &cacheable, &venv), 1);
+	ck_assert_int_eq(cacheable, 1);
+	ck_assert_str_eq(venv, store);
+	free(venv);
+	ck_assert_int_eq(resolve("q/src", &hit, &cacheable, NULL), 0);
+
+	/* The file rewritten in place: RESOLVE_DEP_FILE. */
+	want = path("store/env-2");
+	tmptree_write(fx.tree, "p/.use", want);
+	ck_assert_msg(wait_dropped("p/src"), "p/src still cached after .use changed");
+	ck_assert_int_eq(cached("q/src"), 1);
+	ck_assert_int_eq(resolve("p/src", &hit, &cacheable, &venv), 1);
+	ck_assert_int_eq(hit, 0);
+	ck_assert_str_eq(venv, want);
+	free(venv);
+
+	/* An entry in the store outside the project: RESOLVE_DEP_DIR. */
+	tmptree_mkdir(fx.tree, "store/env-3");
+	ck_assert_msg(wait_dropped("p/src"), "p/src still cached after the store changed");
+	ck_assert_int_eq(resolve("p/src", &hit, &cacheable, NULL), 1);
+	ck_assert_int_eq(hit, 0);
+
+	/* A .use appearing in a level: the locator's names. */
+	tmptree_write(fx.tree, "q/.use", want);
+	ck_assert_msg(wait_dropped("q/src"), "q/src still cached after q/.use appeared");
+	ck_assert_int_eq(resolve("q/src", &hit, &cacheable, &venv), 1);
+	ck_assert_str_eq(venv, want);
+	free(venv);
+	free(want);
+	free(store);
+}
+END_TEST
+
 /* The cache suite. */
 Suite *
 suite_cache(void)
@@ -337,6 +430,7 @@ suite_cache(void)
 	tcase_add_test(tc, test_invalidation_custom_venv_dirs);
 	tcase_add_test(tc, test_lru_eviction);
 	tcase_add_test(tc, test_uncacheable);
+	tcase_add_test(tc, test_locator_deps_watched);
 	suite_add_tcase(s, tc);
 	return s;
 }

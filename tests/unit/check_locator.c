@@ -37,7 +37,7 @@ struct deps {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN" };
+	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct deps *d = ctx;
 	size_t n = strlen(d->root);
 
@@ -294,10 +294,10 @@ START_TEST(test_custom_venv_dirs)
 	/* With no names only self is left. */
 	ck_assert_int_eq(walk(locators, custom, 0, root, "p/src", &vi, NULL), 0);
 	/* The cache's question: which entry names of a level matter. */
-	ck_assert_int_eq(locator_names_match(&opts, "env"), 1);
-	ck_assert_int_eq(locator_names_match(&opts, ".env"), 1);
-	ck_assert_int_eq(locator_names_match(&opts, ".venv"), 0);
-	ck_assert_int_eq(locator_names_match(&opts, "src"), 0);
+	ck_assert_int_eq(locator_names_match(locators, &opts, "env"), 1);
+	ck_assert_int_eq(locator_names_match(locators, &opts, ".env"), 1);
+	ck_assert_int_eq(locator_names_match(locators, &opts, ".venv"), 0);
+	ck_assert_int_eq(locator_names_match(locators, &opts, "src"), 0);
 	tmptree_free(root);
 }
 END_TEST
