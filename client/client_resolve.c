@@ -23,11 +23,11 @@
 #include "rpc.h"
 #include "xmalloc.h"
 
-/* Resolve dir with the common resolver and the config's venv_dirs. */
+/* Resolve dir with the common resolver (its locators) and the config. */
 static int
 resolve_locally(const char *dir, struct venv_info *out, char *err, size_t errlen)
 {
-	struct resolve_opts opts = { 0 };
+	struct resolve_opts opts;
 	struct conf cfg;
 	char cerr[512];
 	int rc;
@@ -35,8 +35,7 @@ resolve_locally(const char *dir, struct venv_info *out, char *err, size_t errlen
 	conf_defaults(&cfg);
 	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
 		log_warn("config: %s", cerr);
-	opts.venv_dirs = (const char *const *)cfg.venv_dirs;
-	opts.n_venv_dirs = cfg.n_venv_dirs;
+	resolve_opts_from_conf(&opts, &cfg);
 	rc = resolve_dir(dir, &opts, out, err, errlen);
 	conf_free(&cfg);
 	return rc;
@@ -148,7 +147,7 @@ static int
 resolve_long(const char *dir, struct venv_info *out, char **generation,
     int *cacheable, enum answer_source *source, char *err, size_t errlen)
 {
-	struct resolve_opts opts = { 0 };
+	struct resolve_opts opts;
 	struct conf cfg;
 	char cerr[512], *anc;
 	size_t anc_len;
@@ -157,8 +156,7 @@ resolve_long(const char *dir, struct venv_info *out, char **generation,
 	conf_defaults(&cfg);
 	if (conf_load_default(&cfg, cerr, sizeof cerr) == -1)
 		log_warn("config: %s", cerr);
-	opts.venv_dirs = (const char *const *)cfg.venv_dirs;
-	opts.n_venv_dirs = cfg.n_venv_dirs;
+	resolve_opts_from_conf(&opts, &cfg);
 	rc = resolve_long_levels(dir, &opts, &anc_len, err, errlen);
 	conf_free(&cfg);
 	if (rc == -1)

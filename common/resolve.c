@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
+#include "locator.h"
 #include "log.h"
 #include "resolve.h"
 #include "xmalloc.h"
@@ -83,57 +85,6 @@ join(char *buf, const char *dir, const char *a, const char *b)
 	else
 		n = snprintf(buf, RESOLVE_BUFSZ, "%s/%s", dir, a);
 	return (n < 0 || n >= RESOLVE_BUFSZ || n > PATH_MAX) ? -1 : 0;
-}
-
-/* Does dir/a[/b] exist, following symlinks, as a directory (want_dir) or a non-directory? */
-static int
-exists(const char *dir, const char *a, const char *b, int want_dir)
-{
-	char path[RESOLVE_BUFSZ];
-	struct stat st;
-
-	if (join(path, dir, a, b) == -1 || stat(path, &st) == -1)
-		return 0;
-	return want_dir ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode);
-}
-
-/* Does venv/bin/python exist as an entry (a dangling symlink counts)? */
-static int
-has_python(const char *venv)
-{
-	char path[RESOLVE_BUFSZ];
-	struct stat st;
-
-	if (join(path, venv, "bin", "python") == -1 || lstat(path, &st) == -1)
-		return 0;
-	return !S_ISDIR(st.st_mode);
-}
-
-/* Report a dependency, if anyone listens. */
-static void
-dep(const struct resolve_opts *opts, const char *dir, enum resolve_dep kind)
-{
-	if (opts->dep != NULL)
-		opts->dep(opts->dep_ctx, dir, kind);
-}
-
-/* Report dir/name (and dir/name/bin if it is a directory) as dependencies. */
-static void
-dep_venv(const struct resolve_opts *opts, const char *dir, const char *name)
-{
-	char path[RESOLVE_BUFSZ];
-
-	if (name == NULL)
-		snprintf(path, sizeof path, "%s", dir);
-	else if (join(path, dir, name, NULL) == -1)
-		return;
-	dep(opts, path, RESOLVE_DEP_VENV);
-	if (exists(path, "bin", NULL, 1)) {
-		char bin[RESOLVE_BUFSZ];
-
-		if (join(bin, path, "bin", NULL) == 0)
-			dep(opts, bin, RESOLVE_DEP_BIN);
-	}
 }
 
 /* The last component of a normalised path ("/" for "/"). */
@@ -230,15 +181,144 @@ describe(const char *path, const char *project, const char *found_as,
 		    out->home);
 }
 
-/* Resolve dir. */
-int
-resolve_dir(const char *dir, const struct resolve_opts *opts,
-    struct venv_info *out, char *err, size_t errlen)
+/*
+ * rel under the walk's level (NULL or "": the level; absolute: as is),
+ * then "/tail" if tail is not NULL, into buf (RESOLVE_BUFSZ). In the
+ * long walk a relative result is relative to w->fd. -1 if it does not
+ * fit (it then cannot exist).
+ */
+static int
+walk_path(const struct locator_walk *w, const char *rel, const char *tail,
+    char *buf)
 {
-	char level[PATH_MAX + 1];
-	size_t len;
+	const char *base = w->level;
+	char tmp[RESOLVE_BUFSZ];
+	int n;
 
-	memset(out, 0, sizeof *out);
+	if (rel != NULL && rel[0] == '/')
+		base = rel;
+	else if (w->fd != -1)
+		base = rel != NULL && rel[0] != '\0' ? rel : ".";
+	else if (rel != NULL && rel[0] != '\0') {
+		if (join(tmp, w->level, rel, NULL) == -1)
+			return -1;
+		base = tmp;
+	}
+	if (tail == NULL)
+		n = snprintf(buf, RESOLVE_BUFSZ, "%s", base);
+	else if (strcmp(base, "/") == 0)
+		n = snprintf(buf, RESOLVE_BUFSZ, "/%s", tail);
+	else
+		n = snprintf(buf, RESOLVE_BUFSZ, "%s/%s", base, tail);
+	return (n < 0 || n >= RESOLVE_BUFSZ || n > PATH_MAX) ? -1 : 0;
+}
+
+/* stat (or lstat, unless follow) rel[/tail] under the walk's level. */
+static int
+walk_stat(const struct locator_walk *w, const char *rel, const char *tail,
+    int follow, struct stat *st)
+{
+	char path[RESOLVE_BUFSZ];
+
+	if (walk_path(w, rel, tail, path) == -1)
+		return -1;
+	if (w->fd != -1)
+		return fstatat(w->fd, path, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+	return follow ? stat(path, st) : lstat(path, st);
+}
+
+/* Is rel a directory (following symlinks)? */
+int
+locator_is_dir(struct locator_walk *w, const char *rel)
+{
+	struct stat st;
+
+	return walk_stat(w, rel, NULL, 1, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Is rel something other than a directory (following symlinks)? */
+int
+locator_is_file(struct locator_walk *w, const char *rel)
+{
+	struct stat st;
+
+	return walk_stat(w, rel, NULL, 1, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Is there a rel/bin/python entry that is not a directory (a dangling symlink counts)? */
+int
+locator_has_python(struct locator_walk *w, const char *rel)
+{
+	struct stat st;
+
+	return walk_stat(w, rel, "bin/python", 0, &st) == 0 &&
+	    !S_ISDIR(st.st_mode);
+}
+
+/* Is rel a venv: rel/pyvenv.cfg a file and a rel/bin/python entry? */
+int
+locator_is_venv(struct locator_walk *w, const char *rel)
+{
+	struct stat st;
+
+	return walk_stat(w, rel, "pyvenv.cfg", 1, &st) == 0 &&
+	    !S_ISDIR(st.st_mode) && locator_has_python(w, rel);
+}
+
+/* Report rel as a dependency of the answer, if anyone listens. */
+void
+locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind)
+{
+	char path[RESOLVE_BUFSZ];
+
+	if (w->fd != -1 || w->opts->dep == NULL ||
+	    walk_path(w, rel, NULL, path) == -1)
+		return;
+	w->opts->dep(w->opts->dep_ctx, path, kind);
+}
+
+/* Report rel as a candidate venv root, and rel/bin if it is a directory. */
+void
+locator_dep_venv(struct locator_walk *w, const char *rel)
+{
+	char bin[RESOLVE_BUFSZ];
+	struct stat st;
+
+	locator_dep(w, rel, RESOLVE_DEP_VENV);
+	if (walk_stat(w, rel, "bin", 1, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    walk_path(w, rel, "bin", bin) == 0)
+		locator_dep(w, bin, RESOLVE_DEP_BIN);
+}
+
+/* The venv at rel applies with project w->level: fill w->out if wanted. */
+int
+locator_found(struct locator_walk *w, const char *rel, const char *found_as)
+{
+	char path[RESOLVE_BUFSZ];
+
+	if (w->out == NULL)
+		return 1;
+	if (walk_path(w, rel, NULL, path) == -1)
+		return 0;	/* cannot happen: it was just looked at */
+	describe(path, w->level, found_as, w->out);
+	return 1;
+}
+
+/* Ask each locator of table at one level, in order: 1 when one finds a venv. */
+static int
+walk_level(const struct locator *const *table, struct locator_walk *w)
+{
+	for (size_t i = 0; table[i] != NULL; i++) {
+		if (table[i]->at(w) == 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* Check dir and normalise it into level (PATH_MAX + 1); its length, or -1 with err. */
+static int
+resolve_start(const char *dir, char *level, char *err, size_t errlen)
+{
 	if (dir == NULL || dir[0] == '\0') {
 		snprintf(err, errlen, "empty path");
 		return -1;
@@ -251,36 +331,32 @@ resolve_dir(const char *dir, const struct resolve_opts *opts,
 		snprintf(err, errlen, "path is longer than PATH_MAX (%d bytes)", PATH_MAX);
 		return -1;
 	}
-	len = normalise(dir, level);
+	return (int)normalise(dir, level);
+}
 
+/* Resolve dir with the locators of table. */
+int
+resolve_dir_with(const struct locator *const *table, const char *dir,
+    const struct resolve_opts *opts, struct venv_info *out, char *err,
+    size_t errlen)
+{
+	struct locator_walk w;
+	char level[PATH_MAX + 1];
+	size_t len;
+	int n;
+
+	memset(out, 0, sizeof *out);
+	if ((n = resolve_start(dir, level, err, errlen)) == -1)
+		return -1;
+	len = (size_t)n;
+	w.opts = opts;
+	w.level = level;
+	w.fd = -1;
+	w.out = out;
 	for (;;) {
-		dep(opts, level, RESOLVE_DEP_LEVEL);
-		if (exists(level, "pyvenv.cfg", NULL, 0)) {
-			if (has_python(level)) {
-				dep_venv(opts, level, NULL);
-				describe(level, level, "self", out);
-				return 1;
-			}
-			if (exists(level, "bin", NULL, 1)) {
-				char bin[RESOLVE_BUFSZ];
-
-				if (join(bin, level, "bin", NULL) == 0)
-					dep(opts, bin, RESOLVE_DEP_BIN);
-			}
-		}
-		for (size_t i = 0; i < opts->n_venv_dirs; i++) {
-			const char *name = opts->venv_dirs[i];
-			char venv[RESOLVE_BUFSZ];
-
-			if (!exists(level, name, NULL, 1))
-				continue;
-			dep_venv(opts, level, name);
-			if (exists(level, name, "pyvenv.cfg", 0) &&
-			    join(venv, level, name, NULL) == 0 && has_python(venv)) {
-				describe(venv, level, name, out);
-				return 1;
-			}
-		}
+		locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
+		if (walk_level(table, &w))
+			return 1;
 		if (len == 1)
 			break;
 		while (len > 0 && level[len - 1] != '/')
@@ -292,37 +368,31 @@ resolve_dir(const char *dir, const struct resolve_opts *opts,
 	return 0;
 }
 
-/* Is there an entry name under fd, a directory (want_dir) or not? */
-static int
-at_exists(int fd, const char *name, int want_dir, int follow)
+/* Resolve dir. */
+int
+resolve_dir(const char *dir, const struct resolve_opts *opts,
+    struct venv_info *out, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (fstatat(fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;
-	return want_dir ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode);
+	return resolve_dir_with(locators, dir, opts, out, err, errlen);
 }
 
-/* Does the directory fd hold a venv (itself, or one of the venv_dirs)? */
-static int
-at_has_venv(int fd, const struct resolve_opts *opts)
+/* The venv the locators find at dir itself, without walking upwards. */
+int
+resolve_level(const char *dir, const struct resolve_opts *opts,
+    struct venv_info *out, char *err, size_t errlen)
 {
-	char p[PATH_MAX];
+	struct locator_walk w;
+	char level[PATH_MAX + 1];
 
-	if (at_exists(fd, "pyvenv.cfg", 0, 1) && at_exists(fd, "bin/python", 0, 0))
-		return 1;
-	for (size_t i = 0; i < opts->n_venv_dirs; i++) {
-		const char *name = opts->venv_dirs[i];
-
-		if (!at_exists(fd, name, 1, 1))
-			continue;
-		if (snprintf(p, sizeof p, "%s/pyvenv.cfg", name) < (int)sizeof p &&
-		    at_exists(fd, p, 0, 1) &&
-		    snprintf(p, sizeof p, "%s/bin/python", name) < (int)sizeof p &&
-		    at_exists(fd, p, 0, 0))
-			return 1;
-	}
-	return 0;
+	memset(out, 0, sizeof *out);
+	if (resolve_start(dir, level, err, errlen) == -1)
+		return -1;
+	w.opts = opts;
+	w.level = level;
+	w.fd = -1;
+	w.out = out;
+	locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
+	return walk_level(locators, &w);
 }
 
 /* The levels of a path longer than PATH_MAX, walked with openat. */
@@ -330,8 +400,9 @@ int
 resolve_long_levels(const char *dir, const struct resolve_opts *opts,
     size_t *anc_len, char *err, size_t errlen)
 {
+	struct locator_walk w;
 	size_t len = strlen(dir), cut = 0, i;
-	char *anc;
+	char *anc, *lvl;
 	int fd, next, rc = 0;
 
 	if (dir[0] != '/' || len < PATH_MAX) {
@@ -352,6 +423,9 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
+	lvl = xstrdup(dir);
+	w.opts = opts;
+	w.out = NULL;
 	for (i = cut + 1; i < len && rc == 0;) {
 		const char *slash = strchr(dir + i, '/');
 		size_t n = slash != NULL ? (size_t)(slash - (dir + i)) : len - i;
@@ -371,15 +445,30 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 		}
 		close(fd);
 		fd = next;
-		if (at_has_venv(fd, opts)) {
+		/* The level's text is too long to look at: only its fd is used. */
+		lvl[i + n] = '\0';
+		w.level = lvl;
+		w.fd = fd;
+		if (walk_level(locators, &w)) {
 			snprintf(err, errlen, "a venv at a path longer than "
 			    "PATH_MAX (%d bytes) cannot be activated", PATH_MAX);
 			rc = -1;
 		}
+		lvl[i + n] = dir[i + n];
 		i += n + 1;
 	}
 	close(fd);
+	free(lvl);
 	return rc;
+}
+
+/* opts for cfg's venv_dirs, no dependency callback. */
+void
+resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->venv_dirs = (const char *const *)cfg->venv_dirs;
+	opts->n_venv_dirs = cfg->n_venv_dirs;
 }
 
 /* Free what resolve_dir filled in. */

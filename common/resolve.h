@@ -3,10 +3,11 @@
  * and the client's fallback so both give the same answer.
  *
  * Walk from dir up to '/', along the path as given (logical $PWD). At
- * each level L: if L/pyvenv.cfg and L/bin/python exist, L is the venv
- * (found_as "self"); else for each name N in venv_dirs, if
- * L/N/pyvenv.cfg and L/N/bin/python exist, L/N applies with project L.
- * The nearest match wins. A dangling bin/python still counts.
+ * each level L ask the locators (locator.h) in table order: L itself if
+ * L/pyvenv.cfg and L/bin/python exist (found_as "self"); else for each
+ * name N in venv_dirs, L/N with project L if L/N/pyvenv.cfg and
+ * L/N/bin/python exist (found_as N). The nearest match wins. A dangling
+ * bin/python still counts.
  */
 #ifndef VENVD_RESOLVE_H
 #define VENVD_RESOLVE_H
@@ -14,6 +15,8 @@
 #include <stddef.h>
 
 #include "venv_cfg.h"
+
+struct conf;
 
 struct venv_info {
 	char	*path;		/* the venv root, as reached (L or L/N) */
@@ -29,15 +32,24 @@ struct venv_info {
 	char	*trust;		/* NULL (not judged), "trusted", "untrusted:<reason>" or "denied" */
 };
 
-/* What a dependency reported to resolve_dep_fn is. */
+/*
+ * What a dependency reported to resolve_dep_fn is: each kind is watched
+ * by daemon/cache.c for what it says matters. A path reported must
+ * exist (one that cannot be watched makes the answer uncacheable); its
+ * appearing is seen through its parent, a level (locator.h: names).
+ */
 enum resolve_dep {
 	RESOLVE_DEP_LEVEL,	/* a directory walked through: entries appearing matter */
 	RESOLVE_DEP_VENV,	/* a (candidate) venv root: pyvenv.cfg and bin/ matter */
 	RESOLVE_DEP_BIN,	/* a venv's bin/: python appearing or vanishing matters */
+	RESOLVE_DEP_FILE,	/* a file a locator reads: its contents matter */
+	RESOLVE_DEP_DIR,	/* a directory outside the walk: any entry matters */
 };
 
 /* Called for each directory whose contents the answer depends on. */
 typedef void (*resolve_dep_fn)(void *ctx, const char *dir, enum resolve_dep kind);
+
+struct locator;
 
 struct resolve_opts {
 	const char *const *venv_dirs;	/* names to look for in each level */
@@ -54,6 +66,16 @@ struct resolve_opts {
  */
 int	resolve_dir(const char *dir, const struct resolve_opts *opts,
 	    struct venv_info *out, char *err, size_t errlen);
+/* resolve_dir, asking the locators of table (NULL-terminated) instead of locators[]. */
+int	resolve_dir_with(const struct locator *const *table, const char *dir,
+	    const struct resolve_opts *opts, struct venv_info *out, char *err,
+	    size_t errlen);
+/*
+ * What the locators find at dir itself, without walking upwards: 1 with
+ * out filled (out->project is dir), 0, or -1 as resolve_dir.
+ */
+int	resolve_level(const char *dir, const struct resolve_opts *opts,
+	    struct venv_info *out, char *err, size_t errlen);
 /*
  * For an absolute, clean dir of PATH_MAX bytes or more: walk the levels
  * past the longest ancestor that fits (its length goes to *anc_len) with
@@ -63,6 +85,8 @@ int	resolve_dir(const char *dir, const struct resolve_opts *opts,
  */
 int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
+/* opts for cfg's venv_dirs, no dependency callback. */
+void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);
 /* Deep copy. */

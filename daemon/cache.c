@@ -4,7 +4,8 @@
  * A miss runs resolve_dir() with a dependency callback that watches each
  * directory the answer depends on: every level walked (entries appearing
  * or vanishing), each candidate venv (pyvenv.cfg, bin/) and each bin/
- * (python). Entries and watches are many-to-many: each entry holds an
+ * (python), and whatever else a locator reports (a file it reads, a
+ * directory outside the walk; enum resolve_dep). Entries and watches are many-to-many: each entry holds an
  * array of links, each watch node a list of the links that use it. A
  * relevant event drops exactly the entries linked to that watch; a watch
  * no entry uses any more is removed. The number of watches is bounded by
@@ -43,6 +44,7 @@
 #include "health.h"
 #include "index.h"
 #include "watch.h"
+#include "locator.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -53,6 +55,8 @@
 #define MASK_VENV	(MASK_LEVEL | IN_CLOSE_WRITE | IN_MODIFY)
 #define MASK_BIN	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
+#define MASK_FILE	(IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | \
+	IN_MOVE_SELF)
 #define MASK_SELF	(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 
 #define KIND_BIT(k)	(1u << (unsigned)(k))
@@ -106,6 +110,7 @@ struct cache {
 	struct cwatch	*watches;	/* uthash by wd */
 	struct canswer	*answers;	/* uthash by venv path */
 	time_t		 enospc_at;	/* last ENOSPC, 0 if none pending */
+	const struct locator *const *locators;	/* a miss asks these */
 };
 
 static void	cache_on_event(void *, int, uint32_t, const char *);
@@ -263,6 +268,7 @@ cache_new(struct daemon *d)
 
 	c = xcalloc(1, sizeof *c);
 	c->d = d;
+	c->locators = locators;
 	TAILQ_INIT(&c->lru);
 	c->owner.name = "cache";
 	c->owner.on_event = cache_on_event;
@@ -270,6 +276,13 @@ cache_new(struct daemon *d)
 	c->owner.ctx = c;
 	(void)watch_register(d->watcher, &c->owner);
 	return c;
+}
+
+/* Ask table (NULL-terminated) instead of locators[] on a miss; for tests. */
+void
+cache_set_locators(struct cache *c, const struct locator *const *table)
+{
+	c->locators = table;
 }
 
 /* Drop everything (inotify overflow): every entry and every watch. */
@@ -358,7 +371,10 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 	case RESOLVE_DEP_VENV:
 		mask = MASK_VENV;
 		break;
-	default:
+	case RESOLVE_DEP_FILE:
+		mask = MASK_FILE;
+		break;
+	default:	/* RESOLVE_DEP_BIN, RESOLVE_DEP_DIR */
 		mask = MASK_BIN;
 		break;
 	}
@@ -513,15 +529,13 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 
 	memset(&m, 0, sizeof m);
 	m.c = c;
-	memset(&opts, 0, sizeof opts);
-	opts.venv_dirs = (const char *const *)d->cfg.venv_dirs;
-	opts.n_venv_dirs = d->cfg.n_venv_dirs;
+	resolve_opts_from_conf(&opts, &d->cfg);
 	if (d->watcher != NULL) {
 		opts.dep = cache_dep;
 		opts.dep_ctx = &m;
 	} else
 		m.failed = 1;
-	rc = resolve_dir(dir, &opts, out, err, errlen);
+	rc = resolve_dir_with(c->locators, dir, &opts, out, err, errlen);
 	if (rc == 1 && opts.dep != NULL)
 		cache_watch_link_parents(&m);
 	if (rc == 1)
@@ -583,11 +597,13 @@ static int
 cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
     const char *name)
 {
-	const struct conf *cfg = &c->d->cfg;
-	size_t i;
+	struct resolve_opts opts;
 
 	if (mask & MASK_SELF)
 		return 1;
+	if (name == NULL && (kinds & KIND_BIT(RESOLVE_DEP_FILE)) &&
+	    (mask & (IN_CLOSE_WRITE | IN_MODIFY)))
+		return 1;	/* a file a locator reads, rewritten */
 	if (name == NULL)
 		return (mask & IN_ATTRIB) != 0;	/* permissions of the dir itself */
 	if ((kinds & KIND_ANYNAME) && (mask & (IN_CREATE | IN_DELETE |
@@ -602,12 +618,12 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	 * verdict (a shadowed system command), which daemon/verdict.c memoises
 	 * until the generation moves.
 	 */
-	if (kinds & KIND_BIT(RESOLVE_DEP_BIN))
+	if (kinds & (KIND_BIT(RESOLVE_DEP_BIN) | KIND_BIT(RESOLVE_DEP_DIR)))
 		return 1;
-	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL))
-		for (i = 0; i < cfg->n_venv_dirs; i++)
-			if (strcmp(name, cfg->venv_dirs[i]) == 0)
-				return 1;
+	if (kinds & KIND_BIT(RESOLVE_DEP_LEVEL)) {
+		resolve_opts_from_conf(&opts, &c->d->cfg);
+		return locator_names_match(c->locators, &opts, name);
+	}
 	return 0;
 }
 

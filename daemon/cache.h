@@ -8,9 +8,13 @@
 #include "resolve.h"
 
 struct daemon;
+struct locator;
+
 /* A new, empty cache; it owns watches of d->watcher (told of their events and of overflows). */
 struct cache *cache_new(struct daemon *);
 void	cache_free(struct cache *);
+/* Ask table (NULL-terminated) instead of locators[] on a miss; for tests. */
+void	cache_set_locators(struct cache *, const struct locator *const *table);
 /*
  * Answer for an absolute directory: from the cache, or by resolve_dir()
  * plus watches on every directory the answer depends on. Sets *hit when

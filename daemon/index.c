@@ -143,7 +143,8 @@ index_describe(struct daemon *d, const char *path, struct venv_info *out)
 	char parent[PATH_MAX + 1], err[256], *slash;
 	size_t i;
 
-	memset(&opts, 0, sizeof opts);
+	resolve_opts_from_conf(&opts, &d->cfg);
+	opts.n_venv_dirs = 0;
 	if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent)
 		return 0;
 	slash = strrchr(parent, '/');
@@ -157,11 +158,12 @@ index_describe(struct daemon *d, const char *path, struct venv_info *out)
 		*slash = '\0';
 		break;
 	}
-	if (resolve_dir(opts.n_venv_dirs > 0 ? parent : path, &opts, out, err,
+	/* Only that level: a venv the walk would find above is another one. */
+	if (resolve_level(opts.n_venv_dirs > 0 ? parent : path, &opts, out, err,
 	    sizeof err) != 1)
 		return 0;
 	if (strcmp(out->path, path) != 0) {
-		/* Not whole yet: the walk went on to another venv above. */
+		/* The project is a venv itself, which resolve would give. */
 		venv_info_free(out);
 		memset(out, 0, sizeof *out);
 		return 0;

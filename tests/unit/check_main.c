@@ -28,9 +28,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [--round-trip bash|zsh|fish]\n", argv[0]);
 		return EXIT_FAILURE;
 	} else {
-		sr = srunner_create(suite_conf());
+		sr = srunner_create(suite_cache());
+		srunner_add_suite(sr, suite_conf());
 		srunner_add_suite(sr, suite_db());
 		srunner_add_suite(sr, suite_frame());
+		srunner_add_suite(sr, suite_locator());
 		srunner_add_suite(sr, suite_paths());
 		srunner_add_suite(sr, suite_request());
 		srunner_add_suite(sr, suite_resolve());

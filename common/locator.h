@@ -1,0 +1,98 @@
+/*
+ * locator.h: the rules that say where a project directory's venv is.
+ *
+ * resolve.c walks from a directory up to '/'. At each level L it asks
+ * the locators in locators[] (locator.c), in table order, for the venvs
+ * they offer at L. The first candidate that is a venv (pyvenv.cfg and a
+ * bin/python entry) wins; a level nearer the directory wins over every
+ * level above it, whatever the locators' order.
+ *
+ * A locator is one file, common/locator_NAME.c, that defines
+ *
+ *	const struct locator locator_NAME = { "NAME", locator_NAME_at };
+ *
+ * Its function looks at L only through the helpers below (they work on
+ * a path, and on a directory fd in resolve_long_levels, where L can be
+ * longer than PATH_MAX; w->fd != -1 there, and a locator that must read
+ * a file by its path may offer nothing), reports with locator_dep()
+ * every existing path whose change could alter what it offers, and ends
+ * with locator_found() for the first candidate that is a venv. The
+ * daemon's cache watches exactly what is reported, so a dependency left
+ * out is an answer that goes stale: a candidate venv root with
+ * locator_dep_venv(), a file the locator reads (pyproject.toml, a .venv
+ * file) as RESOLVE_DEP_FILE, a directory outside the project whose
+ * entries matter (a tool's store of venvs) as RESOLVE_DEP_DIR.
+ *
+ * Entries of L other than pyvenv.cfg and bin/ whose appearing decides
+ * its answer (a candidate directory, a file it would read) are named by
+ * its names function, so that the cache's watch on L drops the answer
+ * when one is created, removed or renamed. The found_as it gives is
+ * shown to users ("self", the venv_dirs name); a new locator uses its
+ * own name ("poetry").
+ *
+ * To add one: write common/locator_NAME.c, list it in Makefile.am
+ * (common_libvenvd_common_a_SOURCES), declare it below, and add one line
+ * to locators[] in locator.c where its precedence at a level falls.
+ */
+#ifndef VENVD_LOCATOR_H
+#define VENVD_LOCATOR_H
+
+#include "resolve.h"
+
+/* One level of a walk, as the locators see it. */
+struct locator_walk {
+	const struct resolve_opts *opts;	/* the config (venv_dirs) */
+	const char	*level;		/* L: absolute, normalised */
+	int		 fd;		/* L opened (long walk), else -1 */
+	struct venv_info *out;		/* filled by locator_found, or NULL */
+};
+
+struct locator {
+	const char	*name;
+	/*
+	 * Offer the candidates at w->level in order: 1 (from
+	 * locator_found) for the first that is a venv, else 0.
+	 */
+	int		(*at)(struct locator_walk *w);
+	/*
+	 * Does an entry of a level called name (not pyvenv.cfg or bin,
+	 * which every level watch already follows) decide an answer?
+	 * NULL: none does.
+	 */
+	int		(*names)(const struct resolve_opts *opts, const char *name);
+};
+
+/* The table, in the order each level asks them; ends with NULL. */
+extern const struct locator *const locators[];
+
+extern const struct locator locator_self;
+extern const struct locator locator_venv_dirs;
+
+/*
+ * What a locator may ask about w->level. rel is a path under the level
+ * ("bin", ".venv/pyvenv.cfg"); NULL or "" is the level itself. Nothing
+ * that cannot be looked at (EACCES, ENOENT, ELOOP) exists.
+ */
+/* Is rel a directory (following symlinks)? */
+int	locator_is_dir(struct locator_walk *w, const char *rel);
+/* Is rel something other than a directory (following symlinks)? */
+int	locator_is_file(struct locator_walk *w, const char *rel);
+/* Is there a rel/bin/python entry that is not a directory (a dangling symlink counts)? */
+int	locator_has_python(struct locator_walk *w, const char *rel);
+/* Is rel a venv: rel/pyvenv.cfg a file and a rel/bin/python entry? */
+int	locator_is_venv(struct locator_walk *w, const char *rel);
+/* Report rel as a dependency of the answer (nothing in the long walk). */
+void	locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind);
+/* Report rel as a candidate venv root, and rel/bin if it is a directory. */
+void	locator_dep_venv(struct locator_walk *w, const char *rel);
+/*
+ * The venv at rel applies, with project w->level, found as found_as:
+ * fill w->out (if wanted) and return 1, for the locator to return.
+ */
+int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
+
+/* Does an entry called name decide the answer of some locator of table at a level? */
+int	locator_names_match(const struct locator *const *table,
+	    const struct resolve_opts *opts, const char *name);
+
+#endif
