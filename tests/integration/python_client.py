@@ -114,7 +114,7 @@ def test_subscribe_generator():
     proj = os.path.join(W, "sub")
     os.makedirs(proj)
     c = vc.Client()
-    gen = c.subscribe([proj], initial=True, timeout=5)
+    gen = c.subscribe([proj], initial=True, timeout=30)
     first = next(gen)
     check(first["changes"][0]["venv"] is None and "generation" in first, f"initial: {first}")
     mkvenv(os.path.join(proj, ".venv"))
@@ -224,7 +224,7 @@ def test_default_socket():
 def test_daemon_stops_ends_stream():
     proj = os.path.join(W, "stop")
     os.makedirs(proj)
-    gen = vc.Client().subscribe([proj], initial=True, timeout=5)
+    gen = vc.Client().subscribe([proj], initial=True, timeout=30)
     next(gen)
     DAEMON.stop()
     try:

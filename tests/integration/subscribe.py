@@ -24,7 +24,7 @@ DROPPED = -32002
 class Sub:
     """A subscribe connection: the first result, then notifications."""
 
-    def __init__(self, params=None, timeout=5.0):
+    def __init__(self, params=None, timeout=30.0):
         self.c = connect(timeout=timeout)
         self.first = self.c.result("subscribe", params if params is not None else {})
 

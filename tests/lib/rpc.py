@@ -8,7 +8,7 @@ import socket
 import sys
 
 
-def call(method, params=None, sock_path=None, timeout=5.0):
+def call(method, params=None, sock_path=None, timeout=30.0):
     """Send one request and return the decoded response object."""
     sock_path = sock_path or os.environ["VENVD_SOCKET"]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

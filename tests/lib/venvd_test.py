@@ -96,7 +96,7 @@ def mkvenv(path, *args):
 class Conn:
     """One raw connection to the daemon, speaking newline-delimited JSON-RPC."""
 
-    def __init__(self, path=None, timeout=5.0):
+    def __init__(self, path=None, timeout=30.0):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # Connect blocking: a non-blocking AF_UNIX connect fails with EAGAIN
         # when the listen backlog is momentarily full.
@@ -155,7 +155,7 @@ class Conn:
         check("result" in resp, f"{method} {params}: error {resp.get('error')}")
         return resp["result"]
 
-    def at_eof(self, timeout=5.0):
+    def at_eof(self, timeout=30.0):
         """True if the daemon closes the connection within timeout."""
         self.sock.settimeout(max(timeout, 0.01))
         try:
@@ -179,7 +179,7 @@ class Conn:
         self.close()
 
 
-def connect(path=None, timeout=5.0):
+def connect(path=None, timeout=30.0):
     """A new Conn to the daemon's socket."""
     return Conn(path, timeout)
 
