@@ -182,6 +182,49 @@ domain_includes() {
 }
 check -o layering_violations
 
+# The daemon's layers, bottom to top (ARCHITECTURE.md): a file includes
+# the headers of its own layer and the ones below, never one above.
+DAEMON_LAYERS=(
+	"infrastructure: watch db generation health"
+	"domain: cache index roots interp sizer verdict storage instance"
+	"protocol: request subscribe"
+	"transport: server"
+	"wiring: venvd_daemon"
+)
+# Print each daemon/ include of a header from a higher layer, as FILE: WHY.
+# shellcheck disable=SC2317  # called through check
+upward_includes() {
+	local -A rank=()
+	local i m f base inc h
+	for i in "${!DAEMON_LAYERS[@]}"; do
+		for m in ${DAEMON_LAYERS[$i]#*:}; do
+			rank[$m]=$i
+		done
+	done
+	for f in daemon/*.[ch]; do
+		base=$(basename "$f")
+		base=${base%.[ch]}
+		[ -n "${rank[$base]-}" ] || continue
+		while IFS= read -r inc; do
+			h=${inc##*/}
+			h=${h%.h}
+			if [ -n "${rank[$h]-}" ] && [ "${rank[$h]}" -gt "${rank[$base]}" ]; then
+				echo "$f (${DAEMON_LAYERS[${rank[$base]}]%%:*}) includes $inc (${DAEMON_LAYERS[${rank[$h]}]%%:*})"
+			fi
+		done < <(includes_of "$f")
+	done
+	for m in "${!rank[@]}"; do
+		[ -f "daemon/$m.c" ] || echo "DAEMON_LAYERS: daemon/$m.c is gone (renamed?)"
+	done
+	for f in daemon/*.c; do
+		base=$(basename "$f" .c)
+		case $base in schema_sql) continue ;; esac
+		[ -n "${rank[$base]-}" ] || echo "DAEMON_LAYERS: $f is in no layer"
+	done
+	return 0
+}
+check -o upward_includes
+
 # Every man page must be silent under mandoc's linter at warning level.
 pages=(man/*.[1-9])
 if [ "${#pages[@]}" -eq 0 ]; then
