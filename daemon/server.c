@@ -50,7 +50,6 @@
 #include "generation.h"
 #include "request.h"
 #include "server.h"
-#include "verdict.h"
 #include "frame.h"
 #include "log.h"
 #include "protocol.h"
