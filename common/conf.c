@@ -38,6 +38,8 @@ const struct conf_key conf_keys[] = {
 	  "hooks export PIP_REQUIRE_VIRTUALENV=true while no venv is active" },
 	{ "trust", "auto",
 	  "which venvs activate without \"venvd allow\": auto, ask or all" },
+	{ "git_timeout", XSTR(CONF_GIT_TIMEOUT_S),
+	  "seconds a git check of a venv may take before it counts as unanswerable (1 to 3600)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -121,6 +123,7 @@ conf_defaults(struct conf *cfg)
 	cfg->n_venv_dirs = 2;
 	cfg->max_watches = 8192;
 	cfg->max_clients = VENVD_DEFAULT_MAX_CLIENTS;
+	cfg->git_timeout = CONF_GIT_TIMEOUT_S;
 	cfg->pip_guard = 1;
 	cfg->trust = CONF_TRUST_AUTO;
 }
@@ -308,6 +311,12 @@ conf_handler(void *user, const char *section, const char *name,
 			    "integer of at least 1", value);
 		else
 			st->cfg->max_clients = n;
+	} else if (strcmp(name, "git_timeout") == 0) {
+		if (parse_long(value, 1, &n) == -1 || n > CONF_GIT_TIMEOUT_MAX_S)
+			conf_problem(st, line, "git_timeout: \"%s\" is not an "
+			    "integer from 1 to %d", value, CONF_GIT_TIMEOUT_MAX_S);
+		else
+			st->cfg->git_timeout = n;
 	} else if (strcmp(name, "roots") == 0)
 		parse_roots(st, line, value);
 	else if (strcmp(name, "pip_guard") == 0) {

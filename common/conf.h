@@ -19,6 +19,10 @@ enum conf_trust {
 /* "auto", "ask" or "all". */
 const char *conf_trust_name(enum conf_trust);
 
+/* Seconds the daemon gives git to say whether a venv is committed (1 to 3600). */
+#define CONF_GIT_TIMEOUT_S	20
+#define CONF_GIT_TIMEOUT_MAX_S	3600
+
 struct conf {
 	char	*venv_dirs[CONF_MAX_VENV_DIRS];	/* default ".venv", "venv" */
 	size_t	 n_venv_dirs;
@@ -28,6 +32,7 @@ struct conf {
 	size_t	 n_roots;
 	int	 pip_guard;		/* export PIP_REQUIRE_VIRTUALENV while no venv is active; default 1 */
 	enum conf_trust trust;		/* default CONF_TRUST_AUTO */
+	long	 git_timeout;		/* seconds a git check may take; default CONF_GIT_TIMEOUT_S */
 };
 
 struct conf_key {

@@ -44,7 +44,7 @@
  *                         a repository owned by another user ("dubious
  *                         ownership"), a corrupt index, an implicit bare
  *                         repository inside the venv, git killed after
- *                         TRUST_GIT_KILL_S. Kept in memory only, so a
+ *                         the config's git_timeout. Kept in memory only, so a
  *                         restart asks again; venvd allow overrides it.
  *   git not installed     clean (nothing to ask; the shadow rule still
  *                         applies), not stored.
@@ -65,7 +65,7 @@
  * server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
  * arrived gets the "checking" answer, for which the hooks print no
  * notice. Other clients are served meanwhile. git is killed after
- * TRUST_GIT_KILL_S.
+ * the config's git_timeout.
  */
 #include "config.h"
 
@@ -99,7 +99,6 @@
 
 extern char **environ;
 
-#define TRUST_GIT_KILL_S	20.0	/* give up on a git this slow */
 
 enum git_state {
 	GIT_CHECKING,
@@ -375,7 +374,7 @@ git_finish(struct verdicts *t, struct git_entry *e, int status)
 	e->state = git_interpret(status, st.st_size, err, &e->error);
 	if (e->killed && e->state == GIT_ERROR) {
 		free(e->error);
-		xasprintf(&e->error, "git took over %.0f s", TRUST_GIT_KILL_S);
+		xasprintf(&e->error, "git took over %ld s", e->t->d->cfg.git_timeout);
 	}
 	log_debug("git check of %s: %s (status %d%s%s)", e->path,
 	    e->state == GIT_TRACKED ? "tracked" : e->state == GIT_CLEAN ?
@@ -417,7 +416,8 @@ git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	log_warn("git check of %s took over %.0f s: killed", e->path, TRUST_GIT_KILL_S);
+	log_warn("git check of %s took over %ld s: killed", e->path,
+	    e->t->d->cfg.git_timeout);
 	if (e->pid > 0) {
 		e->killed = 1;
 		kill(e->pid, SIGKILL);
@@ -510,7 +510,7 @@ git_start(struct verdicts *t, struct git_entry *e)
 	ev_child_init(&e->child, git_child_cb, pid, 0);
 	e->child.data = e;
 	ev_child_start(t->d->loop, &e->child);
-	ev_timer_init(&e->timer, git_timer_cb, TRUST_GIT_KILL_S, 0.);
+	ev_timer_init(&e->timer, git_timer_cb, (double)t->d->cfg.git_timeout, 0.);
 	e->timer.data = e;
 	ev_timer_start(t->d->loop, &e->timer);
 }

@@ -24,14 +24,20 @@ json_str() {
 }
 
 # trust_of DIR: "trust" of `venvd resolve --json DIR` from the daemon, once
-# git has answered (a busy machine can take longer than the client waits).
+# git has answered. A busy machine can take longer than the client waits,
+# for git or for the daemon itself (the client then answers alone): ask
+# again until the deadline.
 trust_of() {
-	local r v deadline=$(( $(date +%s) + 20 ))
+	local r v src deadline=$(( $(date +%s) + 60 ))
 	while :; do
 		r=$("$VENVD" resolve --json "$1") || fail "venvd resolve --json $1: $r"
-		[ "$(jget "$r" 'j["source"]')" = daemon ] || fail "resolve $1 was not answered by the daemon: $r"
+		src=$(jget "$r" 'j["source"]')
 		v=$(jget "$r" '(j["venv"] or {}).get("trust", "<no trust>")')
-		[ "$v" = "$CHECKING" ] && [ "$(date +%s)" -lt "$deadline" ] || break
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			[ "$src" = daemon ] || fail "resolve $1 was not answered by the daemon: $r"
+			break
+		fi
+		[ "$src" = daemon ] && [ "$v" != "$CHECKING" ] && break
 		sleep 0.05
 	done
 	printf '%s\n' "$v"

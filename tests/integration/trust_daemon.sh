@@ -274,6 +274,10 @@ mkdir -p "$W/plain"
 git_running() {
 	[ -n "$(ls -A "$T/gitruns")" ]
 }
+# The daemon must not give up on the gated git while this test, however
+# slowly it runs, has not opened the gate yet.
+mkdir -p "$XDG_CONFIG_HOME/venvd"
+printf 'git_timeout = 3600\n' >"$XDG_CONFIG_HOME/venvd/config"
 PATH="$T/slowgit:$PATH" daemon_start
 
 say "11a. git never answers: the default wait ends with 'checking', and the hook stays quiet"
@@ -355,4 +359,16 @@ expect_trust "$W/gated" "untrusted:committed to git" "the held venv, asked again
 wait_for test "$(trust_of "$W/gated2")" = "untrusted:committed to git" ||
     fail "gated2 after git ended: $(trust_of "$W/gated2")"
 daemon_stop
+
+say "11c. git_timeout: a git that never answers is stopped and the venv is not trusted"
+rm -f "$gate"
+make_cloned gated3
+printf 'git_timeout = 1\n' >"$XDG_CONFIG_HOME/venvd/config"
+PATH="$T/slowgit:$PATH" daemon_start
+want="untrusted:cannot tell whether it is committed to git: git took over 1 s"
+wait_for test "$(trust_of "$W/gated3")" = "$want" ||
+    fail "gated3 with git_timeout = 1: $(trust_of "$W/gated3")"
+: >"$gate"
+daemon_stop
+rm -f "$XDG_CONFIG_HOME/venvd/config"
 say "ok"

@@ -27,6 +27,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.venv_dirs[1], "venv");
 	ck_assert_int_eq(c.max_watches, 8192);
 	ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
+	ck_assert_int_eq(c.git_timeout, CONF_GIT_TIMEOUT_S);
 	conf_free(&c);
 }
 END_TEST
@@ -90,6 +91,16 @@ START_TEST(test_errors_keep_valid_keys)
 	parse_bad("max_clients = 12abc\n", "max_clients", &c);
 	parse_bad("max_clients = 99999999999999999999999\n", "max_clients", &c);
 	parse_bad("max_watches =\n", "max_watches", &c);
+	parse_bad("git_timeout = 0\n", "line 1: git_timeout", &c);
+	parse_bad("git_timeout = 3601\n", "git_timeout", &c);
+	ck_assert_int_eq(c.git_timeout, CONF_GIT_TIMEOUT_S);
+	{
+		char err[256];
+
+		ck_assert_int_eq(conf_parse("git_timeout = 3600\n", TEST_HOME, &c,
+		    err, sizeof err), 0);
+	}
+	ck_assert_int_eq(c.git_timeout, 3600);
 	parse_bad("[other]\nmax_watches = 20\n", "line 2: unknown section [other]", &c);
 	ck_assert_int_eq(c.max_watches, 8192);
 	parse_bad("this is not ini\n", "line 1", &c);
@@ -243,11 +254,12 @@ START_TEST(test_keys_table)
 		ck_assert_str_eq(c.venv_dirs[0], ".venv");
 		ck_assert_int_eq(c.max_watches, 8192);
 		ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
+		ck_assert_int_eq(c.git_timeout, CONF_GIT_TIMEOUT_S);
 		conf_free(&c);
 		free(line);
 		n++;
 	}
-	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(n, 7);
 }
 END_TEST
 
