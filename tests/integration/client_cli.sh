@@ -252,12 +252,14 @@ HUNG_PID=$!
 wait_for test -e "$T/hung.ready" || fail "hung listener did not start"
 echo stale-gen >"$SOCK_DIR/generation"
 t0=$(date +%s%N)
-VENVD_AUTOSTART=1 "$VENVD" export --hook bash "$PROJ/sub" >"$T/out" 2>"$T/err"
-rc=$?
+rc=0
+VENVD_AUTOSTART=1 timeout 60 "$VENVD" export --hook bash "$PROJ/sub" >"$T/out" 2>"$T/err" || rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 say "export --hook with a hung daemon took $ms ms"
-assert_eq 0 "$rc" "hook mode exit code with a hung daemon"
-(( ms < 1000 )) || fail "hook mode took $ms ms with a hung daemon"
+assert_eq 0 "$rc" "hook mode exit code with a hung daemon (124: it hung)"
+# The budget is 200 ms; this bound only tells "gave up" from "hung" on a
+# machine of any speed (bench/ measures the real cost).
+(( ms < 20000 )) || fail "hook mode took $ms ms with a hung daemon"
 (( ms >= 150 )) || fail "hook mode took only $ms ms: did it really wait for the daemon?"
 assert_eq "_venvd_answer '$PROJ/sub' '' '$PROJ/.venv' 'proj' ''" "$(cat "$T/out")" "answer with a hung daemon"
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr: $(cat "$T/err")"

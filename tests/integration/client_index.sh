@@ -135,6 +135,7 @@ for k in path version state project first_seen last_seen last_activated activati
 done
 
 say "activation reported by export --hook (counted once), cache answers not"
+prime_trust "$R/p3"	# only a trusted answer activates; let git settle first
 "$VENVD" export --hook bash "$R/p3" >/dev/null
 js=$("$VENVD" list --json)
 assert_eq 1 "$(jget "$js" "[r['activation_count'] for r in j if r['path']=='$V3'][0]")" "activation count after one activation"

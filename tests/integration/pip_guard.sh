@@ -93,6 +93,7 @@ stop() {
 	tmux -S "$TS" kill-session -t "$1" 2>/dev/null || true
 }
 
+prime_trust "$T/proj"	# only a trusted venv activates; let git settle first
 for sh in bash zsh fish; do
 	command -v "$sh" >/dev/null 2>&1 || { say "$sh missing, skipped"; continue; }
 	say "$sh: guard outside any venv"
