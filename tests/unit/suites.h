@@ -7,6 +7,7 @@
 Suite	*suite_cache(void);
 Suite	*suite_conf(void);
 Suite	*suite_db(void);
+Suite	*suite_digest(void);
 Suite	*suite_frame(void);
 Suite	*suite_locator(void);
 Suite	*suite_paths(void);
@@ -19,6 +20,7 @@ Suite	*suite_shell_quote(void);
 Suite	*suite_shell_round_trip(const char *shell);
 Suite	*suite_sizer(void);
 Suite	*suite_small_file(void);
+Suite	*suite_toml(void);
 Suite	*suite_transition(void);
 Suite	*suite_trust(void);
 Suite	*suite_utf8(void);
