@@ -91,6 +91,16 @@ void	locator_dep_venv(struct locator_walk *w, const char *rel);
  */
 int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
 
+/* The value of name in w->opts->env; NULL when it is unset or empty. */
+const char *locator_env(struct locator_walk *w, const char *name);
+/*
+ * Read the small file rel (at most max bytes, a regular file holding no
+ * NUL) into *text (malloc'd, NUL-terminated) and *len: 1, or 0 when it
+ * is missing, unreadable or refused, or in the long walk.
+ */
+int	locator_read(struct locator_walk *w, const char *rel, size_t max,
+	    char **text, size_t *len);
+
 /* Does an entry called name decide the answer of some locator of table at a level? */
 int	locator_names_match(const struct locator *const *table,
 	    const struct resolve_opts *opts, const char *name);
