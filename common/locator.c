@@ -19,6 +19,8 @@
 const struct locator *const locators[] = {
 	&locator_self,
 	&locator_venv_dirs,
+	&locator_pdm,
+	&locator_poetry,
 	NULL
 };
 

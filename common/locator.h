@@ -67,6 +67,8 @@ extern const struct locator *const locators[];
 
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
+extern const struct locator locator_pdm;
+extern const struct locator locator_poetry;
 
 /*
  * What a locator may ask about w->level. rel is a path under the level

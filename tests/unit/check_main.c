@@ -34,6 +34,8 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_digest());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_locator());
+		srunner_add_suite(sr, suite_locator_pdm());
+		srunner_add_suite(sr, suite_locator_poetry());
 		srunner_add_suite(sr, suite_paths());
 		srunner_add_suite(sr, suite_request());
 		srunner_add_suite(sr, suite_resolve());

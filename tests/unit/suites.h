@@ -10,6 +10,8 @@ Suite	*suite_db(void);
 Suite	*suite_digest(void);
 Suite	*suite_frame(void);
 Suite	*suite_locator(void);
+Suite	*suite_locator_pdm(void);
+Suite	*suite_locator_poetry(void);
 Suite	*suite_paths(void);
 Suite	*suite_request(void);
 Suite	*suite_resolve(void);
