@@ -8,13 +8,19 @@
  */
 #include "config.h"
 
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "locator.h"
+#include "small_file.h"
 
 const struct locator *const locators[] = {
 	&locator_self,
 	&locator_venv_dirs,
+	&locator_pdm,
+	&locator_poetry,
 	NULL
 };
 
@@ -28,4 +34,51 @@ locator_names_match(const struct locator *const *table,
 			return 1;
 	}
 	return 0;
+}
+
+/* The value of name in w->opts->env; NULL when it is unset or empty. */
+const char *
+locator_env(struct locator_walk *w, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (w->opts->env == NULL)
+		return NULL;
+	for (size_t i = 0; w->opts->env[i] != NULL; i++) {
+		const char *e = w->opts->env[i];
+
+		if (strncmp(e, name, n) == 0 && e[n] == '=')
+			return e[n + 1] != '\0' ? e + n + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Read the small file rel under the level (or absolute) into *text: 1, else 0. */
+int
+locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
+    size_t *len)
+{
+	char path[PATH_MAX + 1];
+	int n;
+
+	*text = NULL;
+	*len = 0;
+	if (w->fd != -1)
+		return 0;
+	if (rel[0] == '/')
+		n = snprintf(path, sizeof path, "%s", rel);
+	else
+		n = snprintf(path, sizeof path, "%s%s%s", w->level,
+		    strcmp(w->level, "/") == 0 ? "" : "/", rel);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return 0;
+	if (small_file_read(path, max, text, len) != SMALL_FILE_OK)
+		return 0;
+	if (memchr(*text, '\0', *len) != NULL) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		return 0;
+	}
+	return 1;
 }

@@ -67,6 +67,8 @@ extern const struct locator *const locators[];
 
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
+extern const struct locator locator_pdm;
+extern const struct locator locator_poetry;
 
 /*
  * What a locator may ask about w->level. rel is a path under the level
@@ -90,6 +92,16 @@ void	locator_dep_venv(struct locator_walk *w, const char *rel);
  * fill w->out (if wanted) and return 1, for the locator to return.
  */
 int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
+
+/* The value of name in w->opts->env; NULL when it is unset or empty. */
+const char *locator_env(struct locator_walk *w, const char *name);
+/*
+ * Read the small file rel (at most max bytes, a regular file holding no
+ * NUL) into *text (malloc'd, NUL-terminated) and *len: 1, or 0 when it
+ * is missing, unreadable or refused, or in the long walk.
+ */
+int	locator_read(struct locator_walk *w, const char *rel, size_t max,
+	    char **text, size_t *len);
 
 /* Does an entry called name decide the answer of some locator of table at a level? */
 int	locator_names_match(const struct locator *const *table,

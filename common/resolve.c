@@ -24,6 +24,8 @@
 #include "resolve.h"
 #include "xmalloc.h"
 
+extern char **environ;
+
 /* Room for a level plus a venv_dirs name plus "/bin/python". */
 #define RESOLVE_BUFSZ	(2 * PATH_MAX + 64)
 
@@ -462,11 +464,12 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	return rc;
 }
 
-/* opts for cfg's venv_dirs, no dependency callback. */
+/* opts for cfg's venv_dirs and the process environment, no dependency callback. */
 void
 resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 {
 	memset(opts, 0, sizeof *opts);
+	opts->env = (const char *const *)environ;
 	opts->venv_dirs = (const char *const *)cfg->venv_dirs;
 	opts->n_venv_dirs = cfg->n_venv_dirs;
 }

@@ -54,6 +54,7 @@ struct locator;
 struct resolve_opts {
 	const char *const *venv_dirs;	/* names to look for in each level */
 	size_t	 n_venv_dirs;
+	const char *const *env;		/* "NAME=value" list the locators read (HOME, XDG_*, POETRY_*); NULL: none */
 	resolve_dep_fn dep;		/* may be NULL */
 	void	*dep_ctx;
 };
@@ -85,7 +86,7 @@ int	resolve_level(const char *dir, const struct resolve_opts *opts,
  */
 int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
-/* opts for cfg's venv_dirs, no dependency callback. */
+/* opts for cfg's venv_dirs and the process environment, no dependency callback. */
 void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);

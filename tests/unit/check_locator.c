@@ -85,16 +85,18 @@ assert_found(struct venv_info *vi, const char *root, const char *path,
 	venv_info_free(vi);
 }
 
-/* The shipped table: self first, then venv_dirs, and nothing else yet. */
+/* The shipped table: self, venv_dirs, then PDM's and Poetry's records. */
 START_TEST(test_table)
 {
 	size_t n;
 
 	for (n = 0; locators[n] != NULL; n++)
 		ck_assert_ptr_nonnull(locators[n]->at);
-	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(n, 4);
 	ck_assert_ptr_eq(locators[0], &locator_self);
 	ck_assert_ptr_eq(locators[1], &locator_venv_dirs);
+	ck_assert_ptr_eq(locators[2], &locator_pdm);
+	ck_assert_ptr_eq(locators[3], &locator_poetry);
 	ck_assert_str_eq(locator_self.name, "self");
 	ck_assert_str_eq(locator_venv_dirs.name, "venv_dirs");
 }
@@ -296,7 +298,8 @@ START_TEST(test_custom_venv_dirs)
 	/* The cache's question: which entry names of a level matter. */
 	ck_assert_int_eq(locator_names_match(locators, &opts, "env"), 1);
 	ck_assert_int_eq(locator_names_match(locators, &opts, ".env"), 1);
-	ck_assert_int_eq(locator_names_match(locators, &opts, ".venv"), 0);
+	/* (Poetry's in-project .venv still matters to the whole table.) */
+	ck_assert_int_eq(locator_names_match(table_dirs, &opts, ".venv"), 0);
 	ck_assert_int_eq(locator_names_match(locators, &opts, "src"), 0);
 	tmptree_free(root);
 }

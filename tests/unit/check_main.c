@@ -31,8 +31,11 @@ main(int argc, char **argv)
 		sr = srunner_create(suite_cache());
 		srunner_add_suite(sr, suite_conf());
 		srunner_add_suite(sr, suite_db());
+		srunner_add_suite(sr, suite_digest());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_locator());
+		srunner_add_suite(sr, suite_locator_pdm());
+		srunner_add_suite(sr, suite_locator_poetry());
 		srunner_add_suite(sr, suite_paths());
 		srunner_add_suite(sr, suite_request());
 		srunner_add_suite(sr, suite_resolve());
@@ -41,6 +44,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_shell_quote());
 		srunner_add_suite(sr, suite_sizer());
 		srunner_add_suite(sr, suite_small_file());
+		srunner_add_suite(sr, suite_toml());
 		srunner_add_suite(sr, suite_transition());
 		srunner_add_suite(sr, suite_trust());
 		srunner_add_suite(sr, suite_utf8());
