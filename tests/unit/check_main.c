@@ -39,6 +39,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_rpc());
 		srunner_add_suite(sr, suite_sanitize());
 		srunner_add_suite(sr, suite_shell_quote());
+		srunner_add_suite(sr, suite_sha256());
 		srunner_add_suite(sr, suite_sizer());
 		srunner_add_suite(sr, suite_small_file());
 		srunner_add_suite(sr, suite_transition());

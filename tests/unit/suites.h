@@ -17,6 +17,7 @@ Suite	*suite_sanitize(void);
 Suite	*suite_shell_quote(void);
 /* shell_quote read back by a real shell (bash, zsh or fish), which must be installed. */
 Suite	*suite_shell_round_trip(const char *shell);
+Suite	*suite_sha256(void);
 Suite	*suite_sizer(void);
 Suite	*suite_small_file(void);
 Suite	*suite_transition(void);
