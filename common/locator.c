@@ -8,9 +8,11 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "locator.h"
+#include "xmalloc.h"
 
 const struct locator *const locators[] = {
 	&locator_self,
@@ -28,4 +30,46 @@ locator_names_match(const struct locator *const *table,
 			return 1;
 	}
 	return 0;
+}
+
+/* One locator's slot for the rest of a walk. */
+struct locator_memo {
+	const struct locator	*loc;
+	void			*data;
+	void			(*freefn)(void *);
+	struct locator_memo	*next;
+};
+
+/* The slot loc keeps for the rest of the walk. */
+void **
+locator_memo(struct locator_walk *w, const struct locator *loc,
+    void (*freefn)(void *))
+{
+	struct locator_memo *m;
+
+	for (m = w->memo; m != NULL; m = m->next) {
+		if (m->loc == loc)
+			return &m->data;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->loc = loc;
+	m->freefn = freefn;
+	m->next = w->memo;
+	w->memo = m;
+	return &m->data;
+}
+
+/* The walk ends: free what the locators kept. */
+void
+locator_memo_free(struct locator_walk *w)
+{
+	struct locator_memo *m, *next;
+
+	for (m = w->memo; m != NULL; m = next) {
+		next = m->next;
+		if (m->data != NULL && m->freefn != NULL)
+			m->freefn(m->data);
+		free(m);
+	}
+	w->memo = NULL;
 }

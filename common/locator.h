@@ -45,6 +45,7 @@ struct locator_walk {
 	const char	*level;		/* L: absolute, normalised */
 	int		 fd;		/* L opened (long walk), else -1 */
 	struct venv_info *out;		/* filled by locator_found, or NULL */
+	struct locator_memo *memo;	/* what locators keep until the walk ends */
 };
 
 struct locator {
@@ -90,6 +91,16 @@ void	locator_dep_venv(struct locator_walk *w, const char *rel);
  * fill w->out (if wanted) and return 1, for the locator to return.
  */
 int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
+
+/*
+ * The slot locator loc keeps for the rest of the walk (a store it read
+ * once, not at every level): *slot is NULL the first time; what the
+ * locator puts there is given to freefn when the walk ends.
+ */
+void	**locator_memo(struct locator_walk *w, const struct locator *loc,
+	    void (*freefn)(void *));
+/* The walk ends: free what the locators kept (resolve.c calls it). */
+void	locator_memo_free(struct locator_walk *w);
 
 /* Does an entry called name decide the answer of some locator of table at a level? */
 int	locator_names_match(const struct locator *const *table,

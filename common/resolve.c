@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,10 +354,13 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 	w.level = level;
 	w.fd = -1;
 	w.out = out;
+	w.memo = NULL;
 	for (;;) {
 		locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
-		if (walk_level(table, &w))
+		if (walk_level(table, &w)) {
+			locator_memo_free(&w);
 			return 1;
+		}
 		if (len == 1)
 			break;
 		while (len > 0 && level[len - 1] != '/')
@@ -365,6 +369,7 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 			len--;	/* drop the separator, but keep "/" */
 		level[len] = '\0';
 	}
+	locator_memo_free(&w);
 	return 0;
 }
 
@@ -383,6 +388,7 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 {
 	struct locator_walk w;
 	char level[PATH_MAX + 1];
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (resolve_start(dir, level, err, errlen) == -1)
@@ -391,8 +397,11 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 	w.level = level;
 	w.fd = -1;
 	w.out = out;
+	w.memo = NULL;
 	locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
-	return walk_level(locators, &w);
+	rc = walk_level(locators, &w);
+	locator_memo_free(&w);
+	return rc;
 }
 
 /* The levels of a path longer than PATH_MAX, walked with openat. */
@@ -426,6 +435,7 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	lvl = xstrdup(dir);
 	w.opts = opts;
 	w.out = NULL;
+	w.memo = NULL;
 	for (i = cut + 1; i < len && rc == 0;) {
 		const char *slash = strchr(dir + i, '/');
 		size_t n = slash != NULL ? (size_t)(slash - (dir + i)) : len - i;
@@ -459,16 +469,38 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	}
 	close(fd);
 	free(lvl);
+	locator_memo_free(&w);
 	return rc;
 }
 
-/* opts for cfg's venv_dirs, no dependency callback. */
+/* An environment variable holding an absolute path, else NULL. */
+static const char *
+env_abs(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void
 resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 {
+	static char pw_home[PATH_MAX + 1];	/* getpwuid's, copied once */
+	struct passwd *pw;
+
 	memset(opts, 0, sizeof *opts);
 	opts->venv_dirs = (const char *const *)cfg->venv_dirs;
 	opts->n_venv_dirs = cfg->n_venv_dirs;
+	if ((opts->home = env_abs("HOME")) == NULL) {
+		if (pw_home[0] == '\0' && (pw = getpwuid(getuid())) != NULL &&
+		    pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+			snprintf(pw_home, sizeof pw_home, "%s", pw->pw_dir);
+		opts->home = pw_home[0] != '\0' ? pw_home : NULL;
+	}
+	opts->workon_home = env_abs("WORKON_HOME");
+	opts->xdg_data_home = env_abs("XDG_DATA_HOME");
+	opts->pipenv_venv_in_project = getenv("PIPENV_VENV_IN_PROJECT");
 }
 
 /* Free what resolve_dir filled in. */
