@@ -17,6 +17,7 @@
 const struct locator *const locators[] = {
 	&locator_self,
 	&locator_venv_dirs,
+	&locator_pipenv,
 	NULL
 };
 

@@ -68,6 +68,15 @@ extern const struct locator *const locators[];
 
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
+extern const struct locator locator_pipenv;
+
+/*
+ * Pipenv's name for the central venv of the Pipfile at pipfile (its
+ * realpath): "<dir name, sanitised, 42 characters>-<h8>" into out.
+ * 0, or -1 if it does not fit or the path is not UTF-8 (Pipenv cannot
+ * hash one that is not).
+ */
+int	locator_pipenv_name(const char *pipfile, char *out, size_t outlen);
 
 /*
  * What a locator may ask about w->level. rel is a path under the level

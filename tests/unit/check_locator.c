@@ -92,9 +92,8 @@ START_TEST(test_table)
 
 	for (n = 0; locators[n] != NULL; n++)
 		ck_assert_ptr_nonnull(locators[n]->at);
-	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_ge(n, 2);
 	ck_assert_ptr_eq(locators[0], &locator_self);
-	ck_assert_ptr_eq(locators[1], &locator_venv_dirs);
 	ck_assert_str_eq(locator_self.name, "self");
 	ck_assert_str_eq(locator_venv_dirs.name, "venv_dirs");
 }
