@@ -18,6 +18,7 @@ const struct locator *const locators[] = {
 	&locator_self,
 	&locator_venv_dirs,
 	&locator_pipenv,
+	&locator_virtualenvwrapper,
 	NULL
 };
 

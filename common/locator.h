@@ -69,6 +69,7 @@ extern const struct locator *const locators[];
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
 extern const struct locator locator_pipenv;
+extern const struct locator locator_virtualenvwrapper;
 
 /*
  * Pipenv's name for the central venv of the Pipfile at pipfile (its
