@@ -33,7 +33,7 @@
 #include <strings.h>
 
 #include "locator.h"
-#include "sha256.h"
+#include "digest.h"
 #include "utf8.h"
 
 /* Pipenv's limit on the name part (BINPRM_BUF_SIZE, see project.py). */
@@ -50,8 +50,8 @@ pipenv_unsafe(unsigned char c)
 int
 locator_pipenv_name(const char *pipfile, char *out, size_t outlen)
 {
-	uint8_t digest[SHA256_DIGEST_LEN];
-	char b64[BASE64_ENCODED_SIZE(6)];
+	uint8_t digest[SHA256_LEN];
+	char b64[4 * 2 + 1];
 	const char *slash, *dir;
 	size_t dirlen, i, o = 0, chars = 0, n;
 
@@ -76,7 +76,7 @@ locator_pipenv_name(const char *pipfile, char *out, size_t outlen)
 		i += n;
 	}
 	sha256(pipfile, strlen(pipfile), digest);
-	if (base64_encode(digest, 6, 1, b64, sizeof b64) != 8 ||
+	if (base64url_encode(digest, 6, b64, sizeof b64) != 8 ||
 	    o + 1 + 8 >= outlen)
 		return -1;
 	out[o++] = '-';

@@ -1,13 +1,13 @@
 /*
  * fuzz_pipenv_name.c: libFuzzer harness for Pipenv's venv name
- * (locator_pipenv_name) and the SHA-256 and base64 under it.
+ * (locator_pipenv_name) and the SHA-256 and base64 under it (digest.c).
  *
  * Properties, for the input up to its first NUL taken as a Pipfile
  * path: a path that is not UTF-8 or has no '/' is refused; otherwise
  * the name is "<part>-<h8>", part is valid UTF-8 of at most 42 code
  * points with no '/' and none of the characters Pipenv replaces, h8 is
  * 8 characters of the URL-safe base64 alphabet, and the name fits a
- * directory entry. For all bytes: the base64 of n bytes is
+ * directory entry. For all bytes: the URL-safe base64 of n bytes is
  * 4 * ceil(n / 3) characters of its alphabet and '=' padding.
  */
 #include "config.h"
@@ -17,7 +17,7 @@
 
 #include "fuzz.h"
 #include "locator.h"
-#include "sha256.h"
+#include "digest.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *path = xstrndup((const char *)data, size), *b64;
 	char name[NAME_MAX + 1];
-	uint8_t digest[SHA256_DIGEST_LEN];
+	uint8_t digest[SHA256_LEN];
 	size_t len, chars = 0, n, part;
 	int r;
 
@@ -69,15 +69,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(path);
 
 	sha256(data, size, digest);
-	b64 = xmalloc(BASE64_ENCODED_SIZE(size));
-	r = base64_encode(data, size, (int)(size & 1), b64,
-	    BASE64_ENCODED_SIZE(size));
-	FUZZ_ASSERT(r >= 0 && (size_t)r == (size + 2) / 3 * 4);
+	n = (size + 2) / 3 * 4 + 1;
+	b64 = xmalloc(n);
+	r = base64url_encode(data, size, b64, n);
+	FUZZ_ASSERT(r >= 0 && (size_t)r == n - 1);
 	for (int i = 0; i < r; i++)
-		FUZZ_ASSERT(b64[i] == '=' || b64url(b64[i]) || b64[i] == '+' ||
-		    b64[i] == '/');
-	FUZZ_ASSERT(base64_encode(data, size, 0, b64,
-	    BASE64_ENCODED_SIZE(size) - 1) == -1);
+		FUZZ_ASSERT(b64[i] == '=' || b64url(b64[i]));
+	FUZZ_ASSERT(base64url_encode(data, size, b64, n - 1) == -1);
 	free(b64);
 	return 0;
 }

@@ -31,6 +31,7 @@ main(int argc, char **argv)
 		sr = srunner_create(suite_cache());
 		srunner_add_suite(sr, suite_conf());
 		srunner_add_suite(sr, suite_db());
+		srunner_add_suite(sr, suite_digest());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_locator());
 		srunner_add_suite(sr, suite_locator_pipenv());
@@ -41,7 +42,6 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_rpc());
 		srunner_add_suite(sr, suite_sanitize());
 		srunner_add_suite(sr, suite_shell_quote());
-		srunner_add_suite(sr, suite_sha256());
 		srunner_add_suite(sr, suite_sizer());
 		srunner_add_suite(sr, suite_small_file());
 		srunner_add_suite(sr, suite_transition());

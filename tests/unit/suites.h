@@ -7,6 +7,7 @@
 Suite	*suite_cache(void);
 Suite	*suite_conf(void);
 Suite	*suite_db(void);
+Suite	*suite_digest(void);
 Suite	*suite_frame(void);
 Suite	*suite_locator(void);
 Suite	*suite_locator_pipenv(void);
@@ -19,7 +20,6 @@ Suite	*suite_sanitize(void);
 Suite	*suite_shell_quote(void);
 /* shell_quote read back by a real shell (bash, zsh or fish), which must be installed. */
 Suite	*suite_shell_round_trip(const char *shell);
-Suite	*suite_sha256(void);
 Suite	*suite_sizer(void);
 Suite	*suite_small_file(void);
 Suite	*suite_transition(void);
