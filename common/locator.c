@@ -9,18 +9,23 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "locator.h"
 #include "small_file.h"
+#include "xmalloc.h"
 
 const struct locator *const locators[] = {
 	&locator_self,
 	&locator_venv_dirs,
 	&locator_pdm,
 	&locator_poetry,
+	&locator_pipenv,
+	&locator_virtualenvwrapper,
 	NULL
 };
 
@@ -53,6 +58,31 @@ locator_env(struct locator_walk *w, const char *name)
 	return NULL;
 }
 
+/* The value of name in w->opts->env if it is an absolute path, else NULL. */
+const char *
+locator_env_path(struct locator_walk *w, const char *name)
+{
+	const char *v = locator_env(w, name);
+
+	return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+/* The user's home: an absolute $HOME, else the passwd entry's; NULL if neither. */
+const char *
+locator_home(struct locator_walk *w)
+{
+	static char pw_home[PATH_MAX + 1];	/* getpwuid's, copied once */
+	const char *v;
+	struct passwd *pw;
+
+	if ((v = locator_env_path(w, "HOME")) != NULL)
+		return v;
+	if (pw_home[0] == '\0' && (pw = getpwuid(getuid())) != NULL &&
+	    pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+		snprintf(pw_home, sizeof pw_home, "%s", pw->pw_dir);
+	return pw_home[0] != '\0' ? pw_home : NULL;
+}
+
 /* Read the small file rel under the level (or absolute) into *text: 1, else 0. */
 int
 locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
@@ -81,4 +111,44 @@ locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
 		return 0;
 	}
 	return 1;
+/* One locator's slot for the rest of a walk. */
+struct locator_memo {
+	const struct locator	*loc;
+	void			*data;
+	void			(*freefn)(void *);
+	struct locator_memo	*next;
+};
+
+/* The slot loc keeps for the rest of the walk. */
+void **
+locator_memo(struct locator_walk *w, const struct locator *loc,
+    void (*freefn)(void *))
+{
+	struct locator_memo *m;
+
+	for (m = w->memo; m != NULL; m = m->next) {
+		if (m->loc == loc)
+			return &m->data;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->loc = loc;
+	m->freefn = freefn;
+	m->next = w->memo;
+	w->memo = m;
+	return &m->data;
+}
+
+/* The walk ends: free what the locators kept. */
+void
+locator_memo_free(struct locator_walk *w)
+{
+	struct locator_memo *m, *next;
+
+	for (m = w->memo; m != NULL; m = next) {
+		next = m->next;
+		if (m->data != NULL && m->freefn != NULL)
+			m->freefn(m->data);
+		free(m);
+	}
+	w->memo = NULL;
 }

@@ -45,6 +45,7 @@ struct locator_walk {
 	const char	*level;		/* L: absolute, normalised */
 	int		 fd;		/* L opened (long walk), else -1 */
 	struct venv_info *out;		/* filled by locator_found, or NULL */
+	struct locator_memo *memo;	/* what locators keep until the walk ends */
 };
 
 struct locator {
@@ -69,6 +70,16 @@ extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
 extern const struct locator locator_pdm;
 extern const struct locator locator_poetry;
+extern const struct locator locator_pipenv;
+extern const struct locator locator_virtualenvwrapper;
+
+/*
+ * Pipenv's name for the central venv of the Pipfile at pipfile (its
+ * realpath): "<dir name, sanitised, 42 characters>-<h8>" into out.
+ * 0, or -1 if it does not fit or the path is not UTF-8 (Pipenv cannot
+ * hash one that is not).
+ */
+int	locator_pipenv_name(const char *pipfile, char *out, size_t outlen);
 
 /*
  * What a locator may ask about w->level. rel is a path under the level
@@ -95,6 +106,10 @@ int	locator_found(struct locator_walk *w, const char *rel, const char *found_as)
 
 /* The value of name in w->opts->env; NULL when it is unset or empty. */
 const char *locator_env(struct locator_walk *w, const char *name);
+/* The value of name in w->opts->env if it is an absolute path, else NULL. */
+const char *locator_env_path(struct locator_walk *w, const char *name);
+/* The user's home: an absolute $HOME, else the passwd entry's; NULL if neither. */
+const char *locator_home(struct locator_walk *w);
 /*
  * Read the small file rel (at most max bytes, a regular file holding no
  * NUL) into *text (malloc'd, NUL-terminated) and *len: 1, or 0 when it
@@ -102,6 +117,15 @@ const char *locator_env(struct locator_walk *w, const char *name);
  */
 int	locator_read(struct locator_walk *w, const char *rel, size_t max,
 	    char **text, size_t *len);
+/*
+ * The slot locator loc keeps for the rest of the walk (a store it read
+ * once, not at every level): *slot is NULL the first time; what the
+ * locator puts there is given to freefn when the walk ends.
+ */
+void	**locator_memo(struct locator_walk *w, const struct locator *loc,
+	    void (*freefn)(void *));
+/* The walk ends: free what the locators kept (resolve.c calls it). */
+void	locator_memo_free(struct locator_walk *w);
 
 /* Does an entry called name decide the answer of some locator of table at a level? */
 int	locator_names_match(const struct locator *const *table,

@@ -296,7 +296,7 @@ static char *
 xdg_dir(struct locator_walk *w, const char *var, const char *fallback,
     const char *app)
 {
-	const char *v = locator_env(w, var), *home = locator_env(w, "HOME");
+	const char *v = locator_env(w, var), *home = locator_home(w);
 	char *base, *s;
 
 	if (v != NULL && v[0] == '/')
@@ -320,7 +320,7 @@ xdg_dir(struct locator_walk *w, const char *var, const char *fallback,
 static char *
 poetry_venvs_dir(struct locator_walk *w, const struct poetry_conf *pc)
 {
-	const char *home = locator_env(w, "HOME"), *raw, *p, *q;
+	const char *home = locator_home(w), *raw, *p, *q;
 	struct buf b = BUF_INIT;
 	char *cache = NULL, *out;
 

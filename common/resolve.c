@@ -355,10 +355,13 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 	w.level = level;
 	w.fd = -1;
 	w.out = out;
+	w.memo = NULL;
 	for (;;) {
 		locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
-		if (walk_level(table, &w))
+		if (walk_level(table, &w)) {
+			locator_memo_free(&w);
 			return 1;
+		}
 		if (len == 1)
 			break;
 		while (len > 0 && level[len - 1] != '/')
@@ -367,6 +370,7 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 			len--;	/* drop the separator, but keep "/" */
 		level[len] = '\0';
 	}
+	locator_memo_free(&w);
 	return 0;
 }
 
@@ -385,6 +389,7 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 {
 	struct locator_walk w;
 	char level[PATH_MAX + 1];
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (resolve_start(dir, level, err, errlen) == -1)
@@ -393,8 +398,11 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 	w.level = level;
 	w.fd = -1;
 	w.out = out;
+	w.memo = NULL;
 	locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
-	return walk_level(locators, &w);
+	rc = walk_level(locators, &w);
+	locator_memo_free(&w);
+	return rc;
 }
 
 /* The levels of a path longer than PATH_MAX, walked with openat. */
@@ -428,6 +436,7 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	lvl = xstrdup(dir);
 	w.opts = opts;
 	w.out = NULL;
+	w.memo = NULL;
 	for (i = cut + 1; i < len && rc == 0;) {
 		const char *slash = strchr(dir + i, '/');
 		size_t n = slash != NULL ? (size_t)(slash - (dir + i)) : len - i;
@@ -461,10 +470,11 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	}
 	close(fd);
 	free(lvl);
+	locator_memo_free(&w);
 	return rc;
 }
 
-/* opts for cfg's venv_dirs and the process environment, no dependency callback. */
+/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void
 resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 {

@@ -86,7 +86,7 @@ int	resolve_level(const char *dir, const struct resolve_opts *opts,
  */
 int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
-/* opts for cfg's venv_dirs and the process environment, no dependency callback. */
+/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);

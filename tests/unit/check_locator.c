@@ -97,6 +97,8 @@ START_TEST(test_table)
 	ck_assert_ptr_eq(locators[1], &locator_venv_dirs);
 	ck_assert_ptr_eq(locators[2], &locator_pdm);
 	ck_assert_ptr_eq(locators[3], &locator_poetry);
+	ck_assert_uint_ge(n, 2);
+	ck_assert_ptr_eq(locators[0], &locator_self);
 	ck_assert_str_eq(locator_self.name, "self");
 	ck_assert_str_eq(locator_venv_dirs.name, "venv_dirs");
 }

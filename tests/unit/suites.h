@@ -12,6 +12,8 @@ Suite	*suite_frame(void);
 Suite	*suite_locator(void);
 Suite	*suite_locator_pdm(void);
 Suite	*suite_locator_poetry(void);
+Suite	*suite_locator_pipenv(void);
+Suite	*suite_locator_virtualenvwrapper(void);
 Suite	*suite_paths(void);
 Suite	*suite_request(void);
 Suite	*suite_resolve(void);

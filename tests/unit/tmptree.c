@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +151,36 @@ tmptree_venv(const char *root, const char *rel, const char *cfg_text)
 	tmptree_symlink(root, py, "/usr/bin/python3");
 	free(cfg);
 	free(py);
+}
+
+/* A NULL-terminated "NAME=value" list from name, value pairs ending with a NULL name. */
+char **
+tmptree_env(const char *name, ...)
+{
+	va_list ap;
+	char **env = NULL;
+	size_t n = 0;
+
+	env = xcalloc(1, sizeof *env);
+	va_start(ap, name);
+	for (; name != NULL; name = va_arg(ap, const char *)) {
+		const char *value = va_arg(ap, const char *);
+
+		if (value == NULL)
+			continue;
+		env = xrealloc(env, (n + 2) * sizeof *env);
+		xasprintf(&env[n++], "%s=%s", name, value);
+		env[n] = NULL;
+	}
+	va_end(ap);
+	return env;
+}
+
+/* Free what tmptree_env made. */
+void
+tmptree_env_free(char **env)
+{
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
 }

@@ -14,5 +14,13 @@ void	tmptree_write(const char *root, const char *rel, const char *text);
 void	tmptree_symlink(const char *root, const char *rel, const char *target);
 /* Make root/rel a minimal venv: pyvenv.cfg with cfg_text and bin/python -> /usr/bin/python3. */
 void	tmptree_venv(const char *root, const char *rel, const char *cfg_text);
+/*
+ * A NULL-terminated "NAME=value" list, as resolve_opts.env takes, from
+ * name, value pairs ending with a NULL name; a pair whose value is NULL
+ * is left out. Free it with tmptree_env_free.
+ */
+char	**tmptree_env(const char *name, ...);
+/* Free what tmptree_env made. */
+void	 tmptree_env_free(char **env);
 
 #endif
