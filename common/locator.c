@@ -14,7 +14,9 @@
 
 const struct locator *const locators[] = {
 	&locator_self,
+	&locator_venv_file,
 	&locator_venv_dirs,
+	&locator_pyenv,
 	NULL
 };
 

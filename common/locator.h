@@ -43,6 +43,7 @@
 struct locator_walk {
 	const struct resolve_opts *opts;	/* the config (venv_dirs) */
 	const char	*level;		/* L: absolute, normalised */
+	const char	*dir;		/* where the walk began (L or below it) */
 	int		 fd;		/* L opened (long walk), else -1 */
 	struct venv_info *out;		/* filled by locator_found, or NULL */
 };
@@ -67,6 +68,8 @@ extern const struct locator *const locators[];
 
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
+extern const struct locator locator_venv_file;
+extern const struct locator locator_pyenv;
 
 /*
  * What a locator may ask about w->level. rel is a path under the level
@@ -85,6 +88,8 @@ int	locator_is_venv(struct locator_walk *w, const char *rel);
 void	locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind);
 /* Report rel as a candidate venv root, and rel/bin if it is a directory. */
 void	locator_dep_venv(struct locator_walk *w, const char *rel);
+/* Report the nearest directory at or above rel that exists as RESOLVE_DEP_DIR (rel appearing matters). */
+void	locator_dep_nearest(struct locator_walk *w, const char *rel);
 /*
  * The venv at rel applies, with project w->level, found as found_as:
  * fill w->out (if wanted) and return 1, for the locator to return.

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,27 @@ locator_dep_venv(struct locator_walk *w, const char *rel)
 		locator_dep(w, bin, RESOLVE_DEP_BIN);
 }
 
+/* Report the nearest existing directory at or above rel as RESOLVE_DEP_DIR. */
+void
+locator_dep_nearest(struct locator_walk *w, const char *rel)
+{
+	char path[RESOLVE_BUFSZ], *slash;
+	struct stat st;
+
+	if (w->fd != -1 || w->opts->dep == NULL ||
+	    walk_path(w, rel, NULL, path) == -1)
+		return;
+	for (;;) {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			w->opts->dep(w->opts->dep_ctx, path, RESOLVE_DEP_DIR);
+			return;
+		}
+		if ((slash = strrchr(path, '/')) == NULL || slash == path)
+			return;		/* '/' is always there: never watched whole */
+		*slash = '\0';
+	}
+}
+
 /* The venv at rel applies with project w->level: fill w->out if wanted. */
 int
 locator_found(struct locator_walk *w, const char *rel, const char *found_as)
@@ -341,7 +363,7 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
     size_t errlen)
 {
 	struct locator_walk w;
-	char level[PATH_MAX + 1];
+	char level[PATH_MAX + 1], start[PATH_MAX + 1];
 	size_t len;
 	int n;
 
@@ -349,8 +371,10 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 	if ((n = resolve_start(dir, level, err, errlen)) == -1)
 		return -1;
 	len = (size_t)n;
+	memcpy(start, level, len + 1);
 	w.opts = opts;
 	w.level = level;
+	w.dir = start;
 	w.fd = -1;
 	w.out = out;
 	for (;;) {
@@ -389,6 +413,7 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 		return -1;
 	w.opts = opts;
 	w.level = level;
+	w.dir = level;
 	w.fd = -1;
 	w.out = out;
 	locator_dep(&w, NULL, RESOLVE_DEP_LEVEL);
@@ -448,6 +473,7 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 		/* The level's text is too long to look at: only its fd is used. */
 		lvl[i + n] = '\0';
 		w.level = lvl;
+		w.dir = dir;
 		w.fd = fd;
 		if (walk_level(locators, &w)) {
 			snprintf(err, errlen, "a venv at a path longer than "
@@ -462,13 +488,33 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	return rc;
 }
 
-/* opts for cfg's venv_dirs, no dependency callback. */
+/* An environment variable holding an absolute path, else NULL. */
+static const char *
+env_abs(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void
 resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 {
+	static char pw_home[PATH_MAX + 1];	/* getpwuid's, copied once */
+	struct passwd *pw;
+
 	memset(opts, 0, sizeof *opts);
 	opts->venv_dirs = (const char *const *)cfg->venv_dirs;
 	opts->n_venv_dirs = cfg->n_venv_dirs;
+	if ((opts->home = env_abs("HOME")) == NULL) {
+		if (pw_home[0] == '\0' && (pw = getpwuid(getuid())) != NULL &&
+		    pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+			snprintf(pw_home, sizeof pw_home, "%s", pw->pw_dir);
+		opts->home = pw_home[0] != '\0' ? pw_home : NULL;
+	}
+	opts->workon_home = env_abs("WORKON_HOME");
+	opts->pyenv_root = env_abs("PYENV_ROOT");
 }
 
 /* Free what resolve_dir filled in. */

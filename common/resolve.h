@@ -56,6 +56,10 @@ struct resolve_opts {
 	size_t	 n_venv_dirs;
 	resolve_dep_fn dep;		/* may be NULL */
 	void	*dep_ctx;
+	/* The environment the locators may use (absolute, or NULL when unset). */
+	const char *home;		/* $HOME, else the passwd entry's */
+	const char *workon_home;	/* $WORKON_HOME (virtualenvwrapper, .venv files) */
+	const char *pyenv_root;		/* $PYENV_ROOT (pyenv-virtualenv) */
 };
 
 /*
@@ -85,7 +89,7 @@ int	resolve_level(const char *dir, const struct resolve_opts *opts,
  */
 int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
-/* opts for cfg's venv_dirs, no dependency callback. */
+/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);

@@ -33,6 +33,8 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_db());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_locator());
+		srunner_add_suite(sr, suite_locator_pyenv());
+		srunner_add_suite(sr, suite_locator_venv_file());
 		srunner_add_suite(sr, suite_paths());
 		srunner_add_suite(sr, suite_request());
 		srunner_add_suite(sr, suite_resolve());

@@ -33,7 +33,7 @@ collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 static int
 resolve_at(const char *root, const char *rel, struct venv_info *vi, struct buf *deps)
 {
-	struct resolve_opts opts = { default_dirs, 2, NULL, NULL };
+	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
 	char err[256] = "";
 	char *path;
 	int r;
@@ -441,7 +441,7 @@ END_TEST
 
 START_TEST(test_invalid_paths)
 {
-	struct resolve_opts opts = { default_dirs, 2, NULL, NULL };
+	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
 	struct venv_info vi;
 	char err[256];
 	char *long_path;

@@ -9,6 +9,8 @@ Suite	*suite_conf(void);
 Suite	*suite_db(void);
 Suite	*suite_frame(void);
 Suite	*suite_locator(void);
+Suite	*suite_locator_pyenv(void);
+Suite	*suite_locator_venv_file(void);
 Suite	*suite_paths(void);
 Suite	*suite_request(void);
 Suite	*suite_resolve(void);
