@@ -219,8 +219,8 @@ START_TEST(test_invalidation_custom_venv_dirs)
 	tmptree_mkdir(fx.tree, "sentinel");
 	ck_assert_int_eq(resolve("p/src", &hit, &cacheable, NULL), 0);
 	ck_assert_int_eq(resolve("sentinel", &hit, &cacheable, NULL), 0);
-	/* .venv means nothing here: p/src stays while the sentinel goes. */
-	tmptree_venv(fx.tree, "p/.venv", "");
+	/* venv means nothing here (.venv would: a .venv file): p/src stays while the sentinel goes. */
+	tmptree_venv(fx.tree, "p/venv", "");
 	tmptree_venv(fx.tree, "sentinel/env", "");
 	ck_assert_msg(wait_dropped("sentinel"), "sentinel still cached");
 	ck_assert_int_eq(cached("p/src"), 1);
