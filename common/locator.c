@@ -9,11 +9,9 @@
 #include "config.h"
 
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "locator.h"
 #include "small_file.h"
@@ -21,10 +19,12 @@
 
 const struct locator *const locators[] = {
 	&locator_self,
+	&locator_venv_file,
 	&locator_venv_dirs,
 	&locator_pdm,
 	&locator_poetry,
 	&locator_pipenv,
+	&locator_pyenv,
 	&locator_virtualenvwrapper,
 	NULL
 };
@@ -67,20 +67,28 @@ locator_env_path(struct locator_walk *w, const char *name)
 	return v != NULL && v[0] == '/' ? v : NULL;
 }
 
-/* The user's home: an absolute $HOME, else the passwd entry's; NULL if neither. */
+/* The user's home: $HOME if it is absolute, else NULL (no central store is then looked at). */
 const char *
 locator_home(struct locator_walk *w)
 {
-	static char pw_home[PATH_MAX + 1];	/* getpwuid's, copied once */
-	const char *v;
-	struct passwd *pw;
+	return locator_env_path(w, "HOME");
+}
 
-	if ((v = locator_env_path(w, "HOME")) != NULL)
-		return v;
-	if (pw_home[0] == '\0' && (pw = getpwuid(getuid())) != NULL &&
-	    pw->pw_dir != NULL && pw->pw_dir[0] == '/')
-		snprintf(pw_home, sizeof pw_home, "%s", pw->pw_dir);
-	return pw_home[0] != '\0' ? pw_home : NULL;
+/* The store of named venvs ($WORKON_HOME, else ~/.virtualenvs) into buf (PATH_MAX + 1): 0, or -1 if unknown. */
+int
+locator_workon_home(struct locator_walk *w, char *buf)
+{
+	const char *v;
+	int n;
+
+	if ((v = locator_env_path(w, "WORKON_HOME")) != NULL)
+		n = snprintf(buf, PATH_MAX + 1, "%s", v);
+	else if ((v = locator_home(w)) != NULL)
+		n = snprintf(buf, PATH_MAX + 1, "%s/.virtualenvs",
+		    strcmp(v, "/") == 0 ? "" : v);
+	else
+		return -1;
+	return n < 0 || n > PATH_MAX ? -1 : 0;
 }
 
 /* Read the small file rel under the level (or absolute) into *text: 1, else 0. */
@@ -111,6 +119,8 @@ locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
 		return 0;
 	}
 	return 1;
+}
+
 /* One locator's slot for the rest of a walk. */
 struct locator_memo {
 	const struct locator	*loc;

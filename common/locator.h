@@ -43,6 +43,7 @@
 struct locator_walk {
 	const struct resolve_opts *opts;	/* the config (venv_dirs) */
 	const char	*level;		/* L: absolute, normalised */
+	const char	*dir;		/* where the walk began (L or below it) */
 	int		 fd;		/* L opened (long walk), else -1 */
 	struct venv_info *out;		/* filled by locator_found, or NULL */
 	struct locator_memo *memo;	/* what locators keep until the walk ends */
@@ -68,6 +69,8 @@ extern const struct locator *const locators[];
 
 extern const struct locator locator_self;
 extern const struct locator locator_venv_dirs;
+extern const struct locator locator_venv_file;
+extern const struct locator locator_pyenv;
 extern const struct locator locator_pdm;
 extern const struct locator locator_poetry;
 extern const struct locator locator_pipenv;
@@ -98,6 +101,8 @@ int	locator_is_venv(struct locator_walk *w, const char *rel);
 void	locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind);
 /* Report rel as a candidate venv root, and rel/bin if it is a directory. */
 void	locator_dep_venv(struct locator_walk *w, const char *rel);
+/* Report the nearest directory at or above rel that exists as RESOLVE_DEP_DIR (rel appearing matters). */
+void	locator_dep_nearest(struct locator_walk *w, const char *rel);
 /*
  * The venv at rel applies, with project w->level, found as found_as:
  * fill w->out (if wanted) and return 1, for the locator to return.
@@ -108,8 +113,14 @@ int	locator_found(struct locator_walk *w, const char *rel, const char *found_as)
 const char *locator_env(struct locator_walk *w, const char *name);
 /* The value of name in w->opts->env if it is an absolute path, else NULL. */
 const char *locator_env_path(struct locator_walk *w, const char *name);
-/* The user's home: an absolute $HOME, else the passwd entry's; NULL if neither. */
+/* The user's home: $HOME if it is absolute, else NULL (no central store is then looked at). */
 const char *locator_home(struct locator_walk *w);
+/*
+ * The store of named venvs that virtualenvwrapper, virtualfish and
+ * .venv files share ($WORKON_HOME, else ~/.virtualenvs) into buf
+ * (PATH_MAX + 1 bytes): 0, or -1 if there is no home to put it in.
+ */
+int	locator_workon_home(struct locator_walk *w, char *buf);
 /*
  * Read the small file rel (at most max bytes, a regular file holding no
  * NUL) into *text (malloc'd, NUL-terminated) and *len: 1, or 0 when it

@@ -76,23 +76,6 @@ vwrap_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* virtualenvwrapper's store into buf (PATH_MAX + 1): 0, or -1 if there is none. */
-static int
-vwrap_store_path(struct locator_walk *w, char *buf)
-{
-	const char *v;
-	int n;
-
-	if ((v = locator_env_path(w, "WORKON_HOME")) != NULL)
-		n = snprintf(buf, PATH_MAX + 1, "%s", v);
-	else if ((v = locator_home(w)) != NULL)
-		n = snprintf(buf, PATH_MAX + 1, "%s/.virtualenvs",
-		    strcmp(v, "/") == 0 ? "" : v);
-	else
-		return -1;
-	return n < 0 || n > PATH_MAX ? -1 : 0;
-}
-
 /* Report path, or the nearest directory above it that exists, as RESOLVE_DEP_DIR. */
 static void
 vwrap_dep_nearest(struct locator_walk *w, const char *store)
@@ -194,7 +177,7 @@ locator_virtualenvwrapper_at(struct locator_walk *w)
 		return 0;	/* no venv that long can be used */
 	slot = locator_memo(w, &locator_virtualenvwrapper, vwrap_store_free);
 	if (*slot == NULL) {
-		if (vwrap_store_path(w, store) == -1)
+		if (locator_workon_home(w, store) == -1)
 			*slot = xcalloc(1, sizeof *s);
 		else
 			*slot = vwrap_store_read(w, store);

@@ -292,6 +292,27 @@ locator_dep_venv(struct locator_walk *w, const char *rel)
 		locator_dep(w, bin, RESOLVE_DEP_BIN);
 }
 
+/* Report the nearest existing directory at or above rel as RESOLVE_DEP_DIR. */
+void
+locator_dep_nearest(struct locator_walk *w, const char *rel)
+{
+	char path[RESOLVE_BUFSZ], *slash;
+	struct stat st;
+
+	if (w->fd != -1 || w->opts->dep == NULL ||
+	    walk_path(w, rel, NULL, path) == -1)
+		return;
+	for (;;) {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			w->opts->dep(w->opts->dep_ctx, path, RESOLVE_DEP_DIR);
+			return;
+		}
+		if ((slash = strrchr(path, '/')) == NULL || slash == path)
+			return;		/* '/' is always there: never watched whole */
+		*slash = '\0';
+	}
+}
+
 /* The venv at rel applies with project w->level: fill w->out if wanted. */
 int
 locator_found(struct locator_walk *w, const char *rel, const char *found_as)
@@ -343,7 +364,7 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
     size_t errlen)
 {
 	struct locator_walk w;
-	char level[PATH_MAX + 1];
+	char level[PATH_MAX + 1], start[PATH_MAX + 1];
 	size_t len;
 	int n;
 
@@ -351,8 +372,10 @@ resolve_dir_with(const struct locator *const *table, const char *dir,
 	if ((n = resolve_start(dir, level, err, errlen)) == -1)
 		return -1;
 	len = (size_t)n;
+	memcpy(start, level, len + 1);
 	w.opts = opts;
 	w.level = level;
+	w.dir = start;
 	w.fd = -1;
 	w.out = out;
 	w.memo = NULL;
@@ -396,6 +419,7 @@ resolve_level(const char *dir, const struct resolve_opts *opts,
 		return -1;
 	w.opts = opts;
 	w.level = level;
+	w.dir = level;
 	w.fd = -1;
 	w.out = out;
 	w.memo = NULL;
@@ -459,6 +483,7 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 		/* The level's text is too long to look at: only its fd is used. */
 		lvl[i + n] = '\0';
 		w.level = lvl;
+		w.dir = dir;
 		w.fd = fd;
 		if (walk_level(locators, &w)) {
 			snprintf(err, errlen, "a venv at a path longer than "

@@ -25,6 +25,16 @@ enum small_file_status
 small_file_read(const char *path, size_t max, char **text, size_t *len)
 {
 	struct stat st;
+
+	return small_file_read_stat(path, max, text, len, &st);
+}
+
+/* small_file_read, with the fstat of what was opened in *stp. */
+enum small_file_status
+small_file_read_stat(const char *path, size_t max, char **text, size_t *len,
+    struct stat *stp)
+{
+	struct stat st;
 	size_t have = 0, cap = max + 1;
 	char *buf;
 	int fd;
@@ -38,6 +48,7 @@ small_file_read(const char *path, size_t max, char **text, size_t *len)
 		small_file_close(fd);
 		return SMALL_FILE_STAT;
 	}
+	*stp = st;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return SMALL_FILE_NOT_REGULAR;

@@ -30,4 +30,12 @@ enum small_file_status {
 enum small_file_status small_file_read(const char *path, size_t max,
 	    char **text, size_t *len);
 
+struct stat;
+/*
+ * small_file_read, also giving the fstat of the file read (when the open
+ * and fstat succeeded), so that a caller can judge exactly what it read.
+ */
+enum small_file_status small_file_read_stat(const char *path, size_t max,
+	    char **text, size_t *len, struct stat *st);
+
 #endif

@@ -425,6 +425,29 @@ check_bin_entries(struct hard *h, const char *bin, char *reason, size_t len)
 	return rc;
 }
 
+/* The hard rule for a pointer file, from the fstat of what was read. */
+int
+trust_rule_pointer(const struct stat *st, char *reason, size_t len)
+{
+	struct hard h = { .me = geteuid() };
+	const char *who;
+
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(reason, len, "it is not a regular file");
+		return -1;
+	}
+	if (!hard_owner_ok(&h, st)) {
+		snprintf(reason, len, "it is owned by uid %ld, not by you or root",
+		    (long)st->st_uid);
+		return -1;
+	}
+	if ((who = hard_writers(&h, st)) != NULL) {
+		snprintf(reason, len, "it is writable by %s", who);
+		return -1;
+	}
+	return 0;
+}
+
 /* Apply the hard rule; 0 or -1 with the reason. */
 int
 trust_rule_hard(const char *venv, char *reason, size_t len)

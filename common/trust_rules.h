@@ -44,6 +44,15 @@ int	trust_rule_core_command(const char *name);
 int	trust_rule_hard(const char *venv, char *reason, size_t len);
 
 /*
+ * The hard rule for a file that points at a venv (a .venv file), given
+ * the fstat of what was read: a regular file owned by us or root and
+ * writable by neither group nor others (our user private group aside).
+ * 0, or -1 with the reason ("it is writable by others").
+ */
+struct stat;
+int	trust_rule_pointer(const struct stat *st, char *reason, size_t len);
+
+/*
  * Apply the shadow rule: 0 when bin/ shadows nothing, 1 with the reason
  * naming the first shadowing executable (in readdir order of a sorted
  * scan: the smallest name), -1 with the reason when bin/ cannot be read.

@@ -92,13 +92,15 @@ START_TEST(test_table)
 
 	for (n = 0; locators[n] != NULL; n++)
 		ck_assert_ptr_nonnull(locators[n]->at);
-	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(n, 8);
 	ck_assert_ptr_eq(locators[0], &locator_self);
-	ck_assert_ptr_eq(locators[1], &locator_venv_dirs);
-	ck_assert_ptr_eq(locators[2], &locator_pdm);
-	ck_assert_ptr_eq(locators[3], &locator_poetry);
-	ck_assert_uint_ge(n, 2);
-	ck_assert_ptr_eq(locators[0], &locator_self);
+	ck_assert_ptr_eq(locators[1], &locator_venv_file);
+	ck_assert_ptr_eq(locators[2], &locator_venv_dirs);
+	ck_assert_ptr_eq(locators[3], &locator_pdm);
+	ck_assert_ptr_eq(locators[4], &locator_poetry);
+	ck_assert_ptr_eq(locators[5], &locator_pipenv);
+	ck_assert_ptr_eq(locators[6], &locator_pyenv);
+	ck_assert_ptr_eq(locators[7], &locator_virtualenvwrapper);
 	ck_assert_str_eq(locator_self.name, "self");
 	ck_assert_str_eq(locator_venv_dirs.name, "venv_dirs");
 }
@@ -241,11 +243,11 @@ START_TEST(test_deps_venv_dirs)
 	    "LEVEL R/p\nVENV R/p/.venv\nVENV R/p/venv\nBIN R/p/venv/bin\n");
 	assert_found(&vi, root, "p/venv", "p", "venv");
 	free(p);
-	/* A file named .venv is not a candidate: only the level is watched. */
+	/* A file named .venv is not venv_dirs' candidate but locator_venv_file's. */
 	buf_reset(&d.b);
 	xasprintf(&p, "%s/q", root);
 	ck_assert_int_eq(resolve_level(p, &opts, &vi, err, sizeof err), 0);
-	ck_assert_str_eq(d.b.data, "LEVEL R/q\n");
+	ck_assert_str_eq(d.b.data, "LEVEL R/q\nFILE R/q/.venv\nDIR R/q\n");
 	free(p);
 	buf_free(&d.b);
 	tmptree_free(root);

@@ -14,6 +14,8 @@ Suite	*suite_locator_pdm(void);
 Suite	*suite_locator_poetry(void);
 Suite	*suite_locator_pipenv(void);
 Suite	*suite_locator_virtualenvwrapper(void);
+Suite	*suite_locator_pyenv(void);
+Suite	*suite_locator_venv_file(void);
 Suite	*suite_paths(void);
 Suite	*suite_request(void);
 Suite	*suite_resolve(void);
