@@ -21,7 +21,10 @@
  * out is an answer that goes stale: a candidate venv root with
  * locator_dep_venv(), a file the locator reads (pyproject.toml, a .venv
  * file) as RESOLVE_DEP_FILE, a directory outside the project whose
- * entries matter (a tool's store of venvs) as RESOLVE_DEP_DIR.
+ * entries matter (a tool's store of venvs) as RESOLVE_DEP_DIR, and a
+ * path that would matter if it existed (a store not made yet, a venv a
+ * pointer file names) as RESOLVE_DEP_ABSENT: locator_dep_store() and
+ * locator_dep_absent() choose.
  *
  * Entries of L other than pyvenv.cfg and bin/ whose appearing decides
  * its answer (a candidate directory, a file it would read) are named by
@@ -101,8 +104,15 @@ int	locator_is_venv(struct locator_walk *w, const char *rel);
 void	locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind);
 /* Report rel as a candidate venv root, and rel/bin if it is a directory. */
 void	locator_dep_venv(struct locator_walk *w, const char *rel);
-/* Report the nearest directory at or above rel that exists as RESOLVE_DEP_DIR (rel appearing matters). */
-void	locator_dep_nearest(struct locator_walk *w, const char *rel);
+/*
+ * Report rel, which does not exist, as RESOLVE_DEP_ABSENT: its appearing
+ * matters, nothing else near it (the daemon follows that one name in
+ * the nearest directory that exists, often $HOME, whose other entries
+ * change all the time).
+ */
+void	locator_dep_absent(struct locator_walk *w, const char *rel);
+/* Report the store rel: RESOLVE_DEP_DIR (any entry matters) if it is a directory, else RESOLVE_DEP_ABSENT. */
+void	locator_dep_store(struct locator_walk *w, const char *rel);
 /*
  * The venv at rel applies, with project w->level, found as found_as:
  * fill w->out (if wanted) and return 1, for the locator to return.

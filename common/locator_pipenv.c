@@ -122,24 +122,6 @@ pipenv_store(struct locator_walk *w, char *buf)
 	return n < 0 || n > PATH_MAX ? -1 : 0;
 }
 
-/* Report the store, or the nearest directory above it that exists, as RESOLVE_DEP_DIR. */
-static void
-pipenv_dep_store(struct locator_walk *w, const char *store)
-{
-	char path[PATH_MAX + 1], *slash;
-
-	snprintf(path, sizeof path, "%s", store);
-	for (;;) {
-		if (locator_is_dir(w, path)) {
-			locator_dep(w, path, RESOLVE_DEP_DIR);
-			return;
-		}
-		if ((slash = strrchr(path, '/')) == NULL || slash == path)
-			return;		/* '/' is never watched whole */
-		*slash = '\0';
-	}
-}
-
 /* Pipenv's venv for the Pipfile at L. */
 static int
 locator_pipenv_at(struct locator_walk *w)
@@ -175,7 +157,7 @@ locator_pipenv_at(struct locator_walk *w)
 	    locator_pipenv_name(real, name, sizeof name) == -1 ||
 	    pipenv_store(w, store) == -1)
 		return 0;
-	pipenv_dep_store(w, store);
+	locator_dep_store(w, store);
 	n = snprintf(venv, sizeof venv, "%s/%s", strcmp(store, "/") == 0 ? "" :
 	    store, name);
 	if (n < 0 || n > PATH_MAX || !locator_is_dir(w, venv))

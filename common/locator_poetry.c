@@ -358,22 +358,6 @@ poetry_venvs_dir(struct locator_walk *w, const struct poetry_conf *pc)
 	return out;
 }
 
-/* Report dir as a store whose entries matter, or its nearest existing ancestor. */
-static void
-dep_store(struct locator_walk *w, const char *dir)
-{
-	char *d = xstrdup(dir), *slash;
-
-	while (!locator_is_dir(w, d) && (slash = strrchr(d, '/')) != NULL &&
-	    slash != d)
-		*slash = '\0';
-	if (locator_is_dir(w, d))
-		locator_dep(w, d, RESOLVE_DEP_DIR);
-	else if (locator_is_dir(w, "/"))
-		locator_dep(w, "/", RESOLVE_DEP_DIR);
-	free(d);
-}
-
 /* Is s "X.Y" (digits, a dot, digits)? */
 static int
 is_minor(const char *s)
@@ -569,7 +553,7 @@ poetry_settings(struct locator_walk *w, struct poetry_conf *pc)
 		cfgdir = xdg_dir(w, "XDG_CONFIG_HOME", ".config", "pypoetry");
 	if (cfgdir != NULL && (cfg = path_join(cfgdir, "config.toml")) != NULL) {
 		if (!locator_is_file(w, cfg))
-			dep_store(w, cfgdir);	/* config.toml appearing */
+			locator_dep_store(w, cfgdir);	/* config.toml appearing */
 		rc = poetry_conf_file(w, cfg, pc);
 		free(cfg);
 	}
@@ -617,7 +601,7 @@ locator_poetry_at(struct locator_walk *w)
 	if (!pc.create || (dir = poetry_venvs_dir(w, &pc)) == NULL ||
 	    realpath(w->level, real) == NULL)
 		goto out;
-	dep_store(w, dir);
+	locator_dep_store(w, dir);
 	if ((envs = path_join(dir, "envs.toml")) != NULL &&
 	    locator_is_file(w, envs))
 		locator_dep(w, envs, RESOLVE_DEP_FILE);

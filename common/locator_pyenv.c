@@ -22,11 +22,10 @@
  * The file is not judged like a .venv file: it can only choose among
  * the venvs in the user's own $PYENV_ROOT, each judged as any venv.
  *
- * Dependencies: the file (RESOLVE_DEP_FILE), versions/ (RESOLVE_DEP_DIR,
- * or the nearest existing directory above it), each entry that exists
- * (a venv with locator_dep_venv, a plain version as RESOLVE_DEP_VENV so
- * a pyvenv.cfg appearing counts), and the nearest existing directory
- * above an entry that does not.
+ * Dependencies: the file (RESOLVE_DEP_FILE), versions/ (locator_dep_store),
+ * each entry that exists (a venv with locator_dep_venv, a plain version
+ * as RESOLVE_DEP_VENV so a pyvenv.cfg appearing counts), and each entry
+ * that does not (RESOLVE_DEP_ABSENT).
  */
 #include "config.h"
 
@@ -117,16 +116,13 @@ locator_pyenv_at(struct locator_walk *w)
 		python_version_free(entries, n);
 		return 0;
 	}
-	if (locator_is_dir(w, versions))
-		locator_dep(w, versions, RESOLVE_DEP_DIR);
-	else
-		locator_dep_nearest(w, versions);
+	locator_dep_store(w, versions);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (strcmp(entries[i], "system") == 0)
 			continue;
 		xasprintf(&cand, "%s/%s", versions, entries[i]);
 		if (!locator_is_dir(w, cand))
-			locator_dep_nearest(w, cand);
+			locator_dep_absent(w, cand);
 		else if (!locator_is_venv(w, cand))
 			locator_dep(w, cand, RESOLVE_DEP_VENV);	/* a plain version */
 		else {

@@ -24,9 +24,8 @@
  * walk (w->fd != -1) the file is not read and nothing is offered.
  *
  * Dependencies: the file (RESOLVE_DEP_FILE; a chmod counts), each
- * candidate that exists (locator_dep_venv), the nearest existing
- * directory above one that does not (RESOLVE_DEP_DIR), and the store
- * when the name is looked up there.
+ * candidate that exists (locator_dep_venv), each one that does not
+ * (RESOLVE_DEP_ABSENT), and the store when the name is looked up there.
  */
 #include "config.h"
 
@@ -49,7 +48,7 @@ static int
 venv_file_try(struct locator_walk *w, const char *path)
 {
 	if (!locator_is_dir(w, path)) {
-		locator_dep_nearest(w, path);
+		locator_dep_absent(w, path);
 		return 0;
 	}
 	locator_dep_venv(w, path);
@@ -94,8 +93,7 @@ locator_venv_file_at(struct locator_walk *w)
 	else if (is_name && venv_file_name_ok(path) &&
 	    locator_workon_home(w, storebuf) == 0) {
 		store = storebuf;
-		if (locator_is_dir(w, store))
-			locator_dep(w, store, RESOLVE_DEP_DIR);
+		locator_dep_store(w, store);
 		xasprintf(&cand, "%s/%s", store, path);
 		rc = venv_file_try(w, cand);
 		free(cand);

@@ -21,9 +21,7 @@
  * (RESOLVE_DEP_FILE: rewritten in place). In the daemon those watches
  * are shared by every answer, so the store costs 2n + 1 watches in all,
  * and a change there drops every cached answer once. A store that does
- * not exist is watched through the nearest directory above it that
- * does (its appearing matters), and any entry changing there drops the
- * answers too.
+ * not exist is RESOLVE_DEP_ABSENT: only its appearing matters.
  */
 #include "config.h"
 
@@ -76,24 +74,6 @@ vwrap_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Report path, or the nearest directory above it that exists, as RESOLVE_DEP_DIR. */
-static void
-vwrap_dep_nearest(struct locator_walk *w, const char *store)
-{
-	char path[PATH_MAX + 1], *slash;
-
-	snprintf(path, sizeof path, "%s", store);
-	for (;;) {
-		if (locator_is_dir(w, path)) {
-			locator_dep(w, path, RESOLVE_DEP_DIR);
-			return;
-		}
-		if ((slash = strrchr(path, '/')) == NULL || slash == path)
-			return;		/* '/' is never watched whole */
-		*slash = '\0';
-	}
-}
-
 /*
  * The directory a .project's text names, stat'd into st: 0, or -1 if
  * it names none (empty, relative, holding a NUL or a second line).
@@ -124,7 +104,7 @@ vwrap_store_read(struct locator_walk *w, const char *store)
 	int n;
 
 	if ((dp = opendir(store)) == NULL) {
-		vwrap_dep_nearest(w, store);
+		locator_dep_absent(w, store);
 		return s;
 	}
 	locator_dep(w, store, RESOLVE_DEP_DIR);

@@ -267,6 +267,19 @@ locator_is_venv(struct locator_walk *w, const char *rel)
 	    !S_ISDIR(st.st_mode) && locator_has_python(w, rel);
 }
 
+/* The name of a dependency kind, for logs and tests: "LEVEL", "VENV"... */
+const char *
+resolve_dep_name(enum resolve_dep kind)
+{
+	static const char *const names[] = {
+		"LEVEL", "VENV", "BIN", "FILE", "DIR", "ABSENT"
+	};
+
+	if ((size_t)kind >= sizeof names / sizeof names[0])
+		return "?";
+	return names[kind];
+}
+
 /* Report rel as a dependency of the answer, if anyone listens. */
 void
 locator_dep(struct locator_walk *w, const char *rel, enum resolve_dep kind)
@@ -292,25 +305,23 @@ locator_dep_venv(struct locator_walk *w, const char *rel)
 		locator_dep(w, bin, RESOLVE_DEP_BIN);
 }
 
-/* Report the nearest existing directory at or above rel as RESOLVE_DEP_DIR. */
+/* Report rel, which does not exist (or is not a directory), as RESOLVE_DEP_ABSENT. */
 void
-locator_dep_nearest(struct locator_walk *w, const char *rel)
+locator_dep_absent(struct locator_walk *w, const char *rel)
 {
-	char path[RESOLVE_BUFSZ], *slash;
+	locator_dep(w, rel, RESOLVE_DEP_ABSENT);
+}
+
+/* Report the store rel: RESOLVE_DEP_DIR if it is a directory, else RESOLVE_DEP_ABSENT. */
+void
+locator_dep_store(struct locator_walk *w, const char *rel)
+{
 	struct stat st;
 
-	if (w->fd != -1 || w->opts->dep == NULL ||
-	    walk_path(w, rel, NULL, path) == -1)
-		return;
-	for (;;) {
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			w->opts->dep(w->opts->dep_ctx, path, RESOLVE_DEP_DIR);
-			return;
-		}
-		if ((slash = strrchr(path, '/')) == NULL || slash == path)
-			return;		/* '/' is always there: never watched whole */
-		*slash = '\0';
-	}
+	if (walk_stat(w, rel, NULL, 1, &st) == 0 && S_ISDIR(st.st_mode))
+		locator_dep(w, rel, RESOLVE_DEP_DIR);
+	else
+		locator_dep(w, rel, RESOLVE_DEP_ABSENT);
 }
 
 /* The venv at rel applies with project w->level: fill w->out if wanted. */

@@ -44,6 +44,7 @@ enum resolve_dep {
 	RESOLVE_DEP_BIN,	/* a venv's bin/: python appearing or vanishing matters */
 	RESOLVE_DEP_FILE,	/* a file a locator reads: its contents matter */
 	RESOLVE_DEP_DIR,	/* a directory outside the walk: any entry matters */
+	RESOLVE_DEP_ABSENT,	/* a path that does not exist: its appearing matters */
 };
 
 /* Called for each directory whose contents the answer depends on. */
@@ -86,6 +87,8 @@ int	resolve_level(const char *dir, const struct resolve_opts *opts,
  */
 int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
+/* The name of a dependency kind, for logs and tests: "LEVEL", "VENV"... */
+const char *resolve_dep_name(enum resolve_dep kind);
 /* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
 void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */

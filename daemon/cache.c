@@ -79,6 +79,8 @@ struct cwatch {
 	int		 wd;
 	uint8_t		 kinds;		/* KIND_BIT(enum resolve_dep) */
 	uint8_t		 hold;		/* being iterated: do not free */
+	char		**follow;	/* RESOLVE_DEP_ABSENT: the entry names that matter */
+	size_t		 nfollow;
 	LIST_HEAD(, clink) users;
 	UT_hash_handle	 hh;
 };
@@ -220,6 +222,37 @@ cache_answer_get(struct cache *c, const struct venv_info *v)
 	return a;
 }
 
+/* Free a watch's record (the inotify watch is the caller's business). */
+static void
+cache_watch_free(struct cwatch *w)
+{
+	for (size_t i = 0; i < w->nfollow; i++)
+		free(w->follow[i]);
+	free(w->follow);
+	free(w);
+}
+
+/* Does the watch follow the entry called name (RESOLVE_DEP_ABSENT)? */
+static int
+cache_watch_follows(const struct cwatch *w, const char *name)
+{
+	for (size_t i = 0; i < w->nfollow; i++) {
+		if (strcmp(w->follow[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Follow the entry called name in w's directory too. */
+static void
+cache_watch_follow(struct cwatch *w, const char *name)
+{
+	if (cache_watch_follows(w, name))
+		return;
+	w->follow = xrealloc(w->follow, (w->nfollow + 1) * sizeof *w->follow);
+	w->follow[w->nfollow++] = xstrdup(name);
+}
+
 /* Remove a watch no entry uses any more. */
 static void
 cache_watch_release(struct cache *c, struct cwatch *w)
@@ -228,7 +261,7 @@ cache_watch_release(struct cache *c, struct cwatch *w)
 		return;
 	HASH_DEL(c->watches, w);
 	watch_remove_owned(c->d->watcher, w->wd, &c->owner);
-	free(w);
+	cache_watch_free(w);
 }
 
 /* Drop one entry, releasing watches only it used. The caller bumps the generation. */
@@ -298,7 +331,7 @@ cache_clear(struct cache *c)
 	HASH_ITER(hh, c->watches, w, tmp) {
 		HASH_DEL(c->watches, w);
 		watch_remove_owned(c->d->watcher, w->wd, &c->owner);
-		free(w);
+		cache_watch_free(w);
 	}
 	log_debug("cache cleared");
 }
@@ -343,6 +376,35 @@ cache_kernel_watch_limit(void)
 	return v;
 }
 
+/*
+ * For path, which does not exist: the nearest directory above it that
+ * does, into dir (PATH_MAX + 1), and the name of its entry on the way
+ * to path, into name (NAME_MAX + 1). 0, or -1 if there is none.
+ */
+static int
+cache_absent_parent(const char *path, char *dir, char *name)
+{
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, PATH_MAX + 1, "%s", path) > PATH_MAX)
+		return -1;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (strlen(slash + 1) > NAME_MAX)
+			return -1;
+		snprintf(name, NAME_MAX + 1, "%s", slash + 1);
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (name[0] != '\0' && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 0;
+		if (slash == dir)
+			return -1;
+	}
+	return -1;
+}
+
 /* resolve_dir's dependency callback: watch dir for what kind needs. */
 static void
 cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
@@ -352,12 +414,23 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 	struct cwatch *w;
 	struct statfs sf;
 	struct stat sb;
+	char parent[PATH_MAX + 1], follow[NAME_MAX + 1];
 	uint32_t mask;
 	unsigned i;
 	int wd;
 
 	if (m->enospc || m->remote || m->failed)
 		return;		/* uncacheable already: add no more watches */
+	if (kind == RESOLVE_DEP_ABSENT) {
+		/* Watch the nearest directory that exists, for that one name. */
+		if (cache_absent_parent(dir, parent, follow) == -1) {
+			m->failed = 1;
+			snprintf(m->why, sizeof m->why, "no directory above %s "
+			    "to watch", dir);
+			return;
+		}
+		dir = parent;
+	}
 	if (statfs(dir, &sf) == 0 && cache_remote_fs((long)sf.f_type)) {
 		m->remote = 1;
 		snprintf(m->why, sizeof m->why, "%s is on a remote filesystem "
@@ -373,6 +446,9 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		break;
 	case RESOLVE_DEP_FILE:
 		mask = MASK_FILE;
+		break;
+	case RESOLVE_DEP_ABSENT:
+		mask = MASK_LEVEL;
 		break;
 	default:	/* RESOLVE_DEP_BIN, RESOLVE_DEP_DIR */
 		mask = MASK_BIN;
@@ -395,6 +471,8 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		HASH_ADD_INT(c->watches, wd, w);
 	}
 	w->kinds |= KIND_BIT(kind);
+	if (kind == RESOLVE_DEP_ABSENT)
+		cache_watch_follow(w, follow);
 	if (kind == RESOLVE_DEP_LEVEL) {
 		/*
 		 * The walk goes upwards: if the level below was a symlink,
@@ -592,12 +670,13 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	return rc;
 }
 
-/* Is an event with this mask and name on a watch of these kinds relevant? */
+/* Is an event with this mask and name on watch w relevant? */
 static int
-cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
-    const char *name)
+cache_event_relevant(const struct cache *c, const struct cwatch *w,
+    uint32_t mask, const char *name)
 {
 	struct resolve_opts opts;
+	uint8_t kinds = w->kinds;
 
 	if (mask & MASK_SELF)
 		return 1;
@@ -609,6 +688,8 @@ cache_event_relevant(const struct cache *c, uint8_t kinds, uint32_t mask,
 	if ((kinds & KIND_ANYNAME) && (mask & (IN_CREATE | IN_DELETE |
 	    IN_MOVED_FROM | IN_MOVED_TO)))
 		return 1;
+	if ((kinds & KIND_BIT(RESOLVE_DEP_ABSENT)) && cache_watch_follows(w, name))
+		return 1;	/* the missing store (or a dir on its way) came or went */
 	if ((kinds & (KIND_BIT(RESOLVE_DEP_LEVEL) | KIND_BIT(RESOLVE_DEP_VENV))) &&
 	    (strcmp(name, "pyvenv.cfg") == 0 || strcmp(name, "bin") == 0))
 		return 1;
@@ -639,7 +720,7 @@ cache_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 	HASH_FIND_INT(c->watches, &wd, w);
 	if (w == NULL)
 		return;		/* a watch we already let go */
-	if (!cache_event_relevant(c, w->kinds, mask, name))
+	if (!cache_event_relevant(c, w, mask, name))
 		return;
 	w->hold = 1;
 	while ((l = LIST_FIRST(&w->users)) != NULL) {
@@ -654,7 +735,7 @@ cache_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 		/* The kernel removed it already: just forget it. */
 		HASH_DEL(c->watches, w);
 		watch_remove_owned(c->d->watcher, wd, &c->owner);	/* no-op: not held */
-		free(w);
+		cache_watch_free(w);
 	} else
 		cache_watch_release(c, w);
 	generation_bump(c->d->gen);

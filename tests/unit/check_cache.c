@@ -390,6 +390,52 @@ START_TEST(test_locator_deps_watched)
 }
 END_TEST
 
+static const struct locator *const table_vwrap[] = {
+	&locator_self, &locator_virtualenvwrapper, NULL
+};
+
+/*
+ * A store that does not exist yet (RESOLVE_DEP_ABSENT): its appearing
+ * drops the answer; other entries of the directory above it (a home,
+ * where shells write their history at every command) do not.
+ */
+START_TEST(test_absent_store)
+{
+	char *store = path("home/envs"), *venv, *want;
+	int hit, cacheable;
+
+	ck_assert_int_eq(setenv("WORKON_HOME", store, 1), 0);
+	cache_set_locators(fx.d.cache, table_vwrap);
+	tmptree_mkdir(fx.tree, "home");
+	tmptree_mkdir(fx.tree, "proj/src");
+	tmptree_mkdir(fx.tree, "sentinel");
+	ck_assert_int_eq(resolve("proj/src", &hit, &cacheable, NULL), 0);
+	ck_assert_int_eq(cacheable, 1);
+	ck_assert_int_eq(resolve("sentinel", &hit, &cacheable, NULL), 0);
+	/* Noise in home, then a change that drops the sentinel: both events are in. */
+	tmptree_write(fx.tree, "home/.bash_history", "ls\n");
+	tmptree_mkdir(fx.tree, "home/.cache");
+	tmptree_venv(fx.tree, "sentinel", "");
+	ck_assert_msg(wait_dropped("sentinel"), "sentinel still cached");
+	ck_assert_msg(cached("proj/src"), "home's other entries dropped proj/src");
+	/* The store appears: the answer goes; then a venv naming proj is found. */
+	tmptree_mkdir(fx.tree, "home/envs");
+	ck_assert_msg(wait_dropped("proj/src"), "proj/src still cached after the store appeared");
+	ck_assert_int_eq(resolve("proj/src", &hit, &cacheable, NULL), 0);
+	ck_assert_int_eq(hit, 0);
+	tmptree_venv(fx.tree, "home/envs/api", "");
+	want = path("proj");
+	tmptree_write(fx.tree, "home/envs/api/.project", want);
+	ck_assert_msg(wait_dropped("proj/src"), "proj/src still cached after a venv in the store");
+	ck_assert_int_eq(resolve("proj/src", &hit, &cacheable, &venv), 1);
+	ck_assert_ptr_nonnull(strstr(venv, "/home/envs/api"));
+	free(venv);
+	free(want);
+	free(store);
+	unsetenv("WORKON_HOME");
+}
+END_TEST
+
 /* The cache suite. */
 Suite *
 suite_cache(void)
@@ -405,6 +451,7 @@ suite_cache(void)
 	tcase_add_test(tc, test_lru_eviction);
 	tcase_add_test(tc, test_uncacheable);
 	tcase_add_test(tc, test_locator_deps_watched);
+	tcase_add_test(tc, test_absent_store);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -37,14 +37,13 @@ struct deps {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct deps *d = ctx;
 	size_t n = strlen(d->root);
 
 	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&d->b, "%s %s\n", names[kind], dir);
+		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table and names; deps collected if d is not NULL. */
@@ -247,7 +246,7 @@ START_TEST(test_deps_venv_dirs)
 	buf_reset(&d.b);
 	xasprintf(&p, "%s/q", root);
 	ck_assert_int_eq(resolve_level(p, &opts, &vi, err, sizeof err), 0);
-	ck_assert_str_eq(d.b.data, "LEVEL R/q\nFILE R/q/.venv\nDIR R/q\n");
+	ck_assert_str_eq(d.b.data, "LEVEL R/q\nFILE R/q/.venv\nABSENT R/q/a file\n");
 	free(p);
 	buf_free(&d.b);
 	tmptree_free(root);

@@ -30,14 +30,13 @@ struct deps {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct deps *d = ctx;
 	size_t n = strlen(d->root);
 
 	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&d->b, "%s %s\n", names[kind], dir);
+		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table, deps into d. */

@@ -37,14 +37,13 @@ struct deps {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct deps *d = ctx;
 	size_t n = strlen(d->root);
 
 	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&d->b, "%s %s\n", names[kind], dir);
+		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table in env e; deps collected if d is not NULL. */
@@ -358,14 +357,14 @@ START_TEST(test_deps)
 	ck_assert_int_eq(walk(table_pipenv, &e, root, "p", &vi, &d), 0);
 	ck_assert_ptr_nonnull(strstr(d.b.data,
 	    "LEVEL R/p\nFILE R/p/Pipfile\nDIR R/p\nDIR R/store\nLEVEL R\n"));
-	/* No store yet: the nearest directory above it that exists. */
+	/* No store yet: its appearing matters. */
 	free(store);
 	xasprintf(&store, "%s/share/virtualenvs", root);
 	e.workon_home = store;
 	buf_reset(&d.b);
 	ck_assert_int_eq(walk(table_pipenv, &e, root, "p", &vi, &d), 0);
 	ck_assert_ptr_nonnull(strstr(d.b.data,
-	    "LEVEL R/p\nFILE R/p/Pipfile\nDIR R/p\nDIR R\nLEVEL R\n"));
+	    "LEVEL R/p\nFILE R/p/Pipfile\nDIR R/p\nABSENT R/share/virtualenvs\nLEVEL R\n"));
 	/* Only a Pipfile's level is watched whole. */
 	ck_assert_int_eq(locator_pipenv.names(NULL, "Pipfile"), 1);
 	ck_assert_int_eq(locator_pipenv.names(NULL, "Pipfile.lock"), 0);

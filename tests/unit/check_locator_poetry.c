@@ -99,14 +99,13 @@ ctx_free(struct ctx *c)
 static void
 collect_dep(void *arg, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct ctx *c = arg;
 	size_t n = strlen(c->root);
 
 	if (strncmp(dir, c->root, n) == 0)
-		buf_printf(&c->deps, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&c->deps, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&c->deps, "%s %s\n", names[kind], dir);
+		buf_printf(&c->deps, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table; 1 with vi filled, or 0. */
@@ -260,9 +259,10 @@ START_TEST(test_default_store)
 	tmptree_mkdir(root, "proj/src/pkg");
 	tmptree_mkdir(root, "home");
 	ck_assert_int_eq(walk(&c, locators, "proj/src/pkg", &vi), 0);
-	/* The store does not exist yet: its nearest ancestor is watched. */
+	/* The store does not exist yet: its appearing matters, nothing else in home. */
 	ck_assert_ptr_nonnull(strstr(c.deps.data, "FILE R/proj/pyproject.toml\n"));
-	ck_assert_ptr_nonnull(strstr(c.deps.data, "DIR R/home\n"));
+	ck_assert_ptr_nonnull(strstr(c.deps.data, "ABSENT R/home/.cache/pypoetry/virtualenvs\n"));
+	ck_assert_ptr_null(strstr(c.deps.data, "DIR R/home\n"));
 	base = base_of(root, "proj", "My Proj", POETRY_NAMING_PEP503);
 	venv = central(root, STORE, base, "3.11");
 	ck_assert_int_eq(walk(&c, locators, "proj/src/pkg", &vi), 1);

@@ -50,14 +50,13 @@ struct env {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct env *e = ctx;
 	size_t n = strlen(e->root);
 
 	if (strncmp(dir, e->root, n) == 0)
-		buf_printf(&e->deps, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&e->deps, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&e->deps, "%s %s\n", names[kind], dir);
+		buf_printf(&e->deps, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table; deps in e->deps (reset first). */
@@ -290,9 +289,11 @@ START_TEST(test_root)
 	tmptree_write(root, "p/.python-version", "venvd-probe\n");
 	tmptree_mkdir(root, "home");
 	ck_assert_int_eq(walk(table_pyenv, &e, root, "p", &vi), 0);
-	/* ~/.pyenv/versions missing: home is watched for it (and for the entry). */
+	/* ~/.pyenv/versions missing: it (and the entry) appearing matters. */
 	ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.python-version\n"
-	    "DIR R/home\nDIR R/home\nLEVEL R\n", 62) == 0, "%s", e.deps.data);
+	    "ABSENT R/home/.pyenv/versions\n"
+	    "ABSENT R/home/.pyenv/versions/venvd-probe\nLEVEL R\n", 115) == 0,
+	    "%s", e.deps.data);
 	make_pyenv(root, "home/.pyenv", "venvd-probe");
 	ck_assert_int_eq(walk(table_pyenv, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "home/.pyenv/versions/venvd-probe", "p");

@@ -37,14 +37,13 @@ struct env {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct env *e = ctx;
 	size_t n = strlen(e->root);
 
 	if (strncmp(dir, e->root, n) == 0)
-		buf_printf(&e->deps, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&e->deps, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&e->deps, "%s %s\n", names[kind], dir);
+		buf_printf(&e->deps, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table; deps in e->deps (reset first). */
@@ -238,14 +237,15 @@ START_TEST(test_store)
 	tmptree_write(root, "p/.venv", "api \xc3\xa9\n");
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "home/.virtualenvs/api \xc3\xa9", "p");
-	ck_assert_str_eq(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\nDIR R/p\n"
+	ck_assert_str_eq(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\nABSENT R/p/api \xc3\xa9\n"
 	    "DIR R/home/.virtualenvs\nVENV R/home/.virtualenvs/api \xc3\xa9\n"
 	    "BIN R/home/.virtualenvs/api \xc3\xa9/bin\n");
-	/* $WORKON_HOME replaces ~/.virtualenvs; a missing one watches its parent. */
+	/* $WORKON_HOME replaces ~/.virtualenvs; a missing one: its appearing matters. */
 	xasprintf(&e.workon, "%s/workon", root);
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 0);
-	ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\nDIR R/p\nDIR R\n"
-	    "LEVEL R\n", 44) == 0, "%s", e.deps.data);
+	ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\n"
+	    "ABSENT R/p/api \xc3\xa9\nABSENT R/workon\n"
+	    "ABSENT R/workon/api \xc3\xa9\nLEVEL R\n", 90) == 0, "%s", e.deps.data);
 	tmptree_venv(root, "workon/api \xc3\xa9", "");
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "workon/api \xc3\xa9", "p");

@@ -31,14 +31,13 @@ struct deps {
 static void
 collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
 {
-	static const char *names[] = { "LEVEL", "VENV", "BIN", "FILE", "DIR" };
 	struct deps *d = ctx;
 	size_t n = strlen(d->root);
 
 	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", names[kind], dir + n);
+		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
 	else
-		buf_printf(&d->b, "%s %s\n", names[kind], dir);
+		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
 }
 
 /* Resolve root/rel with table, home and workon_home; deps collected if d is not NULL. */
@@ -292,7 +291,8 @@ START_TEST(test_store_choice)
 	free(wh);
 	xasprintf(&wh, "%s/not/yet", root);
 	ck_assert_int_eq(walk(table_vwrap, home, wh, root, "proj", &vi, &d), 0);
-	ck_assert_int_eq(strncmp(d.b.data, "LEVEL R/proj\nDIR R\nLEVEL R\n", 27), 0);
+	ck_assert_msg(strncmp(d.b.data, "LEVEL R/proj\nABSENT R/not/yet\nLEVEL R\n", 38) == 0,
+	    "%s", d.b.data);
 	buf_free(&d.b);
 	free(home);
 	free(wh);
