@@ -115,7 +115,8 @@ vwrap_store_read(struct locator_walk *w, const char *store)
 		names[nnames++] = xstrdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(names, nnames, sizeof *names, vwrap_cmp_names);
+	if (nnames > 1)
+		qsort(names, nnames, sizeof *names, vwrap_cmp_names);
 	for (size_t i = 0; i < nnames; i++) {
 		n = snprintf(path, sizeof path, "%s/%s", store, names[i]);
 		if (n < 0 || (size_t)n >= sizeof path || !locator_is_dir(w, path))
