@@ -18,31 +18,11 @@
 #include <string.h>
 
 #include "locator.h"
+#include "pointer_file.h"
 #include "toml.h"
 #include "xmalloc.h"
 
 #define PDM_FILE_MAX	(64 * 1024)
-
-/* Is path free of empty, "." and ".." components? */
-static int
-is_clean(const char *path)
-{
-	const char *p = path;
-
-	if (*p == '/')
-		p++;
-	for (;;) {
-		const char *e = strchr(p, '/');
-		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		if (e == NULL)
-			return 1;
-		p = e + 1;
-	}
-}
 
 /* The venv whose bin/ holds the interpreter python: 1 (found) when it is one. */
 static int
@@ -51,7 +31,7 @@ pdm_offer(struct locator_walk *w, const char *python)
 	char *venv, *slash;
 	int found = 0;
 
-	if (python[0] == '\0' || strlen(python) > PATH_MAX || !is_clean(python))
+	if (python[0] == '\0' || strlen(python) > PATH_MAX || !pointer_path_plain(python))
 		return 0;
 	venv = xstrdup(python);
 	/* <venv>/bin/<interpreter> */

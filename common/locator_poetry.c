@@ -52,42 +52,6 @@
 #define POETRY_NAME_CHARS	42
 #define POETRY_MAX_CANDIDATES	16
 
-/* The code point of the valid UTF-8 sequence of n bytes at s. */
-static unsigned long
-decode_cp(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned long cp;
-
-	if (n == 1)
-		return u[0];
-	cp = u[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
-	for (size_t i = 1; i < n; i++)
-		cp = cp << 6 | (u[i] & 0x3f);
-	return cp;
-}
-
-/* Append code point cp as UTF-8. */
-static void
-put_cp(struct buf *b, unsigned long cp)
-{
-	if (cp < 0x80)
-		buf_putc(b, (char)cp);
-	else if (cp < 0x800) {
-		buf_putc(b, (char)(0xc0 | (cp >> 6)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(b, (char)(0xe0 | (cp >> 12)));
-		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(b, (char)(0xf0 | (cp >> 18)));
-		buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* Python's str.lower() of one code point, for the scripts covered (not U+0130). */
 static unsigned long
 lower_cp(unsigned long cp)
@@ -153,7 +117,7 @@ decode_name(const char *name, unsigned long *cps)
 
 		if (len == 0)
 			return -1;
-		cps[n++] = decode_cp(name, len);
+		cps[n++] = utf8_decode(name, len);
 		name += len;
 		left -= len;
 	}
@@ -185,9 +149,9 @@ poetry_env_name(const char *name, enum poetry_naming naming,
 			cp = '-';
 		} else if (cp == 0x130) {
 			/* "İ".lower() is "i" and a combining dot: two characters. */
-			put_cp(&b, 'i');
+			utf8_put(&b, 'i');
 			if (++kept < POETRY_NAME_CHARS) {
-				put_cp(&b, 0x307);
+				utf8_put(&b, 0x307);
 				kept++;
 			}
 			continue;
@@ -197,7 +161,7 @@ poetry_env_name(const char *name, enum poetry_naming naming,
 			    (i + 1 == ncps || !is_cased(cps[i + 1])) ? 0x3c2 : 0x3c3;
 		} else
 			cp = lower_cp(cp);
-		put_cp(&b, is_unsafe(cp) ? '_' : cp);
+		utf8_put(&b, is_unsafe(cp) ? '_' : cp);
 		kept++;
 	}
 	sha256(realdir, strlen(realdir), digest);

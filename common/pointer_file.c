@@ -53,23 +53,23 @@ venv_file_name_ok(const char *name)
 	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-/* Could entry (a word of a .python-version) name something outside versions/? */
-static int
-python_version_escapes(const char *entry)
+/* Is path free of empty, "." and ".." components (one leading '/' allowed)? */
+int
+pointer_path_plain(const char *path)
 {
-	const char *p = entry;
+	const char *p = path;
 
-	if (entry[0] == '/')
-		return 1;
+	if (*p == '/')
+		p++;
 	for (;;) {
 		const char *slash = strchr(p, '/');
 		size_t n = slash != NULL ? (size_t)(slash - p) : strlen(p);
 
 		if (n == 0 || (n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 1;
-		if (slash == NULL)
 			return 0;
+		if (slash == NULL)
+			return 1;
 		p = slash + 1;
 	}
 }
@@ -118,7 +118,8 @@ python_version_parse(const char *text, size_t len, char ***entries,
 		(*entries)[*n] = xmalloc(end - start + 1);
 		memcpy((*entries)[*n], text + start, end - start);
 		(*entries)[*n][end - start] = '\0';
-		if (python_version_escapes((*entries)[*n])) {
+		if ((*entries)[*n][0] == '/' ||
+		    !pointer_path_plain((*entries)[*n])) {
 			free((*entries)[*n]);
 			(*entries)[*n] = NULL;
 			continue;

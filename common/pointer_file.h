@@ -39,6 +39,13 @@
 int	venv_file_parse(const char *text, size_t len, char **path, int *is_name,
 	    char *err, size_t errlen);
 
+/*
+ * Is path free of empty, "." and ".." components (one leading '/'
+ * allowed)? An interpreter path in .pdm-python must be, and a
+ * .python-version entry must be and be relative, to be followed.
+ */
+int	pointer_path_plain(const char *path);
+
 /* Is name usable as a venv's name in a store (no '/', not "." or "..")? */
 int	venv_file_name_ok(const char *name);
 

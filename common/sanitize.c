@@ -17,18 +17,6 @@ enum san_kind {
 	SAN_UNICODE,	/* a format control: \uNNNN */
 };
 
-/* Decode the valid sequence of length n at s. */
-static unsigned int
-utf8_decode(const unsigned char *p, size_t n)
-{
-	static const unsigned char lead_mask[] = { 0x7f, 0x1f, 0x0f, 0x07 };
-	unsigned int cp = p[0] & lead_mask[n - 1];
-
-	for (size_t i = 1; i < n; i++)
-		cp = (cp << 6) | (p[i] & 0x3f);
-	return cp;
-}
-
 /* Is cp a Unicode format control that can reorder or break a line? */
 static int
 is_format_control(unsigned int cp)
@@ -51,7 +39,7 @@ classify(const char *s, size_t left, size_t *n, unsigned int *cp)
 	}
 	if (*n == 1)
 		return c < 0x20 || c == 0x7f ? SAN_BYTE : SAN_PLAIN;
-	*cp = utf8_decode((const unsigned char *)s, *n);
+	*cp = (unsigned int)utf8_decode(s, *n);
 	if (*cp >= 0x80 && *cp <= 0x9f)
 		return SAN_C1;
 	if (is_format_control(*cp))

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "utf8.h"
 
 /* Length of the valid UTF-8 sequence at p (of at most left bytes), or 0. */
@@ -52,4 +53,40 @@ utf8_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* The code point of the valid UTF-8 sequence of n bytes at s. */
+unsigned long
+utf8_decode(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned long cp;
+
+	if (n == 1)
+		return u[0];
+	cp = u[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (u[i] & 0x3f);
+	return cp;
+}
+
+/* Append code point cp as UTF-8. */
+void
+utf8_put(struct buf *b, unsigned long cp)
+{
+	if (cp < 0x80)
+		buf_putc(b, (char)cp);
+	else if (cp < 0x800) {
+		buf_putc(b, (char)(0xc0 | (cp >> 6)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_putc(b, (char)(0xe0 | (cp >> 12)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_putc(b, (char)(0xf0 | (cp >> 18)));
+		buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	}
 }
