@@ -5,9 +5,15 @@
  *
  * The local fallback has neither the git check nor the stored decisions
  * (both live in the daemon): it applies the hard rule and, under
- * trust = auto, the shadow rule, so it activates only a venv that passes
- * both and that it cannot tell is committed. Under trust = ask it
- * activates nothing (it cannot see what was allowed).
+ * trust = auto, the shadow rule. It runs no git, so a venv that a
+ * repository could hold (trust_rule_in_repository: a .git or a bare
+ * repository at or above its real path) gets the answer the daemon gives
+ * while git runs, "untrusted:checking version control": not activated,
+ * no notice, not cached; the daemon, started meanwhile, answers at a
+ * later prompt. So the fallback never activates a venv the daemon would
+ * refuse as committed, however it was reached (a .venv directory or
+ * symlink, a .venv file, .pdm-python, .python-version...). Under
+ * trust = ask it activates nothing (it cannot see what was allowed).
  */
 #include "config.h"
 
@@ -25,12 +31,12 @@
 /* The reason the daemon gives while git still runs: no notice for it. */
 #define TRUST_CHECKING	"untrusted:checking version control"
 
-/* The local judgement: hard rule, mode, shadow rule. */
+/* The local judgement: hard rule, mode, shadow rule, no repository around it. */
 void
 client_trust_local(struct venv_info *vi)
 {
 	struct conf cfg;
-	char reason[4096], cerr[512];
+	char reason[4096], cerr[512], *real;
 	enum conf_trust mode;
 
 	conf_defaults(&cfg);
@@ -53,6 +59,13 @@ client_trust_local(struct venv_info *vi)
 	}
 	if (trust_rule_shadow(vi->path, reason, sizeof reason) != 0)
 		goto untrusted;
+	if ((real = realpath(vi->path, NULL)) == NULL ||
+	    trust_rule_in_repository(real)) {
+		free(real);
+		vi->trust = xstrdup(TRUST_CHECKING);
+		return;
+	}
+	free(real);
 	vi->trust = xstrdup("trusted");
 	return;
 untrusted:

@@ -8,13 +8,17 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "locator.h"
+#include "log.h"
 #include "small_file.h"
+#include "trust_rules.h"
 #include "xmalloc.h"
 
 const struct locator *const locators[] = {
@@ -119,6 +123,42 @@ locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
 		return 0;
 	}
 	return 1;
+}
+
+/* Read the pointer file rel like locator_read, refusing one others could write. */
+int
+locator_read_pointer(struct locator_walk *w, const char *rel, size_t max,
+    char **text, size_t *len)
+{
+	char path[PATH_MAX + 1], why[256];
+	struct stat st;
+	int n;
+
+	*text = NULL;
+	*len = 0;
+	if (w->fd != -1)
+		return 0;
+	if (rel[0] == '/')
+		n = snprintf(path, sizeof path, "%s", rel);
+	else
+		n = snprintf(path, sizeof path, "%s%s%s", w->level,
+		    strcmp(w->level, "/") == 0 ? "" : "/", rel);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return 0;
+	if (small_file_read_stat(path, max, text, len, &st) != SMALL_FILE_OK)
+		return 0;
+	if (trust_rule_pointer(&st, why, sizeof why) == -1) {
+		log_warn("not following %s: %s", path, why);
+		goto refuse;
+	}
+	if (memchr(*text, '\0', *len) != NULL)
+		goto refuse;
+	return 1;
+refuse:
+	free(*text);
+	*text = NULL;
+	*len = 0;
+	return 0;
 }
 
 /* One locator's slot for the rest of a walk. */

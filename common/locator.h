@@ -139,6 +139,15 @@ int	locator_workon_home(struct locator_walk *w, char *buf);
 int	locator_read(struct locator_walk *w, const char *rel, size_t max,
 	    char **text, size_t *len);
 /*
+ * locator_read for a file that names a venv by its path (.pdm-python,
+ * .pdm.toml): also 0, with a warning in the log, when the file fails
+ * trust_rule_pointer (owned by someone other than us or root, or
+ * writable by group or others), so that nobody else can choose the
+ * venv. The venv it names is judged afterwards like any other.
+ */
+int	locator_read_pointer(struct locator_walk *w, const char *rel, size_t max,
+	    char **text, size_t *len);
+/*
  * The slot locator loc keeps for the rest of the walk (a store it read
  * once, not at every level): *slot is NULL the first time; what the
  * locator puts there is given to freefn when the walk ends.

@@ -9,6 +9,12 @@
  * path is taken from L. A path that is not clean (".", "..", "//"), or
  * an interpreter outside a venv, offers nothing. A .pdm-python that
  * exists decides alone, as it does for PDM.
+ *
+ * Both files name a venv by any path, as a .venv file does, so they
+ * pass the same test (locator_read_pointer: owned by us or root,
+ * writable by neither group nor others) or are not followed. The venv
+ * they lead to is judged like any other (the hard rule, allow, the git
+ * check of the venv's own files): a pointer only selects.
  */
 #include "config.h"
 
@@ -60,7 +66,7 @@ pdm_python_file(struct locator_walk *w)
 	char *text, *nl;
 	size_t len;
 
-	if (!locator_read(w, ".pdm-python", PDM_FILE_MAX, &text, &len))
+	if (!locator_read_pointer(w, ".pdm-python", PDM_FILE_MAX, &text, &len))
 		return NULL;
 	/* PDM strips the text it reads. */
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
@@ -82,7 +88,7 @@ pdm_toml_path(struct locator_walk *w)
 	char err[256], *text;
 	size_t len;
 
-	if (!locator_read(w, ".pdm.toml", PDM_FILE_MAX, &text, &len))
+	if (!locator_read_pointer(w, ".pdm.toml", PDM_FILE_MAX, &text, &len))
 		return NULL;
 	if (toml_lookup(text, len, &want, 1, err, sizeof err) == -1)
 		want.str = NULL;

@@ -448,6 +448,49 @@ trust_rule_pointer(const struct stat *st, char *reason, size_t len)
 	return 0;
 }
 
+/* Is dir/name there (any type, not followed)? */
+static int
+entry_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+	    name) >= (int)sizeof path)
+		return 1;	/* cannot tell: say yes */
+	return lstat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+}
+
+/* Could git take dir itself for a bare repository (HEAD, objects/, refs/)? */
+static int
+looks_bare(const char *dir)
+{
+	return entry_exists(dir, "HEAD") && entry_exists(dir, "objects") &&
+	    entry_exists(dir, "refs");
+}
+
+/* Could a git repository hold the venv at real (a real path)? */
+int
+trust_rule_in_repository(const char *real)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (real[0] != '/' || strlen(real) >= sizeof dir)
+		return 1;
+	strcpy(dir, real);
+	for (;;) {
+		if (entry_exists(dir, ".git") || looks_bare(dir))
+			return 1;
+		if (strcmp(dir, "/") == 0)
+			return 0;
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
 /* Apply the hard rule; 0 or -1 with the reason. */
 int
 trust_rule_hard(const char *venv, char *reason, size_t len)

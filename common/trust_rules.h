@@ -53,6 +53,16 @@ struct stat;
 int	trust_rule_pointer(const struct stat *st, char *reason, size_t len);
 
 /*
+ * Could a git repository hold the venv at real (a real path)? 1 when real
+ * or a directory above it up to / has a .git entry (a directory, or the
+ * file of a submodule or linked worktree) or looks like a bare
+ * repository (HEAD, objects and refs), or when that cannot be told;
+ * else 0. A few lstat calls and no git: what the client's fallback asks
+ * instead of git, which only the daemon runs.
+ */
+int	trust_rule_in_repository(const char *real);
+
+/*
  * Apply the shadow rule: 0 when bin/ shadows nothing, 1 with the reason
  * naming the first shadowing executable (in readdir order of a sorted
  * scan: the smallest name), -1 with the reason when bin/ cannot be read.

@@ -147,7 +147,8 @@ mkdir -p "$W/ctlplain"					# no repository at all
 mkvenv "$W/ctlplain/.venv"
 
 COMMITTED="untrusted:committed to git"
-# DIR | the daemon's verdict | the fallback's verdict (no git there: the shadow rule)
+# DIR | the daemon's verdict | the fallback's verdict (no git there: the shadow
+# rule, then a venv a repository could hold waits for the daemon)
 while IFS='|' read -r dir want fb; do
 	[ -n "$dir" ] || continue
 	expect_trust "$W/$dir" "$want" "layout $dir"
@@ -160,10 +161,10 @@ super/mod|$COMMITTED|untrusted:bin/ls shadows a system command
 wtroot|$COMMITTED|untrusted:bin/npm shadows a system command
 wtproj|$COMMITTED|untrusted:bin/ls shadows a system command
 sep|$COMMITTED|untrusted:bin/npm shadows a system command
-ctlroot|trusted|trusted
-ctllink|trusted|trusted
-ctlwt|trusted|trusted
-ctlsep|trusted|trusted
+ctlroot|trusted|$CHECKING
+ctllink|trusted|$CHECKING
+ctlwt|trusted|$CHECKING
+ctlsep|trusted|$CHECKING
 ctlplain|trusted|trusted
 EOF
 # The hook neither activates the root clone nor stays silent about it.

@@ -6,9 +6,12 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "locator.h"
@@ -189,6 +192,69 @@ START_TEST(test_pdm_refused)
 }
 END_TEST
 
+/* chmod root/rel to mode. */
+static void
+chmod_rel(const char *root, const char *rel, mode_t mode)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", root, rel);
+	ck_assert_int_eq(chmod(p, mode), 0);
+	free(p);
+}
+
+/*
+ * .pdm-python and .pdm.toml name a venv by any path, as a .venv file
+ * does: one that others can write, or that another user owns, is not
+ * followed (and a refused .pdm-python still hides .pdm.toml).
+ */
+START_TEST(test_pdm_pointer_rule)
+{
+	static const char *const files[] = { ".pdm-python", ".pdm.toml" };
+	static const char *const texts[] = {
+		"%R/store/a/bin/python\n",
+		"[python]\npath = \"%R/store/a/bin/python\"\n",
+	};
+	char *root = tmptree_new(), *p;
+	struct deps d = { NULL, BUF_INIT };
+	struct venv_info vi;
+
+	tmptree_venv(root, "store/a", "");
+	for (size_t i = 0; i < 2; i++) {
+		char *proj, *file;
+
+		xasprintf(&proj, "proj%zu", i);
+		xasprintf(&file, "proj%zu/%s", i, files[i]);
+		write_rooted(root, file, texts[i]);
+		chmod_rel(root, file, 0644);
+		ck_assert_int_eq(walk(table_pdm, root, proj, &vi, &d), 1);
+		venv_info_free(&vi);
+		chmod_rel(root, file, 0646);
+		ck_assert_msg(walk(table_pdm, root, proj, &vi, &d) == 0,
+		    "%s writable by others was followed", files[i]);
+		chmod_rel(root, file, 0644);
+		if (geteuid() == 0) {
+			xasprintf(&p, "%s/%s", root, file);
+			ck_assert_int_eq(chown(p, 65534, 65534), 0);
+			ck_assert_msg(walk(table_pdm, root, proj, &vi, &d) == 0,
+			    "%s owned by another user was followed", files[i]);
+			ck_assert_int_eq(chown(p, 0, 0), 0);
+			free(p);
+		}
+		ck_assert_int_eq(walk(table_pdm, root, proj, &vi, &d), 1);
+		venv_info_free(&vi);
+		free(proj);
+		free(file);
+	}
+	/* A refused .pdm-python decides alone: the good .pdm.toml beside it is not read. */
+	write_rooted(root, "proj1/.pdm-python", "%R/store/a/bin/python\n");
+	chmod_rel(root, "proj1/.pdm-python", 0666);
+	ck_assert_int_eq(walk(table_pdm, root, "proj1", &vi, &d), 0);
+	buf_free(&d.b);
+	tmptree_free(root);
+}
+END_TEST
+
 /* The entries whose appearing matters at a level. */
 START_TEST(test_pdm_names)
 {
@@ -211,6 +277,7 @@ suite_locator_pdm(void)
 	tcase_add_test(tc, test_pdm_python);
 	tcase_add_test(tc, test_pdm_refused);
 	tcase_add_test(tc, test_pdm_names);
+	tcase_add_test(tc, test_pdm_pointer_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -356,6 +356,60 @@ START_TEST(identity)
 }
 END_TEST
 
+/* What the client's fallback asks instead of git: could a repository hold it? */
+START_TEST(in_repository)
+{
+	char *root = tmptree_new(), *real, *v, *p;
+
+	real = realpath(root, NULL);
+	ck_assert_ptr_nonnull(real);
+	if (trust_rule_in_repository(real)) {
+		/* TMPDIR inside a work tree: every answer below is 1. */
+		free(real);
+		tmptree_free(root);
+		return;
+	}
+	v = make_venv(root, "plain/tools/env");
+	free(v);
+	xasprintf(&v, "%s/plain/tools/env", real);
+	ck_assert_int_eq(trust_rule_in_repository(v), 0);
+	/* A .git directory above the venv, or the .git file of a submodule. */
+	tmptree_mkdir(root, "plain/.git");
+	ck_assert_int_eq(trust_rule_in_repository(v), 1);
+	xasprintf(&p, "%s/plain/.git", real);
+	ck_assert_int_eq(rmdir(p), 0);
+	tmptree_write(root, "plain/tools/.git", "gitdir: ../../elsewhere\n");
+	ck_assert_int_eq(trust_rule_in_repository(v), 1);
+	free(p);
+	xasprintf(&p, "%s/plain/tools/.git", real);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	/* A dangling .git symlink counts: git would be asked. */
+	tmptree_symlink(root, "plain/tools/env/.git", "nowhere");
+	ck_assert_int_eq(trust_rule_in_repository(v), 1);
+	xasprintf(&p, "%s/plain/tools/env/.git", real);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	/* The venv looking like a bare repository: HEAD alone is not enough. */
+	tmptree_write(root, "plain/tools/env/HEAD", "ref: refs/heads/main\n");
+	ck_assert_int_eq(trust_rule_in_repository(v), 0);
+	tmptree_mkdir(root, "plain/tools/env/objects");
+	tmptree_mkdir(root, "plain/tools/env/refs");
+	ck_assert_int_eq(trust_rule_in_repository(v), 1);
+	/* A relative or overlong path cannot be told: yes. */
+	ck_assert_int_eq(trust_rule_in_repository("plain/tools/env"), 1);
+	p = xmalloc(PATH_MAX + 2);
+	memset(p, 'a', PATH_MAX + 1);
+	p[0] = '/';
+	p[PATH_MAX + 1] = '\0';
+	ck_assert_int_eq(trust_rule_in_repository(p), 1);
+	free(p);
+	free(v);
+	free(real);
+	tmptree_free(root);
+}
+END_TEST
+
 /* The trust suite. */
 Suite *
 suite_trust(void)
@@ -370,6 +424,7 @@ suite_trust(void)
 	tcase_add_test(tc, shadow_names);
 	tcase_add_test(tc, hard_rule_bin_entries);
 	tcase_add_test(tc, identity);
+	tcase_add_test(tc, in_repository);
 	suite_add_tcase(s, tc);
 	return s;
 }
