@@ -374,7 +374,9 @@ valid_sort(const char *s)
 
 /*
  * venvd list [--json] [--broken] [--stale DAYS] [--sort size|last-used|path].
- * Columns: path, version, size, last used, state, project. On a terminal
+ * Columns: path, version, size, last used, state, project, manager (the
+ * tool that keeps the venv; last, so scripts reading the first six keep
+ * working). On a terminal
  * aligned with a header and sizes/times for people; piped, tab-separated
  * without a header, size in bytes and last used in unix seconds ("-"
  * when unknown), so scripts can rely on them.
@@ -383,9 +385,9 @@ int
 cmd_list(int argc, char **argv)
 {
 	static const char *const header[] = { "PATH", "VERSION", "SIZE",
-	    "LAST USED", "STATE", "PROJECT" };
+	    "LAST USED", "STATE", "PROJECT", "MANAGER" };
 	struct list_opts o = { .stale_days = -1, .sort = "path" };
-	struct table t = { .ncols = 6 };
+	struct table t = { .ncols = 7 };
 	long long now = time(NULL), used, size;
 	char sz[32], ago[64];
 	json_t *arr, *rec;
@@ -435,9 +437,9 @@ cmd_list(int argc, char **argv)
 			else
 				snprintf(ago, sizeof ago, "-");
 		}
-		const char *row[6] = { rec_str(rec, "path"),
+		const char *row[7] = { rec_str(rec, "path"),
 		    rec_str(rec, "version"), sz, ago, rec_str(rec, "state"),
-		    rec_str(rec, "project") };
+		    rec_str(rec, "project"), rec_str(rec, "manager") };
 		table_add(&t, row);
 	}
 	if (tty && t.nrows == 0)

@@ -202,3 +202,157 @@ locator_memo_free(struct locator_walk *w)
 	}
 	w->memo = NULL;
 }
+
+/* Add a store at path (may be NULL: none) to out[*n]. */
+static void
+store_add(struct locator_store *out, size_t *n, char *path,
+    const char *manager, const char *via)
+{
+	if (path == NULL)
+		return;
+	if (*n == LOCATOR_MAX_STORES || path[0] != '/') {
+		free(path);
+		return;
+	}
+	out[*n].path = path;
+	out[*n].manager = manager;
+	out[*n].via = via;
+	(*n)++;
+}
+
+/* The tools' central stores for opts' environment. */
+size_t
+locator_stores(const struct resolve_opts *opts, struct locator_store *out)
+{
+	struct resolve_opts quiet = *opts;
+	struct locator_walk w;
+	char buf[PATH_MAX + 1];
+	size_t n = 0;
+
+	quiet.dep = NULL;	/* nothing is being answered */
+	memset(&w, 0, sizeof w);
+	w.opts = &quiet;
+	w.level = "/";
+	w.dir = "/";
+	w.fd = -1;
+	store_add(out, &n, locator_poetry_store(&w), "poetry", NULL);
+	if (locator_pipenv_store(&w, buf) == 0)
+		store_add(out, &n, xstrdup(buf), "pipenv", NULL);
+	if (locator_workon_home(&w, buf) == 0)
+		store_add(out, &n, xstrdup(buf), "virtualenvwrapper", NULL);
+	if (locator_pyenv_versions(&w, buf, sizeof buf) != NULL)
+		store_add(out, &n, xstrdup(buf), "pyenv-virtualenv", "envs");
+	return n;
+}
+
+/* Free what locator_stores filled in. */
+void
+locator_stores_free(struct locator_store *stores, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(stores[i].path);
+		stores[i].path = NULL;
+	}
+}
+
+/* Is dir (of dirlen bytes) the store st, or one of its <any>/<via> directories? */
+static int
+store_dir_is(const struct locator_store *st, const char *dir, size_t dirlen)
+{
+	size_t n = strlen(st->path), vlen;
+	const char *rest;
+
+	if (dirlen == n && memcmp(dir, st->path, n) == 0)
+		return 1;
+	if (st->via == NULL || dirlen <= n + 1 || memcmp(dir, st->path, n) != 0 ||
+	    dir[n] != '/')
+		return 0;
+	/* <store>/<name>/<via> */
+	rest = dir + n + 1;
+	vlen = strlen(st->via);
+	dirlen -= n + 1;
+	if (dirlen < vlen + 2 || memcmp(rest + dirlen - vlen, st->via, vlen) != 0 ||
+	    rest[dirlen - vlen - 1] != '/')
+		return 0;
+	return memchr(rest, '/', dirlen - vlen - 1) == NULL;
+}
+
+/* The index of the first store holding path, or -1. */
+static int
+store_of(const struct locator_store *stores, size_t n, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash[1] == '\0')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (store_dir_is(&stores[i], path, slash == path ? 1 :
+		    (size_t)(slash - path)))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Does a store of stores hold the venv at path? */
+int
+locator_in_store(const struct locator_store *stores, size_t n,
+    const char *path)
+{
+	return store_of(stores, n, path) != -1;
+}
+
+/* Is path's name Pipenv's name for the project at backref? */
+static int
+is_pipenv_name(const char *path, const char *backref)
+{
+	char pipfile[PATH_MAX + 1], name[256];
+	int len;
+
+	if (backref == NULL || backref[0] != '/')
+		return 0;
+	len = snprintf(pipfile, sizeof pipfile, "%s/Pipfile",
+	    strcmp(backref, "/") == 0 ? "" : backref);
+	if (len < 0 || (size_t)len >= sizeof pipfile ||
+	    locator_pipenv_name(pipfile, name, sizeof name) == -1)
+		return 0;
+	return strcmp(strrchr(path, '/') + 1, name) == 0;
+}
+
+/* Which tool keeps the venv at path, for the index (locator.h). */
+const char *
+locator_manager(const struct locator_store *stores, size_t n,
+    const char *path, const char *project, const char *found_as,
+    const char *backref)
+{
+	const char *manager = NULL;
+	size_t plen;
+	int i, shared = 0;
+
+	if ((i = store_of(stores, n, path)) != -1) {
+		manager = stores[i].manager;
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(stores[j].path, stores[i].path) == 0 &&
+			    strcmp(stores[j].manager, manager) != 0)
+				shared = 1;
+		}
+		if (!shared)
+			return manager;
+		/* $WORKON_HOME, both Pipenv's and virtualenvwrapper's. */
+		return is_pipenv_name(path, backref) ? "pipenv" :
+		    "virtualenvwrapper";
+	}
+	if (found_as == NULL || strcmp(found_as, "self") == 0)
+		return "venv";
+	if (project != NULL && (plen = strlen(project)) < strlen(path) &&
+	    strncmp(path, project, plen) == 0 &&
+	    strcmp(path + plen + (strcmp(project, "/") != 0), found_as) == 0 &&
+	    (strcmp(project, "/") == 0 || path[plen] == '/'))
+		return "venv";	/* a venv_dirs name */
+	for (size_t k = 0; locators[k] != NULL; k++) {
+		if (locators[k] != &locator_self &&
+		    locators[k] != &locator_venv_dirs &&
+		    strcmp(locators[k]->name, found_as) == 0)
+			return locators[k]->name;
+	}
+	return "venv";
+}

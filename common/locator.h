@@ -87,6 +87,49 @@ extern const struct locator locator_virtualenvwrapper;
  */
 int	locator_pipenv_name(const char *pipfile, char *out, size_t outlen);
 
+/* Where the tools keep their central venvs (locator_poetry.c, _pipenv.c, _pyenv.c). */
+int	locator_pipenv_store(struct locator_walk *w, char *buf);
+char	*locator_poetry_store(struct locator_walk *w);
+const char *locator_pyenv_versions(struct locator_walk *w, char *buf, size_t len);
+
+/*
+ * A central store of venvs a tool keeps. Its venvs are its entries, or
+ * with via, the entries of <path>/<any name>/<via> as well
+ * (pyenv-virtualenv's versions/<version>/envs/<name>).
+ */
+struct locator_store {
+	char		*path;		/* absolute, malloc'd */
+	const char	*manager;	/* "poetry", "pipenv", "virtualenvwrapper", "pyenv-virtualenv" */
+	const char	*via;		/* NULL, or "envs" */
+};
+#define LOCATOR_MAX_STORES	4
+
+/*
+ * The stores for opts' environment into out (LOCATOR_MAX_STORES): Poetry's
+ * virtualenvs.path (its config.toml and POETRY_*), Pipenv's ($WORKON_HOME,
+ * else $XDG_DATA_HOME/virtualenvs, else ~/.local/share/virtualenvs),
+ * virtualenvwrapper's ($WORKON_HOME, else ~/.virtualenvs) and
+ * $PYENV_ROOT/versions. Whether they exist is not looked at; Pipenv and
+ * virtualenvwrapper may share one path. Returns how many.
+ */
+size_t	locator_stores(const struct resolve_opts *opts, struct locator_store *out);
+void	locator_stores_free(struct locator_store *stores, size_t n);
+/* Does a store of stores hold the venv at path (is it one of its venvs)? */
+int	locator_in_store(const struct locator_store *stores, size_t n,
+	    const char *path);
+/*
+ * Which tool keeps the venv at path, for the index: the manager of the
+ * store holding it (Pipenv's when both Pipenv and virtualenvwrapper use
+ * that store and path's name is Pipenv's name for backref/Pipfile, else
+ * virtualenvwrapper's); else the locator found_as names ("poetry",
+ * "pipenv", "pdm", "pyenv-virtualenv", "virtualenvwrapper", "venv-file");
+ * else (found_as "self", or a venv_dirs name: path is project/found_as)
+ * "venv". backref is the venv's .project back-reference, or NULL. Pure.
+ */
+const char *locator_manager(const struct locator_store *stores, size_t n,
+	    const char *path, const char *project, const char *found_as,
+	    const char *backref);
+
 /*
  * What a locator may ask about w->level. rel is a path under the level
  * ("bin", ".venv/pyvenv.cfg"); NULL or "" is the level itself. Nothing

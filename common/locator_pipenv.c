@@ -122,6 +122,13 @@ pipenv_store(struct locator_walk *w, char *buf)
 	return n < 0 || n > PATH_MAX ? -1 : 0;
 }
 
+/* Pipenv's store of venvs into buf (PATH_MAX + 1): 0, or -1 (locator.h). */
+int
+locator_pipenv_store(struct locator_walk *w, char *buf)
+{
+	return pipenv_store(w, buf);
+}
+
 /* Pipenv's venv for the Pipfile at L. */
 static int
 locator_pipenv_at(struct locator_walk *w)

@@ -503,9 +503,9 @@ poetry_project_name(struct locator_walk *w)
 	return name;
 }
 
-/* The settings for L: defaults, config.toml, poetry.toml, environment. 0, or -1. */
+/* Apply Poetry's config.toml (the user's settings): 0, or -1 if it is not TOML. */
 static int
-poetry_settings(struct locator_walk *w, struct poetry_conf *pc)
+poetry_user_settings(struct locator_walk *w, struct poetry_conf *pc)
 {
 	const char *v;
 	char *cfgdir, *cfg;
@@ -522,8 +522,15 @@ poetry_settings(struct locator_walk *w, struct poetry_conf *pc)
 		free(cfg);
 	}
 	free(cfgdir);
-	if (rc == 0)
-		rc = poetry_conf_file(w, "poetry.toml", pc);
+	return rc;
+}
+
+/* Apply the POETRY_* variables, which override every file. */
+static void
+poetry_env_settings(struct locator_walk *w, struct poetry_conf *pc)
+{
+	const char *v;
+
 	if ((v = locator_env(w, "POETRY_CACHE_DIR")) != NULL)
 		set_str(&pc->cache_dir, xstrdup(v));
 	if ((v = locator_env(w, "POETRY_VIRTUALENVS_PATH")) != NULL)
@@ -532,7 +539,39 @@ poetry_settings(struct locator_walk *w, struct poetry_conf *pc)
 		pc->in_project = env_bool(v);
 	if ((v = locator_env(w, "POETRY_VIRTUALENVS_CREATE")) != NULL)
 		pc->create = env_bool(v);
+}
+
+/* The settings for L: defaults, config.toml, poetry.toml, environment. 0, or -1. */
+static int
+poetry_settings(struct locator_walk *w, struct poetry_conf *pc)
+{
+	int rc;
+
+	rc = poetry_user_settings(w, pc);
+	if (rc == 0)
+		rc = poetry_conf_file(w, "poetry.toml", pc);
+	poetry_env_settings(w, pc);
 	return rc;
+}
+
+/*
+ * Poetry's store as the user's settings place it (config.toml and the
+ * environment, not a project's poetry.toml): malloc'd, or NULL when
+ * there is none (locator.h).
+ */
+char *
+locator_poetry_store(struct locator_walk *w)
+{
+	struct poetry_conf pc = { NULL, NULL, -1, 1 };
+	char *dir = NULL;
+
+	if (poetry_user_settings(w, &pc) == 0) {
+		poetry_env_settings(w, &pc);
+		dir = poetry_venvs_dir(w, &pc);
+	}
+	free(pc.cache_dir);
+	free(pc.venvs_path);
+	return dir;
 }
 
 /* The venv Poetry uses for the project at L, if L is one. */

@@ -58,6 +58,13 @@ pyenv_versions(struct locator_walk *w, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? NULL : buf;
 }
 
+/* $PYENV_ROOT/versions, else ~/.pyenv/versions, into buf; NULL if unknown (locator.h). */
+const char *
+locator_pyenv_versions(struct locator_walk *w, char *buf, size_t len)
+{
+	return pyenv_versions(w, buf, len);
+}
+
 /*
  * Does a level below w->level, down to where the walk began, have a
  * .python-version of its own (hiding w->level's)?

@@ -104,12 +104,23 @@
  *                   measured
  *   "size_measured" unix seconds, or null
  *   "root"      the discovery root it was found under, or null
+ *   "manager"   the tool that keeps it: "poetry", "pipenv",
+ *               "virtualenvwrapper", "pyenv-virtualenv" (it sits in that
+ *               tool's store), else the locator that found it ("pdm",
+ *               "venv-file", ...), else "venv" (in its project, or on
+ *               its own); null in a record an older daemon wrote
+ *
+ * In a record, a venv in a tool's store has the "project" its .project
+ * back-reference names (Pipenv, virtualenvwrapper; "found_as" is then
+ * the tool's name), else the one a resolve found it through, else null.
  *
  * The root object (watch, roots):
  *
  *   "path", "depth", "cross_fs"
- *   "source"    "index" (added by watch) or "config" (roots in venvd.conf)
- *   "state"     "scanning" | "live" | "degraded"
+ *   "source"    "index" (added by watch), "config" (roots in venvd.conf)
+ *               or "store" (a tool's store of venvs: discover_stores)
+ *   "state"     "scanning" | "live" | "degraded" | "absent" (a store
+ *               that does not exist yet; it is scanned when it appears)
  *   "reason"    present when degraded
  *   "dirs", "venvs"     found by the last scan
  *   "unwatched" directories left without a watch (the max_watches budget
@@ -189,7 +200,8 @@
 /*
  * unwatch {"path": DIR} -> {"removed": bool}
  * Remove a root added by watch; its venvs stay indexed. A root from the
- * config file is RPC_INVALID_PARAMS, saying to edit the config.
+ * config file or a store is RPC_INVALID_PARAMS, saying to edit the
+ * config (watch of either too).
  */
 #define VENVD_M_UNWATCH		"unwatch"
 

@@ -43,6 +43,7 @@
 /* A venv record that could not be written yet. */
 struct db_pending {
 	struct venv_info v;
+	char		*manager;
 	UT_hash_handle	 hh;
 };
 
@@ -65,19 +66,33 @@ struct db {
 	void		*on_storage_arg;
 };
 
+/*
+ * A record merges with the stored one: a NULL project (a venv in a
+ * tool's store that nothing links to a project) keeps a project the
+ * venv was found through, with its found_as; a NULL manager keeps the
+ * stored one, and "venv" does not replace a tool's.
+ */
 static const char db_upsert_sql[] =
     "INSERT INTO venvs (path, project, version, home, prompt, found_as,"
     " kind, broken, first_seen, last_seen, include_system_site_packages,"
-    " state)"
+    " state, manager)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10,"
-    " CASE WHEN ?8 IS NULL THEN 'ok' ELSE 'broken:' || ?8 END)"
-    " ON CONFLICT (path) DO UPDATE SET project = excluded.project,"
+    " CASE WHEN ?8 IS NULL THEN 'ok' ELSE 'broken:' || ?8 END, ?11)"
+    " ON CONFLICT (path) DO UPDATE SET"
+    " project = CASE WHEN excluded.project IS NULL AND venvs.project IS NOT"
+    " venvs.path THEN venvs.project ELSE excluded.project END,"
+    " found_as = CASE WHEN excluded.project IS NULL AND venvs.project IS NOT"
+    " NULL AND venvs.project IS NOT venvs.path THEN venvs.found_as ELSE"
+    " excluded.found_as END,"
     " version = excluded.version, home = excluded.home,"
-    " prompt = excluded.prompt, found_as = excluded.found_as,"
+    " prompt = excluded.prompt,"
     " kind = excluded.kind, broken = excluded.broken,"
     " last_seen = excluded.last_seen,"
     " include_system_site_packages = excluded.include_system_site_packages,"
-    " state = excluded.state";
+    " state = excluded.state,"
+    " manager = CASE WHEN excluded.manager IS NULL OR (excluded.manager ="
+    " 'venv' AND venvs.manager IS NOT NULL) THEN venvs.manager ELSE"
+    " excluded.manager END";
 
 /* The migration number NNN from "NNN-name.sql", or -1 if the name has none. */
 static int
@@ -448,6 +463,7 @@ db_pending_drop(struct db *db)
 	HASH_ITER(hh, db->pending, p, tmp) {
 		HASH_DEL(db->pending, p);
 		venv_info_free(&p->v);
+		free(p->manager);
 		free(p);
 	}
 }
@@ -490,10 +506,11 @@ db_digest_str(uint64_t h, const char *s)
 
 /* Digest of every field recorded for v. */
 static uint64_t
-db_digest(const struct venv_info *v)
+db_digest(const struct venv_info *v, const char *manager)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
+	h = db_digest_str(h, manager);
 	h = db_digest_str(h, v->project);
 	h = db_digest_str(h, v->version);
 	h = db_digest_str(h, v->home);
@@ -551,7 +568,8 @@ db_note(struct db *db, int rc)
 
 /* Write v's row now: the sqlite3_step result code. */
 static int
-db_upsert(struct db *db, const struct venv_info *v, time_t now)
+db_upsert(struct db *db, const struct venv_info *v, const char *manager,
+    time_t now)
 {
 	sqlite3_stmt *st = db->upsert;
 	int rc;
@@ -569,6 +587,7 @@ db_upsert(struct db *db, const struct venv_info *v, time_t now)
 		sqlite3_bind_int(st, 10, v->include_system_site_packages);
 	else
 		sqlite3_bind_null(st, 10);
+	db_bind_text(st, 11, manager);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -594,7 +613,7 @@ db_seen_put(struct db *db, const struct venv_info *v, uint64_t digest,
 
 /* Keep v to write later (replacing an older pending record of its path). */
 static void
-db_pending_put(struct db *db, const struct venv_info *v)
+db_pending_put(struct db *db, const struct venv_info *v, const char *manager)
 {
 	struct db_pending *p;
 
@@ -602,6 +621,7 @@ db_pending_put(struct db *db, const struct venv_info *v)
 	if (p != NULL) {
 		HASH_DEL(db->pending, p);
 		venv_info_free(&p->v);
+		free(p->manager);
 	} else if (HASH_COUNT(db->pending) >= DB_PENDING_MAX) {
 		log_warn("more than %d venv records wait to be written: "
 		    "dropping the record of %s", DB_PENDING_MAX, v->path);
@@ -609,6 +629,7 @@ db_pending_put(struct db *db, const struct venv_info *v)
 	} else
 		p = xcalloc(1, sizeof *p);
 	venv_info_copy(&p->v, v);
+	p->manager = manager != NULL ? xstrdup(manager) : NULL;
 	HASH_ADD_KEYPTR(hh, db->pending, p->v.path, strlen(p->v.path), p);
 }
 
@@ -622,6 +643,13 @@ db_pending_put(struct db *db, const struct venv_info *v)
 int
 db_record_venv(struct db *db, const struct venv_info *v)
 {
+	return db_record_venv_as(db, v, NULL);
+}
+
+/* db_record_venv, recording manager too (NULL: keep the stored one). */
+int
+db_record_venv_as(struct db *db, const struct venv_info *v, const char *manager)
+{
 	struct db_seen *s;
 	uint64_t digest;
 	time_t now;
@@ -630,18 +658,18 @@ db_record_venv(struct db *db, const struct venv_info *v)
 	if (db == NULL || v == NULL || v->path == NULL)
 		return -1;
 	now = time(NULL);
-	digest = db_digest(v);
+	digest = db_digest(v, manager);
 	HASH_FIND_STR(db->seen, v->path, s);
 	if (s != NULL && s->digest == digest && now >= s->written &&
 	    now - s->written < DB_REFRESH_S)
 		return 0;
 
-	rc = db_upsert(db, v, now);
+	rc = db_upsert(db, v, manager, now);
 	if (rc != SQLITE_DONE) {
 		log_error("cannot record %s in %s: %s", v->path, db->path,
 		    sqlite3_errstr(rc));
 		if (db_storage_error(rc))
-			db_pending_put(db, v);
+			db_pending_put(db, v, manager);
 		db_note(db, rc);
 		return -1;
 	}
@@ -664,14 +692,15 @@ db_flush_pending(struct db *db, int *rc)
 	if (db == NULL)
 		return 0;
 	HASH_ITER(hh, db->pending, p, tmp) {
-		if ((r = db_upsert(db, &p->v, now)) != SQLITE_DONE) {
+		if ((r = db_upsert(db, &p->v, p->manager, now)) != SQLITE_DONE) {
 			*rc = r;
 			return -1;
 		}
 		log_info("recorded %s in %s (written late)", p->v.path, db->path);
-		db_seen_put(db, &p->v, db_digest(&p->v), now);
+		db_seen_put(db, &p->v, db_digest(&p->v, p->manager), now);
 		HASH_DEL(db->pending, p);
 		venv_info_free(&p->v);
+		free(p->manager);
 		free(p);
 	}
 	return 0;

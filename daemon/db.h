@@ -19,6 +19,13 @@ struct db *db_open(const char *path, char *err, size_t errlen);
 void	db_close(struct db *);
 /* Record (insert or refresh last_seen etc. of) a venv the resolver found. */
 int	db_record_venv(struct db *, const struct venv_info *);
+/*
+ * Record v and the tool that keeps it (manager; NULL keeps the stored
+ * one). A NULL project keeps the project (and found_as) the venv was
+ * found through, and manager "venv" does not replace a tool's.
+ */
+int	db_record_venv_as(struct db *, const struct venv_info *,
+	    const char *manager);
 /* The SQLite handle (NULL when serving without an index), for modules with their own tables. */
 struct sqlite3 *db_handle(struct db *);
 /* PRAGMA quick_check: 0 when the index is sound, else -1 with err (for status). */

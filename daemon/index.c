@@ -13,6 +13,14 @@
  * its activation history) as "missing" until `forget` drops it or it
  * comes back. forget never touches files; a venv still present under a
  * root is found again by the next scan.
+ *
+ * Each record says which tool keeps the venv (its manager): the tool
+ * whose central store it sits in (the stores are taken from the
+ * daemon's environment when it starts: locator_stores), else the
+ * locator that found it, else "venv". A venv in a store described
+ * as itself (found by a scan, or by a shell inside it) belongs to the
+ * project its .project file names (Pipenv, virtualenvwrapper), or, with
+ * none, keeps the project a resolve found it through (db.c merges).
  */
 #include "config.h"
 
@@ -30,7 +38,9 @@
 #include "db.h"
 #include "generation.h"
 #include "index.h"
+#include "locator.h"
 #include "log.h"
+#include "small_file.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "xmalloc.h"
@@ -38,7 +48,8 @@
 #define INDEX_COLUMNS \
 	"path, project, version, home, prompt, include_system_site_packages," \
 	" broken, found_as, kind, state, first_seen, last_seen," \
-	" last_activated, activation_count, size_bytes, size_measured, root"
+	" last_activated, activation_count, size_bytes, size_measured, root," \
+	" manager"
 #define INDEX_HOOKS_MAX	4
 
 struct index {
@@ -49,21 +60,41 @@ struct index {
 	int		 nhooks;
 	index_fill_fn	 fill;
 	void		*fill_ctx;
+	struct locator_store stores[LOCATOR_MAX_STORES];
+	size_t		 nstores;
 };
 
-/* No hooks yet. */
+/* No hooks yet; the tools' stores of the daemon's environment. */
 struct index *
 index_new(struct daemon *d)
 {
-	(void)d;
-	return xcalloc(1, sizeof(struct index));
+	struct index *idx = xcalloc(1, sizeof(struct index));
+	struct resolve_opts opts;
+
+	resolve_opts_from_conf(&opts, &d->cfg);
+	idx->nstores = locator_stores(&opts, idx->stores);
+	for (size_t i = 0; i < idx->nstores; i++)
+		log_debug("store of %s: %s", idx->stores[i].manager,
+		    idx->stores[i].path);
+	return idx;
 }
 
-/* Free the hooks. */
+/* Free the hooks and the stores. */
 void
 index_free(struct index *idx)
 {
+	if (idx == NULL)
+		return;
+	locator_stores_free(idx->stores, idx->nstores);
 	free(idx);
+}
+
+/* The tools' central stores (locator_stores), for the roots; *n of them. */
+const struct locator_store *
+index_stores(struct daemon *d, size_t *n)
+{
+	*n = d->index != NULL ? d->index->nstores : 0;
+	return d->index != NULL ? d->index->stores : NULL;
 }
 
 /* Call fn(ctx, ...) on every change, after the hooks added before it; -1 when full. */
@@ -171,6 +202,68 @@ index_describe(struct daemon *d, const char *path, struct venv_info *out)
 	return 1;
 }
 
+/*
+ * The .project back-reference in the venv at venv (Pipenv and
+ * virtualenvwrapper write one): an absolute path (malloc'd), or NULL.
+ */
+static char *
+index_backref(const char *venv)
+{
+	char path[PATH_MAX + 16], *text;
+	size_t len;
+
+	if (snprintf(path, sizeof path, "%s/.project", strcmp(venv, "/") == 0 ?
+	    "" : venv) >= (int)sizeof path)
+		return NULL;
+	if (small_file_read(path, PATH_MAX + 1, &text, &len) != SMALL_FILE_OK)
+		return NULL;
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len == 0 || len > PATH_MAX || text[0] != '/' ||
+	    memchr(text, '\0', len) != NULL || memchr(text, '\n', len) != NULL) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Write v's record with its manager. A venv in a tool's store that was
+ * described as itself (found_as "self") is recorded with the project
+ * its back-reference names, found as that tool, or with none.
+ */
+static int
+index_write(struct daemon *d, const struct venv_info *v)
+{
+	struct index *idx = d->index;
+	struct venv_info copy;
+	const char *manager;
+	char *backref = NULL;
+	int rc;
+
+	if (idx == NULL)
+		return db_record_venv(d->db, v);
+	if (locator_in_store(idx->stores, idx->nstores, v->path))
+		backref = index_backref(v->path);
+	manager = locator_manager(idx->stores, idx->nstores, v->path,
+	    v->project, v->found_as, backref);
+	if (strcmp(manager, "venv") == 0 || v->found_as == NULL ||
+	    strcmp(v->found_as, "self") != 0) {
+		free(backref);
+		return db_record_venv_as(d->db, v, manager);
+	}
+	venv_info_copy(&copy, v);
+	free(copy.project);
+	copy.project = backref;		/* may be NULL: none */
+	if (backref != NULL) {
+		free(copy.found_as);
+		copy.found_as = xstrdup(manager);
+	}
+	rc = db_record_venv_as(d->db, &copy, manager);
+	venv_info_free(&copy);
+	return rc;
+}
+
 /* Record v, found under root (NULL: keep the stored root). */
 int
 index_record(struct daemon *d, const struct venv_info *v, const char *root)
@@ -179,7 +272,7 @@ index_record(struct daemon *d, const struct venv_info *v, const char *root)
 		return -1;
 	/* Always write: a scan relies on last_seen being fresh. */
 	db_seen_forget(d->db, v->path);
-	if (db_record_venv(d->db, v) == -1)
+	if (index_write(d, v) == -1)
 		return -1;
 	if (root != NULL && index_exec(d, "UPDATE venvs SET root = ?2"
 	    " WHERE path = ?1", v->path, root, 0) == -1)
@@ -192,7 +285,8 @@ index_record(struct daemon *d, const struct venv_info *v, const char *root)
 void
 index_resolved(struct daemon *d, const struct venv_info *v)
 {
-	(void)db_record_venv(d->db, v);
+	if (d->db != NULL && v != NULL && v->path != NULL)
+		(void)index_write(d, v);
 }
 
 /* Mark the venv at path, and every venv below it, missing. */
@@ -317,6 +411,7 @@ index_row(sqlite3_stmt *st)
 	json_object_set_new(o, "size_bytes", index_int(st, 14));
 	json_object_set_new(o, "size_measured", index_int(st, 15));
 	json_object_set_new(o, "root", index_text(st, 16));
+	json_object_set_new(o, "manager", index_text(st, 17));
 	return o;
 }
 

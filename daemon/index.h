@@ -30,6 +30,9 @@ void	index_free(struct index *);
 int	index_on_change(struct index *, index_change_fn fn, void *ctx);
 /* Have fn(ctx, rec) complete each record list returns. */
 void	index_on_list(struct index *, index_fill_fn fn, void *ctx);
+struct locator_store;
+/* The tools' central stores of venvs (locator_stores), *n of them. */
+const struct locator_store *index_stores(struct daemon *, size_t *n);
 
 json_t *index_list(struct daemon *, json_t *, int *, char *, size_t);
 json_t *index_forget(struct daemon *, json_t *, int *, char *, size_t);

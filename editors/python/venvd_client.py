@@ -189,7 +189,10 @@ class Client:
         return self.call("resolve", {"path": _path(path)})["venv"]
 
     def list(self, project=None, include_broken=True):
-        """Every indexed venv record (a list of dicts)."""
+        """Every indexed venv record (a list of dicts: path, project, manager,
+        state, ...; see venvd-protocol(7)). "manager" names the tool that keeps
+        the venv ("poetry", "pipenv", "venv", ...); "project" is None for a
+        venv in a tool's store that nothing links to a project."""
         params = {"include_broken": bool(include_broken)}
         if project is not None:
             params["project"] = _path(project)

@@ -99,26 +99,27 @@ done
 "$VENVD" resolve "$T/outside/o1" >/dev/null || fail "resolve o1"
 wait_for listed "$VO" || fail "resolved venv not indexed"
 
-say "list piped: TSV, no header, six columns, bytes and unix seconds"
+say "list piped: TSV, no header, seven columns, bytes and unix seconds"
 tsv=$("$VENVD" list)
 [[ $(head -n1 <<<"$tsv") != PATH* ]] || fail "header when piped"
-awk -F'\t' 'NF != 6 { bad = 1 } END { exit bad }' <<<"$tsv" || fail "not 6 columns: $tsv"
+awk -F'\t' 'NF != 7 { bad = 1 } END { exit bad }' <<<"$tsv" || fail "not 7 columns: $tsv"
 ver=$("$PYTHON3" -c 'import platform; print(platform.python_version())')
 line=$(grep -F "$V1	" <<<"$tsv")
-IFS=$'\t' read -r c_path c_ver c_size c_used c_state c_proj <<<"$line"
+IFS=$'\t' read -r c_path c_ver c_size c_used c_state c_proj c_manager <<<"$line"
 assert_eq "$V1" "$c_path" "path column"
 assert_eq "$ver" "$c_ver" "version column"
 [[ $c_size == - || $c_size =~ ^[0-9]+$ ]] || fail "size column [$c_size]"
 assert_eq "-" "$c_used" "never-activated last-used column"
 assert_eq ok "$c_state" "state column"
 assert_eq "$R/p1" "$c_proj" "project column"
+assert_eq venv "$c_manager" "manager column"
 # Sorted by path by default.
 sorted=$(cut -f1 <<<"$tsv" | LC_ALL=C sort)
 assert_eq "$sorted" "$(cut -f1 <<<"$tsv")" "default order is by path"
 
 say "list on a terminal: header and aligned columns"
 tty_out=$(script -qec "$VENVD list" /dev/null | tr -d '\r')
-head -n1 <<<"$tty_out" | grep_all -q '^PATH  *VERSION  *SIZE  *LAST USED  *STATE  *PROJECT$' ||
+head -n1 <<<"$tty_out" | grep_all -q '^PATH  *VERSION  *SIZE  *LAST USED  *STATE  *PROJECT  *MANAGER$' ||
 	fail "no header on a tty: $tty_out"
 col=$(head -n1 <<<"$tty_out" | awk '{ print index($0, "VERSION") }')
 while IFS= read -r l; do
@@ -130,7 +131,7 @@ say "list --json: full records"
 js=$("$VENVD" list --json)
 n=$(jget "$js" 'len(j)')
 [ "$n" -ge 4 ] || fail "--json has $n records"
-for k in path version state project first_seen last_seen last_activated activation_count size_bytes root; do
+for k in path version state project first_seen last_seen last_activated activation_count size_bytes root manager; do
 	[[ $(jget "$js" "all('$k' in r for r in j)") == true ]] || fail "--json lacks $k"
 done
 

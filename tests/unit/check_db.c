@@ -414,6 +414,111 @@ START_TEST(test_builtin_schema_names)
 }
 END_TEST
 
+/*
+ * 005-manager: rows written before it get the manager their found_as
+ * says (a tool's locator, else "venv"), and keep everything else.
+ */
+START_TEST(test_migration_manager)
+{
+	struct embedded_file upto4[8];
+	char err[512] = "", txt[256];
+	struct db *db;
+	sqlite3 *h;
+	size_t i, n = 0;
+
+	for (i = 0; schema_files[i].name != NULL; i++)
+		if (atoi(schema_files[i].name) <= 4)
+			upto4[n++] = schema_files[i];
+	ck_assert_uint_eq(n, 4);
+	upto4[n].name = NULL;
+	upto4[n].text = NULL;
+	h = raw_open(dbpath);
+	ck_assert_int_eq(db_migrate(h, upto4, err, sizeof err), 4);
+	raw_exec(h, "INSERT INTO venvs (path, project, found_as, kind,"
+	    " first_seen, last_seen) VALUES"
+	    " ('/p/.venv', '/p', '.venv', 'venv', 1, 2),"
+	    " ('/c/x-AbCdEfGh-py3.11', '/q', 'poetry', 'virtualenv', 1, 2),"
+	    " ('/w/e', '/w/e', 'self', 'venv', 1, 2),"
+	    " ('/v/f', '/v', 'venv-file', 'uv', 1, 2)");
+	sqlite3_close(h);
+
+	ck_assert_ptr_nonnull(db = db_open(dbpath, err, sizeof err));
+	ck_assert_int_eq(db_schema_version(db), latest_version());
+	h = raw_open(dbpath);
+	ck_assert_str_eq(raw_text(h, "SELECT manager FROM venvs WHERE path ="
+	    " '/p/.venv'", txt, sizeof txt), "venv");
+	ck_assert_str_eq(raw_text(h, "SELECT manager || ' ' || kind || ' ' ||"
+	    " project FROM venvs WHERE path = '/c/x-AbCdEfGh-py3.11'", txt,
+	    sizeof txt), "poetry virtualenv /q");
+	ck_assert_str_eq(raw_text(h, "SELECT manager FROM venvs WHERE path ="
+	    " '/w/e'", txt, sizeof txt), "venv");
+	ck_assert_str_eq(raw_text(h, "SELECT manager FROM venvs WHERE path ="
+	    " '/v/f'", txt, sizeof txt), "venv-file");
+	ck_assert_int_eq(raw_int(h, "SELECT count(*) FROM venvs WHERE"
+	    " first_seen = 1 AND last_seen = 2"), 4);
+	sqlite3_close(h);
+	db_close(db);
+}
+END_TEST
+
+/*
+ * A venv in a tool's store recorded with no project keeps the project
+ * (and found_as) a resolve found it through; "venv" does not replace a
+ * tool's manager; a project of its own (the venv itself) is replaced.
+ */
+START_TEST(test_upsert_manager_merge)
+{
+	char err[512] = "", txt[512];
+	struct venv_info v = sample_venv("/s/api-AbCdEfGh-py3.11", NULL);
+	struct db *db;
+	sqlite3 *h;
+
+	ck_assert_ptr_nonnull(db = db_open(dbpath, err, sizeof err));
+	h = raw_open(dbpath);
+	/* Found by a scan first: no project. */
+	v.project = NULL;
+	v.found_as = (char *)"self";
+	ck_assert_int_eq(db_record_venv_as(db, &v, "poetry"), 0);
+	ck_assert_str_eq(raw_text(h, "SELECT coalesce(project, '-') || ' ' ||"
+	    " found_as || ' ' || manager FROM venvs", txt, sizeof txt),
+	    "- self poetry");
+	/* Then by a resolve through its project. */
+	v.project = (char *)"/home/u/api";
+	v.found_as = (char *)"poetry";
+	ck_assert_int_eq(db_record_venv_as(db, &v, "poetry"), 0);
+	ck_assert_str_eq(raw_text(h, "SELECT project || ' ' || found_as ||"
+	    " ' ' || manager FROM venvs", txt, sizeof txt),
+	    "/home/u/api poetry poetry");
+	/* A later scan keeps them. */
+	v.project = NULL;
+	v.found_as = (char *)"self";
+	db_seen_forget(db, NULL);
+	ck_assert_int_eq(db_record_venv_as(db, &v, "poetry"), 0);
+	ck_assert_str_eq(raw_text(h, "SELECT project || ' ' || found_as ||"
+	    " ' ' || manager FROM venvs", txt, sizeof txt),
+	    "/home/u/api poetry poetry");
+	/* "venv" and NULL keep a tool's manager. */
+	v.project = (char *)"/home/u/api";
+	v.found_as = (char *)".venv";
+	ck_assert_int_eq(db_record_venv_as(db, &v, "venv"), 0);
+	ck_assert_int_eq(db_record_venv(db, &v), 0);
+	ck_assert_str_eq(raw_text(h, "SELECT manager FROM venvs", txt,
+	    sizeof txt), "poetry");
+	/* A project that is the venv itself is not kept over a NULL. */
+	v = sample_venv("/w/e", NULL);
+	v.project = (char *)"/w/e";
+	v.found_as = (char *)"self";
+	ck_assert_int_eq(db_record_venv_as(db, &v, "venv"), 0);
+	v.project = NULL;
+	ck_assert_int_eq(db_record_venv_as(db, &v, "virtualenvwrapper"), 0);
+	ck_assert_str_eq(raw_text(h, "SELECT coalesce(project, '-') || ' ' ||"
+	    " manager FROM venvs WHERE path = '/w/e'", txt, sizeof txt),
+	    "- virtualenvwrapper");
+	sqlite3_close(h);
+	db_close(db);
+}
+END_TEST
+
 /* The db suite. */
 Suite *
 suite_db(void)
@@ -431,6 +536,8 @@ suite_db(void)
 	tcase_add_test(tc, test_symlink_not_followed);
 	tcase_add_test(tc, test_migration_runner);
 	tcase_add_test(tc, test_builtin_schema_names);
+	tcase_add_test(tc, test_migration_manager);
+	tcase_add_test(tc, test_upsert_manager_merge);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -468,6 +468,167 @@ START_TEST(test_long_levels)
 }
 END_TEST
 
+/* The store of manager in stores, or NULL. */
+static const char *
+store_path(const struct locator_store *st, size_t n, const char *manager)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(st[i].manager, manager) == 0)
+			return st[i].path;
+	return NULL;
+}
+
+/* Where the tools' stores are, from the environment (and Poetry's config.toml). */
+START_TEST(test_stores)
+{
+	struct locator_store st[LOCATOR_MAX_STORES];
+	struct resolve_opts opts = { 0 };
+	char *root = tmptree_new(), *home, *xdg, *p;
+	char **env;
+	size_t n;
+
+	xasprintf(&home, "%s/home", root);
+	xasprintf(&xdg, "%s/cfg", root);
+	tmptree_mkdir(root, "home");
+	/* Defaults: everything under HOME. */
+	env = tmptree_env("HOME", home, NULL);
+	opts.env = (const char *const *)env;
+	n = locator_stores(&opts, st);
+	ck_assert_uint_eq(n, 4);
+	xasprintf(&p, "%s/.cache/pypoetry/virtualenvs", home);
+	ck_assert_str_eq(store_path(st, n, "poetry"), p);
+	free(p);
+	xasprintf(&p, "%s/.local/share/virtualenvs", home);
+	ck_assert_str_eq(store_path(st, n, "pipenv"), p);
+	free(p);
+	xasprintf(&p, "%s/.virtualenvs", home);
+	ck_assert_str_eq(store_path(st, n, "virtualenvwrapper"), p);
+	free(p);
+	xasprintf(&p, "%s/.pyenv/versions", home);
+	ck_assert_str_eq(store_path(st, n, "pyenv-virtualenv"), p);
+	free(p);
+	locator_stores_free(st, n);
+	tmptree_env_free(env);
+
+	/* The variables, and Poetry's config.toml. */
+	tmptree_write(root, "cfg/pypoetry/config.toml",
+	    "[virtualenvs]\npath = \"{cache-dir}/envs here\"\n");
+	env = tmptree_env("HOME", home, "XDG_CONFIG_HOME", xdg,
+	    "XDG_CACHE_HOME", "/c", "XDG_DATA_HOME", "/d", "PYENV_ROOT", "/py",
+	    NULL);
+	opts.env = (const char *const *)env;
+	n = locator_stores(&opts, st);
+	ck_assert_str_eq(store_path(st, n, "poetry"), "/c/pypoetry/envs here");
+	ck_assert_str_eq(store_path(st, n, "pipenv"), "/d/virtualenvs");
+	ck_assert_str_eq(store_path(st, n, "pyenv-virtualenv"), "/py/versions");
+	locator_stores_free(st, n);
+	tmptree_env_free(env);
+
+	/* POETRY_VIRTUALENVS_PATH wins; WORKON_HOME is Pipenv's and virtualenvwrapper's. */
+	env = tmptree_env("HOME", home, "XDG_CONFIG_HOME", xdg,
+	    "POETRY_VIRTUALENVS_PATH", "/pv", "WORKON_HOME", "/w", NULL);
+	opts.env = (const char *const *)env;
+	n = locator_stores(&opts, st);
+	ck_assert_str_eq(store_path(st, n, "poetry"), "/pv");
+	ck_assert_str_eq(store_path(st, n, "pipenv"), "/w");
+	ck_assert_str_eq(store_path(st, n, "virtualenvwrapper"), "/w");
+	locator_stores_free(st, n);
+	tmptree_env_free(env);
+
+	/* No home: only what the variables name. */
+	env = tmptree_env("WORKON_HOME", "/w", NULL);
+	opts.env = (const char *const *)env;
+	n = locator_stores(&opts, st);
+	ck_assert_uint_eq(n, 2);
+	locator_stores_free(st, n);
+	tmptree_env_free(env);
+	free(home);
+	free(xdg);
+	tmptree_free(root);
+}
+END_TEST
+
+/* Which tool keeps a venv: its store, else the locator that found it, else "venv". */
+START_TEST(test_manager)
+{
+	struct locator_store st[] = {
+		{ (char *)"/h/.cache/pypoetry/virtualenvs", "poetry", NULL },
+		{ (char *)"/w", "pipenv", NULL },
+		{ (char *)"/w", "virtualenvwrapper", NULL },
+		{ (char *)"/h/.pyenv/versions", "pyenv-virtualenv", "envs" },
+	};
+	struct locator_store apart[] = {
+		{ (char *)"/h/.local/share/virtualenvs", "pipenv", NULL },
+		{ (char *)"/h/.virtualenvs", "virtualenvwrapper", NULL },
+	};
+	size_t n = sizeof st / sizeof st[0];
+
+	/* In a store, whoever found it. */
+	ck_assert_str_eq(locator_manager(st, n,
+	    "/h/.cache/pypoetry/virtualenvs/api-AbCdEfGh-py3.11", NULL, "self",
+	    NULL), "poetry");
+	ck_assert_str_eq(locator_manager(st, n,
+	    "/h/.cache/pypoetry/virtualenvs/api-AbCdEfGh-py3.11", "/p/api",
+	    "poetry", NULL), "poetry");
+	ck_assert(locator_in_store(st, n,
+	    "/h/.cache/pypoetry/virtualenvs/api-AbCdEfGh-py3.11"));
+	/* Not in it: below a venv of the store, or the store itself. */
+	ck_assert(!locator_in_store(st, n,
+	    "/h/.cache/pypoetry/virtualenvs/api-AbCdEfGh-py3.11/x"));
+	ck_assert(!locator_in_store(st, n, "/h/.cache/pypoetry/virtualenvs"));
+	ck_assert(!locator_in_store(st, n, "/h/.cache/pypoetry/virtualenvsx/a"));
+	/* pyenv: versions/<name> and versions/<version>/envs/<name>. */
+	ck_assert_str_eq(locator_manager(st, n, "/h/.pyenv/versions/env1",
+	    NULL, "self", NULL), "pyenv-virtualenv");
+	ck_assert_str_eq(locator_manager(st, n,
+	    "/h/.pyenv/versions/3.11.4/envs/env1", NULL, "self", NULL),
+	    "pyenv-virtualenv");
+	ck_assert(!locator_in_store(st, n, "/h/.pyenv/versions/3.11.4/lib/x"));
+	ck_assert(!locator_in_store(st, n, "/h/.pyenv/versions/a/b/envs/x"));
+	ck_assert(!locator_in_store(st, n, "/h/.pyenv/versions/envs/x"));
+	/* $WORKON_HOME shared: Pipenv's name for the .project's Pipfile (a vector from pipenv). */
+	ck_assert_str_eq(locator_manager(st, n, "/w/pp-SMO-WkPL", NULL, "self",
+	    "/tmp/x/pp"), "pipenv");
+	ck_assert_str_eq(locator_manager(st, n, "/w/pp", NULL, "self",
+	    "/tmp/x/pp"), "virtualenvwrapper");
+	ck_assert_str_eq(locator_manager(st, n, "/w/pp-SMO-WkPL", NULL, "self",
+	    NULL), "virtualenvwrapper");
+	ck_assert_str_eq(locator_manager(st, n, "/w/pp-SMO-WkPL", NULL, "self",
+	    "/tmp/y/pp"), "virtualenvwrapper");
+	/* Stores apart: where it sits decides. */
+	ck_assert_str_eq(locator_manager(apart, 2,
+	    "/h/.local/share/virtualenvs/anything", NULL, "self", NULL),
+	    "pipenv");
+	ck_assert_str_eq(locator_manager(apart, 2, "/h/.virtualenvs/pp-SMO-WkPL",
+	    NULL, "self", "/tmp/x/pp"), "virtualenvwrapper");
+	/* A .venv file naming a venv in a store: the store's tool. */
+	ck_assert_str_eq(locator_manager(apart, 2, "/h/.virtualenvs/e", "/p",
+	    "venv-file", NULL), "virtualenvwrapper");
+	/* Elsewhere: the locator, else "venv". */
+	ck_assert_str_eq(locator_manager(st, n, "/envs/e", "/p", "venv-file",
+	    NULL), "venv-file");
+	ck_assert_str_eq(locator_manager(st, n, "/p/.venv", "/p", "pdm", NULL),
+	    "pdm");
+	ck_assert_str_eq(locator_manager(st, n, "/p/.venv", "/p", "poetry",
+	    NULL), "poetry");
+	ck_assert_str_eq(locator_manager(st, n, "/p/.venv", "/p", ".venv",
+	    NULL), "venv");
+	ck_assert_str_eq(locator_manager(st, n, "/p/venv", "/p", "venv", NULL),
+	    "venv");
+	/* A venv_dirs name that is also a tool's name is still venv_dirs. */
+	ck_assert_str_eq(locator_manager(st, n, "/p/poetry", "/p", "poetry",
+	    NULL), "venv");
+	ck_assert_str_eq(locator_manager(st, n, "/poetry", "/", "poetry",
+	    NULL), "venv");
+	ck_assert_str_eq(locator_manager(st, n, "/e", "/e", "self", NULL),
+	    "venv");
+	ck_assert_str_eq(locator_manager(NULL, 0, "/e", NULL, NULL, NULL),
+	    "venv");
+	ck_assert_str_eq(locator_manager(st, n, "/e", "/p", "something", NULL),
+	    "venv");
+}
+END_TEST
+
 /* The locator suite. */
 Suite *
 suite_locator(void)
@@ -485,6 +646,8 @@ suite_locator(void)
 	tcase_add_test(tc, test_custom_venv_dirs);
 	tcase_add_test(tc, test_new_locator);
 	tcase_add_test(tc, test_long_levels);
+	tcase_add_test(tc, test_stores);
+	tcase_add_test(tc, test_manager);
 	suite_add_tcase(s, tc);
 	return s;
 }
