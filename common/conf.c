@@ -34,6 +34,8 @@ const struct conf_key conf_keys[] = {
 	  "most simultaneous client connections (at least 1)" },
 	{ "roots", "",
 	  "discovery roots scanned and watched for venvs (space-separated; ~/ is the home directory)" },
+	{ "discover_stores", "true",
+	  "scan and watch the tools' central stores of venvs (Poetry, Pipenv, virtualenvwrapper, pyenv-virtualenv)" },
 	{ "pip_guard", "true",
 	  "hooks export PIP_REQUIRE_VIRTUALENV=true while no venv is active" },
 	{ "trust", "auto",
@@ -125,6 +127,7 @@ conf_defaults(struct conf *cfg)
 	cfg->max_clients = VENVD_DEFAULT_MAX_CLIENTS;
 	cfg->git_timeout = CONF_GIT_TIMEOUT_S;
 	cfg->pip_guard = 1;
+	cfg->discover_stores = 1;
 	cfg->trust = CONF_TRUST_AUTO;
 }
 
@@ -319,7 +322,15 @@ conf_handler(void *user, const char *section, const char *name,
 			st->cfg->git_timeout = n;
 	} else if (strcmp(name, "roots") == 0)
 		parse_roots(st, line, value);
-	else if (strcmp(name, "pip_guard") == 0) {
+	else if (strcmp(name, "discover_stores") == 0) {
+		int b = parse_bool(value);
+
+		if (b == -1)
+			conf_problem(st, line, "discover_stores: \"%s\" is not "
+			    "true or false", value);
+		else
+			st->cfg->discover_stores = b;
+	} else if (strcmp(name, "pip_guard") == 0) {
 		int b = parse_bool(value);
 
 		if (b == -1)

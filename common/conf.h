@@ -30,6 +30,7 @@ struct conf {
 	long	 max_clients;		/* default VENVD_DEFAULT_MAX_CLIENTS */
 	char	**roots;		/* discovery roots, absolute ("~/" expanded); default none */
 	size_t	 n_roots;
+	int	 discover_stores;	/* the tools' stores are roots too (locator_stores); default 1 */
 	int	 pip_guard;		/* export PIP_REQUIRE_VIRTUALENV while no venv is active; default 1 */
 	enum conf_trust trust;		/* default CONF_TRUST_AUTO */
 	long	 git_timeout;		/* seconds a git check may take; default CONF_GIT_TIMEOUT_S */

@@ -26,6 +26,20 @@
  * The roots are an owner of watches (watch.c): told of events on their
  * watches, and of lost events (every root is rescanned). Their degraded
  * states go to the health registry (health.c) under "root:<path>".
+ *
+ * Stores. Unless discover_stores is off, the central stores where the
+ * tools keep their venvs (locator_stores, through index.c) are roots too
+ * (source "store"), one level deep: Poetry's, Pipenv's and
+ * virtualenvwrapper's venvs are their entries; pyenv-virtualenv's are
+ * versions/<name> and versions/<version>/envs/<name> (a version's
+ * directory is entered only for its envs). A store that does not exist
+ * is not an error and costs one name followed in the nearest directory
+ * above it that does (state "absent"): when that entry appears, the
+ * store is scanned again, so a store made after the daemon started is
+ * picked up, and one that is deleted is followed again. The venvs of
+ * Pipenv's and virtualenvwrapper's stores are also watched for their
+ * .project back-reference being written, which index.c records as the
+ * venv's project.
  */
 #include "config.h"
 
@@ -51,6 +65,7 @@
 #include "db.h"
 #include "health.h"
 #include "index.h"
+#include "locator.h"
 #include "roots.h"
 #include "watch.h"
 #include "log.h"
@@ -69,11 +84,20 @@
 #define ROOTS_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
+/* Where a root comes from (struct root's source). */
+#define ROOTS_INDEX	0	/* venvd watch, kept in the index */
+#define ROOTS_CONFIG	1	/* roots = ... in the config */
+#define ROOTS_STORE	2	/* a tool's store (discover_stores) */
+
 struct root {
 	char		*path;
 	int		 depth;
 	int		 cross_fs;
-	int		 from_config;
+	int		 source;	/* ROOTS_INDEX, ROOTS_CONFIG, ROOTS_STORE */
+	const char	*via;		/* a store's: at level 1 enter only this name */
+	int		 absent;	/* a store that does not exist (yet) */
+	int		 follow_wd;	/* absent: the watch of the nearest directory, or -1 */
+	char		 follow_name[NAME_MAX + 1];	/* its entry on the way to the store */
 	time_t		 added;
 	dev_t		 dev;
 	long		 dirs;		/* directories scanned by the last scan */
@@ -139,6 +163,16 @@ roots_skip_name(const char *name)
 	    strcmp(name, "__pycache__") == 0 || strcmp(name, ".tox") == 0;
 }
 
+/* Does r scan the directory called name at level depth? */
+static int
+roots_descends(const struct root *r, int depth, const char *name)
+{
+	if (roots_skip_name(name) || depth > r->depth)
+		return 0;
+	/* pyenv's versions/<version>/: only envs/ holds venvs. */
+	return r->via == NULL || depth != 2 || strcmp(name, r->via) == 0;
+}
+
 /* Monotonic seconds. */
 static double
 roots_now(void)
@@ -198,12 +232,24 @@ roots_enqueue(struct roots *rs, struct root *r, const char *path, int depth,
 	ev_idle_start(rs->d->loop, &rs->idle);
 }
 
+/* Does a root follow a name in the directory of wd (an absent store)? */
+static int
+roots_wd_followed(struct roots *rs, int wd)
+{
+	struct root *r;
+
+	TAILQ_FOREACH(r, &rs->roots, entry)
+		if (r->follow_wd == wd)
+			return 1;
+	return 0;
+}
+
 /* Forget one watched directory and let go of its watch. */
 static void
 roots_drop_dir(struct roots *rs, struct rdir *rd, int kernel_gone)
 {
 	HASH_DEL(rs->dirs, rd);
-	if (!kernel_gone)
+	if (!kernel_gone && !roots_wd_followed(rs, rd->wd))
 		watch_remove_owned(rs->d->watcher, rd->wd, &rs->owner);
 	rs->nwatches--;
 	free(rd->path);
@@ -248,18 +294,111 @@ roots_report(struct roots *rs, struct root *r)
 		health_clear(rs->d->health, key);
 }
 
+/* Stop following a name for r; the watch goes unless the roots still use it. */
+static void
+roots_unfollow(struct roots *rs, struct root *r)
+{
+	struct rdir *rd;
+	int wd = r->follow_wd;
+
+	if (wd == -1)
+		return;
+	r->follow_wd = -1;
+	r->follow_name[0] = '\0';
+	HASH_FIND_INT(rs->dirs, &wd, rd);
+	if (rd == NULL && !roots_wd_followed(rs, wd))
+		watch_remove_owned(rs->d->watcher, wd, &rs->owner);
+}
+
+/*
+ * For path, which does not exist: the nearest directory above it that
+ * does into dir (PATH_MAX + 1), and its entry on the way to path into
+ * name (NAME_MAX + 1). 0, or -1 if there is none.
+ */
+static int
+roots_absent_parent(const char *path, char *dir, char *name)
+{
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, PATH_MAX + 1, "%s", path) > PATH_MAX)
+		return -1;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (strlen(slash + 1) > NAME_MAX)
+			return -1;
+		snprintf(name, NAME_MAX + 1, "%s", slash + 1);
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (name[0] != '\0' && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 0;
+		if (slash == dir)
+			return -1;
+	}
+	return -1;
+}
+
+/*
+ * The store r does not exist: follow the one name on the way to it in
+ * the nearest directory that does (roots_on_event scans r again when it
+ * appears). Called while r is being scanned.
+ */
+static void
+roots_follow(struct roots *rs, struct root *r)
+{
+	char dir[PATH_MAX + 1], name[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
+	struct stat sb;
+	int wd;
+
+	r->absent = 1;
+	r->error[0] = '\0';
+	if (roots_absent_parent(r->path, dir, name) == -1) {
+		roots_unfollow(rs, r);
+		snprintf(r->error, sizeof r->error, "no directory above it "
+		    "to watch");
+		return;
+	}
+	if ((wd = watch_add_owned(rs->d->watcher, dir, ROOTS_MASK,
+	    &rs->owner)) == -1) {
+		roots_unfollow(rs, r);
+		snprintf(r->error, sizeof r->error, "cannot watch the "
+		    "directory above it for it to appear: %s", strerror(errno));
+		return;
+	}
+	if (r->follow_wd != wd || strcmp(r->follow_name, name) != 0) {
+		if (r->follow_wd != wd)
+			roots_unfollow(rs, r);
+		r->follow_wd = wd;
+		snprintf(r->follow_name, sizeof r->follow_name, "%s", name);
+		log_debug("store %s does not exist: following %s in %s",
+		    r->path, name, dir);
+	}
+	/* Made between the look and the watch: scan again. */
+	snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+	    name);
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		roots_unfollow(rs, r);
+		roots_enqueue(rs, r, r->path, 0, 0);
+	}
+}
+
 /* Watch dir for r within the budget; 0, or -1 (counted as unwatched). */
 static int
 roots_watch_dir(struct roots *rs, struct root *r, const char *path, int depth)
 {
 	struct rdir *rd;
+	uint32_t mask = ROOTS_MASK;
 	int wd;
 
+	/* A venv of a store: its .project back-reference being written. */
+	if (r->source == ROOTS_STORE && r->via == NULL && depth == r->depth)
+		mask |= IN_CLOSE_WRITE;
 	if (rs->nwatches >= roots_budget(rs)) {
 		r->unwatched++;
 		return -1;
 	}
-	if ((wd = watch_add_owned(rs->d->watcher, path, ROOTS_MASK,
+	if ((wd = watch_add_owned(rs->d->watcher, path, mask,
 	    &rs->owner)) == -1) {
 		if (errno == ENOSPC) {
 			r->enospc = 1;
@@ -393,14 +532,22 @@ roots_scan_dir(struct roots *rs, struct scan_item *it)
 	size_t nsubs = 0, cap = 0, i;
 	int fd, venv = 0, descend = it->depth < r->depth;
 
-	fd = open(it->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* A store may be a symbolic link (~/.virtualenvs -> /data/venvs). */
+	fd = open(it->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (it->depth == 0 && r->source == ROOTS_STORE ? 0 : O_NOFOLLOW));
 	if (fd == -1) {
-		if (it->depth == 0)
+		if (it->depth == 0 && r->source == ROOTS_STORE &&
+		    (errno == ENOENT || errno == ENOTDIR))
+			roots_follow(rs, r);
+		else if (it->depth == 0)
 			snprintf(r->error, sizeof r->error, "%s", strerror(errno));
 		return;
 	}
-	if (it->depth == 0)
+	if (it->depth == 0) {
 		r->error[0] = '\0';
+		r->absent = 0;
+		roots_unfollow(rs, r);
+	}
 	if (!r->cross_fs) {
 		if (fstat(fd, &sb) == -1) {
 			close(fd);
@@ -445,7 +592,7 @@ roots_scan_dir(struct roots *rs, struct scan_item *it)
 					continue;
 				type = S_ISDIR(sb.st_mode) ? DT_DIR : DT_REG;
 			}
-			if (type != DT_DIR || roots_skip_name(n))
+			if (type != DT_DIR || !roots_descends(r, it->depth + 1, n))
 				continue;
 			if (nsubs == cap) {
 				cap = cap == 0 ? 16 : cap * 2;
@@ -587,14 +734,15 @@ roots_rescan_all(void *ctx)
 /* Add a root to the list (not yet scanned). */
 static struct root *
 roots_add(struct roots *rs, const char *path, int depth, int cross_fs,
-    int from_config, time_t added)
+    int source, time_t added)
 {
 	struct root *r = xcalloc(1, sizeof *r);
 
 	r->path = xstrdup(path);
 	r->depth = depth;
 	r->cross_fs = cross_fs;
-	r->from_config = from_config;
+	r->source = source;
+	r->follow_wd = -1;
 	r->added = added;
 	r->scan_ms = -1;
 	TAILQ_INSERT_TAIL(&rs->roots, r, entry);
@@ -608,6 +756,7 @@ roots_del(struct roots *rs, struct root *r)
 	char key[PATH_MAX + 8];
 
 	roots_quiesce(rs, r);
+	roots_unfollow(rs, r);
 	snprintf(key, sizeof key, "root:%s", r->path);
 	health_clear(rs->d->health, key);
 	TAILQ_REMOVE(&rs->roots, r, entry);
@@ -636,9 +785,10 @@ roots_new(struct daemon *d)
 	struct roots *rs;
 	sqlite3 *h = db_handle(d->db);
 	sqlite3_stmt *st;
+	const struct locator_store *stores;
 	char path[PATH_MAX];
 	struct root *r;
-	size_t i;
+	size_t i, nstores;
 
 	if (d->watcher == NULL)
 		return NULL;
@@ -666,7 +816,8 @@ roots_new(struct daemon *d)
 		if (d->cfg.roots[i][0] != '/' || roots_clean_path(d->cfg.roots[i],
 		    path, sizeof path) == -1 || roots_find(rs, path) != NULL)
 			continue;
-		roots_add(rs, path, ROOTS_DEFAULT_DEPTH, 0, 1, d->started);
+		roots_add(rs, path, ROOTS_DEFAULT_DEPTH, 0, ROOTS_CONFIG,
+		    d->started);
 	}
 	if (h != NULL && sqlite3_prepare_v2(h, "SELECT path, depth, cross_fs,"
 	    " added FROM roots ORDER BY added, path", -1, &st, NULL) ==
@@ -678,9 +829,19 @@ roots_new(struct daemon *d)
 				continue;
 			roots_add(rs, p, sqlite3_column_int(st, 1),
 			    sqlite3_column_int(st, 2) != 0,
-			    0, (time_t)sqlite3_column_int64(st, 3));
+			    ROOTS_INDEX, (time_t)sqlite3_column_int64(st, 3));
 		}
 		sqlite3_finalize(st);
+	}
+	stores = index_stores(d, &nstores);
+	for (i = 0; d->cfg.discover_stores && i < nstores; i++) {
+		if (roots_clean_path(stores[i].path, path, sizeof path) == -1 ||
+		    roots_find(rs, path) != NULL)
+			continue;
+		/* One level; pyenv's versions/<version>/envs/<name> is three. */
+		r = roots_add(rs, path, stores[i].via != NULL ? 3 : 1, 0,
+		    ROOTS_STORE, d->started);
+		r->via = stores[i].via;
 	}
 	TAILQ_FOREACH(r, &rs->roots, entry)
 		roots_scan_start(rs, r);
@@ -707,6 +868,34 @@ roots_free(struct roots *rs)
 	free(rs);
 }
 
+/*
+ * An event on a directory where absent stores follow a name: the name
+ * appeared (scan the store again: it exists now, or the next step on the
+ * way does), or the directory went (follow from further up).
+ */
+static void
+roots_follow_event(struct roots *rs, int wd, uint32_t mask, const char *name)
+{
+	struct root *r;
+
+	TAILQ_FOREACH(r, &rs->roots, entry) {
+		if (r->follow_wd != wd)
+			continue;
+		if (mask & IN_IGNORED) {
+			r->follow_wd = -1;	/* the kernel let go of it */
+			roots_scan_start(rs, r);
+		} else if (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+			roots_unfollow(rs, r);
+			roots_scan_start(rs, r);
+		} else if (name != NULL && strcmp(name, r->follow_name) == 0 &&
+		    (mask & (IN_CREATE | IN_MOVED_TO))) {
+			log_info("store %s: %s appeared", r->path, name);
+			roots_unfollow(rs, r);
+			roots_scan_start(rs, r);
+		}
+	}
+}
+
 /* An event on a watch the roots own (struct watch_owner). */
 static void
 roots_on_event(void *ctx, int wd, uint32_t mask, const char *name)
@@ -716,20 +905,30 @@ roots_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 	struct root *r;
 	char child[PATH_MAX + 1];
 
+	roots_follow_event(rs, wd, mask, name);
 	HASH_FIND_INT(rs->dirs, &wd, rd);
 	if (rd == NULL)
 		return;
 	r = rd->root;
 	if (mask & IN_IGNORED) {
-		if (rd->depth == 0)
+		int top = rd->depth == 0;
+
+		roots_drop_dir(rs, rd, 1);
+		if (top && r->source == ROOTS_STORE)
+			roots_scan_start(rs, r);	/* follows it again */
+		else if (top)
 			snprintf(r->error, sizeof r->error, "the directory "
 			    "is gone");
-		roots_drop_dir(rs, rd, 1);
 		roots_report(rs, r);
 		return;
 	}
 	if (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		if (rd->depth == 0) {
+		if (rd->depth == 0 && r->source == ROOTS_STORE) {
+			log_info("store %s is gone", r->path);
+			index_mark_missing(rs->d, r->path);
+			roots_drop_dir(rs, rd, 0);
+			roots_scan_start(rs, r);	/* follows it again */
+		} else if (rd->depth == 0) {
 			snprintf(r->error, sizeof r->error, "the directory "
 			    "was %s", mask & IN_MOVE_SELF ? "moved" : "deleted");
 			index_mark_missing(rs->d, r->path);
@@ -743,6 +942,14 @@ roots_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 	    strcmp(rd->path, "/") == 0 ? "" : rd->path, name) >=
 	    (int)sizeof child)
 		return;
+	if (r->source == ROOTS_STORE && strcmp(name, ".project") == 0 &&
+	    !(mask & IN_ISDIR)) {
+		/* A back-reference written, moved or removed. */
+		if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
+		    IN_MOVED_FROM))
+			(void)roots_record(rs, r->path, rd->path);
+		return;
+	}
 	if (strcmp(name, "pyvenv.cfg") == 0 && !(mask & IN_ISDIR)) {
 		if (mask & (IN_CREATE | IN_MOVED_TO)) {
 			if (!roots_record(rs, r->path, rd->path))
@@ -760,8 +967,8 @@ roots_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 		index_mark_missing(rs->d, child);
 		roots_drop_below(rs, child, 1);
 	}
-	if ((mask & (IN_CREATE | IN_MOVED_TO)) && !roots_skip_name(name) &&
-	    rd->depth < r->depth)
+	if ((mask & (IN_CREATE | IN_MOVED_TO)) &&
+	    roots_descends(r, rd->depth + 1, name))
 		roots_enqueue(rs, r, child, rd->depth + 1, 1);
 }
 
@@ -774,6 +981,8 @@ roots_json(const struct root *r)
 
 	if (r->queued > 0)
 		state = "scanning";
+	else if (r->absent && r->error[0] == '\0')
+		state = "absent";
 	else if (r->unwatched > 0 || r->error[0] != '\0')
 		state = "degraded";
 	else
@@ -781,8 +990,8 @@ roots_json(const struct root *r)
 	json_object_set_new(o, "path", rpc_path_to_json(r->path));
 	json_object_set_new(o, "depth", json_integer(r->depth));
 	json_object_set_new(o, "cross_fs", json_boolean(r->cross_fs));
-	json_object_set_new(o, "source", json_string(r->from_config ?
-	    "config" : "index"));
+	json_object_set_new(o, "source", json_string(r->source == ROOTS_STORE ?
+	    "store" : r->source == ROOTS_CONFIG ? "config" : "index"));
 	json_object_set_new(o, "state", json_string(state));
 	if (r->error[0] != '\0')
 		json_object_set_new(o, "reason", json_string(r->error));
@@ -870,9 +1079,14 @@ roots_watch(struct daemon *d, json_t *params, int *code, char *err,
 		    "the index database is unavailable" : "inotify is unavailable");
 		return NULL;
 	}
-	if ((r = roots_find(rs, path)) != NULL && r->from_config) {
+	if ((r = roots_find(rs, path)) != NULL && r->source == ROOTS_CONFIG) {
 		snprintf(err, errlen, "%s is a root from the configuration "
 		    "file: change it there", path);
+		return NULL;
+	}
+	if (r != NULL && r->source == ROOTS_STORE) {
+		snprintf(err, errlen, "%s is a tool's store of venvs, already "
+		    "watched (discover_stores in the configuration file)", path);
 		return NULL;
 	}
 	if (sqlite3_prepare_v2(h, "INSERT INTO roots (path, depth, cross_fs,"
@@ -915,17 +1129,24 @@ roots_unwatch(struct daemon *d, json_t *params, int *code, char *err,
 	sqlite3 *h = db_handle(d->db);
 	sqlite3_stmt *st;
 	char path[PATH_MAX];
-	struct root *r;
+	struct root *r = NULL;
 	json_t *result;
 	int removed = 0;
 
 	*code = RPC_INVALID_PARAMS;
 	if (roots_param_path(params, path, sizeof path, err, errlen) == NULL)
 		return NULL;
-	if (rs != NULL && (r = roots_find(rs, path)) != NULL && r->from_config) {
+	if (rs != NULL && (r = roots_find(rs, path)) != NULL &&
+	    r->source == ROOTS_CONFIG) {
 		snprintf(err, errlen, "%s is a root from the configuration "
 		    "file (roots = ...): remove it there and restart the "
 		    "daemon", path);
+		return NULL;
+	}
+	if (r != NULL && r->source == ROOTS_STORE) {
+		snprintf(err, errlen, "%s is a tool's store of venvs: turn the "
+		    "stores off with discover_stores = no in the configuration "
+		    "file and restart the daemon", path);
 		return NULL;
 	}
 	if (h != NULL && sqlite3_prepare_v2(h, "DELETE FROM roots WHERE"

@@ -259,7 +259,7 @@ START_TEST(test_keys_table)
 		free(line);
 		n++;
 	}
-	ck_assert_int_eq(n, 7);
+	ck_assert_int_eq(n, 8);
 }
 END_TEST
 
@@ -272,6 +272,7 @@ START_TEST(test_roots_guard_trust)
 	setenv("HOME", "/elsewhere", 1);
 	conf_defaults(&c);
 	ck_assert_int_eq(c.pip_guard, 1);
+	ck_assert_int_eq(c.discover_stores, 1);
 	ck_assert_int_eq(c.trust, CONF_TRUST_AUTO);
 	ck_assert_uint_eq(c.n_roots, 0);
 	ck_assert_int_eq(conf_parse("roots = ~/code  /srv/x\t~\npip_guard = OFF\ntrust = ask\n",
@@ -291,6 +292,11 @@ START_TEST(test_roots_guard_trust)
 	ck_assert_uint_eq(c.n_roots, 3);
 	ck_assert_int_eq(conf_parse("pip_guard = maybe\n", TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "line 1: pip_guard: \"maybe\" is not true or false");
+	ck_assert_int_eq(conf_parse("discover_stores = no\n", TEST_HOME, &c, err, sizeof err), 0);
+	ck_assert_int_eq(c.discover_stores, 0);
+	ck_assert_int_eq(conf_parse("discover_stores = some\n", TEST_HOME, &c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "line 1: discover_stores: \"some\" is not true or false");
+	ck_assert_int_eq(c.discover_stores, 0);
 	ck_assert_int_eq(conf_parse("trust = sometimes\n", TEST_HOME, &c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "line 1: trust: \"sometimes\" is not auto, ask or all");
 	conf_free(&c);
