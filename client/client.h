@@ -135,6 +135,12 @@ void	client_resolve_activating(const char *active);
  * starting "venvd: "; NULL when none.
  */
 const char *client_resolve_notices(void);
+/*
+ * This process's locator environment (locator_env_collect of environ)
+ * as resolve's "env" object: what the daemon resolves with for us, so
+ * that its answer is the one the local fallback would give. New reference.
+ */
+json_t	*client_locator_env_json(void);
 
 /*
  * The directory a command is about: dir made absolute against the

@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "locator_env.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"
@@ -91,6 +92,19 @@ client_resolve_activating(const char *active)
 	resolve_active = active != NULL ? xstrdup(active) : NULL;
 }
 
+extern char **environ;
+
+/* This process's locator environment as resolve's "env" object. */
+json_t *
+client_locator_env_json(void)
+{
+	char **env = locator_env_collect((const char *const *)environ);
+	json_t *j = rpc_env_to_json((const char *const *)env);
+
+	locator_env_free(env);
+	return j;
+}
+
 /* Ask the daemon; 1/0 as resolve_dir, -1 when it gave no usable answer. */
 static int
 resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
@@ -100,7 +114,9 @@ resolve_by_daemon(const char *dir, struct venv_info *out, char **generation,
 	json_t *result, *venv, *gen, *cache, *params;
 	int rc = -1;
 
-	params = json_pack("{s:o}", "path", rpc_path_to_json(dir));
+	/* Our environment, not the daemon's, decides (WORKON_HOME...). */
+	params = json_pack("{s:o, s:o}", "path", rpc_path_to_json(dir),
+	    "env", client_locator_env_json());
 	if (resolve_activating) {
 		json_object_set_new(params, "activating", json_true());
 		if (resolve_active != NULL)

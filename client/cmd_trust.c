@@ -39,7 +39,8 @@ cmd_decide(const char *cmd, int argc, char **argv)
 		fprintf(stderr, "venvd: %s\n", err);
 		return EXIT_NONE;
 	}
-	res = client_call(cmd, json_pack("{s:o}", "path", rpc_path_to_json(dir)),
+	res = client_call(cmd, json_pack("{s:o, s:o}", "path",
+	    rpc_path_to_json(dir), "env", client_locator_env_json()),
 	    CLIENT_CTL_BUDGET_MS, &down, err, sizeof err);
 	free(dir);
 	if (res == NULL) {

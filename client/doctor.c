@@ -5,9 +5,11 @@
  * Checks: the daemon runs; the hook is installed in the calling shell
  * (the hooks export VENVD_SHELL); the inotify watch limit; the database's
  * integrity (the daemon's status "db_ok"/"db_error"); the daemon's other
- * faults (its status "degraded": storage, the index); broken venvs (from
- * the index); venvs whose pyvenv.cfg version no longer matches their
- * interpreter.
+ * faults (its status "degraded": storage, the index); whether the
+ * daemon's own locator environment (WORKON_HOME...) is this shell's (a
+ * warning: shells send theirs, but clients that send none get the
+ * daemon's); broken venvs (from the index); venvs whose pyvenv.cfg
+ * version no longer matches their interpreter.
  *
  * The interpreter's version is found without running Python: from the
  * name of the file bin/python resolves to (python3.11 -> 3.11); when that
@@ -27,7 +29,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "locator_env.h"
 #include "protocol.h"
+#include "rpc.h"
+#include "shell_quote.h"
 #include "xmalloc.h"
 
 /* Where the kernel's per-user watch limit is (overridable for tests). */
@@ -36,6 +41,7 @@
 /* Counts of findings. */
 struct doctor {
 	int	 problems;
+	int	 warnings;
 };
 
 /* Print one finding: verdict, subject, text, and the suggested command. */
@@ -198,6 +204,110 @@ check_health(struct doctor *dr, json_t *st)
 	}
 	if (n == 0)
 		finding(dr, 1, "health", "no faults reported", NULL);
+}
+
+/* Print one warning: not a failure (the exit status stays 0), but worth fixing. */
+static void
+warning(struct doctor *dr, const char *subject, const struct buf *text,
+    const struct buf *suggest)
+{
+	dr->warnings++;
+	fputs("warn  ", stdout);
+	term_puts(stdout, subject);
+	fputs(": ", stdout);
+	term_puts(stdout, text->data);
+	if (suggest->len > 0) {
+		fputs("; try: ", stdout);
+		term_puts(stdout, suggest->data);
+	}
+	fputs("\n", stdout);
+}
+
+/* Append NAME (VALUE) or NAME (unset) to b. */
+static void
+env_describe(struct buf *b, const char *name, const char *v)
+{
+	buf_puts(b, name);
+	if (v == NULL)
+		buf_puts(b, " unset");
+	else {
+		buf_puts(b, "=");
+		buf_puts(b, v);
+	}
+}
+
+/*
+ * The locator environment: the daemon's own (status "locator_env")
+ * against this shell's. Shells send theirs with each resolve, so a
+ * difference does not change what they activate; but a client that
+ * sends none (an editor's subscription, an older venvd) gets the
+ * daemon's, and the daemon's index describes venvs with it.
+ */
+static void
+check_locator_env(struct doctor *dr, json_t *st)
+{
+	json_t *mine = client_locator_env_json(), *theirs =
+	    json_object_get(st, "locator_env");
+	struct buf text = BUF_INIT, suggest = BUF_INIT, unset = BUF_INIT;
+	const char *name;
+	char *a, *b;
+	int n = 0;
+
+	if (!json_is_object(theirs)) {
+		json_decref(mine);
+		return;		/* an older daemon */
+	}
+	for (size_t i = 0; (name = locator_env_vars[i].name) != NULL; i++) {
+		a = rpc_path_from_json(json_object_get(mine, name));
+		b = rpc_path_from_json(json_object_get(theirs, name));
+		if ((a == NULL && b == NULL) || (a != NULL && b != NULL &&
+		    strcmp(a, b) == 0)) {
+			free(a);
+			free(b);
+			continue;
+		}
+		buf_puts(&text, n++ > 0 ? "; " : "this shell has ");
+		env_describe(&text, name, a);
+		buf_puts(&text, ", the daemon ");
+		buf_puts(&text, b != NULL ? "has " : "has it");
+		if (b != NULL)
+			buf_puts(&text, b);
+		else
+			buf_puts(&text, " unset");
+		if (a != NULL) {
+			buf_puts(&suggest, suggest.len == 0 ?
+			    "systemctl --user set-environment " : " ");
+			buf_puts(&suggest, name);
+			buf_putc(&suggest, '=');
+			shell_quote_str(SHELL_BASH, a, &suggest);
+		} else {
+			buf_puts(&unset, unset.len == 0 ?
+			    "systemctl --user unset-environment " : " ");
+			buf_puts(&unset, name);
+		}
+		free(a);
+		free(b);
+	}
+	json_decref(mine);
+	if (n == 0) {
+		finding(dr, 1, "environment", "the daemon's locator environment "
+		    "is this shell's", NULL);
+		goto out;
+	}
+	buf_puts(&text, ". This shell's requests carry its own values, but "
+	    "clients that send none (editors, older venvd) get the daemon's");
+	if (unset.len > 0) {
+		if (suggest.len > 0)
+			buf_puts(&suggest, "; ");
+		buf_puts(&suggest, unset.data);
+	}
+	buf_puts(&suggest, "; venvd restart (or set them in "
+	    "~/.config/environment.d/)");
+	warning(dr, "environment", &text, &suggest);
+out:
+	buf_free(&text);
+	buf_free(&suggest);
+	buf_free(&unset);
 }
 
 /* "3.11" from "python3.11" (or NULL). */
@@ -367,6 +477,7 @@ cmd_doctor(int argc, char **argv)
 	check_inotify(&dr, st);
 	check_db(&dr, st);
 	check_health(&dr, st);
+	check_locator_env(&dr, st);
 	json_decref(st);
 	list = client_call(VENVD_M_LIST, json_object(), CLIENT_CTL_BUDGET_MS * 5,
 	    &down, err, sizeof err);

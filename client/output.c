@@ -148,6 +148,40 @@ print_status_field(json_t *st, const char *key, const char *label)
 	fputs("\n", stdout);
 }
 
+/*
+ * The locator environments: the daemon's own, one "locator env: NAME=VALUE"
+ * line per variable, then one line per other environment clients sent.
+ */
+static void
+print_status_envs(json_t *st)
+{
+	json_t *own = json_object_get(st, "locator_env"), *envs, *e, *v, *d;
+	const char *name;
+	size_t i, j;
+
+	if (json_is_object(own) && json_object_size(own) == 0)
+		printf("locator env: (none set)\n");
+	json_object_foreach(own, name, v) {
+		if (!json_is_string(v))
+			continue;
+		fputs("locator env: ", stdout);
+		term_puts(stdout, name);
+		fputs("=", stdout);
+		term_puts(stdout, json_string_value(v));
+		fputs("\n", stdout);
+	}
+	envs = json_object_get(st, "client_envs");
+	json_array_foreach(envs, i, e) {
+		printf("client env %zu: differs in", i + 1);
+		json_array_foreach(json_object_get(e, "differs"), j, d) {
+			fputs(" ", stdout);
+			term_puts(stdout, json_is_string(d) ? json_string_value(d) : "?");
+		}
+		printf(" (%" JSON_INTEGER_FORMAT " cached dirs)\n",
+		    json_integer_value(json_object_get(e, "cached_dirs")));
+	}
+}
+
 /* Print the status object as key: value lines. */
 static void
 print_status(json_t *st)
@@ -175,6 +209,7 @@ print_status(json_t *st)
 	    json_integer_value(json_object_get(st, "watches")),
 	    json_integer_value(json_object_get(st, "watch_limit")));
 	print_status_field(st, "clients", "clients");
+	print_status_envs(st);
 	deg = json_object_get(st, "degraded");
 	if (!json_is_array(deg) || json_array_size(deg) == 0) {
 		printf("health: healthy\n");

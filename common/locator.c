@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "locator.h"
+#include "locator_env.h"
 #include "log.h"
 #include "small_file.h"
 #include "trust_rules.h"
@@ -45,21 +46,24 @@ locator_names_match(const struct locator *const *table,
 	return 0;
 }
 
-/* The value of name in w->opts->env; NULL when it is unset or empty. */
+/*
+ * The value of name in w->opts->env; NULL when it is unset, empty or
+ * breaks locator_env_check, or when name is not in locator_env_vars[]
+ * (a locator reads only listed variables: the daemon answers clients for
+ * their values of exactly those).
+ */
 const char *
 locator_env(struct locator_walk *w, const char *name)
 {
-	size_t n = strlen(name);
+	const char *v;
+	char err[128];
 
-	if (w->opts->env == NULL)
+	if (locator_env_lookup(name) == NULL)
 		return NULL;
-	for (size_t i = 0; w->opts->env[i] != NULL; i++) {
-		const char *e = w->opts->env[i];
-
-		if (strncmp(e, name, n) == 0 && e[n] == '=')
-			return e[n + 1] != '\0' ? e + n + 1 : NULL;
-	}
-	return NULL;
+	if ((v = locator_env_find(w->opts->env, name)) == NULL ||
+	    locator_env_check(name, v, strlen(v), err, sizeof err) != 1)
+		return NULL;
+	return v;
 }
 
 /* The value of name in w->opts->env if it is an absolute path, else NULL. */

@@ -162,7 +162,11 @@ void	locator_dep_store(struct locator_walk *w, const char *rel);
  */
 int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
 
-/* The value of name in w->opts->env; NULL when it is unset or empty. */
+/*
+ * The value of name in w->opts->env; NULL when it is unset, empty or
+ * invalid (locator_env.h), or not listed in locator_env_vars[]: a
+ * locator that reads a new variable lists it there.
+ */
 const char *locator_env(struct locator_walk *w, const char *name);
 /* The value of name in w->opts->env if it is an absolute path, else NULL. */
 const char *locator_env_path(struct locator_walk *w, const char *name);

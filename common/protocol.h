@@ -56,6 +56,12 @@
 #define VENVD_WATCH_MAX_DEPTH	64		/* watch's "depth": 0 to this */
 #define VENVD_LIST_MAX_STALE_DAYS 1000000	/* list's "stale_days": 0 to this */
 #define VENVD_SUBSCRIBE_MAX_PATHS 4096		/* subscribe's "paths": at most this many */
+#define VENVD_ENV_MAX_VARS	64		/* resolve's "env": at most this many members */
+/*
+ * The daemon keeps answers for this many client environments besides its
+ * own; a new one beyond drops the answers of the least recently used.
+ */
+#define VENVD_MAX_ENVS		8
 /*
  * A subscriber that leaves more than this many bytes unread is sent a
  * final RPC_SUBSCRIBER_DROPPED notification and closed.
@@ -137,7 +143,7 @@
 
 /*
  * resolve {"path": ABS, "activating"?: bool, "active"?: VENV,
- *     "wait_ms"?: N}
+ *     "wait_ms"?: N, "env"?: ENV}
  *   -> {"venv": venv object | null, "generation": G, "cacheable": bool,
  *       "notices"?: [TEXT...]}
  * Which venv applies to the directory ABS (a path naming a file resolves
@@ -149,6 +155,23 @@
  * "cacheable" false: the daemon cannot watch what the answer depends on
  * (remote file system, watch limit), so a client must not cache it.
  * "notices": faults every hook shows once (present only while any).
+ *
+ * "env": the locator environment of the client: {NAME: VALUE, ...} with
+ * each variable the locators read (HOME, XDG_CACHE_HOME, XDG_CONFIG_HOME,
+ * XDG_DATA_HOME, WORKON_HOME, PYENV_ROOT, POETRY_CONFIG_DIR,
+ * POETRY_CACHE_DIR, POETRY_VIRTUALENVS_PATH, POETRY_VIRTUALENVS_IN_PROJECT,
+ * POETRY_VIRTUALENVS_CREATE, PIPENV_VENV_IN_PROJECT: locator_env_vars[]
+ * in common/locator_env.c) that is set and not empty in the client's
+ * environment, and only those. The answer is the one for that
+ * environment: a variable absent is unset, whatever the daemon's own
+ * environment holds. Without "env" the daemon resolves with its own (what
+ * it was started with; status "locator_env"). Values are strings (paths
+ * as bytes, \udcXX); at most VENVD_ENV_MAX_VARS members; names no locator
+ * reads are ignored, and an empty value is unset. RPC_INVALID_PARAMS
+ * for a value that is not absolute where a path is meant, PATH_MAX bytes
+ * or longer, over 64 bytes for a flag, or holds a control character. The daemon keeps
+ * the answers of each environment apart (VENVD_MAX_ENVS), so shells
+ * started with different values each get their own.
  */
 #define VENVD_M_RESOLVE		"resolve"
 
@@ -162,7 +185,12 @@
  *       waiting their turn, resolves waiting for git), "degraded":
  *       [TEXT...] (why the daemon is not fully healthy; empty when it is;
  *       a storage fault starts "storage: "), "db_ok": bool (the index's
- *       integrity, checked now), "db_error"?: TEXT (when db_ok is false)}
+ *       integrity, checked now), "db_error"?: TEXT (when db_ok is false),
+ *       "locator_env": ENV (the daemon's own locator environment, as
+ *       resolve's "env"), "client_envs": [{"env": ENV, "differs":
+ *       [NAME...], "cached_dirs": N}...] (the other environments clients
+ *       resolved with, at most VENVD_MAX_ENVS; "differs": the variables
+ *       that differ from "locator_env")}
  */
 #define VENVD_M_STATUS		"status"
 
@@ -209,13 +237,15 @@
 #define VENVD_M_ROOTS		"roots"
 
 /*
- * allow {"path": VENV | PROJECT} -> {"venv": PATH, "trust": "trusted"}
- * Trust the venv resolve gives for PATH. A venv that fails the hard
- * rule, or no venv, is RPC_INVALID_PARAMS with the reason.
+ * allow {"path": VENV | PROJECT, "env"?: ENV}
+ *   -> {"venv": PATH, "trust": "trusted"}
+ * Trust the venv resolve gives for PATH (in the client's environment
+ * "env", as resolve). A venv that fails the hard rule, or no venv, is
+ * RPC_INVALID_PARAMS with the reason.
  */
 #define VENVD_M_ALLOW		"allow"
 
-/* deny {"path": VENV | PROJECT} -> {"venv": PATH, "trust": "denied"} */
+/* deny {"path": VENV | PROJECT, "env"?: ENV} -> {"venv": PATH, "trust": "denied"} */
 #define VENVD_M_DENY		"deny"
 
 /*

@@ -55,7 +55,7 @@ struct locator;
 struct resolve_opts {
 	const char *const *venv_dirs;	/* names to look for in each level */
 	size_t	 n_venv_dirs;
-	const char *const *env;		/* "NAME=value" list the locators read (HOME, XDG_*, WORKON_HOME, PYENV_ROOT, POETRY_*, PIPENV_*); NULL: none */
+	const char *const *env;		/* "NAME=value" list the locators read (locator_env_vars[]); NULL: none */
 	resolve_dep_fn dep;		/* may be NULL */
 	void	*dep_ctx;
 };

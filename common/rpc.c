@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "locator_env.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "utf8.h"
@@ -346,6 +347,75 @@ rpc_path_from_json(const json_t *j)
 	    strlen(json_string_value(j)) != json_string_length(j))
 		return NULL;
 	return xstrdup(json_string_value(j));
+}
+
+/* {"NAME": "value", ...} for a "NAME=value" list (NULL: {}). */
+json_t *
+rpc_env_to_json(const char *const *env)
+{
+	json_t *obj = json_object();
+	char *name;
+	const char *eq;
+
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		if ((eq = strchr(env[i], '=')) == NULL)
+			continue;
+		name = xstrndup(env[i], (size_t)(eq - env[i]));
+		json_object_set_new(obj, name, rpc_path_to_json(eq + 1));
+		free(name);
+	}
+	return obj;
+}
+
+/*
+ * The locator environment an "env" object gives, as locator_env_collect
+ * would make it: 0 and *out (free with locator_env_free), or -1 with err.
+ */
+int
+rpc_env_from_json(const json_t *obj, char ***out, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	char **env;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "env must be an object of NAME: VALUE");
+		return -1;
+	}
+	if (json_object_size(obj) > VENVD_ENV_MAX_VARS) {
+		snprintf(err, errlen, "env has more than %d members",
+		    VENVD_ENV_MAX_VARS);
+		return -1;
+	}
+	json_object_foreach((json_t *)obj, key, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "env: the value of a variable must "
+			    "be a string");
+			return -1;
+		}
+		/* A variable no locator reads cannot change an answer. */
+		if (locator_env_lookup(key) == NULL)
+			continue;
+		if (locator_env_check(key, json_string_value(v),
+		    json_string_length(v), err, errlen) == -1)
+			return -1;
+	}
+	for (size_t i = 0; locator_env_vars[i].name != NULL; i++)
+		n++;
+	env = xcalloc(n + 1, sizeof *env);
+	n = 0;
+	for (size_t i = 0; locator_env_vars[i].name != NULL; i++) {
+		v = json_object_get(obj, locator_env_vars[i].name);
+		if (v == NULL || json_string_length(v) == 0)
+			continue;
+		xasprintf(&env[n++], "%s=%s", locator_env_vars[i].name,
+		    json_string_value(v));
+	}
+	env[n] = NULL;
+	*out = env;
+	return 0;
 }
 
 /* rpc_string_lossy, or JSON null for NULL. */

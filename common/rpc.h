@@ -74,6 +74,17 @@ json_t	*rpc_path_to_json(const char *bytes);
 /* The path in j, malloc'd; NULL if j is not a string or holds a NUL. */
 char	*rpc_path_from_json(const json_t *j);
 
+/* {"NAME": "value", ...} for a "NAME=value" list (NULL: {}). Never NULL. */
+json_t	*rpc_env_to_json(const char *const *env);
+/*
+ * The locator environment of a resolve's "env" object (protocol.h), in
+ * locator_env_collect's form: 0 and *out (locator_env_free), or -1 with
+ * err (not an object, too many members, a value not a string, or one
+ * locator_env_check refuses). Names no locator reads are ignored.
+ */
+int	rpc_env_from_json(const json_t *obj, char ***out, char *err,
+	    size_t errlen);
+
 /* A JSON string for display text s; bytes that are not valid UTF-8 become U+FFFD. Never NULL. */
 json_t	*rpc_string_lossy(const char *s);
 

@@ -23,6 +23,15 @@
  * The cache is an owner of watches (watch.c): it is told of events on
  * its watches (cache_on_event) and drops everything when events were
  * lost. Every venv a miss finds goes to the index (index_resolved).
+ *
+ * Answers depend on the locator environment (WORKON_HOME, PYENV_ROOT...:
+ * locator_env.h), and clients may send their own (resolve's "env"): each
+ * environment a client resolved with is a struct cenv, and its entries
+ * are keyed "<id>:<dir>" (the daemon's own, id 0, by dir alone), so
+ * shells whose values differ never see each other's answers and never
+ * drop them. Watches are shared as always. At most VENVD_MAX_ENVS client
+ * environments are kept: a new one beyond drops the entries of the least
+ * recently used (the generation moves).
  */
 #include "config.h"
 
@@ -45,8 +54,12 @@
 #include "index.h"
 #include "watch.h"
 #include "locator.h"
+#include "locator_env.h"
 #include "log.h"
+#include "protocol.h"
 #include "xmalloc.h"
+
+extern char **environ;
 
 #define CACHE_DEFAULT_MAX_WATCHES	8192
 
@@ -93,9 +106,18 @@ struct canswer {
 	UT_hash_handle	 hh;
 };
 
+/* A locator environment answers are kept for. */
+struct cenv {
+	unsigned	 id;		/* 0: the daemon's own; else the key prefix */
+	char		**vars;		/* locator_env_collect's form */
+	size_t		 nentries;
+	uint64_t	 used;		/* cache tick of the last request */
+};
+
 /* A cached directory. */
 struct centry {
-	char		*dir;
+	char		*dir;		/* the key: dir, or "<env id>:<dir>" */
+	struct cenv	*env;
 	struct canswer	*answer;	/* NULL: no venv applies */
 	TAILQ_ENTRY(centry) lru;
 	UT_hash_handle	 hh;
@@ -113,6 +135,10 @@ struct cache {
 	struct canswer	*answers;	/* uthash by venv path */
 	time_t		 enospc_at;	/* last ENOSPC, 0 if none pending */
 	const struct locator *const *locators;	/* a miss asks these */
+	struct cenv	*envs[1 + VENVD_MAX_ENVS];	/* [0]: the daemon's own */
+	size_t		 nenvs;
+	unsigned	 env_ids;	/* the last id given */
+	uint64_t	 tick;
 };
 
 static void	cache_on_event(void *, int, uint32_t, const char *);
@@ -273,6 +299,7 @@ cache_entry_drop(struct cache *c, struct centry *e)
 	HASH_DEL(c->entries, e);
 	TAILQ_REMOVE(&c->lru, e, lru);
 	c->nentries--;
+	e->env->nentries--;
 	for (i = 0; i < e->nlinks; i++)
 		LIST_REMOVE(&e->links[i], by_watch);
 	for (i = 0; i < e->nlinks; i++)
@@ -308,7 +335,111 @@ cache_new(struct daemon *d)
 	c->owner.on_overflow = cache_watch_overflow;
 	c->owner.ctx = c;
 	(void)watch_register(d->watcher, &c->owner);
+	c->envs[0] = xcalloc(1, sizeof *c->envs[0]);
+	c->envs[0]->vars = locator_env_collect((const char *const *)environ);
+	c->nenvs = 1;
 	return c;
+}
+
+/* Free one environment. */
+static void
+cache_env_free(struct cenv *ce)
+{
+	locator_env_free(ce->vars);
+	free(ce);
+}
+
+/* The environment kept for env (NULL: the daemon's own), or NULL; marked as used. */
+static struct cenv *
+cache_env_find(struct cache *c, const char *const *env)
+{
+	struct cenv *ce = NULL;
+
+	if (env == NULL)
+		ce = c->envs[0];
+	for (size_t i = 0; ce == NULL && i < c->nenvs; i++) {
+		if (locator_env_equal((const char *const *)c->envs[i]->vars, env))
+			ce = c->envs[i];
+	}
+	if (ce != NULL)
+		ce->used = ++c->tick;
+	return ce;
+}
+
+/* Drop the least recently used client environment and its entries. */
+static void
+cache_env_evict(struct cache *c)
+{
+	struct centry *e, *next;
+	struct cenv *victim;
+	size_t v = 1, dropped = 0;
+
+	for (size_t i = 2; i < c->nenvs; i++) {
+		if (c->envs[i]->used < c->envs[v]->used)
+			v = i;
+	}
+	victim = c->envs[v];
+	for (e = TAILQ_FIRST(&c->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->env == victim) {
+			cache_entry_drop(c, e);
+			dropped++;
+		}
+	}
+	log_info("more than %d client environments: dropping the %zu answers "
+	    "of the least recently used", VENVD_MAX_ENVS, dropped);
+	cache_env_free(victim);
+	c->envs[v] = c->envs[--c->nenvs];
+	c->envs[c->nenvs] = NULL;
+	if (dropped > 0)
+		generation_bump(c->d->gen);
+}
+
+/* The environment kept for env (NULL: the daemon's own), made if need be. */
+static struct cenv *
+cache_env_get(struct cache *c, const char *const *env)
+{
+	struct cenv *ce;
+	char diff[512];
+
+	if ((ce = cache_env_find(c, env)) != NULL)
+		return ce;
+	if (c->nenvs == 1 + VENVD_MAX_ENVS)
+		cache_env_evict(c);
+	ce = xcalloc(1, sizeof *ce);
+	ce->id = ++c->env_ids;
+	ce->vars = locator_env_copy(env);
+	ce->used = ++c->tick;
+	c->envs[c->nenvs++] = ce;
+	locator_env_diff((const char *const *)c->envs[0]->vars, env, diff,
+	    sizeof diff);
+	log_info("a client's locator environment differs from the daemon's "
+	    "(%s): answering it for its own (environment %u)", diff, ce->id);
+	return ce;
+}
+
+/* The hash key of dir's entry in ce into key (PATH_MAX + 16 bytes); -1 if too long. */
+static int
+cache_key(const struct cenv *ce, const char *dir, char *key, size_t keylen)
+{
+	int n;
+
+	if (ce->id == 0)
+		n = snprintf(key, keylen, "%s", dir);
+	else
+		n = snprintf(key, keylen, "%u:%s", ce->id, dir);
+	return n < 0 || (size_t)n >= keylen ? -1 : 0;
+}
+
+/* The i-th locator environment (0: the daemon's own) and its cached directories; NULL past the end. */
+const char *const *
+cache_env_at(const struct cache *c, size_t i, size_t *cached_dirs)
+{
+	if (i >= c->nenvs)
+		return NULL;
+	if (cached_dirs != NULL)
+		*cached_dirs = c->envs[i]->nentries;
+	return (const char *const *)c->envs[i]->vars;
 }
 
 /* Ask table (NULL-terminated) instead of locators[] on a miss; for tests. */
@@ -344,6 +475,8 @@ cache_free(struct cache *c)
 		return;
 	cache_clear(c);
 	watch_unregister(c->d->watcher, &c->owner);
+	for (size_t i = 0; i < c->nenvs; i++)
+		cache_env_free(c->envs[i]);
 	free(c);
 }
 
@@ -564,11 +697,17 @@ cache_enforce_budget(struct cache *c)
  * (none applies), or -1 when dir has no cached answer. No system call.
  */
 int
-cache_lookup(struct cache *c, const char *dir, struct venv_info *out)
+cache_lookup(struct cache *c, const char *const *env, const char *dir,
+    struct venv_info *out)
 {
+	char key[PATH_MAX + 16];
 	struct centry *e;
+	struct cenv *ce;
 
-	HASH_FIND_STR(c->entries, dir, e);
+	if ((ce = cache_env_find(c, env)) == NULL ||
+	    cache_key(ce, dir, key, sizeof key) == -1)
+		return -1;
+	HASH_FIND_STR(c->entries, key, e);
 	if (e == NULL)
 		return -1;
 	TAILQ_REMOVE(&c->lru, e, lru);
@@ -587,27 +726,31 @@ cache_lookup(struct cache *c, const char *dir, struct venv_info *out)
  * resolve_dir() does; *hit and *cacheable say how it was answered.
  */
 int
-cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
-    int *hit, int *cacheable, char *err, size_t errlen)
+cache_resolve(struct cache *c, const char *const *env, const char *dir,
+    struct venv_info *out, int *hit, int *cacheable, char *err, size_t errlen)
 {
 	struct daemon *d = c->d;
 	struct resolve_opts opts;
 	struct cache_miss m;
 	struct centry *e;
+	struct cenv *ce;
+	char key[PATH_MAX + 16];
 	unsigned i;
 	int rc;
 
 	*hit = 0;
 	*cacheable = 0;
-	if ((rc = cache_lookup(c, dir, out)) != -1) {
+	if ((rc = cache_lookup(c, env, dir, out)) != -1) {
 		*hit = 1;
 		*cacheable = 1;
 		return rc;
 	}
 
+	ce = cache_env_get(c, env);
 	memset(&m, 0, sizeof m);
 	m.c = c;
 	resolve_opts_from_conf(&opts, &d->cfg);
+	opts.env = (const char *const *)ce->vars;
 	if (d->watcher != NULL) {
 		opts.dep = cache_dep;
 		opts.dep_ctx = &m;
@@ -639,7 +782,10 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	}
 
 	e = xmalloc(sizeof *e + m.ndeps * sizeof e->links[0]);
-	e->dir = xstrdup(dir);
+	(void)cache_key(ce, dir, key, sizeof key);
+	e->dir = xstrdup(key);
+	e->env = ce;
+	ce->nentries++;
 	e->answer = rc == 1 ? cache_answer_get(c, out) : NULL;
 	e->nlinks = m.ndeps;
 	for (i = 0; i < m.ndeps; i++) {
@@ -657,7 +803,7 @@ cache_resolve(struct cache *c, const char *dir, struct venv_info *out,
 	if (cache_enforce_budget(c) > 0) {
 		generation_bump(d->gen);
 		/* Even alone this answer needs more watches than allowed. */
-		HASH_FIND_STR(c->entries, dir, e);
+		HASH_FIND_STR(c->entries, key, e);
 		if (e == NULL)
 			*cacheable = 0;
 	}

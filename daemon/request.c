@@ -34,6 +34,7 @@
 #include "subscribe.h"
 #include "verdict.h"
 #include "watch.h"
+#include "locator_env.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"
@@ -65,18 +66,20 @@ request_dir(const char *path)
  * given costs no system call: a name is cached only when it was resolved
  * as a directory (or did not exist, when its answer is its parent's), and
  * the cache's watches drop it when that changes. Otherwise request_dir()
- * (one stat) and cache_resolve(). Returns as cache_resolve() does, or
+ * (one stat) and cache_resolve(), in the client's locator environment
+ * env (NULL: the daemon's own). Returns as cache_resolve() does, or
  * -2 when defer (the connection) is set and the request was put off
  * through its defer_slow op until the loop has time for uncached work.
  */
 static int
-request_resolve(struct daemon *d, struct request_conn *defer, const char *path,
-    struct venv_info *vi, int *hit, int *cacheable, char *err, size_t errlen)
+request_resolve(struct daemon *d, struct request_conn *defer,
+    const char *const *env, const char *path, struct venv_info *vi, int *hit,
+    int *cacheable, char *err, size_t errlen)
 {
 	char *dir;
 	int found;
 
-	if ((found = cache_lookup(d->cache, path, vi)) != -1) {
+	if ((found = cache_lookup(d->cache, env, path, vi)) != -1) {
 		*hit = 1;
 		*cacheable = 1;
 		return found;
@@ -84,9 +87,32 @@ request_resolve(struct daemon *d, struct request_conn *defer, const char *path,
 	if (defer != NULL && defer->ops->defer_slow(defer) == 0)
 		return -2;
 	dir = request_dir(path);
-	found = cache_resolve(d->cache, dir, vi, hit, cacheable, err, errlen);
+	found = cache_resolve(d->cache, env, dir, vi, hit, cacheable, err,
+	    errlen);
 	free(dir);
 	return found;
+}
+
+/*
+ * The "env" of params (the client's locator environment) into *env: 0
+ * (*env NULL when params has none: the daemon's own), or -1 with the
+ * error written to out.
+ */
+static int
+request_env(const struct rpc_request *req, char ***env, struct buf *out)
+{
+	json_t *jenv = json_is_object(req->params) ?
+	    json_object_get(req->params, "env") : NULL;
+	char err[PATH_MAX + 128];
+
+	*env = NULL;
+	if (jenv == NULL)
+		return 0;
+	if (rpc_env_from_json(jenv, env, err, sizeof err) == -1) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS, err);
+		return -1;
+	}
+	return 0;
 }
 
 /* Add "notices": the faults every hook shows once (none: no member). */
@@ -145,6 +171,7 @@ method_resolve(struct daemon *d, struct request_conn *conn,
 	    json_object_get(req->params, "wait_ms") : NULL;
 	long wait_ms = VENVD_RESOLVE_WAIT_MS;
 	struct venv_info vi;
+	char **env = NULL;
 	const char *path;
 	size_t len;
 	char err[512];
@@ -187,11 +214,14 @@ method_resolve(struct daemon *d, struct request_conn *conn,
 		}
 		wait_ms = (long)json_integer_value(jwait);
 	}
+	if (request_env(req, &env, out) == -1)
+		return;
 
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = request_resolve(d, conn, path, &vi, &hit, &cacheable, err,
-	    sizeof err);
+	found = request_resolve(d, conn, (const char *const *)env, path, &vi,
+	    &hit, &cacheable, err, sizeof err);
+	locator_env_free(env);
 	if (found == -2)
 		return;		/* answered when replayed */
 	if (found == -1) {
@@ -230,6 +260,36 @@ method_resolve(struct daemon *d, struct request_conn *conn,
 		venv_info_free(&vi);
 }
 
+/*
+ * Add "locator_env" (the daemon's own locator environment) and
+ * "client_envs" (the others clients resolved with) to a status result.
+ */
+static void
+request_status_envs(struct daemon *d, json_t *result)
+{
+	const char *const *own, *const *env;
+	json_t *list = json_array(), *diffs, *one;
+	char diff[512], *p, *sp;
+	size_t n;
+
+	own = d->cache != NULL ? cache_env_at(d->cache, 0, NULL) : NULL;
+	json_object_set_new(result, "locator_env", rpc_env_to_json(own));
+	for (size_t i = 1; d->cache != NULL &&
+	    (env = cache_env_at(d->cache, i, &n)) != NULL; i++) {
+		locator_env_diff(own, env, diff, sizeof diff);
+		diffs = json_array();
+		for (p = strtok_r(diff, " ", &sp); p != NULL;
+		    p = strtok_r(NULL, " ", &sp))
+			json_array_append_new(diffs, json_string(p));
+		one = json_object();
+		json_object_set_new(one, "env", rpc_env_to_json(env));
+		json_object_set_new(one, "differs", diffs);
+		json_object_set_new(one, "cached_dirs", json_integer((json_int_t)n));
+		json_array_append_new(list, one);
+	}
+	json_object_set_new(result, "client_envs", list);
+}
+
 /* status {}: how the daemon is doing. */
 static void
 method_status(struct daemon *d, struct request_conn *conn,
@@ -261,6 +321,7 @@ method_status(struct daemon *d, struct request_conn *conn,
 	json_object_set_new(result, "held",
 	    json_integer(conn != NULL ? conn->ops->held(conn) : 0));
 	json_object_set_new(result, "degraded", degraded);
+	request_status_envs(d, result);
 	/* For venvd doctor: the index's integrity, checked now. */
 	if (db_check(d->db, dberr, sizeof dberr) == 0)
 		json_object_set_new(result, "db_ok", json_true());
@@ -282,7 +343,7 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 	json_t *jpath = json_is_object(req->params) ?
 	    json_object_get(req->params, "path") : NULL;
 	struct venv_info vi;
-	char err[PATH_MAX + 256];
+	char err[PATH_MAX + 256], **env;
 	int found, hit, cacheable;
 
 	if (!json_is_string(jpath) || json_string_value(jpath)[0] != '/' ||
@@ -292,10 +353,13 @@ method_decide(struct daemon *d, const struct rpc_request *req, struct buf *out,
 		    "needs params {\"path\": ABSOLUTE_PATH}");
 		return;
 	}
+	if (request_env(req, &env, out) == -1)
+		return;
 	memset(&vi, 0, sizeof vi);
 	err[0] = '\0';
-	found = request_resolve(d, NULL, json_string_value(jpath), &vi, &hit,
-	    &cacheable, err, sizeof err);
+	found = request_resolve(d, NULL, (const char *const *)env,
+	    json_string_value(jpath), &vi, &hit, &cacheable, err, sizeof err);
+	locator_env_free(env);
 	if (found != 1) {
 		if (found == 0)
 			snprintf(err, sizeof err, "no venv applies to %s",

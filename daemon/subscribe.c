@@ -165,7 +165,7 @@ subs_answer(struct daemon *d, const char *dir)
 	json_t *j;
 
 	memset(&vi, 0, sizeof vi);
-	rc = cache_resolve(d->cache, dir, &vi, &hit, &cacheable, err, sizeof err);
+	rc = cache_resolve(d->cache, NULL, dir, &vi, &hit, &cacheable, err, sizeof err);
 	if (rc != 1)
 		return json_null();
 	j = rpc_venv_to_json(&vi);
