@@ -25,6 +25,7 @@
 #include "generation.h"
 #include "health.h"
 #include "locator.h"
+#include "protocol.h"
 #include "suites.h"
 #include "tmptree.h"
 #include "watch.h"
@@ -95,7 +96,7 @@ resolve(const char *rel, int *hit, int *cacheable, char **venv)
 	char err[256] = "", *p = path(rel);
 	int rc;
 
-	rc = cache_resolve(fx.d.cache, p, &vi, hit, cacheable, err, sizeof err);
+	rc = cache_resolve(fx.d.cache, NULL, p, &vi, hit, cacheable, err, sizeof err);
 	ck_assert_msg(rc != -1, "%s: %s", p, err);
 	if (venv != NULL)
 		*venv = rc == 1 ? xstrdup(vi.path) : NULL;
@@ -111,7 +112,7 @@ cached(const char *rel)
 {
 	struct venv_info vi;
 	char *p = path(rel);
-	int rc = cache_lookup(fx.d.cache, p, &vi);
+	int rc = cache_lookup(fx.d.cache, NULL, p, &vi);
 
 	if (rc == 1)
 		venv_info_free(&vi);
@@ -405,6 +406,9 @@ START_TEST(test_absent_store)
 	int hit, cacheable;
 
 	ck_assert_int_eq(setenv("WORKON_HOME", store, 1), 0);
+	/* The daemon's own locator environment is read when its cache is made. */
+	cache_free(fx.d.cache);
+	fx.d.cache = cache_new(&fx.d);
 	cache_set_locators(fx.d.cache, table_vwrap);
 	tmptree_mkdir(fx.tree, "home");
 	tmptree_mkdir(fx.tree, "proj/src");
@@ -436,6 +440,114 @@ START_TEST(test_absent_store)
 }
 END_TEST
 
+/* cache_resolve fx.tree/rel in the locator environment env; *venv as resolve(). */
+static int
+resolve_env(char **env, const char *rel, int *hit, char **venv)
+{
+	struct venv_info vi;
+	char err[256] = "", *p = path(rel);
+	int rc, cacheable;
+
+	rc = cache_resolve(fx.d.cache, (const char *const *)env, p, &vi, hit,
+	    &cacheable, err, sizeof err);
+	ck_assert_msg(rc != -1, "%s: %s", p, err);
+	ck_assert_int_eq(cacheable, 1);
+	*venv = rc == 1 ? xstrdup(vi.path) : NULL;
+	if (rc == 1)
+		venv_info_free(&vi);
+	free(p);
+	return rc;
+}
+
+/* Is fx.tree/rel cached for env? */
+static int
+cached_env(char **env, const char *rel)
+{
+	struct venv_info vi;
+	char *p = path(rel);
+	int rc = cache_lookup(fx.d.cache, (const char *const *)env, p, &vi);
+
+	if (rc == 1)
+		venv_info_free(&vi);
+	free(p);
+	return rc != -1;
+}
+
+/*
+ * Clients in different locator environments get their own answers, kept
+ * apart: neither drops the other's, a new environment moves no
+ * generation, and beyond VENVD_MAX_ENVS the least recently used goes.
+ */
+START_TEST(test_envs_apart)
+{
+	char *a = path("a"), *b = path("b"), *proj = path("p");
+	char **ea = tmptree_env("WORKON_HOME", a, NULL);
+	char **eb = tmptree_env("WORKON_HOME", b, NULL);
+	char *venv, *want, *gen, other[64];
+	const char *const *e;
+	size_t n;
+	int hit;
+
+	tmptree_mkdir(fx.tree, "p/src");
+	tmptree_venv(fx.tree, "a/e", "");
+	tmptree_write(fx.tree, "a/e/.project", proj);
+	tmptree_venv(fx.tree, "b/e", "");
+	tmptree_write(fx.tree, "b/e/.project", proj);
+
+	gen = xstrdup(generation_string(fx.d.gen));
+	ck_assert_int_eq(resolve_env(ea, "p/src", &hit, &venv), 1);
+	want = path("a/e");
+	ck_assert_str_eq(venv, want);
+	free(want);
+	free(venv);
+	ck_assert_int_eq(resolve_env(eb, "p/src", &hit, &venv), 1);
+	ck_assert_int_eq(hit, 0);
+	want = path("b/e");
+	ck_assert_str_eq(venv, want);
+	free(want);
+	free(venv);
+	ck_assert_str_eq(generation_string(fx.d.gen), gen);
+	/* Both stay cached: no flip-flop between two shells. */
+	ck_assert_int_eq(resolve_env(ea, "p/src", &hit, &venv), 1);
+	ck_assert_int_eq(hit, 1);
+	free(venv);
+	ck_assert_int_eq(cached_env(eb, "p/src"), 1);
+	ck_assert_int_eq(cached(("p/src")), 0);
+	/* status: the daemon's own first, then these two. */
+	ck_assert_ptr_nonnull(cache_env_at(fx.d.cache, 0, NULL));
+	e = cache_env_at(fx.d.cache, 1, &n);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(cache_env_at(fx.d.cache, 2, NULL));
+	ck_assert_ptr_null(cache_env_at(fx.d.cache, 3, NULL));
+
+	/* B used last; VENVD_MAX_ENVS - 1 more environments: A is dropped. */
+	ck_assert_int_eq(cached_env(eb, "p/src"), 1);
+	for (int i = 0; i < VENVD_MAX_ENVS - 1; i++) {
+		char **ex;
+
+		snprintf(other, sizeof other, "/nonexistent/w%d", i);
+		ex = tmptree_env("WORKON_HOME", other, NULL);
+		ck_assert_int_eq(resolve_env(ex, "p/src", &hit, &venv), 0);
+		tmptree_env_free(ex);
+	}
+	ck_assert_int_eq(cached_env(ea, "p/src"), 0);
+	ck_assert_int_eq(cached_env(eb, "p/src"), 1);
+	ck_assert_ptr_null(cache_env_at(fx.d.cache, 1 + VENVD_MAX_ENVS, NULL));
+	ck_assert_str_ne(generation_string(fx.d.gen), gen);
+	/* A comes back as a new environment and resolves again. */
+	ck_assert_int_eq(resolve_env(ea, "p/src", &hit, &venv), 1);
+	ck_assert_int_eq(hit, 0);
+	free(venv);
+	free(gen);
+	tmptree_env_free(ea);
+	tmptree_env_free(eb);
+	free(a);
+	free(b);
+	free(proj);
+}
+END_TEST
+
 /* The cache suite. */
 Suite *
 suite_cache(void)
@@ -452,6 +564,7 @@ suite_cache(void)
 	tcase_add_test(tc, test_uncacheable);
 	tcase_add_test(tc, test_locator_deps_watched);
 	tcase_add_test(tc, test_absent_store);
+	tcase_add_test(tc, test_envs_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -38,6 +38,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_locator_poetry());
 		srunner_add_suite(sr, suite_locator_pipenv());
 		srunner_add_suite(sr, suite_locator_virtualenvwrapper());
+		srunner_add_suite(sr, suite_locator_env());
 		srunner_add_suite(sr, suite_locator_pyenv());
 		srunner_add_suite(sr, suite_locator_venv_file());
 		srunner_add_suite(sr, suite_paths());

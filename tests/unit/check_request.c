@@ -348,6 +348,64 @@ START_TEST(test_status)
 }
 END_TEST
 
+/*
+ * resolve's "env": the client's locator environment decides the answer
+ * (a virtualenvwrapper venv in the client's WORKON_HOME); a hostile value
+ * is refused before anything is read; status shows the environments.
+ */
+START_TEST(test_resolve_env)
+{
+	struct test_conn t = { .rc = { .ops = &test_ops } };
+	char *root = tmptree_new(), line[3 * PATH_MAX], proj[PATH_MAX];
+	static const char *const bad[] = {
+		"\"rel/store\"", "\"/a\\nb\"", "\"/a\\u0000b\"", "1", "null",
+	};
+	json_t *r, *venv, *res;
+
+	td.cache = cache_new(&td);
+	snprintf(proj, sizeof proj, "%s/proj", root);
+	tmptree_mkdir(root, "proj/src");
+	tmptree_venv(root, "envs/p", "home = /usr/bin\nversion = 3.11.2\n");
+	tmptree_write(root, "envs/p/.project", proj);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"resolve\",\"params\":{\"path\":\"%s/proj/src\",\"env\":"
+	    "{\"WORKON_HOME\":\"%s/envs\"}}}", root, root);
+	r = handle(&t.rc, line);
+	ck_assert_int_eq(error_code(r), 0);
+	venv = json_object_get(json_object_get(r, "result"), "venv");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(venv,
+	    "path")), "/envs/p"));
+	ck_assert_str_eq(json_string_value(json_object_get(venv, "found_as")),
+	    "virtualenvwrapper");
+	json_decref(r);
+	/* The same client without the variable: its own answer, none. */
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"resolve\",\"params\":{\"path\":\"%s/proj/src\",\"env\":{}}}",
+	    root);
+	r = handle(&t.rc, line);
+	ck_assert_int_eq(error_code(r), 0);
+	ck_assert(json_is_null(json_object_get(json_object_get(r, "result"), "venv")));
+	json_decref(r);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":3,"
+		    "\"method\":\"resolve\",\"params\":{\"path\":\"%s\",\"env\":"
+		    "{\"WORKON_HOME\":%s}}}", proj, bad[i]);
+		r = handle(&t.rc, line);
+		ck_assert_msg(error_code(r) == RPC_INVALID_PARAMS ||
+		    error_code(r) == RPC_PARSE_ERROR, "%s accepted", bad[i]);
+		json_decref(r);
+	}
+	r = handle(&t.rc, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"status\"}");
+	res = json_object_get(r, "result");
+	ck_assert(json_is_object(json_object_get(res, "locator_env")));
+	ck_assert_uint_ge(json_array_size(json_object_get(res, "client_envs")), 1);
+	json_decref(r);
+	cache_free(td.cache);
+	td.cache = NULL;
+	tmptree_free(root);
+}
+END_TEST
+
 START_TEST(test_subscribe_needs_stream)
 {
 	json_t *r;
@@ -521,6 +579,7 @@ suite_request(void)
 	tcase_add_test(tc, test_notification);
 	tcase_add_test(tc, test_every_method);
 	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_resolve_env);
 	tcase_add_test(tc, test_subscribe_needs_stream);
 	tcase_add_test(tc, test_shutdown_answers_first);
 	tcase_add_test(tc, test_hold_and_replay);

@@ -10,6 +10,7 @@ Suite	*suite_db(void);
 Suite	*suite_digest(void);
 Suite	*suite_frame(void);
 Suite	*suite_locator(void);
+Suite	*suite_locator_env(void);
 Suite	*suite_locator_pdm(void);
 Suite	*suite_locator_poetry(void);
 Suite	*suite_locator_pipenv(void);
