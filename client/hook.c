@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "locator_env.h"
 #include "paths.h"
 
 /* The absolute path of this binary, from /proc/self/exe. */
@@ -53,13 +54,17 @@ hook_pip_guard(void)
 	return on ? "1" : "0";
 }
 
-/* Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted words. */
+/*
+ * Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted
+ * words, and @LOCATORENV@ by the names of locator_env_vars[] (plain
+ * identifiers, space-separated: the hooks watch them for changes).
+ */
 static void
 hook_substitute(struct buf *out, const char *text, const char *venvd,
     const char *genfile)
 {
 	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
-	    k_pip[] = "@PIPGUARD@";
+	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@";
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -73,6 +78,13 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 		} else if (strncmp(at, k_pip, sizeof k_pip - 1) == 0) {
 			buf_puts(out, hook_pip_guard());
 			p = at + sizeof k_pip - 1;
+		} else if (strncmp(at, k_env, sizeof k_env - 1) == 0) {
+			for (size_t i = 0; locator_env_vars[i].name != NULL; i++) {
+				if (i > 0)
+					buf_putc(out, ' ');
+				buf_puts(out, locator_env_vars[i].name);
+			}
+			p = at + sizeof k_env - 1;
 		} else {
 			buf_putc(out, '@');
 			p = at + 1;

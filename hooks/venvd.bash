@@ -4,8 +4,9 @@
 #
 # Each prompt costs one stat of the daemon's marker for the last generation
 # seen (a builtin `read` of the generation file only once it is gone) and
-# three string compares; venvd is only run when $PWD, the generation or
-# $VIRTUAL_ENV changed and the answer is not already in this shell's
+# four string compares; venvd is only run when $PWD, the generation,
+# $VIRTUAL_ENV or a variable the locators read (WORKON_HOME, PYENV_ROOT...,
+# which venvd sends to the daemon) changed and the answer is not already in this shell's
 # cache. Without a daemon there is no generation, so a venv created or
 # removed in the current directory is noticed at the next cd instead.
 #
@@ -21,11 +22,13 @@
 _venvd_bin=@VENVD@
 _venvd_genfile=@GENFILE@
 _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
+_venvd_env_names=(@LOCATORENV@)	# the variables the locators read
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	_venvd_loaded=1
 	_venvd_last_pwd=
 	_venvd_last_gen=
 	_venvd_last_ve=
+	_venvd_last_env=
 	_venvd_cache_gen=
 	_venvd_cache_n=0
 	_venvd_suppress=
@@ -36,7 +39,7 @@ fi
 
 # The prompt hook: return at once when nothing changed; keeps $?.
 _venvd_hook() {
-	local _venvd_rc=$? gen=
+	local _venvd_rc=$? gen='' env='' n
 	# One stat while the daemon's marker for the last generation exists;
 	# no 2>/dev/null on the read: it would double an idle prompt's syscalls.
 	if [[ -n $_venvd_last_gen && -e $_venvd_genfile.$_venvd_last_gen ]]; then
@@ -44,15 +47,24 @@ _venvd_hook() {
 	elif [[ -r $_venvd_genfile ]]; then
 		read -r gen <"$_venvd_genfile" || :
 	fi
+	# The locators' variables, as the daemon will be told them: answers
+	# cached for other values no longer hold.
+	for n in "${_venvd_env_names[@]}"; do
+		env+=$n=${!n-}$'\n'
+	done
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
-	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
+	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" && $env == "$_venvd_last_env" ]]; then
 		return "$_venvd_rc"
+	fi
+	if [[ $env != "$_venvd_last_env" ]]; then
+		_venvd_cache_reset "$gen"
 	fi
 	_venvd_update "$gen"
 	_venvd_pip_guard
 	_venvd_last_pwd=$PWD
 	_venvd_last_gen=$gen
 	_venvd_last_ve=${VIRTUAL_ENV-}
+	_venvd_last_env=$env
 	return "$_venvd_rc"
 }
 

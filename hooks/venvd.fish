@@ -4,8 +4,9 @@
 #
 # Each prompt costs one stat of the daemon's marker for the last generation
 # seen (a builtin `read` of the generation file only once it is gone) and
-# three string compares; venvd is only run when $PWD, the generation or
-# $VIRTUAL_ENV changed and the answer is not already in this shell's
+# four string compares; venvd is only run when $PWD, the generation,
+# $VIRTUAL_ENV or a variable the locators read (WORKON_HOME, PYENV_ROOT...,
+# which venvd sends to the daemon) changed and the answer is not already in this shell's
 # cache (parallel lists, fish has no maps). Without a daemon there is no
 # generation, so a venv created or removed in the current directory is
 # noticed at the next cd instead.
@@ -19,11 +20,13 @@
 set -g _venvd_bin @VENVD@
 set -g _venvd_genfile @GENFILE@
 set -g _venvd_pip_guard_on @PIPGUARD@ # the config's pip_guard: 1 or 0
+set -g _venvd_env_names @LOCATORENV@ # the variables the locators read
 if not set -q _venvd_loaded # sourced twice: keep the state
     set -g _venvd_loaded 1
     set -g _venvd_last_pwd
     set -g _venvd_last_gen
     set -g _venvd_last_ve
+    set -g _venvd_last_env
     set -g _venvd_cache_gen
     set -g _venvd_ck
     set -g _venvd_cv
@@ -39,6 +42,7 @@ end
 # The hook: return at once when nothing changed.
 function _venvd_hook
     set -l gen
+    set -l env
     # One stat while the daemon's marker for the last generation exists.
     if test -n "$_venvd_last_gen" -a -e "$_venvd_genfile.$_venvd_last_gen"
         set gen "$_venvd_last_gen"
@@ -46,14 +50,23 @@ function _venvd_hook
         read -l g <$_venvd_genfile
         set gen "$g"
     end
-    if test "x$PWD" = "x$_venvd_last_pwd" -a "x$gen" = "x$_venvd_last_gen" -a "x$VIRTUAL_ENV" = "x$_venvd_last_ve"
+    # The locators' variables, as the daemon will be told them: answers
+    # cached for other values no longer hold.
+    for n in $_venvd_env_names
+        set env "$env$n=$$n"\n
+    end
+    if test "x$PWD" = "x$_venvd_last_pwd" -a "x$gen" = "x$_venvd_last_gen" -a "x$VIRTUAL_ENV" = "x$_venvd_last_ve" -a "x$env" = "x$_venvd_last_env"
         return 0
+    end
+    if test "x$env" != "x$_venvd_last_env"
+        _venvd_cache_reset "$gen"
     end
     _venvd_update "$gen"
     _venvd_pip_guard
     set -g _venvd_last_pwd "$PWD"
     set -g _venvd_last_gen "$gen"
     set -g _venvd_last_ve "$VIRTUAL_ENV"
+    set -g _venvd_last_env "$env"
 end
 
 # pip guard: PIP_REQUIRE_VIRTUALENV=true while no venv is active, lifted while

@@ -4,8 +4,9 @@
 #
 # Each prompt costs one stat of the daemon's marker for the last generation
 # seen (a builtin `read` of the generation file only once it is gone) and
-# three string compares; venvd is only run when $PWD, the generation or
-# $VIRTUAL_ENV changed and the answer is not already in this shell's
+# four string compares; venvd is only run when $PWD, the generation,
+# $VIRTUAL_ENV or a variable the locators read (WORKON_HOME, PYENV_ROOT...,
+# which venvd sends to the daemon) changed and the answer is not already in this shell's
 # cache. Without a daemon there is no generation, so a venv created or
 # removed in the current directory is noticed at the next cd instead.
 #
@@ -18,9 +19,11 @@
 typeset -g _venvd_bin=@VENVD@
 typeset -g _venvd_genfile=@GENFILE@
 typeset -g _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
+typeset -ga _venvd_env_names
+_venvd_env_names=(@LOCATORENV@)	# the variables the locators read
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	typeset -g _venvd_loaded=1
-	typeset -g _venvd_last_pwd= _venvd_last_gen= _venvd_last_ve=
+	typeset -g _venvd_last_pwd= _venvd_last_gen= _venvd_last_ve= _venvd_last_env=
 	typeset -g _venvd_cache_gen= _venvd_suppress= _venvd_ps1_added=
 	typeset -gi _venvd_cache_n=0 _venvd_fn_ours=0
 	typeset -gA _venvd_cv _venvd_cp _venvd_cn _venvd_noticed
@@ -32,7 +35,7 @@ fi
 _venvd_hook() {
 	local _venvd_rc=$?
 	emulate -L zsh
-	local gen=
+	local gen= env= n
 	# One stat while the daemon's marker for the last generation exists;
 	# no 2>/dev/null on the read: it would double an idle prompt's syscalls.
 	if [[ -n $_venvd_last_gen && -e $_venvd_genfile.$_venvd_last_gen ]]; then
@@ -40,15 +43,24 @@ _venvd_hook() {
 	elif [[ -r $_venvd_genfile ]]; then
 		read -r gen <$_venvd_genfile || :
 	fi
+	# The locators' variables, as the daemon will be told them: answers
+	# cached for other values no longer hold.
+	for n in "${_venvd_env_names[@]}"; do
+		env+=$n=${(P)n-}$'\n'
+	done
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
-	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" ]]; then
+	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" && $env == "$_venvd_last_env" ]]; then
 		return $_venvd_rc
+	fi
+	if [[ $env != "$_venvd_last_env" ]]; then
+		_venvd_cache_reset "$gen"
 	fi
 	_venvd_update "$gen"
 	_venvd_pip_guard
 	_venvd_last_pwd=$PWD
 	_venvd_last_gen=$gen
 	_venvd_last_ve=${VIRTUAL_ENV-}
+	_venvd_last_env=$env
 	return $_venvd_rc
 }
 

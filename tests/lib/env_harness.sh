@@ -8,9 +8,11 @@
 # starts it); the shell has it, as ~/.bashrc would export it. A
 # virtualenvwrapper-style venv ($WORKON_HOME/NAME whose .project names the
 # project) must activate at the first prompt in the project and below,
-# leaving must restore, the daemon's own answer (for clients that send no
-# environment) must stay its own, and venvd doctor and venvd status, run
-# in that shell, must name the difference.
+# leaving must restore, changing WORKON_HOME in the running shell must be
+# followed at the next prompt (the hook's cache is per value), the daemon's
+# own answer (for clients that send no environment) must stay its own, and
+# venvd doctor and venvd status, run in that shell, must name the
+# difference.
 
 # shellcheck disable=SC2016,SC2119
 # shellcheck source=tests/lib/hook_harness.sh
@@ -59,6 +61,24 @@ env_main() {
 	setpath plain "$W/plain"
 	step "_t_cd plain"
 	expect_none "leaving restores"
+
+	say "the shell changes WORKON_HOME: a project it visited follows at the next prompt"
+	mkdir -p "$T/envs2"
+	if [ "$SH" = fish ]; then
+		step "set -gx WORKON_HOME $T/envs2"
+	else
+		step "export WORKON_HOME=$T/envs2"
+	fi
+	step "_t_cd proj"
+	expect_none "WORKON_HOME changed to a store without the venv (the answer cached for the old value is not reused)"
+	if [ "$SH" = fish ]; then
+		step "set -gx WORKON_HOME $ENVS"
+	else
+		step "export WORKON_HOME=$ENVS"
+	fi
+	expect_active "$venv" "WORKON_HOME back: active again at the next prompt, without a cd"
+	step "_t_cd plain"
+	expect_none "leaving again"
 
 	say "clients that send no environment still get the daemon's own answer"
 	daemon_says "$proj/sub" "" ||
