@@ -15,6 +15,8 @@
  *   hook.c           printing the shell hooks
  *   client_trust.c   the local trust judgement (no daemon); the notice
  *                    for an untrusted venv
+ *   client_git.c     the daemon's git check, run by the fallback with a
+ *                    deadline
  *   cmd_trust.c      venvd allow, deny, trust
  *   cmd_index.c      the venv index: list, forget, gc, roots, watch, unwatch
  *   doctor.c         venvd doctor: checks with one suggested command each
@@ -35,6 +37,8 @@
 
 #include "buf.h"
 #include "embedded.h"
+#include "git_check.h"
+#include "protocol.h"
 #include "resolve.h"
 #include "shell_quote.h"
 
@@ -50,6 +54,14 @@
 #define CLIENT_STOP_WAIT_MS	5000
 /* How long a client waits for a daemon it asked to bind its socket again. */
 #define CLIENT_REBIND_WAIT_MS	2000
+/*
+ * How long the fallback (daemon down) waits for git to say whether a
+ * venv in a repository is committed: the budget a prompt already gives
+ * the daemon for a whole answer. Later is "checking version control".
+ */
+#define CLIENT_GIT_WAIT_MS	VENVD_CLIENT_BUDGET_MS
+/* How much longer it waits for a killed git to be reaped. */
+#define CLIENT_GIT_REAP_MS	100
 
 /* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
 extern const struct embedded_file hook_files[];
@@ -207,13 +219,25 @@ int	cmd_allow(int argc, char **argv);
 int	cmd_deny(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
 
+/* client_git.c */
+/*
+ * Is the venv at real (a real path) committed to git? The daemon's
+ * question (common/git_check.h), waiting at most CLIENT_GIT_WAIT_MS:
+ * GIT_CLEAN (no git installed too), GIT_TRACKED, GIT_ERROR with *why
+ * (malloc'd), GIT_CHECKING when git was late (it is killed and reaped).
+ */
+enum git_state client_git_check(const char *real, char **why);
+
 /* client_trust.c */
 /*
- * The local fallback's judgement (no daemon: no git check, no stored
- * decisions): set vi->trust from the hard rule, the config's trust mode
- * and, under auto, the shadow rule.
+ * The local fallback's judgement (no stored decisions): set vi->trust
+ * from the hard rule, the config's trust mode and, under auto, the git
+ * check and the shadow rule, in the daemon's order. The git check runs
+ * only when run_git is set and a repository could hold the venv
+ * (trust_rule_in_repository); a venv in a repository that is not asked
+ * is "checking version control".
  */
-void	client_trust_local(struct venv_info *vi);
+void	client_trust_local(struct venv_info *vi, int run_git);
 /* May the shell activate vi? (its trust is "trusted") */
 int	client_trust_allows(const struct venv_info *vi);
 /*

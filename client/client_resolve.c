@@ -206,9 +206,12 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 		    VENVD_CLIENT_BUDGET_MS);
 		if (rc >= 0) {
 			*source = SOURCE_DAEMON;
-			/* A daemon that does not judge trust: judge here. */
+			/*
+			 * A daemon that does not judge trust: judge here,
+			 * but run no git on the daemon's path.
+			 */
 			if (rc == 1 && out->trust == NULL)
-				client_trust_local(out);
+				client_trust_local(out, 0);
 			return rc;
 		}
 	}
@@ -217,7 +220,7 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
 	if (down)
 		client_autostart();
 	if ((rc = resolve_locally(dir, out, err, errlen)) == 1)
-		client_trust_local(out);
+		client_trust_local(out, 1);
 	return rc;
 }
 

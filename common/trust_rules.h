@@ -58,7 +58,8 @@ int	trust_rule_pointer(const struct stat *st, char *reason, size_t len);
  * file of a submodule or linked worktree) or looks like a bare
  * repository (HEAD, objects and refs), or when that cannot be told;
  * else 0. A few lstat calls and no git: what the client's fallback asks
- * instead of git, which only the daemon runs.
+ * before it runs git (common/git_check.h), so that a venv outside every
+ * repository never starts git.
  */
 int	trust_rule_in_repository(const char *real);
 

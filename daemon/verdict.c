@@ -26,14 +26,16 @@
  * whichever repository holds them, whether the venv sits in a work tree,
  * is its root, or is (or is in) a submodule, a linked worktree or a work
  * tree with a separate git dir: git finds that repository itself from
- * the venv's real path.
+ * the venv's real path. The question (its command line, environment and
+ * the meaning of its answer) is common/git_check.c, which the client's
+ * fallback asks too:
  *
  *   git --no-optional-locks -c core.fsmonitor=false
  *       -c safe.bareRepository=explicit -C VENV
  *       ls-files -- pyvenv.cfg bin 'lib/python*' 'lib/pypy*' lib64
  *
  * with stdin on /dev/null, stdout and stderr into memory files, LC_ALL=C
- * and no GIT_* variables in its environment (git_interpret):
+ * and no GIT_* variables in its environment (git_check_interpret):
  *
  *   exit 0, output        tracked: "untrusted:committed to git"
  *   exit 0, no output     clean
@@ -64,8 +66,8 @@
  * (the hook of verdict_on_settled, which venvd_daemon.c points at
  * server_wake()); a request still waiting VENVD_RESOLVE_WAIT_MS after it
  * arrived gets the "checking" answer, for which the hooks print no
- * notice. Other clients are served meanwhile. git is killed after
- * the config's git_timeout.
+ * notice. Other clients are served meanwhile. git (with its process
+ * group) is killed after the config's git_timeout.
  */
 #include "config.h"
 
@@ -77,7 +79,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "generation.h"
+#include "git_check.h"
 #include "verdict.h"
 #include "log.h"
 #include "rpc.h"
@@ -98,14 +100,6 @@
 #include "xmalloc.h"
 
 extern char **environ;
-
-
-enum git_state {
-	GIT_CHECKING,
-	GIT_CLEAN,
-	GIT_TRACKED,
-	GIT_ERROR,		/* git could not answer: fails closed */
-};
 
 /* The version-control answer for one venv identity. */
 struct git_entry {
@@ -206,7 +200,7 @@ git_entry_free(struct verdicts *t, struct git_entry *e)
 	if (e->pid > 0) {
 		ev_child_stop(t->d->loop, &e->child);
 		ev_timer_stop(t->d->loop, &e->timer);
-		kill(e->pid, SIGKILL);
+		kill(-e->pid, SIGKILL);
 		waitpid(e->pid, NULL, 0);
 	}
 	git_close_output(e);
@@ -327,51 +321,18 @@ git_load(struct verdicts *t, const char *real, const struct trust_id *id)
 	return rc;
 }
 
-/*
- * What git's answer means (see the top of this file): GIT_TRACKED,
- * GIT_CLEAN or GIT_ERROR with *why set (malloc'd). status is from
- * waitpid, out_len the size of its stdout, err its first stderr line.
- */
-static enum git_state
-git_interpret(int status, off_t out_len, const char *err, char **why)
-{
-	const char *msg = err;
-
-	*why = NULL;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return out_len > 0 ? GIT_TRACKED : GIT_CLEAN;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 128 &&
-	    strncmp(err, "fatal: not a git repository", 27) == 0)
-		return GIT_CLEAN;
-	if (strncmp(msg, "fatal: ", 7) == 0)
-		msg += 7;
-	if (WIFSIGNALED(status))
-		xasprintf(why, "git was stopped by signal %d", WTERMSIG(status));
-	else if (*msg != '\0')
-		xasprintf(why, "%s", msg);
-	else
-		xasprintf(why, "git exited with status %d", WEXITSTATUS(status));
-	return GIT_ERROR;
-}
-
 /* Record git's exit status (and output) in e; store a definite answer. */
 static void
 git_finish(struct verdicts *t, struct git_entry *e, int status)
 {
 	char err[512];
-	struct stat st;
-	ssize_t n = -1;
+	off_t out_len;
 
 	e->pid = 0;
-	if (e->err_fd != -1)
-		n = pread(e->err_fd, err, sizeof err - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	err[strcspn(err, "\n")] = '\0';
-	if (e->out_fd == -1 || fstat(e->out_fd, &st) == -1)
-		st.st_size = 0;
+	git_check_output(e->out_fd, e->err_fd, &out_len, err, sizeof err);
 	git_close_output(e);
 	free(e->error);
-	e->state = git_interpret(status, st.st_size, err, &e->error);
+	e->state = git_check_interpret(status, out_len, err, &e->error);
 	if (e->killed && e->state == GIT_ERROR) {
 		free(e->error);
 		xasprintf(&e->error, "git took over %ld s", e->t->d->cfg.git_timeout);
@@ -420,49 +381,28 @@ git_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    e->t->d->cfg.git_timeout);
 	if (e->pid > 0) {
 		e->killed = 1;
-		kill(e->pid, SIGKILL);
+		kill(-e->pid, SIGKILL);
 	}
 }
 
-/*
- * The environment git runs in: ours without GIT_* (which could point it
- * at another repository or add configuration) and with LC_ALL=C, so its
- * messages are the ones git_interpret reads. Made once.
- */
+/* The environment git runs in (git_check_environ of ours). Made once. */
 static char **
 git_environ(void)
 {
 	static char **env;
-	size_t n = 0, i;
 
-	if (env != NULL)
-		return env;
-	while (environ[n] != NULL)
-		n++;
-	env = xcalloc(n + 2, sizeof *env);
-	for (i = n = 0; environ[i] != NULL; i++) {
-		if (strncmp(environ[i], "GIT_", 4) == 0 ||
-		    strncmp(environ[i], "LC_ALL=", 7) == 0 ||
-		    strncmp(environ[i], "LANGUAGE=", 9) == 0)
-			continue;
-		env[n++] = xstrdup(environ[i]);
-	}
-	env[n++] = xstrdup("LC_ALL=C");
-	env[n] = NULL;
+	if (env == NULL)
+		env = git_check_environ(environ);
 	return env;
 }
 
 /*
- * Start git about the venv at real (a real path) with its stdout and
- * stderr into e's memory files; 0 with *pid, or an errno value.
+ * Start git about the venv at real with its stdout and stderr into e's
+ * memory files; 0 with *pid, or an errno value.
  */
 static int
 git_spawn(struct git_entry *e, const char *real, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[] = { "git", "--no-optional-locks", "-c", "core.fsmonitor=false",
-	    "-c", "safe.bareRepository=explicit", "-C", (char *)real, "ls-files",
-	    "--", "pyvenv.cfg", "bin", "lib/python*", "lib/pypy*", "lib64", NULL };
 	int rc;
 
 	if ((e->out_fd = memfd_create("venvd-git-out", MFD_CLOEXEC)) == -1 ||
@@ -471,12 +411,7 @@ git_spawn(struct git_entry *e, const char *real, pid_t *pid)
 		git_close_output(e);
 		return rc;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, e->out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, e->err_fd, 2);
-	rc = posix_spawnp(pid, "git", &fa, NULL, argv, git_environ());
-	posix_spawn_file_actions_destroy(&fa);
+	rc = git_check_spawn(real, git_environ(), e->out_fd, e->err_fd, pid);
 	if (rc != 0)
 		git_close_output(e);
 	return rc;

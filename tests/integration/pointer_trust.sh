@@ -42,13 +42,20 @@ daemon_of() {
 	printf '%s\n' "$v"
 }
 
-# fallback_of DIR: the same from the client's fallback (no daemon there).
+# fallback_of DIR: the same from the client's fallback (no daemon there),
+# which asks git itself; a busy machine can make git later than the
+# fallback waits ("checking version control"): ask again until the deadline.
 fallback_of() {
-	local r
-	r=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" resolve --json "$1" 2>/dev/null) ||
-	    r='{"venv":null,"source":"local"}'
-	[ "$(jget "$r" 'j.get("source", "local")')" = local ] || fail "fallback resolve $1 asked a daemon: $r"
-	answer_of "$r"
+	local r v deadline=$(( $(date +%s) + 60 ))
+	while :; do
+		r=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" resolve --json "$1" 2>/dev/null) ||
+		    r='{"venv":null,"source":"local"}'
+		[ "$(jget "$r" 'j.get("source", "local")')" = local ] || fail "fallback resolve $1 asked a daemon: $r"
+		v=$(answer_of "$r")
+		[[ $v != *" $CHECKING" ]] || [ "$(date +%s)" -ge "$deadline" ] && break
+		sleep 0.05
+	done
+	printf '%s\n' "$v"
 }
 
 # expect_both DIR DAEMON FALLBACK WHAT: both answers, exactly.
@@ -82,8 +89,8 @@ printf '..\n' >"$T/src-vf/sub/.venv"			# not a venv: the walk goes on to the top
 git -C "$T/src-vf" add -f -A
 git_commit "$T/src-vf"
 clone "$T/src-vf" vf
-expect_both "$W/vf" "$W/vf/tools/env $COMMITTED" "$W/vf/tools/env $CHECKING" "committed .venv file"
-expect_both "$W/vf/sub/deeper" "$W/vf/tools/env $COMMITTED" "$W/vf/tools/env $CHECKING" \
+expect_both "$W/vf" "$W/vf/tools/env $COMMITTED" "$W/vf/tools/env $COMMITTED" "committed .venv file"
+expect_both "$W/vf/sub/deeper" "$W/vf/tools/env $COMMITTED" "$W/vf/tools/env $COMMITTED" \
     "committed .venv file, from below"
 assert_eq "" "$(hook_venv "$W/vf")" "the hook does not activate the committed venv"
 assert_eq "" "$(VENVD_SOCKET="$T/nowhere/venvd.sock" hook_venv "$W/vf")" \
@@ -94,7 +101,8 @@ case $out in
 *) fail "no clear notice for the committed .venv file: $out" ;;
 esac
 "$VENVD" allow "$W/vf" >/dev/null || fail "venvd allow $W/vf"
-expect_both "$W/vf" "$W/vf/tools/env trusted" "$W/vf/tools/env $CHECKING" "after venvd allow"
+# The fallback cannot see the allow (decisions live in the daemon).
+expect_both "$W/vf" "$W/vf/tools/env trusted" "$W/vf/tools/env $COMMITTED" "after venvd allow"
 assert_eq "$W/vf/tools/env" "$(hook_venv "$W/vf")" "the hook activates it after allow"
 
 say "1b. a .venv file naming '.' in a repository whose top directory is a committed venv"
@@ -105,12 +113,12 @@ printf '..\n' >"$T/src-dot/pkg/.venv"
 git -C "$T/src-dot" add -f -A
 git_commit "$T/src-dot"
 clone "$T/src-dot" dot
-expect_both "$W/dot" "$W/dot $COMMITTED" "$W/dot untrusted:bin/npm shadows a system command" "'.' at a root venv"
+expect_both "$W/dot" "$W/dot $COMMITTED" "$W/dot $COMMITTED" "'.' at a root venv"
 # From pkg/, the .venv file's '..' leads to the committed root venv.
 r=$(daemon_of "$W/dot/pkg")
 case $r in "$W/dot/pkg/.. $COMMITTED" | "$W/dot $COMMITTED") ;;
 *) fail "'..' to a committed root venv: $r" ;; esac
-# Without shadowing names, only the repository tells: the fallback must not activate it.
+# Without shadowing names, only the repository tells: the fallback asks git too.
 make_root_repo "$T/src-dot2"
 rm "$T/src-dot2/bin/npm"
 mkdir -p "$T/src-dot2/pkg"
@@ -119,7 +127,7 @@ git -C "$T/src-dot2" add -f -A
 git_commit "$T/src-dot2"
 clone "$T/src-dot2" dot2
 case $(daemon_of "$W/dot2/pkg") in *" $COMMITTED") ;; *) fail "dot2/pkg: $(daemon_of "$W/dot2/pkg")" ;; esac
-case $(fallback_of "$W/dot2/pkg") in *" $CHECKING") ;; *) fail "dot2/pkg (fallback): $(fallback_of "$W/dot2/pkg")" ;; esac
+case $(fallback_of "$W/dot2/pkg") in *" $COMMITTED") ;; *) fail "dot2/pkg (fallback): $(fallback_of "$W/dot2/pkg")" ;; esac
 
 say "2. what the pointer leads to passes the hard rule"
 if [ "$(id -u)" = 0 ]; then
@@ -186,7 +194,7 @@ printf '%s\n' "$W/vf/tools/env" >"$T/ptrs/q"
 mv "$T/ptrs/q" "$T/ptrs/p"					# replaced by rename: now a committed venv
 wait_for test "$(generation)" != "$g0" || fail "renaming over the link's target did not move the generation"
 "$VENVD" deny "$W/vf" >/dev/null || fail "venvd deny $W/vf"	# undo the allow of 1
-expect_both "$W/sl" "$W/vf/tools/env denied" "$W/vf/tools/env $CHECKING" "the target renamed over"
+expect_both "$W/sl" "$W/vf/tools/env denied" "$W/vf/tools/env $COMMITTED" "the target renamed over"
 g0=$(generation)
 printf '%s\n' "$W/sl/a" >"$T/ptrs/r"
 ln -sfn "$T/ptrs/r" "$W/sl/.venv"				# the link itself swapped
@@ -203,7 +211,7 @@ expect_both "$W/t/a/b" "$W/t/a/b/../../env trusted" "$W/t/a/b/../../env trusted"
 printf '../../../../../../../../../../../../../../../../..\n' >"$W/t/a/b/.venv"
 expect_both "$W/t/a/b" "$NONE" "$NONE" "'../..' up to /: not a venv"
 printf '%s/../vf/tools/env\n' "$W/t" >"$W/t/a/b/.venv"	# traversal into a committed venv
-expect_both "$W/t/a/b" "$W/t/../vf/tools/env denied" "$W/t/../vf/tools/env $CHECKING" "traversal into a clone"
+expect_both "$W/t/a/b" "$W/t/../vf/tools/env denied" "$W/t/../vf/tools/env $COMMITTED" "traversal into a clone"
 mkdir -p "$WORKON_HOME/store/x" "$W/names"
 mkvenv "$WORKON_HOME/ok"
 mkvenv "$T/outside"
@@ -230,7 +238,7 @@ git_commit "$T/src-nu"
 clone "$T/src-nu" nu
 r=$("$VENVD" resolve --json "$W/nu")
 [ "$(jget "$r" 'j["venv"]["found_as"]')" = venv-file ] || fail "non-UTF-8 name not found: $r"
-expect_both "$W/nu" "$W/nu/env"$'\xff'" $COMMITTED" "$W/nu/env"$'\xff'" $CHECKING" "a committed venv named in bytes that are not UTF-8"
+expect_both "$W/nu" "$W/nu/env"$'\xff'" $COMMITTED" "$W/nu/env"$'\xff'" $COMMITTED" "a committed venv named in bytes that are not UTF-8"
 
 say "5. .python-version committed, naming our own pyenv virtualenv: ours, allowed"
 mkdir -p "$PYENV_ROOT/versions/3.11.2/envs"
@@ -271,9 +279,9 @@ printf '[python]\npath = "old/env/bin/python"\n' >"$T/src-pdm/old/.pdm.toml"
 git -C "$T/src-pdm" add -f -A
 git_commit "$T/src-pdm"
 clone "$T/src-pdm" pdm
-expect_both "$W/pdm" "$W/pdm/envs/dev $COMMITTED" "$W/pdm/envs/dev $CHECKING" "committed .pdm-python"
+expect_both "$W/pdm" "$W/pdm/envs/dev $COMMITTED" "$W/pdm/envs/dev $COMMITTED" "committed .pdm-python"
 case $(daemon_of "$W/pdm/old") in *" $COMMITTED") ;; *) fail "committed .pdm.toml: $(daemon_of "$W/pdm/old")" ;; esac
-case $(fallback_of "$W/pdm/old") in *" $CHECKING") ;; *) fail "committed .pdm.toml (fallback)" ;; esac
+case $(fallback_of "$W/pdm/old") in *" $COMMITTED") ;; *) fail "committed .pdm.toml (fallback)" ;; esac
 mkdir -p "$W/pdmloose"
 printf '%s/ours/env/bin/python\n' "$W" >"$W/pdmloose/.pdm-python"
 chmod 0666 "$W/pdmloose/.pdm-python"
@@ -298,7 +306,7 @@ mkvenv "$T/src-pipe2/.venv"
 git -C "$T/src-pipe2" add -f -A
 git_commit "$T/src-pipe2"
 clone "$T/src-pipe2" pipe2
-expect_both "$W/pipe2" "$W/pipe2/.venv $COMMITTED" "$W/pipe2/.venv $CHECKING" "a committed in-project venv"
+expect_both "$W/pipe2" "$W/pipe2/.venv $COMMITTED" "$W/pipe2/.venv $COMMITTED" "a committed in-project venv"
 
 say "8. the fallback activates our own venv outside any repository"
 assert_eq "$W/loose0646/../ours/env" "$(VENVD_SOCKET="$T/nowhere/venvd.sock" hook_venv "$W/loose0646")" \

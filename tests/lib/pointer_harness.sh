@@ -5,7 +5,7 @@
 # venv is not activated until venvd allow; a .venv file swapped behind a
 # symlink is followed and judged again at the next prompt; a .venv file
 # others can write is not followed; with the daemon down, the fallback
-# activates nothing the daemon would refuse. Sourced by the thin wrappers
+# asks git as the daemon does and activates nothing the daemon would refuse. Sourced by the thin wrappers
 # tests/integration/pointer_trust_{bash,zsh,fish}.sh, which set SH and call
 # pointer_main. tests/integration/pointer_trust.sh has the full table.
 
@@ -86,10 +86,12 @@ pointer_main() {
 	expect_none "a world-writable .venv file"
 	go "$W/plain"
 
-	say "4. the daemon down: the fallback activates nothing the daemon would refuse"
+	say "4. the daemon down: the fallback asks git itself and activates nothing the daemon would refuse"
+	local n3="venvd: not activating $W/vf3/tools/env: committed to git (venvd allow $W/vf3 to trust it)"
 	daemon_stop
 	go "$W/vf3"
 	expect_none "fallback: committed .venv file"
+	expect_notices "$n3" 1 "fallback: the daemon's notice"
 	step ""
 	expect_none "fallback: committed .venv file, next prompt"
 	go "$W/plain"
@@ -100,8 +102,7 @@ pointer_main() {
 	daemon_start
 	go "$W/vf3"
 	expect_none "the daemon back: committed .venv file"
-	expect_notices "venvd: not activating $W/vf3/tools/env: committed to git (venvd allow $W/vf3 to trust it)" 1 \
-	    "the daemon back: notice"
+	expect_notices "$n3" 1 "the daemon back: the same notice, not printed again"
 	go "$W/plain"
 	say "all pointer trust checks passed for $SH"
 }

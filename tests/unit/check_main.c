@@ -33,6 +33,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_db());
 		srunner_add_suite(sr, suite_digest());
 		srunner_add_suite(sr, suite_frame());
+		srunner_add_suite(sr, suite_git_check());
 		srunner_add_suite(sr, suite_locator());
 		srunner_add_suite(sr, suite_locator_pdm());
 		srunner_add_suite(sr, suite_locator_poetry());

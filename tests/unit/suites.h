@@ -9,6 +9,7 @@ Suite	*suite_conf(void);
 Suite	*suite_db(void);
 Suite	*suite_digest(void);
 Suite	*suite_frame(void);
+Suite	*suite_git_check(void);
 Suite	*suite_locator(void);
 Suite	*suite_locator_env(void);
 Suite	*suite_locator_pdm(void);
