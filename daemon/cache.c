@@ -603,6 +603,8 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		LIST_INIT(&w->users);
 		HASH_ADD_INT(c->watches, wd, w);
 	}
+	log_debug("%s watched (wd %d) for %s", dir, wd,
+	    resolve_dep_name(kind));
 	w->kinds |= KIND_BIT(kind);
 	if (kind == RESOLVE_DEP_ABSENT)
 		cache_watch_follow(w, follow);

@@ -343,6 +343,7 @@ db="$XDG_STATE_HOME/venvd/index.sqlite3"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("ALTER TABLE trust_decisions DROP COLUMN shadows")
+c.execute("ALTER TABLE venvs DROP COLUMN manager")	# schema 5's
 c.execute("UPDATE trust_git SET tracked = 0")	# what the old question answered for a root clone
 c.execute("PRAGMA user_version = 3")
 c.commit()

@@ -18,6 +18,16 @@ mkdir -m 700 "$XDG_RUNTIME_DIR"
 export VENVD_SOCKET="$XDG_RUNTIME_DIR/venvd/venvd.sock"
 export VENVD_AUTOSTART=0
 unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME 2>/dev/null || true
+# The machine's tool settings must not reach the daemon or the shells: the
+# locators read them (a test that wants one sets it). pyenv's root is kept
+# for tests that use the machine's pyenv to make a venv.
+# shellcheck disable=SC2034 # read by tools_harness.sh
+VENVD_TEST_MACHINE_PYENV_ROOT=${PYENV_ROOT-}
+unset WORKON_HOME PYENV_ROOT PYENV_VERSION 2>/dev/null || true
+for _v in $(compgen -v); do
+	case $_v in POETRY_* | PIPENV_* | PDM_*) unset "$_v" ;; esac
+done
+unset _v
 PYTHON3=${PYTHON3:-python3}
 DAEMON_PID=
 DAEMON_LOG="$T/daemon.log"

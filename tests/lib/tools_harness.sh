@@ -27,7 +27,7 @@ SYS_PY=/usr/bin/python3		# what the tools are told to use
 VWRAPPER=/usr/share/virtualenvwrapper/virtualenvwrapper.sh
 TOOL_TIMEOUT=180		# seconds a tool may take on a busy machine
 # Where the machine's pyenv keeps its Pythons, read before PYENV_ROOT is ours.
-REAL_PYENV_ROOT=${PYENV_ROOT-}
+REAL_PYENV_ROOT=${VENVD_TEST_MACHINE_PYENV_ROOT-}
 
 # The tools read these; the daemon and the shell get the same values.
 export WORKON_HOME="$T/workon" PYENV_ROOT="$T/pyenv" \
