@@ -260,7 +260,7 @@ START_TEST(test_keys_table)
 		free(line);
 		n++;
 	}
-	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(n, 9);
 }
 END_TEST
 
