@@ -68,6 +68,12 @@ check_off() {
 		".venv project ($1) with poetry off"
 }
 
+# store_roots: the paths of the daemon's roots that are tools' stores, sorted.
+store_roots() {
+	jget "$(rpc roots '{}')" 'sorted(r["path"] for r in j["roots"] if r["source"] == "store")'
+}
+STORE="$XDG_CACHE_HOME/pypoetry/virtualenvs"
+
 mkdir -p "$XDG_CONFIG_HOME/venvd"
 CONF="$XDG_CONFIG_HOME/venvd/config"
 
@@ -85,12 +91,21 @@ rm "$CONF"
 daemon_start
 prime_trust "$P/src/pkg"
 check_on daemon
+store_roots >"$T/roots"
+grep_all -qF "\"$STORE\"" <"$T/roots" || fail "Poetry's store is not a root: $(cat "$T/roots")"
 say "daemon restarted with locators = -poetry"
 printf 'locators = -pdm -poetry\n' >"$CONF"
 daemon_stop
 daemon_start
 prime_trust "$P/src/pkg"
 check_off daemon
+say "with poetry off, Poetry's store is no discovery root"
+store_roots >"$T/roots"
+if grep_all -qF "\"$STORE\"" <"$T/roots"; then
+	fail "Poetry's store is a root with poetry off: $(cat "$T/roots")"
+fi
+grep_all -qF "\"$XDG_DATA_HOME/virtualenvs\"" <"$T/roots" ||
+	fail "Pipenv's store is not a root with only poetry off: $(cat "$T/roots")"
 say "daemon restarted with poetry on again"
 printf 'locators = -pipenv\n' >"$CONF"
 daemon_stop
