@@ -3,7 +3,8 @@
 #
 # Starts the real venvd-daemon with private XDG dirs and a private socket,
 # runs bench/bench_rpc against it (and against its own echo server), stops
-# the daemon, then runs bench/hook_bench.sh if it has been written.
+# the daemon, then runs bench/hook_bench.sh if it has been written, then
+# bench/poetry_bench.sh, scan_bench.sh and editor_bench.py.
 # Environment: VENVD, VENVD_DAEMON (default: the build tree's programs).
 set -euo pipefail
 
@@ -108,6 +109,18 @@ if [ -s "$hook_bench" ]; then
 	esac
 	echo "  ($(( $(now_ms) - start )) ms)"
 fi
+
+echo
+echo "== poetry_bench.sh (a Poetry project's central venv vs an in-project .venv vs poetry env info -p per cd)"
+start=$(now_ms)
+rc=0
+bash "$srcdir/bench/poetry_bench.sh" || rc=$?
+case $rc in
+0) ;;
+77) echo "  poetry_bench.sh skipped itself" ;;
+*) echo "  poetry_bench.sh failed (exit $rc)"; status=1 ;;
+esac
+echo "  ($(( $(now_ms) - start )) ms)"
 
 echo
 echo "== scan_bench.sh (cold scan of a discovery root vs find)"

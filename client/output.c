@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "locator.h"
 #include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
@@ -42,6 +43,46 @@ escape_controls(struct buf *out, const char *s)
 	sanitize_append(out, s);
 }
 
+/*
+ * Print why vi applies: "  (found by Poetry's rule for /home/ana/api
+ * (pyproject.toml))", naming the locator in words and the file that
+ * made it apply. A venv_dirs name is not a locator's name: such a venv
+ * was found as that directory. An answer without found_via (an older
+ * daemon) names no file.
+ */
+static void
+print_found(const struct venv_info *vi)
+{
+	const struct locator *loc = locator_by_name(vi->found_as);
+
+	if (loc == &locator_self) {
+		fputs("  (the directory is a venv)", stdout);
+		return;
+	}
+	if (loc == NULL) {
+		fputs("  (found as ", stdout);
+		term_puts(stdout, vi->found_as);
+		fputs(" in ", stdout);
+		term_puts(stdout, vi->project);
+	} else {
+		fputs("  (found by ", stdout);
+		if (loc->rule != NULL)
+			term_puts(stdout, loc->rule);
+		else {
+			term_puts(stdout, loc->name);
+			fputs("'s rule", stdout);
+		}
+		fputs(" for ", stdout);
+		term_puts(stdout, vi->project);
+		if (vi->found_via != NULL) {
+			fputs(" (", stdout);
+			term_puts(stdout, vi->found_via);
+			fputs(")", stdout);
+		}
+	}
+	fputs(")", stdout);
+}
+
 /* Print one venv as a line: path, version, and why it applies. */
 static void
 print_venv_line(const struct venv_info *vi)
@@ -49,15 +90,7 @@ print_venv_line(const struct venv_info *vi)
 	term_puts(stdout, vi->path);
 	fputs("  python ", stdout);
 	term_puts(stdout, vi->version != NULL ? vi->version : "(unknown version)");
-	if (strcmp(vi->found_as, "self") == 0)
-		fputs("  (the directory is a venv)", stdout);
-	else {
-		fputs("  (found as ", stdout);
-		term_puts(stdout, vi->found_as);
-		fputs(" in ", stdout);
-		term_puts(stdout, vi->project);
-		fputs(")", stdout);
-	}
+	print_found(vi);
 	if (vi->broken != NULL) {
 		fputs("  BROKEN: ", stdout);
 		term_puts(stdout, vi->broken);

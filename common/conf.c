@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "locator.h"
 #include "paths.h"
 #include "protocol.h"
 #include "small_file.h"
@@ -42,6 +43,8 @@ const struct conf_key conf_keys[] = {
 	  "which venvs activate without \"venvd allow\": auto, ask or all" },
 	{ "git_timeout", XSTR(CONF_GIT_TIMEOUT_S),
 	  "seconds a git check of a venv may take before it counts as unanswerable (1 to 3600)" },
+	{ "locators", "self venv-file venv_dirs pdm poetry pipenv pyenv-virtualenv virtualenvwrapper",
+	  "the rules that find a directory's venv: the names of those to use, or -NAME for each to turn off (self is always on)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -113,6 +116,17 @@ free_roots(struct conf *cfg)
 	free(cfg->roots);
 	cfg->roots = NULL;
 	cfg->n_roots = 0;
+}
+
+/* Drop the list of locators turned off. */
+static void
+free_locators_off(struct conf *cfg)
+{
+	for (size_t i = 0; i < cfg->n_locators_off; i++)
+		free(cfg->locators_off[i]);
+	free(cfg->locators_off);
+	cfg->locators_off = NULL;
+	cfg->n_locators_off = 0;
 }
 
 /* Fill cfg with the defaults. */
@@ -269,6 +283,85 @@ bad:
 	return -1;
 }
 
+/* The names of locators[], space-separated, into b (for errors). */
+static void
+locator_names(struct buf *b)
+{
+	for (size_t i = 0; locators[i] != NULL; i++)
+		buf_printf(b, "%s%s", i > 0 ? " " : "", locators[i]->name);
+}
+
+/*
+ * Parse locators: either the names of the locators to use (the others
+ * are off) or "-NAME" for each one to turn off (the others, including
+ * those later versions add, stay on), not both. "self" is always on:
+ * naming it is allowed, turning it off is an error.
+ */
+static int
+parse_locators(struct conf_parse_state *st, int line, const char *v)
+{
+	const struct locator *named[64];
+	size_t n = 0, wn, nplain = 0, nminus = 0, j;
+	const char *p = v, *w;
+	struct buf b = BUF_INIT;
+	char **off = NULL;
+	size_t noff = 0;
+
+	while ((w = next_word(&p, &wn)) != NULL) {
+		const struct locator *loc;
+		char *name;
+		int minus = w[0] == '-';
+
+		name = xstrndup(w + minus, wn - (size_t)minus);
+		loc = locator_by_name(name);
+		if (loc == NULL) {
+			locator_names(&b);
+			conf_problem(st, line, "locators: unknown locator \"%.*s\" "
+			    "(known: %s)", (int)wn, w, b.data);
+			buf_free(&b);
+			free(name);
+			return -1;
+		}
+		free(name);
+		if (minus && loc == &locator_self) {
+			conf_problem(st, line, "locators: self cannot be turned "
+			    "off (a venv's own directory is always its project)");
+			return -1;
+		}
+		if (minus)
+			nminus++;
+		else
+			nplain++;
+		for (j = 0; j < n && named[j] != loc; j++)
+			;
+		if (j == n && n < sizeof named / sizeof named[0])
+			named[n++] = loc;	/* each distinct one of locators[] */
+	}
+	if (nplain == 0 && nminus == 0) {
+		conf_problem(st, line, "locators: needs at least one name");
+		return -1;
+	}
+	if (nplain > 0 && nminus > 0) {
+		conf_problem(st, line, "locators: either list the locators to "
+		    "use or turn some off with -NAME, not both");
+		return -1;
+	}
+	for (size_t i = 0; locators[i] != NULL; i++) {
+		int listed = 0;
+
+		for (j = 0; j < n && !listed; j++)
+			listed = named[j] == locators[i];
+		if (locators[i] == &locator_self || listed == (nplain > 0))
+			continue;
+		off = xrealloc(off, (noff + 1) * sizeof *off);
+		off[noff++] = xstrdup(locators[i]->name);
+	}
+	free_locators_off(st->cfg);
+	st->cfg->locators_off = off;
+	st->cfg->n_locators_off = noff;
+	return 0;
+}
+
 /* Parse a boolean: true/false, yes/no, on/off, 1/0 (any case); -1 if none. */
 static int
 parse_bool(const char *v)
@@ -330,7 +423,9 @@ conf_handler(void *user, const char *section, const char *name,
 			    "true or false", value);
 		else
 			st->cfg->discover_stores = b;
-	} else if (strcmp(name, "pip_guard") == 0) {
+	} else if (strcmp(name, "locators") == 0)
+		parse_locators(st, line, value);
+	else if (strcmp(name, "pip_guard") == 0) {
 		int b = parse_bool(value);
 
 		if (b == -1)
@@ -426,4 +521,5 @@ conf_free(struct conf *cfg)
 {
 	free_venv_dirs(cfg);
 	free_roots(cfg);
+	free_locators_off(cfg);
 }

@@ -34,6 +34,8 @@ struct conf {
 	int	 pip_guard;		/* export PIP_REQUIRE_VIRTUALENV while no venv is active; default 1 */
 	enum conf_trust trust;		/* default CONF_TRUST_AUTO */
 	long	 git_timeout;		/* seconds a git check may take; default CONF_GIT_TIMEOUT_S */
+	char	**locators_off;		/* names of the locators turned off; default none */
+	size_t	 n_locators_off;
 };
 
 struct conf_key {

@@ -34,13 +34,38 @@ const struct locator *const locators[] = {
 	NULL
 };
 
-/* Does an entry called name decide the answer of some locator of table at a level? */
+/* The locator of locators[] called name, or NULL. */
+const struct locator *
+locator_by_name(const char *name)
+{
+	for (size_t i = 0; locators[i] != NULL; i++) {
+		if (strcmp(locators[i]->name, name) == 0)
+			return locators[i];
+	}
+	return NULL;
+}
+
+/* Is loc on for opts? "self" always is. */
+int
+locator_on(const struct resolve_opts *opts, const struct locator *loc)
+{
+	if (loc == &locator_self)
+		return 1;
+	for (size_t i = 0; i < opts->n_locators_off; i++) {
+		if (strcmp(opts->locators_off[i], loc->name) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Does an entry called name decide the answer of some locator of table (on for opts) at a level? */
 int
 locator_names_match(const struct locator *const *table,
     const struct resolve_opts *opts, const char *name)
 {
 	for (size_t i = 0; table[i] != NULL; i++) {
-		if (table[i]->names != NULL && table[i]->names(opts, name))
+		if (table[i]->names != NULL && locator_on(opts, table[i]) &&
+		    table[i]->names(opts, name))
 			return 1;
 	}
 	return 0;

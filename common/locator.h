@@ -53,7 +53,7 @@ struct locator_walk {
 };
 
 struct locator {
-	const char	*name;
+	const char	*name;		/* found_as, and its name in the config's locators */
 	/*
 	 * Offer the candidates at w->level in order: 1 (from
 	 * locator_found) for the first that is a venv, else 0.
@@ -65,6 +65,8 @@ struct locator {
 	 * NULL: none does.
 	 */
 	int		(*names)(const struct resolve_opts *opts, const char *name);
+	/* How venvd resolve names the rule: "Poetry's rule"; NULL: "<name>'s rule". */
+	const char	*rule;
 };
 
 /* The table, in the order each level asks them; ends with NULL. */
@@ -157,10 +159,14 @@ void	locator_dep_absent(struct locator_walk *w, const char *rel);
 /* Report the store rel: RESOLVE_DEP_DIR (any entry matters) if it is a directory, else RESOLVE_DEP_ABSENT. */
 void	locator_dep_store(struct locator_walk *w, const char *rel);
 /*
- * The venv at rel applies, with project w->level, found as found_as:
- * fill w->out (if wanted) and return 1, for the locator to return.
+ * The venv at rel applies, with project w->level, found as found_as
+ * because of the file via (the one that made the rule apply, relative
+ * to the level, or absolute when it lies elsewhere: "pyproject.toml",
+ * "Pipfile", "<venv>/.project"): fill w->out (if wanted) and return 1,
+ * for the locator to return.
  */
-int	locator_found(struct locator_walk *w, const char *rel, const char *found_as);
+int	locator_found(struct locator_walk *w, const char *rel,
+	    const char *found_as, const char *via);
 
 /*
  * The value of name in w->opts->env; NULL when it is unset, empty or
@@ -204,7 +210,15 @@ void	**locator_memo(struct locator_walk *w, const struct locator *loc,
 /* The walk ends: free what the locators kept (resolve.c calls it). */
 void	locator_memo_free(struct locator_walk *w);
 
-/* Does an entry called name decide the answer of some locator of table at a level? */
+/* The locator of locators[] called name ("poetry"), or NULL. */
+const struct locator *locator_by_name(const char *name);
+/*
+ * Is loc on for opts (not named in opts->locators_off)? The level
+ * itself ("self") is always on.
+ */
+int	locator_on(const struct resolve_opts *opts, const struct locator *loc);
+
+/* Does an entry called name decide the answer of some locator of table at a level (of those on)? */
 int	locator_names_match(const struct locator *const *table,
 	    const struct resolve_opts *opts, const char *name);
 

@@ -30,9 +30,9 @@
 
 #define PDM_FILE_MAX	(64 * 1024)
 
-/* The venv whose bin/ holds the interpreter python: 1 (found) when it is one. */
+/* The venv whose bin/ holds the interpreter python (named in via): 1 (found) when it is one. */
 static int
-pdm_offer(struct locator_walk *w, const char *python)
+pdm_offer(struct locator_walk *w, const char *python, const char *via)
 {
 	char *venv, *slash;
 	int found = 0;
@@ -52,7 +52,7 @@ pdm_offer(struct locator_walk *w, const char *python)
 	if (locator_is_dir(w, venv)) {
 		locator_dep_venv(w, venv);
 		if (locator_is_venv(w, venv))
-			found = locator_found(w, venv, "pdm");
+			found = locator_found(w, venv, "pdm", via);
 	}
 out:
 	free(venv);
@@ -100,6 +100,7 @@ pdm_toml_path(struct locator_walk *w)
 static int
 locator_pdm_at(struct locator_walk *w)
 {
+	const char *via = ".pdm-python";
 	char *python = NULL;
 	int found = 0;
 
@@ -109,7 +110,7 @@ locator_pdm_at(struct locator_walk *w)
 		locator_dep(w, ".pdm-python", RESOLVE_DEP_FILE);
 		python = pdm_python_file(w);
 	} else if (locator_is_file(w, ".pdm.toml")) {
-		locator_dep(w, ".pdm.toml", RESOLVE_DEP_FILE);
+		locator_dep(w, via = ".pdm.toml", RESOLVE_DEP_FILE);
 		python = pdm_toml_path(w);
 	}
 	if (python == NULL)
@@ -122,7 +123,7 @@ locator_pdm_at(struct locator_walk *w)
 		free(python);
 		python = abs;
 	}
-	found = pdm_offer(w, python);
+	found = pdm_offer(w, python, via);
 	free(python);
 	return found;
 }
@@ -135,4 +136,6 @@ locator_pdm_names(const struct resolve_opts *opts, const char *name)
 	return strcmp(name, ".pdm-python") == 0 || strcmp(name, ".pdm.toml") == 0;
 }
 
-const struct locator locator_pdm = { "pdm", locator_pdm_at, locator_pdm_names };
+const struct locator locator_pdm = {
+	"pdm", locator_pdm_at, locator_pdm_names, "PDM's rule"
+};

@@ -144,7 +144,7 @@ locator_pipenv_at(struct locator_walk *w)
 	if (locator_is_dir(w, ".venv")) {
 		locator_dep_venv(w, ".venv");
 		if (locator_is_venv(w, ".venv"))
-			return locator_found(w, ".venv", "pipenv");
+			return locator_found(w, ".venv", "pipenv", "Pipfile");
 		return 0;
 	}
 	/*
@@ -171,7 +171,7 @@ locator_pipenv_at(struct locator_walk *w)
 		return 0;
 	locator_dep_venv(w, venv);
 	if (locator_is_venv(w, venv))
-		return locator_found(w, venv, "pipenv");
+		return locator_found(w, venv, "pipenv", "Pipfile");
 	return 0;
 }
 
@@ -184,5 +184,5 @@ locator_pipenv_names(const struct resolve_opts *opts, const char *name)
 }
 
 const struct locator locator_pipenv = {
-	"pipenv", locator_pipenv_at, locator_pipenv_names
+	"pipenv", locator_pipenv_at, locator_pipenv_names, "Pipenv's rule"
 };

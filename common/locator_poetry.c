@@ -440,7 +440,7 @@ try_candidate(struct locator_walk *w, const char *dir, const char *base,
 	if (strlen(path) <= PATH_MAX && locator_is_dir(w, path)) {
 		locator_dep_venv(w, path);
 		if (locator_is_venv(w, path))
-			found = locator_found(w, path, "poetry");
+			found = locator_found(w, path, "poetry", "pyproject.toml");
 	}
 	free(path);
 	return found;
@@ -598,7 +598,7 @@ locator_poetry_at(struct locator_walk *w)
 		/* Poetry takes it whether or not it is a venv. */
 		locator_dep_venv(w, ".venv");
 		if (locator_is_venv(w, ".venv"))
-			found = locator_found(w, ".venv", "poetry");
+			found = locator_found(w, ".venv", "poetry", "pyproject.toml");
 		goto out;
 	}
 	if (!pc.create || (dir = poetry_venvs_dir(w, &pc)) == NULL ||
@@ -639,5 +639,5 @@ locator_poetry_names(const struct resolve_opts *opts, const char *name)
 }
 
 const struct locator locator_poetry = {
-	"poetry", locator_poetry_at, locator_poetry_names
+	"poetry", locator_poetry_at, locator_poetry_names, "Poetry's rule"
 };

@@ -135,7 +135,7 @@ locator_pyenv_at(struct locator_walk *w)
 		else {
 			locator_dep_venv(w, cand);
 			rc = pyenv_hidden(w) ? -1 : locator_found(w, cand,
-			    "pyenv-virtualenv");
+			    "pyenv-virtualenv", ".python-version");
 		}
 		free(cand);
 	}
@@ -152,5 +152,6 @@ locator_pyenv_names(const struct resolve_opts *opts, const char *name)
 }
 
 const struct locator locator_pyenv = {
-	"pyenv-virtualenv", locator_pyenv_at, locator_pyenv_names
+	"pyenv-virtualenv", locator_pyenv_at, locator_pyenv_names,
+	"pyenv-virtualenv's rule"
 };

@@ -14,7 +14,7 @@ locator_self_at(struct locator_walk *w)
 		return 0;
 	if (locator_has_python(w, NULL)) {
 		locator_dep_venv(w, NULL);
-		return locator_found(w, NULL, "self");
+		return locator_found(w, NULL, "self", "pyvenv.cfg");
 	}
 	/* Half made: python appearing in bin/ completes it. */
 	if (locator_is_dir(w, "bin"))
@@ -22,4 +22,6 @@ locator_self_at(struct locator_walk *w)
 	return 0;
 }
 
-const struct locator locator_self = { "self", locator_self_at, NULL };
+const struct locator locator_self = {
+	"self", locator_self_at, NULL, "the directory is a venv"
+};

@@ -22,7 +22,7 @@ locator_venv_dirs_at(struct locator_walk *w)
 			continue;
 		locator_dep_venv(w, name);
 		if (locator_is_venv(w, name))
-			return locator_found(w, name, name);
+			return locator_found(w, name, name, name);
 	}
 	return 0;
 }
@@ -39,5 +39,6 @@ locator_venv_dirs_names(const struct resolve_opts *opts, const char *name)
 }
 
 const struct locator locator_venv_dirs = {
-	"venv_dirs", locator_venv_dirs_at, locator_venv_dirs_names
+	"venv_dirs", locator_venv_dirs_at, locator_venv_dirs_names,
+	"the venv_dirs rule"
 };

@@ -52,7 +52,7 @@ venv_file_try(struct locator_walk *w, const char *path)
 		return 0;
 	}
 	locator_dep_venv(w, path);
-	return locator_is_venv(w, path) ? locator_found(w, path, "venv-file") : 0;
+	return locator_is_venv(w, path) ? locator_found(w, path, "venv-file", ".venv") : 0;
 }
 
 /* The venv L/.venv (a file) names. */
@@ -111,5 +111,6 @@ locator_venv_file_names(const struct resolve_opts *opts, const char *name)
 }
 
 const struct locator locator_venv_file = {
-	"venv-file", locator_venv_file_at, locator_venv_file_names
+	"venv-file", locator_venv_file_at, locator_venv_file_names,
+	"the .venv file's rule"
 };

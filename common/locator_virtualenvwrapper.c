@@ -45,6 +45,7 @@
 /* A venv of the store whose .project names a directory. */
 struct vwrap_venv {
 	char	*path;		/* <store>/<entry> */
+	char	*project_file;	/* <path>/.project */
 	dev_t	 dev;		/* the project directory's */
 	ino_t	 ino;
 };
@@ -61,8 +62,10 @@ vwrap_store_free(void *p)
 {
 	struct vwrap_store *s = p;
 
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].path);
+		free(s->v[i].project_file);
+	}
 	free(s->v);
 	free(s);
 }
@@ -133,6 +136,7 @@ vwrap_store_read(struct locator_walk *w, const char *store)
 		if (vwrap_project_stat(text, len, &st) == 0) {
 			s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
 			s->v[s->n].path = xstrdup(path);
+			s->v[s->n].project_file = xstrdup(proj);
 			s->v[s->n].dev = st.st_dev;
 			s->v[s->n].ino = st.st_ino;
 			s->n++;
@@ -171,11 +175,13 @@ locator_virtualenvwrapper_at(struct locator_walk *w)
 			continue;
 		locator_dep_venv(w, s->v[i].path);
 		if (locator_is_venv(w, s->v[i].path))
-			return locator_found(w, s->v[i].path, "virtualenvwrapper");
+			return locator_found(w, s->v[i].path,
+			    "virtualenvwrapper", s->v[i].project_file);
 	}
 	return 0;
 }
 
 const struct locator locator_virtualenvwrapper = {
-	"virtualenvwrapper", locator_virtualenvwrapper_at, NULL
+	"virtualenvwrapper", locator_virtualenvwrapper_at, NULL,
+	"virtualenvwrapper's rule"
 };

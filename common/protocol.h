@@ -89,8 +89,18 @@
  *   "include_system_site_packages"  true, false, or null when unsaid
  *   "broken"    false, or why it cannot work ("base interpreter ... is
  *               missing")
- *   "found_as"  "self" (the directory or a parent is the venv), else the
- *               venv_dirs name it was found through (".venv")
+ *   "found_as"  "self" (the directory or a parent is the venv), the
+ *               venv_dirs name it was found through (".venv"), else the
+ *               name of the locator that found it ("venv-file", "pdm",
+ *               "poetry", "pipenv", "pyenv-virtualenv",
+ *               "virtualenvwrapper"; the config's locators)
+ *   "found_via" the file that made that rule apply, relative to
+ *               "project" ("pyvenv.cfg", ".venv", "pyproject.toml",
+ *               "Pipfile", ".python-version", ".pdm-python",
+ *               ".pdm.toml"), or absolute when it lies elsewhere (a
+ *               virtualenvwrapper venv's ".project"); null when not
+ *               known (records from the index; daemons before it was
+ *               added omit it)
  *   "kind"      the creator: "venv", "virtualenv", "uv" or "unknown"
  *   "trust"     "trusted" | "untrusted:<reason>" | "denied" (absent when
  *               the daemon has no trust state); a client activates only

@@ -142,10 +142,10 @@ dangling_python(const char *venv)
 	return reason;
 }
 
-/* Fill out for the venv at path, found at project as found_as. */
+/* Fill out for the venv at path, found at project as found_as through via. */
 static void
 describe(const char *path, const char *project, const char *found_as,
-    struct venv_info *out)
+    const char *via, struct venv_info *out)
 {
 	char cfgpath[RESOLVE_BUFSZ], err[256];
 	struct venv_cfg cfg;
@@ -172,6 +172,7 @@ describe(const char *path, const char *project, const char *found_as,
 		out->prompt = xstrdup(base_name(path));
 	out->include_system_site_packages = cfg.include_system_site_packages;
 	out->found_as = xstrdup(found_as);
+	out->found_via = via != NULL ? xstrdup(via) : NULL;
 	out->kind = cfg.kind;
 	free(cfg.executable);
 	free(cfg.command);
@@ -326,7 +327,8 @@ locator_dep_store(struct locator_walk *w, const char *rel)
 
 /* The venv at rel applies with project w->level: fill w->out if wanted. */
 int
-locator_found(struct locator_walk *w, const char *rel, const char *found_as)
+locator_found(struct locator_walk *w, const char *rel, const char *found_as,
+    const char *via)
 {
 	char path[RESOLVE_BUFSZ];
 
@@ -334,16 +336,16 @@ locator_found(struct locator_walk *w, const char *rel, const char *found_as)
 		return 1;
 	if (walk_path(w, rel, NULL, path) == -1)
 		return 0;	/* cannot happen: it was just looked at */
-	describe(path, w->level, found_as, w->out);
+	describe(path, w->level, found_as, via, w->out);
 	return 1;
 }
 
-/* Ask each locator of table at one level, in order: 1 when one finds a venv. */
+/* Ask each locator of table that is on at one level, in order: 1 when one finds a venv. */
 static int
 walk_level(const struct locator *const *table, struct locator_walk *w)
 {
 	for (size_t i = 0; table[i] != NULL; i++) {
-		if (table[i]->at(w) == 1)
+		if (locator_on(w->opts, table[i]) && table[i]->at(w) == 1)
 			return 1;
 	}
 	return 0;
@@ -510,7 +512,7 @@ resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	return rc;
 }
 
-/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
+/* opts for cfg's venv_dirs and locators and the process's environment, no dependency callback. */
 void
 resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 {
@@ -518,6 +520,8 @@ resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg)
 	opts->env = (const char *const *)environ;
 	opts->venv_dirs = (const char *const *)cfg->venv_dirs;
 	opts->n_venv_dirs = cfg->n_venv_dirs;
+	opts->locators_off = (const char *const *)cfg->locators_off;
+	opts->n_locators_off = cfg->n_locators_off;
 }
 
 /* Free what resolve_dir filled in. */
@@ -532,6 +536,7 @@ venv_info_free(struct venv_info *vi)
 	free(vi->prompt);
 	free(vi->broken);
 	free(vi->found_as);
+	free(vi->found_via);
 	free(vi->trust);
 	memset(vi, 0, sizeof *vi);
 }
@@ -556,6 +561,7 @@ venv_info_copy(struct venv_info *dst, const struct venv_info *src)
 	dst->include_system_site_packages = src->include_system_site_packages;
 	dst->broken = dup_or_null(src->broken);
 	dst->found_as = dup_or_null(src->found_as);
+	dst->found_via = dup_or_null(src->found_via);
 	dst->kind = src->kind;
 	dst->trust = dup_or_null(src->trust);
 }

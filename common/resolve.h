@@ -27,7 +27,8 @@ struct venv_info {
 	char	*prompt;	/* never NULL: cfg prompt, project name, or venv dir name */
 	int	 include_system_site_packages;	/* 1, 0, or -1 unknown */
 	char	*broken;	/* NULL, or why it is broken */
-	char	*found_as;	/* "self", or the venv_dirs name (".venv") */
+	char	*found_as;	/* "self", the venv_dirs name (".venv"), else the locator's name ("poetry") */
+	char	*found_via;	/* the file that made it apply, relative to project or absolute; NULL: unknown */
 	enum venv_kind kind;
 	char	*trust;		/* NULL (not judged), "trusted", "untrusted:<reason>" or "denied" */
 };
@@ -56,6 +57,8 @@ struct resolve_opts {
 	const char *const *venv_dirs;	/* names to look for in each level */
 	size_t	 n_venv_dirs;
 	const char *const *env;		/* "NAME=value" list the locators read (locator_env_vars[]); NULL: none */
+	const char *const *locators_off;	/* names of the locators not to ask (the config's locators) */
+	size_t	 n_locators_off;
 	resolve_dep_fn dep;		/* may be NULL */
 	void	*dep_ctx;
 };
@@ -89,7 +92,7 @@ int	resolve_long_levels(const char *dir, const struct resolve_opts *opts,
 	    size_t *anc_len, char *err, size_t errlen);
 /* The name of a dependency kind, for logs and tests: "LEVEL", "VENV"... */
 const char *resolve_dep_name(enum resolve_dep kind);
-/* opts for cfg's venv_dirs and the process's environment, no dependency callback. */
+/* opts for cfg's venv_dirs and locators and the process's environment, no dependency callback. */
 void	resolve_opts_from_conf(struct resolve_opts *opts, const struct conf *cfg);
 /* Free what resolve_dir filled in. */
 void	venv_info_free(struct venv_info *);

@@ -643,6 +643,7 @@ rpc_venv_to_json(const struct venv_info *vi)
 	json_object_set_new(o, "broken", vi->broken != NULL ?
 	    rpc_string_lossy(vi->broken) : json_false());
 	json_object_set_new(o, "found_as", string_or_null(vi->found_as));
+	json_object_set_new(o, "found_via", path_or_null(vi->found_via));
 	json_object_set_new(o, "kind", json_string(venv_kind_name(vi->kind)));
 	if (vi->trust != NULL)
 		json_object_set_new(o, "trust", rpc_string_lossy(vi->trust));
@@ -673,6 +674,7 @@ rpc_venv_from_json(json_t *obj, struct venv_info *out)
 	out->python = get_str(obj, "python");
 	out->prompt = get_str(obj, "prompt");
 	out->found_as = get_str(obj, "found_as");
+	out->found_via = get_str(obj, "found_via");	/* absent from older daemons */
 	out->version = get_str(obj, "version");
 	out->home = get_str(obj, "home");
 	out->broken = get_str(obj, "broken");

@@ -220,6 +220,7 @@ cache_info_eq(const struct venv_info *a, const struct venv_info *b)
 	    cache_streq(a->prompt, b->prompt) &&
 	    cache_streq(a->broken, b->broken) &&
 	    cache_streq(a->found_as, b->found_as) &&
+	    cache_streq(a->found_via, b->found_via) &&
 	    a->include_system_site_packages ==
 	    b->include_system_site_packages && a->kind == b->kind;
 }

@@ -176,6 +176,9 @@ index_describe(struct daemon *d, const char *path, struct venv_info *out)
 
 	resolve_opts_from_conf(&opts, &d->cfg);
 	opts.n_venv_dirs = 0;
+	/* The index describes every venv, whichever locators activate. */
+	opts.locators_off = NULL;
+	opts.n_locators_off = 0;
 	if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent)
 		return 0;
 	slash = strrchr(parent, '/');

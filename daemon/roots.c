@@ -28,7 +28,8 @@
  * states go to the health registry (health.c) under "root:<path>".
  *
  * Stores. Unless discover_stores is off, the central stores where the
- * tools keep their venvs (locator_stores, through index.c) are roots too
+ * tools keep their venvs (locator_stores, through index.c) are roots too,
+ * those of tools whose locator is off (the config's locators) excepted
  * (source "store"), one level deep: Poetry's, Pipenv's and
  * virtualenvwrapper's venvs are their entries; pyenv-virtualenv's are
  * versions/<name> and versions/<version>/envs/<name> (a version's
@@ -786,6 +787,8 @@ roots_new(struct daemon *d)
 	sqlite3 *h = db_handle(d->db);
 	sqlite3_stmt *st;
 	const struct locator_store *stores;
+	const struct locator *loc;
+	struct resolve_opts opts;
 	char path[PATH_MAX];
 	struct root *r;
 	size_t i, nstores;
@@ -834,9 +837,14 @@ roots_new(struct daemon *d)
 		sqlite3_finalize(st);
 	}
 	stores = index_stores(d, &nstores);
+	resolve_opts_from_conf(&opts, &d->cfg);
 	for (i = 0; d->cfg.discover_stores && i < nstores; i++) {
 		if (roots_clean_path(stores[i].path, path, sizeof path) == -1 ||
 		    roots_find(rs, path) != NULL)
+			continue;
+		/* A tool whose locator the config turned off: not its store either. */
+		if ((loc = locator_by_name(stores[i].manager)) != NULL &&
+		    !locator_on(&opts, loc))
 			continue;
 		/* One level; pyenv's versions/<version>/envs/<name> is three. */
 		r = roots_add(rs, path, stores[i].via != NULL ? 3 : 1, 0,

@@ -331,7 +331,7 @@ test_use_at(struct locator_walk *w)
 	if (!locator_is_dir(w, venv))
 		return 0;
 	locator_dep_venv(w, venv);
-	return locator_is_venv(w, venv) ? locator_found(w, venv, "use") : 0;
+	return locator_is_venv(w, venv) ? locator_found(w, venv, "use", "use") : 0;
 }
 
 /* An entry called .use in a level decides test_use's answer. */
@@ -341,7 +341,7 @@ test_use_names(const struct resolve_opts *opts, const char *name)
 	return strcmp(name, ".use") == 0;
 }
 
-static const struct locator locator_test_use = { "use", test_use_at, test_use_names };
+static const struct locator locator_test_use = { "use", test_use_at, test_use_names, NULL };
 static const struct locator *const table_use[] = {
 	&locator_self, &locator_test_use, &locator_venv_dirs, NULL
 };

@@ -255,11 +255,12 @@ START_TEST(test_keys_table)
 		ck_assert_int_eq(c.max_watches, 8192);
 		ck_assert_int_eq(c.max_clients, VENVD_DEFAULT_MAX_CLIENTS);
 		ck_assert_int_eq(c.git_timeout, CONF_GIT_TIMEOUT_S);
+		ck_assert_uint_eq(c.n_locators_off, 0);
 		conf_free(&c);
 		free(line);
 		n++;
 	}
-	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(n, 9);
 }
 END_TEST
 
@@ -309,6 +310,100 @@ START_TEST(test_roots_guard_trust)
 	ck_assert_uint_eq(c.n_roots, 1);
 	conf_free(&c);
 	unsetenv("HOME");
+}
+END_TEST
+
+/* The locators turned off, space-separated, for comparing. */
+static char *
+off_list(const struct conf *c)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s", "");
+	for (size_t i = 0; i < c->n_locators_off; i++)
+		buf_printf(&b, "%s%s", i > 0 ? " " : "", c->locators_off[i]);
+	return b.data;
+}
+
+/* Assert that text gives exactly the locators off in want. */
+static void
+assert_off(const char *text, const char *want)
+{
+	struct conf c;
+	char err[512] = "", *got;
+
+	conf_defaults(&c);
+	ck_assert_msg(conf_parse(text, TEST_HOME, &c, err, sizeof err) == 0,
+	    "%s: %s", text, err);
+	got = off_list(&c);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: off \"%s\", want \"%s\"",
+	    text, got, want);
+	free(got);
+	conf_free(&c);
+}
+
+/* Assert that text is refused with err want, and leaves the locators alone. */
+static void
+assert_locators_bad(const char *text, const char *want)
+{
+	struct conf c;
+	char err[512] = "", *got;
+
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_parse("locators = -pipenv\n", TEST_HOME, &c, err,
+	    sizeof err), 0);
+	ck_assert_msg(conf_parse(text, TEST_HOME, &c, err, sizeof err) == -1,
+	    "%s accepted", text);
+	ck_assert_str_eq(err, want);
+	got = off_list(&c);
+	ck_assert_str_eq(got, "pipenv");
+	free(got);
+	conf_free(&c);
+}
+
+START_TEST(test_locators)
+{
+	struct conf c;
+
+	/* All on by default. */
+	conf_defaults(&c);
+	ck_assert_uint_eq(c.n_locators_off, 0);
+	conf_free(&c);
+	/* -NAME turns one off, the others stay on; repeated is once. */
+	assert_off("locators = -poetry\n", "poetry");
+	assert_off("locators = -pipenv -poetry\t-pipenv\n", "poetry pipenv");
+	/* Names: exactly those (and self), in table order whatever their order. */
+	assert_off("locators = venv_dirs\n",
+	    "venv-file pdm poetry pipenv pyenv-virtualenv virtualenvwrapper");
+	assert_off("locators = poetry self venv_dirs venv-file\n",
+	    "pdm pipenv pyenv-virtualenv virtualenvwrapper");
+	assert_off("locators = self\n", "venv-file venv_dirs pdm poetry pipenv "
+	    "pyenv-virtualenv virtualenvwrapper");
+	/* self may be named (a no-op), never turned off. */
+	assert_off("locators = self venv-file venv_dirs pdm poetry pipenv "
+	    "pyenv-virtualenv virtualenvwrapper\n", "");
+	/* The last line wins, as for every key. */
+	assert_off("locators = -poetry\nlocators = -pdm\n", "pdm");
+
+	assert_locators_bad("locators = -self\n", "line 1: locators: self cannot "
+	    "be turned off (a venv's own directory is always its project)");
+	assert_locators_bad("locators = -poetry conda\n", "line 1: locators: "
+	    "unknown locator \"conda\" (known: self venv-file venv_dirs pdm "
+	    "poetry pipenv pyenv-virtualenv virtualenvwrapper)");
+	/* A found_as that is not a locator's name, and case, are refused. */
+	assert_locators_bad("locators = .venv\n", "line 1: locators: unknown "
+	    "locator \".venv\" (known: self venv-file venv_dirs pdm poetry pipenv "
+	    "pyenv-virtualenv virtualenvwrapper)");
+	assert_locators_bad("locators = -Poetry\n", "line 1: locators: unknown "
+	    "locator \"-Poetry\" (known: self venv-file venv_dirs pdm poetry pipenv "
+	    "pyenv-virtualenv virtualenvwrapper)");
+	assert_locators_bad("locators = -\n", "line 1: locators: unknown "
+	    "locator \"-\" (known: self venv-file venv_dirs pdm poetry pipenv "
+	    "pyenv-virtualenv virtualenvwrapper)");
+	assert_locators_bad("locators = poetry -pipenv\n", "line 1: locators: "
+	    "either list the locators to use or turn some off with -NAME, not both");
+	assert_locators_bad("locators =\n", "line 1: locators: needs at least one name");
+	assert_locators_bad("[venvd]\nlocators = \t \n", "line 2: locators: needs at least one name");
 }
 END_TEST
 
@@ -378,6 +473,7 @@ suite_conf(void)
 	tcase_add_test(tc, test_keys_table);
 	tcase_add_test(tc, test_man_page_keys);
 	tcase_add_test(tc, test_roots_guard_trust);
+	tcase_add_test(tc, test_locators);
 	suite_add_tcase(s, tc);
 	return s;
 }

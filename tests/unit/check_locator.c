@@ -89,8 +89,13 @@ START_TEST(test_table)
 {
 	size_t n;
 
-	for (n = 0; locators[n] != NULL; n++)
+	for (n = 0; locators[n] != NULL; n++) {
 		ck_assert_ptr_nonnull(locators[n]->at);
+		/* The config names each one, once; venvd resolve explains it. */
+		ck_assert_ptr_eq(locator_by_name(locators[n]->name), locators[n]);
+		ck_assert_ptr_nonnull(locators[n]->rule);
+	}
+	ck_assert_ptr_null(locator_by_name(".venv"));
 	ck_assert_uint_eq(n, 8);
 	ck_assert_ptr_eq(locators[0], &locator_self);
 	ck_assert_ptr_eq(locators[1], &locator_venv_file);
@@ -327,7 +332,7 @@ test_use_at(struct locator_walk *w)
 		return 0;
 	path[n] = '\0';
 	locator_dep_venv(w, path);
-	return locator_is_venv(w, path) ? locator_found(w, path, "use") : 0;
+	return locator_is_venv(w, path) ? locator_found(w, path, "use", "use") : 0;
 }
 
 /* Does name matter to test_use? */
@@ -337,7 +342,7 @@ test_use_names(const struct resolve_opts *opts, const char *name)
 	return strcmp(name, ".use") == 0;
 }
 
-static const struct locator locator_test_use = { "use", test_use_at, test_use_names };
+static const struct locator locator_test_use = { "use", test_use_at, test_use_names, NULL };
 static const struct locator *const table_use[] = {
 	&locator_self, &locator_test_use, &locator_venv_dirs, NULL
 };
@@ -361,6 +366,71 @@ START_TEST(test_new_locator)
 	ck_assert_int_eq(walk(locators, default_dirs, 2, root, "p", &vi, NULL), 1);
 	assert_found(&vi, root, "p/.venv", "p", ".venv");
 	buf_free(&d.b);
+	tmptree_free(root);
+}
+END_TEST
+
+/*
+ * The config's locators (resolve_opts.locators_off): one turned off is
+ * not asked, in any table that holds it, by the walk, by resolve_level
+ * and by the cache's question about names; "self" cannot be.
+ */
+START_TEST(test_locators_off)
+{
+	static const char *const dirs_off[] = { "venv_dirs" };
+	static const char *const self_off[] = { "self", "use" };
+	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
+	char *root = tmptree_new(), *target, *dir, err[256];
+	struct venv_info vi;
+
+	tmptree_venv(root, "p/.venv", "");
+	tmptree_venv(root, "store/env-1", "");
+	xasprintf(&target, "%s/store/env-1", root);
+	tmptree_write(root, "q/.use", target);
+	free(target);
+	tmptree_venv(root, "q/.venv", "");
+
+	/* All on: the .venv, and the file that made it apply. */
+	xasprintf(&dir, "%s/p", root);
+	ck_assert_int_eq(resolve_dir(dir, &opts, &vi, err, sizeof err), 1);
+	ck_assert_str_eq(vi.found_via, ".venv");
+	assert_found(&vi, root, "p/.venv", "p", ".venv");
+	ck_assert_int_eq(locator_on(&opts, &locator_venv_dirs), 1);
+	ck_assert(locator_names_match(locators, &opts, ".venv"));
+	ck_assert(locator_names_match(locators, &opts, "venv"));
+
+	/* venv_dirs off: nothing applies in p, or at its level alone. */
+	opts.locators_off = dirs_off;
+	opts.n_locators_off = 1;
+	ck_assert_int_eq(locator_on(&opts, &locator_venv_dirs), 0);
+	ck_assert_int_eq(locator_on(&opts, &locator_poetry), 1);
+	ck_assert_int_eq(resolve_dir(dir, &opts, &vi, err, sizeof err), 0);
+	ck_assert_int_eq(resolve_level(dir, &opts, &vi, err, sizeof err), 0);
+	ck_assert(!locator_names_match(table_dirs, &opts, "venv"));
+	free(dir);
+	/* Inside the venv, self still finds it. */
+	xasprintf(&dir, "%s/p/.venv/bin", root);
+	ck_assert_int_eq(resolve_dir(dir, &opts, &vi, err, sizeof err), 1);
+	ck_assert_str_eq(vi.found_via, "pyvenv.cfg");
+	assert_found(&vi, root, "p/.venv", "p/.venv", "self");
+	free(dir);
+
+	/* A table of the tests' own: its locator off gives way to the next. */
+	xasprintf(&dir, "%s/q", root);
+	opts.locators_off = self_off;
+	opts.n_locators_off = 2;
+	ck_assert_int_eq(resolve_dir_with(table_use, dir, &opts, &vi, err,
+	    sizeof err), 1);
+	assert_found(&vi, root, "q/.venv", "q", ".venv");
+	ck_assert(!locator_names_match(table_use, &opts, ".use"));
+	/* "self" in the list changes nothing. */
+	ck_assert_int_eq(locator_on(&opts, &locator_self), 1);
+	free(dir);
+	xasprintf(&dir, "%s/store/env-1", root);
+	ck_assert_int_eq(resolve_dir_with(table_use, dir, &opts, &vi, err,
+	    sizeof err), 1);
+	assert_found(&vi, root, "store/env-1", "store/env-1", "self");
+	free(dir);
 	tmptree_free(root);
 }
 END_TEST
@@ -648,6 +718,7 @@ suite_locator(void)
 	tcase_add_test(tc, test_long_levels);
 	tcase_add_test(tc, test_stores);
 	tcase_add_test(tc, test_manager);
+	tcase_add_test(tc, test_locators_off);
 	suite_add_tcase(s, tc);
 	return s;
 }

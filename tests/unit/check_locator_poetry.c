@@ -60,6 +60,8 @@ struct ctx {
 	size_t		 nenv;
 	struct buf	 deps;
 	char		*envbuf[8];
+	const char *const *off;		/* the config's locators turned off */
+	size_t		 noff;
 };
 
 /* Add NAME=value to c's environment (value may use "%R" for the root, at its start). */
@@ -118,6 +120,8 @@ walk(struct ctx *c, const struct locator *const *table, const char *rel,
 	int r;
 
 	opts.env = c->env;
+	opts.locators_off = c->off;
+	opts.n_locators_off = c->noff;
 	opts.dep = collect_dep;
 	opts.dep_ctx = c;
 	buf_reset(&c->deps);
@@ -620,6 +624,57 @@ START_TEST(test_odd_files)
 }
 END_TEST
 
+/*
+ * The config's locators: with poetry off, a Poetry project's central
+ * venv applies to nothing, and pyproject.toml stops mattering to a
+ * level; an in-project .venv is still found by venv_dirs. On, the
+ * answer names the file that made Poetry's rule apply.
+ */
+START_TEST(test_turned_off)
+{
+	static const char *const poetry_off[] = { "poetry" };
+	static const char *const others_off[] = { "venv_dirs", "pipenv", "pdm" };
+	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
+	char *root = tmptree_new(), *base, *venv;
+	struct venv_info vi;
+	struct ctx c;
+
+	ctx_init(&c, root);
+	project(root, "proj", "api");
+	tmptree_mkdir(root, "proj/src");
+	base = base_of(root, "proj", "api", POETRY_NAMING_PEP503);
+	venv = central(root, STORE, base, "3.11");
+	ck_assert_int_eq(walk(&c, locators, "proj/src", &vi), 1);
+	ck_assert_str_eq(vi.found_via, "pyproject.toml");
+	assert_poetry(&vi, root, venv, "proj");
+
+	c.off = poetry_off;
+	c.noff = 1;
+	ck_assert_int_eq(walk(&c, locators, "proj/src", &vi), 0);
+	ck_assert_ptr_null(strstr(c.deps.data, "pyproject.toml"));
+	opts.locators_off = poetry_off;
+	opts.n_locators_off = 1;
+	ck_assert(!locator_names_match(locators, &opts, "pyproject.toml"));
+	ck_assert(locator_names_match(locators, &opts, "Pipfile"));
+	/* The in-project .venv: venv_dirs finds it, poetry or not. */
+	tmptree_venv(root, "proj/.venv", "");
+	ck_assert_int_eq(walk(&c, locators, "proj/src", &vi), 1);
+	ck_assert_str_eq(vi.found_as, ".venv");
+	ck_assert_str_eq(vi.found_via, ".venv");
+	venv_info_free(&vi);
+	/* Other locators off leave Poetry's rule, in-project venv included. */
+	c.off = others_off;
+	c.noff = 3;
+	ck_assert_int_eq(walk(&c, locators, "proj/src", &vi), 1);
+	ck_assert_str_eq(vi.found_via, "pyproject.toml");
+	assert_poetry(&vi, root, "proj/.venv", "proj");
+	free(venv);
+	free(base);
+	ctx_free(&c);
+	tmptree_free(root);
+}
+END_TEST
+
 /* The entries whose appearing matters at a level. */
 START_TEST(test_names)
 {
@@ -653,6 +708,7 @@ suite_locator_poetry(void)
 	tcase_add_test(tc, test_legacy_name);
 	tcase_add_test(tc, test_odd_files);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_turned_off);
 	suite_add_tcase(s, tc);
 	return s;
 }

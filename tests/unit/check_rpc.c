@@ -271,6 +271,7 @@ START_TEST(test_venv_round_trip)
 	vi.include_system_site_packages = 0;
 	vi.broken = NULL;
 	vi.found_as = xstrdup(".venv");
+	vi.found_via = xstrdup(".venv");
 	vi.kind = VENV_KIND_VIRTUALENV;
 
 	j = rpc_venv_to_json(&vi);
@@ -294,9 +295,17 @@ START_TEST(test_venv_round_trip)
 	ck_assert_str_eq(back.prompt, "p q");
 	ck_assert_int_eq(back.include_system_site_packages, 0);
 	ck_assert_int_eq(back.kind, VENV_KIND_VIRTUALENV);
+	ck_assert_str_eq(back.found_via, ".venv");
 	venv_info_free(&back);
 	json_decref(res);
 	buf_free(&b);
+	/* An older daemon's answer has no found_via: still a venv. */
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", "/p/.venv", "project", "/p",
+	    "python", "/p/.venv/bin/python", "prompt", "p", "found_as", ".venv");
+	ck_assert_int_eq(rpc_venv_from_json(j, &back), 0);
+	ck_assert_ptr_null(back.found_via);
+	venv_info_free(&back);
+	json_decref(j);
 
 	/* Broken, unknown ISP, and bytes that are not UTF-8. */
 	free(vi.prompt);
