@@ -47,9 +47,25 @@
 static int
 venv_file_try(struct locator_walk *w, const char *path)
 {
+	char joined[PATH_MAX * 2 + 2], real[PATH_MAX];
+	int n;
+
 	if (!locator_is_dir(w, path)) {
 		locator_dep_absent(w, path);
 		return 0;
+	}
+	/*
+	 * "../envs/x" or "./x": name the venv by its real path, so that
+	 * VIRTUAL_ENV and PATH hold no "..". Only the kernel can take ".."
+	 * apart when a component is a symlink, so realpath, not text.
+	 */
+	if (!pointer_path_plain(path)) {
+		n = path[0] == '/' ? snprintf(joined, sizeof joined, "%s", path) :
+		    snprintf(joined, sizeof joined, "%s/%s",
+		    strcmp(w->level, "/") == 0 ? "" : w->level, path);
+		if (n > 0 && (size_t)n < sizeof joined &&
+		    realpath(joined, real) != NULL)
+			path = real;
 	}
 	locator_dep_venv(w, path);
 	return locator_is_venv(w, path) ? locator_found(w, path, "venv-file", ".venv") : 0;

@@ -364,9 +364,8 @@ tools_main() {
 	visit "$R_VW" "$V_VW" virtualenvwrapper "virtualenvwrapper"
 
 	say ".venv files"
-	# The path is the file's, joined to its directory: not normalised
-	# (".." after a symlinked directory is not its parent's name).
-	V_REL="$F_REL/../envs/rel target"
+	# A path with ".." names the venv by its real path: no ".." in PATH.
+	V_REL="$(cd "$F_REL/../envs/rel target" && pwd -P)"
 	visit "$F_REL" "$V_REL" venv-file ".venv file with a relative path"
 	visit "$F_NAME" "$WORKON_HOME/named-env" venv-file ".venv file with a name under \$WORKON_HOME"
 

@@ -198,12 +198,19 @@ START_TEST(test_paths)
 	tmptree_write(root, "p q \xe2\x98\x83/.venv", "../envs/my env \xc3\xa9\n");
 	tmptree_mkdir(root, "p q \xe2\x98\x83/src/deep");
 	ck_assert_int_eq(walk(locators, &e, root, "p q \xe2\x98\x83/src/deep", &vi), 1);
-	assert_found(&vi, root, "p q \xe2\x98\x83/../envs/my env \xc3\xa9", "p q \xe2\x98\x83");
+	/* Named by its real path: no ".." in VIRTUAL_ENV or PATH. */
+	assert_found(&vi, root, "envs/my env \xc3\xa9", "p q \xe2\x98\x83");
 	ck_assert_str_eq(e.deps.data, "LEVEL R/p q \xe2\x98\x83/src/deep\n"
 	    "LEVEL R/p q \xe2\x98\x83/src\nLEVEL R/p q \xe2\x98\x83\n"
 	    "FILE R/p q \xe2\x98\x83/.venv\n"
-	    "VENV R/p q \xe2\x98\x83/../envs/my env \xc3\xa9\n"
-	    "BIN R/p q \xe2\x98\x83/../envs/my env \xc3\xa9/bin\n");
+	    "VENV R/envs/my env \xc3\xa9\n"
+	    "BIN R/envs/my env \xc3\xa9/bin\n");
+	/* Through a symlinked level, ".." is the kernel's: the link's target's parent. */
+	tmptree_venv(root, "deep/envs/my env \xc3\xa9", "");
+	tmptree_write(root, "deep/p q \xe2\x98\x83/.venv", "../envs/my env \xc3\xa9\n");
+	tmptree_symlink(root, "link", "deep/p q \xe2\x98\x83");
+	ck_assert_int_eq(walk(locators, &e, root, "link", &vi), 1);
+	assert_found(&vi, root, "deep/envs/my env \xc3\xa9", "link");
 	/* CRLF, no newline at all, two lines: the same venv. */
 	tmptree_write(root, "p q \xe2\x98\x83/.venv", "../envs/my env \xc3\xa9\r\n");
 	ck_assert_int_eq(walk(locators, &e, root, "p q \xe2\x98\x83", &vi), 1);
@@ -359,7 +366,7 @@ START_TEST(test_trust)
 	tmptree_venv(root, "p/venv", "");
 	write_raw(root, "p/.venv", "../envs/x\n", 10, 0644);
 	ck_assert_int_eq(walk(locators, &e, root, "p", &vi), 1);
-	assert_found(&vi, root, "p/../envs/x", "p");
+	assert_found(&vi, root, "envs/x", "p");
 	/* Writable by others: refused, and venv_dirs' p/venv answers. */
 	write_raw(root, "p/.venv", "../envs/x\n", 10, 0646);
 	ck_assert_int_eq(walk(locators, &e, root, "p", &vi), 1);
@@ -414,7 +421,7 @@ START_TEST(test_precedence)
 	tmptree_write(root, "p/.venv", "../envs/x\n");
 	tmptree_venv(root, "p/venv", "");
 	ck_assert_int_eq(walk(locators, &e, root, "p", &vi), 1);
-	assert_found(&vi, root, "p/../envs/x", "p");
+	assert_found(&vi, root, "envs/x", "p");
 	tmptree_venv(root, "p/sub/.venv", "");		/* nearer */
 	ck_assert_int_eq(walk(locators, &e, root, "p/sub", &vi), 1);
 	ck_assert_str_eq(vi.found_as, ".venv");
