@@ -280,3 +280,32 @@ paths_remove_generation_markers(const char *dir)
 	}
 	closedir(d);
 }
+
+/*
+ * For path, which does not exist: the nearest directory above it that
+ * does, into dir (PATH_MAX + 1), and the name of its entry on the way to
+ * path, into name (NAME_MAX + 1). 0, or -1 if there is none.
+ */
+int
+paths_absent_parent(const char *path, char *dir, char *name)
+{
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, PATH_MAX + 1, "%s", path) > PATH_MAX)
+		return -1;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (strlen(slash + 1) > NAME_MAX)
+			return -1;
+		snprintf(name, NAME_MAX + 1, "%s", slash + 1);
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (name[0] != '\0' && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 0;
+		if (slash == dir)
+			return -1;
+	}
+	return -1;
+}

@@ -43,5 +43,11 @@ const char *paths_home(void);
  * directory: the daemon at start, the client for a dead daemon.
  */
 void	paths_remove_generation_markers(const char *dir);
+/*
+ * For path, which does not exist: the nearest directory above it that
+ * does, into dir (PATH_MAX + 1 bytes), and the name of its entry on the
+ * way to path, into name (NAME_MAX + 1). 0, or -1 if there is none.
+ */
+int	paths_absent_parent(const char *path, char *dir, char *name);
 
 #endif

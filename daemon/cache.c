@@ -56,6 +56,7 @@
 #include "locator.h"
 #include "locator_env.h"
 #include "log.h"
+#include "paths.h"
 #include "protocol.h"
 #include "xmalloc.h"
 
@@ -510,35 +511,6 @@ cache_kernel_watch_limit(void)
 	return v;
 }
 
-/*
- * For path, which does not exist: the nearest directory above it that
- * does, into dir (PATH_MAX + 1), and the name of its entry on the way
- * to path, into name (NAME_MAX + 1). 0, or -1 if there is none.
- */
-static int
-cache_absent_parent(const char *path, char *dir, char *name)
-{
-	struct stat sb;
-	char *slash;
-
-	if (snprintf(dir, PATH_MAX + 1, "%s", path) > PATH_MAX)
-		return -1;
-	while ((slash = strrchr(dir, '/')) != NULL) {
-		if (strlen(slash + 1) > NAME_MAX)
-			return -1;
-		snprintf(name, NAME_MAX + 1, "%s", slash + 1);
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (name[0] != '\0' && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-			return 0;
-		if (slash == dir)
-			return -1;
-	}
-	return -1;
-}
-
 /* resolve_dir's dependency callback: watch dir for what kind needs. */
 static void
 cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
@@ -557,7 +529,7 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		return;		/* uncacheable already: add no more watches */
 	if (kind == RESOLVE_DEP_ABSENT) {
 		/* Watch the nearest directory that exists, for that one name. */
-		if (cache_absent_parent(dir, parent, follow) == -1) {
+		if (paths_absent_parent(dir, parent, follow) == -1) {
 			m->failed = 1;
 			snprintf(m->why, sizeof m->why, "no directory above %s "
 			    "to watch", dir);

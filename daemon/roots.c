@@ -13,7 +13,8 @@
  * only when nothing else is pending), reading each with getdents via
  * readdir(3) and using d_type to avoid a stat per entry.
  *
- * Watch budget. Root watches may use max_watches minus a quarter, which
+ * Watch budget. Root watches (with those that absent stores hold to
+ * follow a name) may use max_watches minus a quarter, which
  * is kept for the cache's answers (the directories a shell is in right
  * now are worth more than a deep corner of a tree). Within that, watches
  * are granted in scan order, breadth-first, so when the budget (or the
@@ -70,6 +71,7 @@
 #include "roots.h"
 #include "watch.h"
 #include "log.h"
+#include "paths.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "xmalloc.h"
@@ -245,6 +247,30 @@ roots_wd_followed(struct roots *rs, int wd)
 	return 0;
 }
 
+/* How many watches absent stores hold only to follow a name (not also a root's directory). */
+static long
+roots_follow_watches(struct roots *rs)
+{
+	struct root *r, *q;
+	struct rdir *rd;
+	long n = 0;
+
+	TAILQ_FOREACH(r, &rs->roots, entry) {
+		if (r->follow_wd == -1)
+			continue;
+		HASH_FIND_INT(rs->dirs, &r->follow_wd, rd);
+		if (rd != NULL)
+			continue;
+		/* Count each watch once, at the first root that follows it. */
+		TAILQ_FOREACH(q, &rs->roots, entry)
+			if (q == r || q->follow_wd == r->follow_wd)
+				break;
+		if (q == r)
+			n++;
+	}
+	return n;
+}
+
 /* Forget one watched directory and let go of its watch. */
 static void
 roots_drop_dir(struct roots *rs, struct rdir *rd, int kernel_gone)
@@ -312,35 +338,6 @@ roots_unfollow(struct roots *rs, struct root *r)
 }
 
 /*
- * For path, which does not exist: the nearest directory above it that
- * does into dir (PATH_MAX + 1), and its entry on the way to path into
- * name (NAME_MAX + 1). 0, or -1 if there is none.
- */
-static int
-roots_absent_parent(const char *path, char *dir, char *name)
-{
-	struct stat sb;
-	char *slash;
-
-	if (snprintf(dir, PATH_MAX + 1, "%s", path) > PATH_MAX)
-		return -1;
-	while ((slash = strrchr(dir, '/')) != NULL) {
-		if (strlen(slash + 1) > NAME_MAX)
-			return -1;
-		snprintf(name, NAME_MAX + 1, "%s", slash + 1);
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (name[0] != '\0' && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-			return 0;
-		if (slash == dir)
-			return -1;
-	}
-	return -1;
-}
-
-/*
  * The store r does not exist: follow the one name on the way to it in
  * the nearest directory that does (roots_on_event scans r again when it
  * appears). Called while r is being scanned.
@@ -354,7 +351,7 @@ roots_follow(struct roots *rs, struct root *r)
 
 	r->absent = 1;
 	r->error[0] = '\0';
-	if (roots_absent_parent(r->path, dir, name) == -1) {
+	if (paths_absent_parent(r->path, dir, name) == -1) {
 		roots_unfollow(rs, r);
 		snprintf(r->error, sizeof r->error, "no directory above it "
 		    "to watch");
@@ -395,7 +392,7 @@ roots_watch_dir(struct roots *rs, struct root *r, const char *path, int depth)
 	/* A venv of a store: its .project back-reference being written. */
 	if (r->source == ROOTS_STORE && r->via == NULL && depth == r->depth)
 		mask |= IN_CLOSE_WRITE;
-	if (rs->nwatches >= roots_budget(rs)) {
+	if (rs->nwatches + roots_follow_watches(rs) >= roots_budget(rs)) {
 		r->unwatched++;
 		return -1;
 	}
