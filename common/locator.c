@@ -124,40 +124,13 @@ locator_workon_home(struct locator_walk *w, char *buf)
 	return n < 0 || n > PATH_MAX ? -1 : 0;
 }
 
-/* Read the small file rel under the level (or absolute) into *text: 1, else 0. */
-int
-locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
-    size_t *len)
-{
-	char path[PATH_MAX + 1];
-	int n;
-
-	*text = NULL;
-	*len = 0;
-	if (w->fd != -1)
-		return 0;
-	if (rel[0] == '/')
-		n = snprintf(path, sizeof path, "%s", rel);
-	else
-		n = snprintf(path, sizeof path, "%s%s%s", w->level,
-		    strcmp(w->level, "/") == 0 ? "" : "/", rel);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return 0;
-	if (small_file_read(path, max, text, len) != SMALL_FILE_OK)
-		return 0;
-	if (memchr(*text, '\0', *len) != NULL) {
-		free(*text);
-		*text = NULL;
-		*len = 0;
-		return 0;
-	}
-	return 1;
-}
-
-/* Read the pointer file rel like locator_read, refusing one others could write. */
-int
-locator_read_pointer(struct locator_walk *w, const char *rel, size_t max,
-    char **text, size_t *len)
+/*
+ * Read the small file rel under the level (or absolute) into *text: 1,
+ * else 0. A pointer file must also pass trust_rule_pointer.
+ */
+static int
+locator_read_file(struct locator_walk *w, const char *rel, size_t max,
+    char **text, size_t *len, int pointer)
 {
 	char path[PATH_MAX + 1], why[256];
 	struct stat st;
@@ -176,7 +149,7 @@ locator_read_pointer(struct locator_walk *w, const char *rel, size_t max,
 		return 0;
 	if (small_file_read_stat(path, max, text, len, &st) != SMALL_FILE_OK)
 		return 0;
-	if (trust_rule_pointer(&st, why, sizeof why) == -1) {
+	if (pointer && trust_rule_pointer(&st, why, sizeof why) == -1) {
 		log_warn("not following %s: %s", path, why);
 		goto refuse;
 	}
@@ -188,6 +161,22 @@ refuse:
 	*text = NULL;
 	*len = 0;
 	return 0;
+}
+
+/* Read the small file rel under the level (or absolute) into *text: 1, else 0. */
+int
+locator_read(struct locator_walk *w, const char *rel, size_t max, char **text,
+    size_t *len)
+{
+	return locator_read_file(w, rel, max, text, len, 0);
+}
+
+/* Read the pointer file rel like locator_read, refusing one others could write. */
+int
+locator_read_pointer(struct locator_walk *w, const char *rel, size_t max,
+    char **text, size_t *len)
+{
+	return locator_read_file(w, rel, max, text, len, 1);
 }
 
 /* One locator's slot for the rest of a walk. */
