@@ -27,36 +27,17 @@ static const struct locator *const table_reversed[] = {
 static const struct locator *const table_self[] = { &locator_self, NULL };
 static const struct locator *const table_dirs[] = { &locator_venv_dirs, NULL };
 
-/* Collects dependencies as "KIND path\n" lines, the root cut to "R". */
-struct deps {
-	const char	*root;
-	struct buf	 b;
-};
-
-/* The dependency callback of the tests. */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct deps *d = ctx;
-	size_t n = strlen(d->root);
-
-	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
 /* Resolve root/rel with table and names; deps collected if d is not NULL. */
 static int
 walk(const struct locator *const *table, const char *const *names, size_t n,
-    const char *root, const char *rel, struct venv_info *vi, struct deps *d)
+    const char *root, const char *rel, struct venv_info *vi, struct tmptree_deps *d)
 {
 	struct resolve_opts opts = { .venv_dirs = names, .n_venv_dirs = n };
 	char err[256] = "", *path;
 	int r;
 
 	if (d != NULL) {
-		opts.dep = collect_dep;
+		opts.dep = tmptree_dep;
 		opts.dep_ctx = d;
 		d->root = root;
 	}
@@ -191,7 +172,7 @@ START_TEST(test_deps_per_candidate)
 	static const char all[] = "LEVEL R/p\nBIN R/p/bin\n"
 	    "VENV R/p/.venv\nVENV R/p/venv\nBIN R/p/venv/bin\nLEVEL R\n";
 	char *root = tmptree_new();
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	/*
@@ -223,14 +204,14 @@ START_TEST(test_deps_venv_dirs)
 {
 	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
 	char *root = tmptree_new(), *p, err[256];
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_mkdir(root, "p/.venv");
 	tmptree_write(root, "p/venv/pyvenv.cfg", "");
 	tmptree_mkdir(root, "p/venv/bin");
 	tmptree_write(root, "q/.venv", "a file");
-	opts.dep = collect_dep;
+	opts.dep = tmptree_dep;
 	opts.dep_ctx = &d;
 	d.root = root;
 	xasprintf(&p, "%s/p", root);
@@ -351,7 +332,7 @@ static const struct locator *const table_use[] = {
 START_TEST(test_new_locator)
 {
 	char *root = tmptree_new(), *target;
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_venv(root, "store/env-1", "");

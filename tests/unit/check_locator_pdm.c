@@ -23,29 +23,10 @@
 static const char *const default_dirs[] = { ".venv", "venv" };
 static const struct locator *const table_pdm[] = { &locator_pdm, NULL };
 
-/* Collects dependencies as "KIND path" lines, the root cut to "R". */
-struct deps {
-	const char	*root;
-	struct buf	 b;
-};
-
-/* The dependency callback of the tests. */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct deps *d = ctx;
-	size_t n = strlen(d->root);
-
-	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
 /* Resolve root/rel with table, deps into d. */
 static int
 walk(const struct locator *const *table, const char *root, const char *rel,
-    struct venv_info *vi, struct deps *d)
+    struct venv_info *vi, struct tmptree_deps *d)
 {
 	struct resolve_opts opts = { .venv_dirs = default_dirs, .n_venv_dirs = 2 };
 	char err[256] = "", *path;
@@ -53,7 +34,7 @@ walk(const struct locator *const *table, const char *root, const char *rel,
 
 	d->root = root;
 	buf_reset(&d->b);
-	opts.dep = collect_dep;
+	opts.dep = tmptree_dep;
 	opts.dep_ctx = d;
 	xasprintf(&path, "%s/%s", root, rel);
 	r = resolve_dir_with(table, path, &opts, vi, err, sizeof err);
@@ -99,7 +80,7 @@ assert_pdm(struct venv_info *vi, const char *root, const char *path,
 START_TEST(test_pdm_toml)
 {
 	char *root = tmptree_new();
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_venv(root, "store/p-3.11", "");
@@ -127,7 +108,7 @@ END_TEST
 START_TEST(test_pdm_python)
 {
 	char *root = tmptree_new();
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_venv(root, "store/a", "");
@@ -166,7 +147,7 @@ START_TEST(test_pdm_refused)
 		"%R/store/notvenv/bin/python\n",
 	};
 	char *root = tmptree_new();
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_venv(root, "store/a", "");
@@ -216,7 +197,7 @@ START_TEST(test_pdm_pointer_rule)
 		"[python]\npath = \"%R/store/a/bin/python\"\n",
 	};
 	char *root = tmptree_new(), *p;
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	tmptree_venv(root, "store/a", "");

@@ -27,29 +27,10 @@ struct env {
 	const char	*in_project;
 };
 
-/* Collects dependencies as "KIND path\n" lines, the root cut to "R". */
-struct deps {
-	const char	*root;
-	struct buf	 b;
-};
-
-/* The dependency callback of the tests. */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct deps *d = ctx;
-	size_t n = strlen(d->root);
-
-	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
 /* Resolve root/rel with table in env e; deps collected if d is not NULL. */
 static int
 walk(const struct locator *const *table, const struct env *e,
-    const char *root, const char *rel, struct venv_info *vi, struct deps *d)
+    const char *root, const char *rel, struct venv_info *vi, struct tmptree_deps *d)
 {
 	struct resolve_opts opts = { .venv_dirs = dirs, .n_venv_dirs = 2 };
 	char err[256] = "", *path, **env;
@@ -60,7 +41,7 @@ walk(const struct locator *const *table, const struct env *e,
 	    e->in_project, (const char *)NULL);
 	opts.env = (const char *const *)env;
 	if (d != NULL) {
-		opts.dep = collect_dep;
+		opts.dep = tmptree_dep;
 		opts.dep_ctx = d;
 		d->root = root;
 	}
@@ -335,7 +316,7 @@ END_TEST
 START_TEST(test_deps)
 {
 	char *root = real_tree(), *store, *v, *want, *p;
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 	struct env e = { 0 };
 

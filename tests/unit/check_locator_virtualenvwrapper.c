@@ -21,30 +21,11 @@ static const struct locator *const table_vwrap[] = {
 	&locator_virtualenvwrapper, NULL
 };
 
-/* Collects dependencies as "KIND path\n" lines, the root cut to "R". */
-struct deps {
-	const char	*root;
-	struct buf	 b;
-};
-
-/* The dependency callback of the tests. */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct deps *d = ctx;
-	size_t n = strlen(d->root);
-
-	if (strncmp(dir, d->root, n) == 0)
-		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
 /* Resolve root/rel with table, home and workon_home; deps collected if d is not NULL. */
 static int
 walk(const struct locator *const *table, const char *home,
     const char *workon_home, const char *root, const char *rel,
-    struct venv_info *vi, struct deps *d)
+    struct venv_info *vi, struct tmptree_deps *d)
 {
 	struct resolve_opts opts = { .venv_dirs = dirs, .n_venv_dirs = 2 };
 	char err[256] = "", *path, **env;
@@ -54,7 +35,7 @@ walk(const struct locator *const *table, const char *home,
 	    (const char *)NULL);
 	opts.env = (const char *const *)env;
 	if (d != NULL) {
-		opts.dep = collect_dep;
+		opts.dep = tmptree_dep;
 		opts.dep_ctx = d;
 		d->root = root;
 	}
@@ -241,7 +222,7 @@ count_lines(const char *s, const char *line)
 START_TEST(test_deps_once_per_walk)
 {
 	char *root = tmptree_new(), *wh;
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	xasprintf(&wh, "%s/store", root);
@@ -273,7 +254,7 @@ END_TEST
 START_TEST(test_store_choice)
 {
 	char *root = tmptree_new(), *home, *wh;
-	struct deps d = { NULL, BUF_INIT };
+	struct tmptree_deps d = { NULL, BUF_INIT };
 	struct venv_info vi;
 
 	xasprintf(&home, "%s/home", root);

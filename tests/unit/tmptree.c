@@ -184,3 +184,16 @@ tmptree_env_free(char **env)
 		free(env[i]);
 	free(env);
 }
+
+/* resolve_opts.dep for a struct tmptree_deps: "KIND path", root shown as "R". */
+void
+tmptree_dep(void *ctx, const char *dir, enum resolve_dep kind)
+{
+	struct tmptree_deps *d = ctx;
+	size_t n = strlen(d->root);
+
+	if (strncmp(dir, d->root, n) == 0)
+		buf_printf(&d->b, "%s R%s\n", resolve_dep_name(kind), dir + n);
+	else
+		buf_printf(&d->b, "%s %s\n", resolve_dep_name(kind), dir);
+}
