@@ -56,15 +56,18 @@ hook_pip_guard(void)
 
 /*
  * Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted
- * words, and @LOCATORENV@ by the names of locator_env_vars[] (plain
- * identifiers, space-separated: the hooks watch them for changes).
+ * words, @LOCATORENV@ by the names of locator_env_vars[] (plain
+ * identifiers, space-separated), and @LOCATORENVKEY@ by one double-quoted
+ * word that expands to "NAME=value|..." for all of them in sh's syntax:
+ * the hooks compare it at each prompt, one expansion and no loop.
  */
 static void
 hook_substitute(struct buf *out, const char *text, const char *venvd,
-    const char *genfile)
+    const char *genfile, enum shell_kind sh)
 {
 	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
-	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@";
+	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@",
+	    k_envkey[] = "@LOCATORENVKEY@";
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -78,6 +81,18 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 		} else if (strncmp(at, k_pip, sizeof k_pip - 1) == 0) {
 			buf_puts(out, hook_pip_guard());
 			p = at + sizeof k_pip - 1;
+		} else if (strncmp(at, k_envkey, sizeof k_envkey - 1) == 0) {
+			buf_putc(out, '"');
+			for (size_t i = 0; locator_env_vars[i].name != NULL; i++) {
+				const char *n = locator_env_vars[i].name;
+
+				if (sh == SHELL_FISH)
+					buf_printf(out, "%s=$%s|", n, n);
+				else
+					buf_printf(out, "%s=${%s-}|", n, n);
+			}
+			buf_putc(out, '"');
+			p = at + sizeof k_envkey - 1;
 		} else if (strncmp(at, k_env, sizeof k_env - 1) == 0) {
 			for (size_t i = 0; locator_env_vars[i].name != NULL; i++) {
 				if (i > 0)
@@ -123,7 +138,7 @@ cmd_hook(int argc, char **argv)
 	}
 	shell_quote_str(sh, self, &qself);
 	shell_quote_str(sh, gen, &qgen);
-	hook_substitute(&out, text, qself.data, qgen.data);
+	hook_substitute(&out, text, qself.data, qgen.data, sh);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&qself);
 	buf_free(&qgen);

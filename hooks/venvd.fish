@@ -50,11 +50,10 @@ function _venvd_hook
         read -l g <$_venvd_genfile
         set gen "$g"
     end
-    # The locators' variables, as the daemon will be told them: answers
-    # cached for other values no longer hold.
-    for n in $_venvd_env_names
-        set env "$env$n=$$n"\n
-    end
+    # The locators' variables (_venvd_env_names), as the daemon will be
+    # told them, in one expansion: answers cached for other values no
+    # longer hold.
+    set env @LOCATORENVKEY@
     if test "x$PWD" = "x$_venvd_last_pwd" -a "x$gen" = "x$_venvd_last_gen" -a "x$VIRTUAL_ENV" = "x$_venvd_last_ve" -a "x$env" = "x$_venvd_last_env"
         return 0
     end

@@ -35,7 +35,7 @@ fi
 _venvd_hook() {
 	local _venvd_rc=$?
 	emulate -L zsh
-	local gen= env= n
+	local gen= env
 	# One stat while the daemon's marker for the last generation exists;
 	# no 2>/dev/null on the read: it would double an idle prompt's syscalls.
 	if [[ -n $_venvd_last_gen && -e $_venvd_genfile.$_venvd_last_gen ]]; then
@@ -43,11 +43,10 @@ _venvd_hook() {
 	elif [[ -r $_venvd_genfile ]]; then
 		read -r gen <$_venvd_genfile || :
 	fi
-	# The locators' variables, as the daemon will be told them: answers
-	# cached for other values no longer hold.
-	for n in "${_venvd_env_names[@]}"; do
-		env+=$n=${(P)n-}$'\n'
-	done
+	# The locators' variables (_venvd_env_names), as the daemon will be
+	# told them, in one expansion: answers cached for other values no
+	# longer hold.
+	env=@LOCATORENVKEY@
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
 	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" && $env == "$_venvd_last_env" ]]; then
 		return $_venvd_rc
