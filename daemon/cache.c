@@ -63,6 +63,8 @@
 extern char **environ;
 
 #define CACHE_DEFAULT_MAX_WATCHES	8192
+/* How often a RESOLVE_DEP_ABSENT looks again for a directory that went while it looked. */
+#define CACHE_ABSENT_TRIES	8
 
 #define MASK_LEVEL	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
@@ -521,18 +523,21 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 	struct statfs sf;
 	struct stat sb;
 	char parent[PATH_MAX + 1], follow[NAME_MAX + 1];
+	const char *want;
 	uint32_t mask;
 	unsigned i;
-	int wd;
+	int wd, tries = 0;
 
 	if (m->enospc || m->remote || m->failed)
 		return;		/* uncacheable already: add no more watches */
+	want = dir;
+again:
 	if (kind == RESOLVE_DEP_ABSENT) {
 		/* Watch the nearest directory that exists, for that one name. */
-		if (paths_absent_parent(dir, parent, follow) == -1) {
+		if (paths_absent_parent(want, parent, follow) == -1) {
 			m->failed = 1;
 			snprintf(m->why, sizeof m->why, "no directory above %s "
-			    "to watch", dir);
+			    "to watch", want);
 			return;
 		}
 		dir = parent;
@@ -561,6 +566,10 @@ cache_dep(void *ctx, const char *dir, enum resolve_dep kind)
 		break;
 	}
 	if ((wd = watch_add_owned(c->d->watcher, dir, mask, &c->owner)) == -1) {
+		/* The directory went before it was watched: look further up. */
+		if (kind == RESOLVE_DEP_ABSENT && (errno == ENOENT ||
+		    errno == ENOTDIR) && tries++ < CACHE_ABSENT_TRIES)
+			goto again;
 		if (errno == ENOSPC)
 			m->enospc = 1;
 		else

@@ -76,6 +76,8 @@
 #include "rpc.h"
 #include "xmalloc.h"
 
+/* How often roots_follow looks again for a directory that went while it looked. */
+#define ROOTS_FOLLOW_TRIES	8
 #define ROOTS_DEFAULT_DEPTH	VENVD_WATCH_DEFAULT_DEPTH
 #define ROOTS_MAX_DEPTH		VENVD_WATCH_MAX_DEPTH
 #define ROOTS_SLICE_MS		4.0
@@ -351,18 +353,28 @@ roots_follow(struct roots *rs, struct root *r)
 
 	r->absent = 1;
 	r->error[0] = '\0';
-	if (paths_absent_parent(r->path, dir, name) == -1) {
-		roots_unfollow(rs, r);
-		snprintf(r->error, sizeof r->error, "no directory above it "
-		    "to watch");
-		return;
-	}
-	if ((wd = watch_add_owned(rs->d->watcher, dir, ROOTS_MASK,
-	    &rs->owner)) == -1) {
-		roots_unfollow(rs, r);
-		snprintf(r->error, sizeof r->error, "cannot watch the "
-		    "directory above it for it to appear: %s", strerror(errno));
-		return;
+	/*
+	 * The directory found can go before it is watched (rm -rf of the
+	 * store's parents in progress): look again, further up.
+	 */
+	for (int tries = 0;; tries++) {
+		if (paths_absent_parent(r->path, dir, name) == -1) {
+			roots_unfollow(rs, r);
+			snprintf(r->error, sizeof r->error, "no directory "
+			    "above it to watch");
+			return;
+		}
+		if ((wd = watch_add_owned(rs->d->watcher, dir, ROOTS_MASK,
+		    &rs->owner)) != -1)
+			break;
+		if ((errno != ENOENT && errno != ENOTDIR) ||
+		    tries == ROOTS_FOLLOW_TRIES) {
+			roots_unfollow(rs, r);
+			snprintf(r->error, sizeof r->error, "cannot watch the "
+			    "directory above it for it to appear: %s",
+			    strerror(errno));
+			return;
+		}
 	}
 	if (r->follow_wd != wd || strcmp(r->follow_name, name) != 0) {
 		if (r->follow_wd != wd)
