@@ -42,24 +42,10 @@ static const char probe_cfg[] =
 struct env {
 	char	*home;
 	char	*pyenv_root;
-	struct buf deps;
-	const char *root;
+	struct tmptree_deps d;	/* what the walk reported */
 };
 
-/* The dependency callback: "KIND path" lines, root cut to "R". */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct env *e = ctx;
-	size_t n = strlen(e->root);
-
-	if (strncmp(dir, e->root, n) == 0)
-		buf_printf(&e->deps, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&e->deps, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
-/* Resolve root/rel with table; deps in e->deps (reset first). */
+/* Resolve root/rel with table; deps in e->d (reset first). */
 static int
 walk(const struct locator *const *table, struct env *e, const char *root,
     const char *rel, struct venv_info *vi)
@@ -68,13 +54,13 @@ walk(const struct locator *const *table, struct env *e, const char *root,
 	char err[256] = "", *path, **env;
 	int r;
 
-	opts.dep = collect_dep;
-	opts.dep_ctx = e;
+	opts.dep = tmptree_dep;
+	opts.dep_ctx = &e->d;
 	env = tmptree_env("HOME", e->home, "PYENV_ROOT", e->pyenv_root,
 	    (const char *)NULL);
 	opts.env = (const char *const *)env;
-	e->root = root;
-	buf_reset(&e->deps);
+	e->d.root = root;
+	buf_reset(&e->d.b);
 	xasprintf(&path, "%s/%s", root, rel);
 	r = resolve_dir_with(table, path, &opts, vi, err, sizeof err);
 	ck_assert_msg(r != -1, "resolve %s: %s", path, err);
@@ -225,7 +211,7 @@ END_TEST
 START_TEST(test_layout)
 {
 	char *root = tmptree_new();
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.pyenv_root, "%s/pyenv", root);
@@ -236,7 +222,7 @@ START_TEST(test_layout)
 	ck_assert_int_eq(walk(locators, &e, root, "my proj \xc3\xa9/src", &vi), 1);
 	ck_assert_str_eq(vi.version, "3.12.1");
 	assert_found(&vi, root, "pyenv/versions/venvd-probe", "my proj \xc3\xa9");
-	ck_assert_str_eq(e.deps.data, "LEVEL R/my proj \xc3\xa9/src\n"
+	ck_assert_str_eq(e.d.b.data, "LEVEL R/my proj \xc3\xa9/src\n"
 	    "LEVEL R/my proj \xc3\xa9\nFILE R/my proj \xc3\xa9/.python-version\n"
 	    "DIR R/pyenv/versions\nVENV R/pyenv/versions/venvd-probe\n"
 	    "BIN R/pyenv/versions/venvd-probe/bin\n");
@@ -255,13 +241,13 @@ START_TEST(test_layout)
 	tmptree_write(root, "my proj \xc3\xa9/.python-version", "3.12.1\nsystem\nvenvd-probe\n");
 	ck_assert_int_eq(walk(locators, &e, root, "my proj \xc3\xa9", &vi), 1);
 	assert_found(&vi, root, "pyenv/versions/venvd-probe", "my proj \xc3\xa9");
-	ck_assert_msg(strstr(e.deps.data, "VENV R/pyenv/versions/3.12.1\n") != NULL,
-	    "%s", e.deps.data);
+	ck_assert_msg(strstr(e.d.b.data, "VENV R/pyenv/versions/3.12.1\n") != NULL,
+	    "%s", e.d.b.data);
 	tmptree_write(root, "my proj \xc3\xa9/.python-version", "3.12.1\nsystem\nmissing\n");
 	ck_assert_int_eq(walk(locators, &e, root, "my proj \xc3\xa9", &vi), 0);
 	/* A missing entry is watched through its nearest existing parent. */
-	ck_assert_msg(strstr(e.deps.data, "DIR R/pyenv/versions\n") != NULL, "%s",
-	    e.deps.data);
+	ck_assert_msg(strstr(e.d.b.data, "DIR R/pyenv/versions\n") != NULL, "%s",
+	    e.d.b.data);
 	/* Deleting the environment (pyenv uninstall) ends it. */
 	tmptree_write(root, "my proj \xc3\xa9/.python-version", "venvd-probe\n");
 	{
@@ -273,7 +259,7 @@ START_TEST(test_layout)
 	}
 	ck_assert_int_eq(walk(locators, &e, root, "my proj \xc3\xa9", &vi), 0);
 	free(e.pyenv_root);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -282,7 +268,7 @@ END_TEST
 START_TEST(test_root)
 {
 	char *root = tmptree_new();
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.home, "%s/home", root);
@@ -290,10 +276,10 @@ START_TEST(test_root)
 	tmptree_mkdir(root, "home");
 	ck_assert_int_eq(walk(table_pyenv, &e, root, "p", &vi), 0);
 	/* ~/.pyenv/versions missing: it (and the entry) appearing matters. */
-	ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.python-version\n"
+	ck_assert_msg(strncmp(e.d.b.data, "LEVEL R/p\nFILE R/p/.python-version\n"
 	    "ABSENT R/home/.pyenv/versions\n"
 	    "ABSENT R/home/.pyenv/versions/venvd-probe\nLEVEL R\n", 115) == 0,
-	    "%s", e.deps.data);
+	    "%s", e.d.b.data);
 	make_pyenv(root, "home/.pyenv", "venvd-probe");
 	ck_assert_int_eq(walk(table_pyenv, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "home/.pyenv/versions/venvd-probe", "p");
@@ -303,7 +289,7 @@ START_TEST(test_root)
 	free(e.home);
 	e.pyenv_root = e.home = NULL;
 	ck_assert_int_eq(walk(table_pyenv, &e, root, "p", &vi), 0);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -312,7 +298,7 @@ END_TEST
 START_TEST(test_nearest)
 {
 	char *root = tmptree_new(), *p;
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.pyenv_root, "%s/pyenv", root);
@@ -355,7 +341,7 @@ START_TEST(test_nearest)
 	venv_info_free(&vi);
 	free(p);
 	free(e.pyenv_root);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -364,7 +350,7 @@ END_TEST
 START_TEST(test_unusable)
 {
 	char *root = tmptree_new(), *p;
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.pyenv_root, "%s/pyenv", root);
@@ -403,7 +389,7 @@ START_TEST(test_unusable)
 	}
 	free(p);
 	free(e.pyenv_root);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST

@@ -29,24 +29,10 @@ static const struct locator *const table_file[] = { &locator_venv_file, NULL };
 struct env {
 	char	*home;
 	char	*workon;
-	struct buf deps;
-	const char *root;
+	struct tmptree_deps d;	/* what the walk reported */
 };
 
-/* The dependency callback: "KIND path" lines, root cut to "R". */
-static void
-collect_dep(void *ctx, const char *dir, enum resolve_dep kind)
-{
-	struct env *e = ctx;
-	size_t n = strlen(e->root);
-
-	if (strncmp(dir, e->root, n) == 0)
-		buf_printf(&e->deps, "%s R%s\n", resolve_dep_name(kind), dir + n);
-	else
-		buf_printf(&e->deps, "%s %s\n", resolve_dep_name(kind), dir);
-}
-
-/* Resolve root/rel with table; deps in e->deps (reset first). */
+/* Resolve root/rel with table; deps in e->d (reset first). */
 static int
 walk(const struct locator *const *table, struct env *e, const char *root,
     const char *rel, struct venv_info *vi)
@@ -55,13 +41,13 @@ walk(const struct locator *const *table, struct env *e, const char *root,
 	char err[256] = "", *path, **env;
 	int r;
 
-	opts.dep = collect_dep;
-	opts.dep_ctx = e;
+	opts.dep = tmptree_dep;
+	opts.dep_ctx = &e->d;
 	env = tmptree_env("HOME", e->home, "WORKON_HOME", e->workon,
 	    (const char *)NULL);
 	opts.env = (const char *const *)env;
-	e->root = root;
-	buf_reset(&e->deps);
+	e->d.root = root;
+	buf_reset(&e->d.b);
 	xasprintf(&path, "%s/%s", root, rel);
 	r = resolve_dir_with(table, path, &opts, vi, err, sizeof err);
 	ck_assert_msg(r != -1, "resolve %s: %s", path, err);
@@ -191,7 +177,7 @@ END_TEST
 START_TEST(test_paths)
 {
 	char *root = tmptree_new(), *abs;
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	tmptree_venv(root, "envs/my env \xc3\xa9", "");
@@ -200,7 +186,7 @@ START_TEST(test_paths)
 	ck_assert_int_eq(walk(locators, &e, root, "p q \xe2\x98\x83/src/deep", &vi), 1);
 	/* Named by its real path: no ".." in VIRTUAL_ENV or PATH. */
 	assert_found(&vi, root, "envs/my env \xc3\xa9", "p q \xe2\x98\x83");
-	ck_assert_str_eq(e.deps.data, "LEVEL R/p q \xe2\x98\x83/src/deep\n"
+	ck_assert_str_eq(e.d.b.data, "LEVEL R/p q \xe2\x98\x83/src/deep\n"
 	    "LEVEL R/p q \xe2\x98\x83/src\nLEVEL R/p q \xe2\x98\x83\n"
 	    "FILE R/p q \xe2\x98\x83/.venv\n"
 	    "VENV R/envs/my env \xc3\xa9\n"
@@ -227,7 +213,7 @@ START_TEST(test_paths)
 	free(abs);
 	ck_assert_int_eq(walk(locators, &e, root, "a", &vi), 1);
 	assert_found(&vi, root, "envs/my env \xc3\xa9", "a");
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -236,7 +222,7 @@ END_TEST
 START_TEST(test_store)
 {
 	char *root = tmptree_new();
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.home, "%s/home", root);
@@ -244,15 +230,15 @@ START_TEST(test_store)
 	tmptree_write(root, "p/.venv", "api \xc3\xa9\n");
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "home/.virtualenvs/api \xc3\xa9", "p");
-	ck_assert_str_eq(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\nABSENT R/p/api \xc3\xa9\n"
+	ck_assert_str_eq(e.d.b.data, "LEVEL R/p\nFILE R/p/.venv\nABSENT R/p/api \xc3\xa9\n"
 	    "DIR R/home/.virtualenvs\nVENV R/home/.virtualenvs/api \xc3\xa9\n"
 	    "BIN R/home/.virtualenvs/api \xc3\xa9/bin\n");
 	/* $WORKON_HOME replaces ~/.virtualenvs; a missing one: its appearing matters. */
 	xasprintf(&e.workon, "%s/workon", root);
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 0);
-	ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\n"
+	ck_assert_msg(strncmp(e.d.b.data, "LEVEL R/p\nFILE R/p/.venv\n"
 	    "ABSENT R/p/api \xc3\xa9\nABSENT R/workon\n"
-	    "ABSENT R/workon/api \xc3\xa9\nLEVEL R\n", 90) == 0, "%s", e.deps.data);
+	    "ABSENT R/workon/api \xc3\xa9\nLEVEL R\n", 90) == 0, "%s", e.d.b.data);
 	tmptree_venv(root, "workon/api \xc3\xa9", "");
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 1);
 	assert_found(&vi, root, "workon/api \xc3\xa9", "p");
@@ -278,7 +264,7 @@ START_TEST(test_store)
 	assert_found(&vi, root, "p/api \xc3\xa9", "p");
 	tmptree_write(root, "r/.venv", "api \xc3\xa9\n");
 	ck_assert_int_eq(walk(table_file, &e, root, "r", &vi), 0);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -287,7 +273,7 @@ END_TEST
 START_TEST(test_loops)
 {
 	char *root = tmptree_new();
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	xasprintf(&e.workon, "%s/workon", root);
@@ -305,7 +291,7 @@ START_TEST(test_loops)
 	tmptree_symlink(root, "m/.venv", ".venv");
 	ck_assert_int_eq(walk(locators, &e, root, "m", &vi), 0);
 	free(e.workon);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -314,7 +300,7 @@ END_TEST
 START_TEST(test_unusable)
 {
 	char *root = tmptree_new(), *p, *big;
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	tmptree_venv(root, ".venv", "");		/* the level above answers */
@@ -346,11 +332,11 @@ START_TEST(test_unusable)
 	if (geteuid() != 0) {
 		ck_assert_int_eq(chmod(p, 0), 0);
 		ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 0);
-		ck_assert_msg(strncmp(e.deps.data, "LEVEL R/p\nFILE R/p/.venv\nLEVEL R\n",
-		    33) == 0, "deps:\n%s", e.deps.data);
+		ck_assert_msg(strncmp(e.d.b.data, "LEVEL R/p\nFILE R/p/.venv\nLEVEL R\n",
+		    33) == 0, "deps:\n%s", e.d.b.data);
 	}
 	free(p);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -359,7 +345,7 @@ END_TEST
 START_TEST(test_trust)
 {
 	char *root = tmptree_new(), *p;
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	tmptree_venv(root, "envs/x", "");
@@ -374,7 +360,7 @@ START_TEST(test_trust)
 	venv_info_free(&vi);
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 0);
 	/* The file stays watched, so a chmod brings it back. */
-	ck_assert_msg(strstr(e.deps.data, "FILE R/p/.venv\n") != NULL, "%s", e.deps.data);
+	ck_assert_msg(strstr(e.d.b.data, "FILE R/p/.venv\n") != NULL, "%s", e.d.b.data);
 	write_raw(root, "p/.venv", "../envs/x\n", 10, 0600);
 	ck_assert_int_eq(walk(table_file, &e, root, "p", &vi), 1);
 	venv_info_free(&vi);
@@ -399,7 +385,7 @@ START_TEST(test_trust)
 		venv_info_free(&vi);
 	}
 	free(p);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
@@ -410,7 +396,7 @@ START_TEST(test_precedence)
 	static const char *const custom[] = { "env" };
 	struct resolve_opts opts = { .venv_dirs = custom, .n_venv_dirs = 1 };
 	char *root = tmptree_new();
-	struct env e = { NULL, NULL, BUF_INIT, NULL };
+	struct env e = { NULL, NULL, { NULL, BUF_INIT } };
 	struct venv_info vi;
 
 	ck_assert_ptr_eq(locators[0], &locator_self);
@@ -435,7 +421,7 @@ START_TEST(test_precedence)
 	ck_assert_int_eq(locator_names_match(locators, &opts, ".venv"), 1);
 	ck_assert_int_eq(locator_names_match(table_file, &opts, ".venv"), 1);
 	ck_assert_int_eq(locator_names_match(table_file, &opts, "venv"), 0);
-	buf_free(&e.deps);
+	buf_free(&e.d.b);
 	tmptree_free(root);
 }
 END_TEST
