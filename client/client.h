@@ -173,6 +173,7 @@ int	client_resolve_given(const char *given, char **dir,
 int	cmd_export(int argc, char **argv);
 /* hook.c */
 int	cmd_hook(int argc, char **argv);
+int	client_pip_guard(void);
 /* output.c */
 int	cmd_resolve(int argc, char **argv);
 int	cmd_status(int argc, char **argv);

@@ -234,6 +234,7 @@ export_shell(enum shell_kind sh, const char *given)
 	if ((rc = client_resolve_given(given, &dir, &vi, &source)) == -1)
 		return EXIT_NONE;
 	env_load(&old);
+	old.pip_guard_on = client_pip_guard();
 	transition_init(&new);
 	transition_copy(&new, &old);
 	if (rc == 1 && !client_trust_allows(&vi)) {

@@ -38,9 +38,9 @@ hook_text(enum shell_kind sh)
 	return NULL;
 }
 
-/* The config's pip_guard (default on): "1" or "0" for @PIPGUARD@. */
-static const char *
-hook_pip_guard(void)
+/* The config's pip_guard (default on), for the hooks and venvd export. */
+int
+client_pip_guard(void)
 {
 	struct conf cfg;
 	char err[512];
@@ -51,7 +51,7 @@ hook_pip_guard(void)
 		fprintf(stderr, "venvd: config: %s\n", err);
 	on = cfg.pip_guard;
 	conf_free(&cfg);
-	return on ? "1" : "0";
+	return on;
 }
 
 /*
@@ -79,7 +79,7 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 			buf_puts(out, genfile);
 			p = at + sizeof k_gen - 1;
 		} else if (strncmp(at, k_pip, sizeof k_pip - 1) == 0) {
-			buf_puts(out, hook_pip_guard());
+			buf_puts(out, client_pip_guard() ? "1" : "0");
 			p = at + sizeof k_pip - 1;
 		} else if (strncmp(at, k_envkey, sizeof k_envkey - 1) == 0) {
 			buf_putc(out, '"');

@@ -15,6 +15,8 @@ const char *const transition_var_names[TR_NVARS] = {
 	"VIRTUAL_ENV",
 	"VIRTUAL_ENV_PROMPT",
 	"VENVD_ACTIVE",
+	"PIP_REQUIRE_VIRTUALENV",
+	"VENVD_PIP_GUARD",
 };
 
 /* A copy of an optional string. */
@@ -72,6 +74,7 @@ transition_copy(struct transition_state *dst, const struct transition_state *src
 	dst->ps1_on = src->ps1_on;
 	slot_set(&dst->ps1, src->ps1);
 	slot_set(&dst->ps1_added, src->ps1_added);
+	dst->pip_guard_on = src->pip_guard_on;
 }
 
 /* Set a variable to a copy of v, or unset it (v NULL). */
@@ -210,11 +213,12 @@ activate(struct transition_state *st, const char *venv, const char *prompt)
 		xasprintf(&path, "%s/bin", venv);
 	free(st->var[TR_PATH]);
 	st->var[TR_PATH] = path;
-	if (st->var[TR_PYTHONHOME] != NULL) {
-		free(st->var[TR_VENVD_PYTHONHOME]);
-		st->var[TR_VENVD_PYTHONHOME] = st->var[TR_PYTHONHOME];
-		st->var[TR_PYTHONHOME] = NULL;
-	}
+	/* A VENVD_PYTHONHOME left over from elsewhere is not ours to restore. */
+	free(st->var[TR_VENVD_PYTHONHOME]);
+	st->var[TR_VENVD_PYTHONHOME] = st->var[TR_PYTHONHOME];
+	st->var[TR_PYTHONHOME] = NULL;
+	if (prompt == NULL)
+		prompt = "";
 	transition_set(st, TR_VIRTUAL_ENV, venv);
 	transition_set(st, TR_VIRTUAL_ENV_PROMPT, prompt);
 	transition_set(st, TR_VENVD_ACTIVE, venv);
@@ -230,8 +234,10 @@ transition_apply(struct transition_state *st, const char *venv,
 	const char *ve = var_nonempty(st, TR_VIRTUAL_ENV);
 
 	/* A VIRTUAL_ENV venvd did not set: a manual activation. */
-	if (ve != NULL && (active == NULL || strcmp(ve, active) != 0))
+	if (ve != NULL && (active == NULL || strcmp(ve, active) != 0)) {
+		transition_pip_guard(st);
 		return;
+	}
 	if (st->suppress != NULL) {
 		if (venv != NULL && strcmp(venv, st->suppress) == 0)
 			venv = NULL;	/* deactivated by the user: stay off */
@@ -240,13 +246,17 @@ transition_apply(struct transition_state *st, const char *venv,
 	}
 	if (active != NULL && ve != NULL && venv != NULL &&
 	    strcmp(venv, active) == 0) {
+		/* Ours already: only its prompt may have changed. */
+		transition_set(st, TR_VIRTUAL_ENV_PROMPT,
+		    prompt != NULL ? prompt : "");
 		ps1_prefix(st, prompt);
-		return;
+	} else {
+		if (active != NULL)
+			deactivate(st);
+		if (venv != NULL)
+			activate(st, venv, prompt);
 	}
-	if (active != NULL)
-		deactivate(st);
-	if (venv != NULL)
-		activate(st, venv, prompt);
+	transition_pip_guard(st);
 }
 
 /* The user ran venvd's deactivate. */
@@ -260,4 +270,24 @@ transition_deactivate(struct transition_state *st, int nondestructive)
 	if (!nondestructive)
 		slot_set(&st->suppress, active);
 	deactivate(st);
+	transition_pip_guard(st);
+}
+
+/* The pip guard for the state as it is. */
+void
+transition_pip_guard(struct transition_state *st)
+{
+	const char *req = st->var[TR_PIP_REQUIRE_VIRTUALENV];
+	const char *ours = st->var[TR_VENVD_PIP_GUARD];
+
+	if (var_nonempty(st, TR_VIRTUAL_ENV) != NULL || !st->pip_guard_on) {
+		if (ours == NULL || strcmp(ours, "1") != 0)
+			return;
+		if (req != NULL && strcmp(req, "true") == 0)
+			transition_set(st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+		transition_set(st, TR_VENVD_PIP_GUARD, NULL);
+	} else if (req == NULL) {
+		transition_set(st, TR_PIP_REQUIRE_VIRTUALENV, "true");
+		transition_set(st, TR_VENVD_PIP_GUARD, "1");
+	}
 }

@@ -15,7 +15,18 @@
  *   PATH                with "$VENVD_ACTIVE/bin" put in front
  *   VENVD_PYTHONHOME    PYTHONHOME saved at activation (only if it was
  *                       set); PYTHONHOME itself is unset while active
+ *   PIP_REQUIRE_VIRTUALENV=true with VENVD_PIP_GUARD=1 (the pip guard,
+ *                       when pip_guard_on): set while no venv is active,
+ *                       lifted while any is; a value the user set is his
  * VIRTUAL_ENV set to anything else is a manual activation: left alone.
+ *
+ * The rules, with bin/activate as the reference and direnv's for the edge
+ * cases: PATH gets "$venv/bin" in front, never an empty entry (the
+ * current directory) with it, so an empty or unset PATH becomes exactly
+ * "$venv/bin"; leaving removes that one entry byte for byte and keeps
+ * every other (empty ones too), and a PATH the user unset stays unset.
+ * VIRTUAL_ENV_PROMPT is always set while active ("" for no prompt) and
+ * follows the answer's prompt while the same venv stays active.
  */
 #ifndef VENVD_TRANSITION_H
 #define VENVD_TRANSITION_H
@@ -28,6 +39,8 @@ enum tr_var {
 	TR_VIRTUAL_ENV,
 	TR_VIRTUAL_ENV_PROMPT,
 	TR_VENVD_ACTIVE,
+	TR_PIP_REQUIRE_VIRTUALENV,
+	TR_VENVD_PIP_GUARD,
 	TR_NVARS,
 };
 
@@ -47,6 +60,8 @@ struct transition_state {
 	int	 ps1_on;	/* VENVD_PS1=1: "(prompt) " in front of PS1 */
 	char	*ps1;		/* PS1, when ps1_on */
 	char	*ps1_added;	/* exactly what was put in front of ps1 */
+
+	int	 pip_guard_on;	/* the config's pip_guard (not a variable) */
 };
 
 /* An empty state: every variable unset, no bookkeeping. */
@@ -61,8 +76,9 @@ void	transition_set(struct transition_state *, enum tr_var, const char *v);
 /*
  * Take the state to the one for venv (NULL: no venv applies) with its
  * prompt. A manual activation is left alone; the venv already active
- * changes nothing (but PS1's prefix); a venv the user deactivated stays
- * off until the answer is another one.
+ * changes nothing but its prompt (VIRTUAL_ENV_PROMPT, PS1's prefix); a
+ * venv the user deactivated stays off until the answer is another one.
+ * The pip guard follows whatever is active afterwards, manual too.
  */
 void	transition_apply(struct transition_state *, const char *venv,
 	    const char *prompt);
@@ -72,6 +88,12 @@ void	transition_apply(struct transition_state *, const char *venv,
  * off until the answer changes. Nothing when venvd has no venv active.
  */
 void	transition_deactivate(struct transition_state *, int nondestructive);
+/*
+ * The pip guard for the state as it is: PIP_REQUIRE_VIRTUALENV=true
+ * (marked ours by VENVD_PIP_GUARD=1) while no venv is active and
+ * pip_guard_on, unless the user set it; ours lifted otherwise.
+ */
+void	transition_pip_guard(struct transition_state *);
 /* Does var differ between old and new (set/unset or value)? */
 int	transition_changed(const struct transition_state *old,
 	    const struct transition_state *new, enum tr_var var);

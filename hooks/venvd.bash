@@ -176,7 +176,7 @@ _venvd_apply() {
 # Activate VENV as bin/activate does.
 _venvd_on() {
 	export VENVD_ACTIVE="$1" VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2"
-	export PATH="$1/bin:$PATH"
+	export PATH="$1/bin${PATH:+:$PATH}"	# never an empty entry (the current directory)
 	if [[ -n ${PYTHONHOME+x} ]]; then
 		export VENVD_PYTHONHOME="$PYTHONHOME"
 		unset PYTHONHOME
@@ -204,8 +204,8 @@ _venvd_adopt() {
 
 # Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
 _venvd_off() {
-	local p=":$PATH:"
-	if [[ -n ${VENVD_ACTIVE-} ]]; then
+	local p=":${PATH-}:"
+	if [[ -n ${VENVD_ACTIVE-} && -n ${PATH+x} ]]; then	# a PATH the user unset stays unset
 		p=${p/":$VENVD_ACTIVE/bin:"/:}
 		p=${p#:}
 		export PATH="${p%:}"
@@ -269,10 +269,10 @@ _venvd_ps1_on() {
 
 # Take back exactly what _venvd_ps1_on added to PS1.
 _venvd_ps1_off() {
-	if [[ -n $_venvd_ps1_added ]]; then
+	if [[ -n $_venvd_ps1_added && -n ${PS1+x} ]]; then
 		PS1=${PS1#"$_venvd_ps1_added"}
-		_venvd_ps1_added=
 	fi
+	_venvd_ps1_added=
 }
 
 # Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.

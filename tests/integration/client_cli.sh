@@ -455,6 +455,36 @@ for sh in bash zsh fish json; do
 	step "$sh" "$E.14" "$T/plain" "$E.15"
 	expect "$sh" "$E.15" PYTHONHOME /py/home VENVD_PYTHONHOME $U PATH "$BASEPATH"
 
+	say "export $sh: the same venv with another prompt: only VIRTUAL_ENV_PROMPT follows"
+	base_env "$E.20" PATH="$A/bin:$BASEPATH" VIRTUAL_ENV="$A" VENVD_ACTIVE="$A" VIRTUAL_ENV_PROMPT=old
+	step "$sh" "$E.20" "$PROJ" "$E.21"
+	expect "$sh" "$E.21" VIRTUAL_ENV_PROMPT proj PATH "$A/bin:$BASEPATH" VENVD_ACTIVE "$A"
+
+	say "export $sh: a VENVD_PYTHONHOME venvd did not save is dropped, never restored"
+	base_env "$E.22" PATH="$BASEPATH" VENVD_PYTHONHOME=/stale
+	step "$sh" "$E.22" "$PROJ" "$E.23"
+	expect "$sh" "$E.23" VENVD_PYTHONHOME $U PYTHONHOME $U VENVD_ACTIVE "$A"
+
+	# fish gives an empty PATH no entry, zsh its default on startup (the hook tests cover both).
+	if [ "$sh" = bash ] || [ "$sh" = json ]; then
+		say "export $sh: an empty PATH gets exactly the venv's bin, and comes back empty"
+		base_env "$E.24" PATH=
+		step "$sh" "$E.24" "$PROJ" "$E.25"
+		expect "$sh" "$E.25" PATH "$A/bin"
+		step "$sh" "$E.25" "$T/plain" "$E.26"
+		expect "$sh" "$E.26" PATH "" VENVD_ACTIVE $U
+	fi
+
+	say "export $sh: the pip guard follows what is active; the user's value is his"
+	base_env "$E.27" PATH="$BASEPATH"
+	step "$sh" "$E.27" "$T/plain" "$E.28"
+	expect "$sh" "$E.28" PIP_REQUIRE_VIRTUALENV true VENVD_PIP_GUARD 1
+	step "$sh" "$E.28" "$PROJ" "$E.29"
+	expect "$sh" "$E.29" PIP_REQUIRE_VIRTUALENV $U VENVD_PIP_GUARD $U VENVD_ACTIVE "$A"
+	base_env "$E.30" PATH="$BASEPATH" PIP_REQUIRE_VIRTUALENV=false
+	step "$sh" "$E.30" "$T/plain" "$E.31"
+	expect "$sh" "$E.31" PIP_REQUIRE_VIRTUALENV false VENVD_PIP_GUARD $U
+
 	say "export $sh: leftovers of someone else's deactivate are cleaned up"
 	base_env "$E.16" PATH="$A/bin:$BASEPATH" VENVD_ACTIVE="$A"
 	step "$sh" "$E.16" "$T/plain" "$E.17"

@@ -82,7 +82,7 @@ _t_dump() {
 		[[ $PROMPT_COMMAND == *_venvd_hook* ]] && n=1
 		[[ $PROMPT_COMMAND == *_venvd_hook*_venvd_hook* ]] && n=2
 	fi
-	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
+	printf '%s\0' "PWD=$PWD" "PATH=${PATH-<unset>}" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${PS1@P}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=${_t_pc2-}" \
@@ -106,7 +106,7 @@ _t_dump() {
 	local st=$? d=0 n=0
 	(( $+functions[deactivate] )) && d=1
 	n=$(( ${#${(M)precmd_functions:#_venvd_hook}} * 10 + ${#${(M)chpwd_functions:#_venvd_hook}} ))
-	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
+	printf '%s\0' "PWD=$PWD" "PATH=${PATH-<unset>}" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${(%)PS1}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=" \
@@ -133,7 +133,8 @@ function _t_dump
 	set -l va '<unset>'; set -q VENVD_ACTIVE; and set va "$VENVD_ACTIVE"
 	set -l vh '<unset>'; set -q VENVD_PYTHONHOME; and set vh "$VENVD_PYTHONHOME"
 	set -l ph '<unset>'; set -q PYTHONHOME; and set ph "$PYTHONHOME"
-	printf '%s\0' "PWD=$PWD" "PATH=$PATH" "VIRTUAL_ENV=$ve" "VIRTUAL_ENV_PROMPT=$vp" \
+	set -l pa '<unset>'; set -q PATH; and set pa "$PATH"
+	printf '%s\0' "PWD=$PWD" "PATH=$pa" "VIRTUAL_ENV=$ve" "VIRTUAL_ENV_PROMPT=$vp" \
 	    "VENVD_ACTIVE=$va" "VENVD_PYTHONHOME=$vh" "PYTHONHOME=$ph" \
 	    "PROMPT="(fish_prompt | string collect -N) "DEACTIVATE=$d" "STATUS=$st" "PC1=$st" "PC2=" \
 	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=" >$_T_OUT/$argv[1].tmp
@@ -388,6 +389,33 @@ hook_main() {
 	expect_active "$W/outer/inner/.venv" "inner wins inside inner"
 	step "cd ../.."
 	expect_active "$W/outer/.venv" "outer's applies in outer"
+
+	say "14. an empty or unset PATH gets exactly the venv's bin (no empty entry); unset stays unset"
+	go "$W/plain"
+	if [ "$SH" = fish ]; then
+		step "set -g _t_savepath \$PATH; set -gx PATH"
+	else
+		step "_t_savepath=\$PATH; PATH="
+	fi
+	expect PATH "" "PATH emptied"
+	go "$W/A"
+	expect_active "$W/A/.venv" "empty PATH: the venv's bin alone" "$W/A/.venv/bin"
+	go "$W/plain"
+	expect PATH "" "empty PATH: back to empty"
+	expect VENVD_ACTIVE '<unset>' "empty PATH: left A"
+	if [ "$SH" = fish ]; then step "set -e PATH"; else step "unset PATH"; fi
+	expect PATH '<unset>' "PATH unset"
+	go "$W/A"
+	expect_active "$W/A/.venv" "unset PATH: the venv's bin alone" "$W/A/.venv/bin"
+	if [ "$SH" = fish ]; then step "set -e PATH"; else step "unset PATH"; fi
+	go "$W/plain"
+	expect_none "left A with PATH unset: it stays unset" '<unset>'
+	if [ "$SH" = fish ]; then
+		step "set -gx PATH \$_t_savepath"
+	else
+		step "PATH=\$_t_savepath"
+	fi
+	expect PATH "$BASEPATH" "PATH restored"
 
 	say "7. manual activation is respected; our deactivate"
 	go "$W/A"

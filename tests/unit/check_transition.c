@@ -206,11 +206,158 @@ START_TEST(test_same_venv_no_change)
 	transition_apply(&old, VA, "a");
 	transition_init(&new);
 	transition_copy(&new, &old);
-	/* Even with another prompt, as venvd export has always done. */
-	transition_apply(&new, VA, "other");
+	transition_apply(&new, VA, "a");
 	expect_changed(&old, &new, 0);
 	transition_free(&old);
 	transition_free(&new);
+}
+END_TEST
+
+START_TEST(test_same_venv_prompt_refreshed)
+{
+	struct transition_state old, new;
+
+	/* Its prompt changed (pyvenv.cfg edited): only the prompt follows. */
+	state_plain(&old, SYS);
+	transition_apply(&old, VA, "a");
+	transition_init(&new);
+	transition_copy(&new, &old);
+	transition_apply(&new, VA, "other");
+	expect_var(&new, TR_VIRTUAL_ENV_PROMPT, "other");
+	expect_changed(&old, &new, BIT(TR_VIRTUAL_ENV_PROMPT));
+	/* Inherited from a parent shell with another prompt: the same. */
+	transition_set(&new, TR_VIRTUAL_ENV_PROMPT, NULL);
+	transition_apply(&new, VA, "a");
+	expect_var(&new, TR_VIRTUAL_ENV_PROMPT, "a");
+	expect_changed(&old, &new, 0);
+	transition_free(&old);
+	transition_free(&new);
+}
+END_TEST
+
+START_TEST(test_empty_prompt_is_set)
+{
+	struct transition_state st;
+
+	/* bin/activate always sets VIRTUAL_ENV_PROMPT: "" for no prompt. */
+	state_plain(&st, SYS);
+	transition_apply(&st, VA, NULL);
+	expect_var(&st, TR_VIRTUAL_ENV_PROMPT, "");
+	transition_apply(&st, VA, "a");
+	expect_var(&st, TR_VIRTUAL_ENV_PROMPT, "a");
+	transition_apply(&st, VA, NULL);
+	expect_var(&st, TR_VIRTUAL_ENV_PROMPT, "");
+	transition_apply(&st, NULL, NULL);
+	expect_inactive(&st);
+	transition_free(&st);
+}
+END_TEST
+
+START_TEST(test_path_unset_while_active)
+{
+	struct transition_state st;
+
+	/* The user unset PATH while active: leaving does not set it. */
+	state_plain(&st, SYS);
+	transition_apply(&st, VA, "a");
+	transition_set(&st, TR_PATH, NULL);
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PATH, NULL);
+	expect_inactive(&st);
+	/* Switching with PATH unset: exactly the new venv's bin. */
+	transition_apply(&st, VA, "a");
+	transition_set(&st, TR_PATH, NULL);
+	transition_apply(&st, VB, "b");
+	expect_var(&st, TR_PATH, VB "/bin");
+	transition_free(&st);
+}
+END_TEST
+
+START_TEST(test_stale_saved_pythonhome)
+{
+	struct transition_state st;
+
+	/* A VENVD_PYTHONHOME venvd did not save is never restored. */
+	state_plain(&st, SYS);
+	transition_set(&st, TR_VENVD_PYTHONHOME, "/stale");
+	transition_apply(&st, VA, "a");
+	expect_var(&st, TR_VENVD_PYTHONHOME, NULL);
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PYTHONHOME, NULL);
+	expect_var(&st, TR_VENVD_PYTHONHOME, NULL);
+	transition_free(&st);
+}
+END_TEST
+
+START_TEST(test_pip_guard)
+{
+	struct transition_state st, old;
+
+	/* Off (the default of a bare state): never touched. */
+	state_plain(&st, SYS);
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+	transition_free(&st);
+
+	/* On: set while nothing is active, lifted while ours is. */
+	state_plain(&st, SYS);
+	st.pip_guard_on = 1;
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, "true");
+	expect_var(&st, TR_VENVD_PIP_GUARD, "1");
+	transition_apply(&st, VA, "a");
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+	expect_var(&st, TR_VENVD_PIP_GUARD, NULL);
+	/* Back after the user's deactivate, and on leaving. */
+	transition_deactivate(&st, 0);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, "true");
+	transition_apply(&st, VB, "b");
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, "true");
+	expect_var(&st, TR_VENVD_PIP_GUARD, "1");
+	/* A manual activation lifts it too, though venvd stays out. */
+	transition_set(&st, TR_VIRTUAL_ENV, "/m");
+	transition_apply(&st, VA, "a");
+	expect_var(&st, TR_VENVD_ACTIVE, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+	expect_var(&st, TR_VENVD_PIP_GUARD, NULL);
+	/* Turned off in the config: ours goes. */
+	transition_set(&st, TR_VIRTUAL_ENV, NULL);
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, "true");
+	st.pip_guard_on = 0;
+	transition_apply(&st, NULL, NULL);
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, NULL);
+	expect_var(&st, TR_VENVD_PIP_GUARD, NULL);
+	transition_free(&st);
+
+	/* The user's own value, set or empty, is never touched. */
+	static const char *const mine[] = { "true", "false", "" };
+	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+		state_plain(&old, SYS);
+		old.pip_guard_on = 1;
+		transition_set(&old, TR_PIP_REQUIRE_VIRTUALENV, mine[i]);
+		transition_init(&st);
+		transition_copy(&st, &old);
+		transition_apply(&st, NULL, NULL);
+		transition_apply(&st, VA, "a");
+		expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, mine[i]);
+		transition_apply(&st, NULL, NULL);
+		expect_changed(&old, &st, 0);
+		transition_free(&st);
+		transition_free(&old);
+	}
+
+	/* VENVD_PIP_GUARD=1 but the user changed the value: only the mark goes. */
+	state_plain(&st, SYS);
+	st.pip_guard_on = 1;
+	transition_apply(&st, NULL, NULL);
+	transition_set(&st, TR_PIP_REQUIRE_VIRTUALENV, "false");
+	transition_apply(&st, VA, "a");
+	expect_var(&st, TR_PIP_REQUIRE_VIRTUALENV, "false");
+	expect_var(&st, TR_VENVD_PIP_GUARD, NULL);
+	transition_free(&st);
 }
 END_TEST
 
@@ -448,6 +595,11 @@ suite_transition(void)
 	tcase_add_test(tc, test_leave_path_edited_while_active);
 	tcase_add_test(tc, test_switch);
 	tcase_add_test(tc, test_same_venv_no_change);
+	tcase_add_test(tc, test_same_venv_prompt_refreshed);
+	tcase_add_test(tc, test_empty_prompt_is_set);
+	tcase_add_test(tc, test_path_unset_while_active);
+	tcase_add_test(tc, test_stale_saved_pythonhome);
+	tcase_add_test(tc, test_pip_guard);
 	tcase_add_test(tc, test_manual_activation_left_alone);
 	tcase_add_test(tc, test_foreign_deactivate_cleaned_up);
 	tcase_add_test(tc, test_suppressed_after_deactivate);
