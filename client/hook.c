@@ -1,6 +1,8 @@
 /* hook.c: print a shell hook with this binary's path and the generation file filled in. */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,35 @@ hook_text(enum shell_kind sh)
 	return NULL;
 }
 
+/*
+ * The bash builtin to load (venvd.so), or NULL: $VENVD_BASH_BUILTIN when it
+ * is an absolute path ("0" or empty: none), else the installed one; only
+ * a regular file. Which bash version it fits is the hook's own check
+ * (BASH_VERSINFO against VENVD_BASH_BUILTIN_VERSION), and the builtin's
+ * load hook refuses any other.
+ */
+static const char *
+hook_bash_builtin(void)
+{
+#ifdef HAVE_BASH_BUILTIN
+	static char path[PATH_MAX];
+	const char *env = getenv("VENVD_BASH_BUILTIN");
+	struct stat sb;
+
+	if (env != NULL && env[0] != '/')
+		return NULL;
+	if (env != NULL)
+		snprintf(path, sizeof path, "%s", env);
+	else
+		snprintf(path, sizeof path, "%s/venvd.so", BASHBUILTINDIR);
+	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return NULL;
+	return path;
+#else
+	return NULL;
+#endif
+}
+
 /* The config's pip_guard (default on), for the hooks and venvd export. */
 int
 client_pip_guard(void)
@@ -56,7 +87,8 @@ client_pip_guard(void)
 
 /*
  * Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted
- * words, @LOCATORENV@ by the names of locator_env_vars[] (plain
+ * words, @BASHBUILTIN@ and @BASHBUILTINFOR@ by the bash builtin's path and
+ * the bash version it was built for ('' when none), @LOCATORENV@ by the names of locator_env_vars[] (plain
  * identifiers, space-separated), and @LOCATORENVKEY@ by one double-quoted
  * word that expands to "NAME=value|..." for all of them in sh's syntax:
  * the hooks compare it at each prompt, one expansion and no loop.
@@ -67,7 +99,9 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 {
 	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
 	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@",
-	    k_envkey[] = "@LOCATORENVKEY@";
+	    k_envkey[] = "@LOCATORENVKEY@", k_bb[] = "@BASHBUILTIN@",
+	    k_bbfor[] = "@BASHBUILTINFOR@";
+	const char *bb;
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -81,6 +115,19 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 		} else if (strncmp(at, k_pip, sizeof k_pip - 1) == 0) {
 			buf_puts(out, client_pip_guard() ? "1" : "0");
 			p = at + sizeof k_pip - 1;
+		} else if (strncmp(at, k_bbfor, sizeof k_bbfor - 1) == 0) {
+#ifdef VENVD_BASH_BUILTIN_VERSION
+			shell_quote_str(sh, VENVD_BASH_BUILTIN_VERSION, out);
+#else
+			buf_puts(out, "''");
+#endif
+			p = at + sizeof k_bbfor - 1;
+		} else if (strncmp(at, k_bb, sizeof k_bb - 1) == 0) {
+			if ((bb = hook_bash_builtin()) != NULL)
+				shell_quote_str(sh, bb, out);
+			else
+				buf_puts(out, "''");
+			p = at + sizeof k_bb - 1;
 		} else if (strncmp(at, k_envkey, sizeof k_envkey - 1) == 0) {
 			buf_putc(out, '"');
 			for (size_t i = 0; locator_env_vars[i].name != NULL; i++) {

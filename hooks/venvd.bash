@@ -23,6 +23,8 @@ _venvd_bin=@VENVD@
 _venvd_genfile=@GENFILE@
 _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
 _venvd_env_names=(@LOCATORENV@)	# the variables the locators read
+_venvd_builtin=@BASHBUILTIN@	# venvd.so, the loadable builtin; '' when none
+_venvd_builtin_for=@BASHBUILTINFOR@	# the bash version (5.2) it was built for
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
 	_venvd_loaded=1
 	_venvd_last_pwd=
@@ -276,21 +278,30 @@ _venvd_ps1_off() {
 }
 
 # Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
+# The entry is the loadable builtin venvd_hook (_venvd_hook's work in C, no
+# process while the daemon answers) when `venvd hook bash` found one built
+# for this bash version and it loads; else the _venvd_hook function.
 if [[ $- == *i* ]]; then
 	export VENVD_SHELL="bash:$$"	# tells `venvd doctor` the hook is installed in this shell
+	_venvd_e=_venvd_hook
+	if [[ -n $_venvd_builtin && ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]} == "$_venvd_builtin_for" ]] &&
+	    { enable venvd_hook 2>/dev/null || enable -f "$_venvd_builtin" venvd_hook 2>/dev/null; }; then
+		_venvd_e=venvd_hook
+	fi
 	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
 		_venvd_i=0
 		for _venvd_x in "${PROMPT_COMMAND[@]}"; do
-			if [[ $_venvd_x == _venvd_hook ]]; then
+			if [[ $_venvd_x == _venvd_hook || $_venvd_x == venvd_hook ]]; then
 				_venvd_i=1
 			fi
 		done
 		if ((!_venvd_i)); then
-			PROMPT_COMMAND=(_venvd_hook "${PROMPT_COMMAND[@]}")
+			PROMPT_COMMAND=("$_venvd_e" "${PROMPT_COMMAND[@]}")
 		fi
 		unset _venvd_i _venvd_x
-	elif [[ ${PROMPT_COMMAND-} != *_venvd_hook* ]]; then
+	elif [[ ${PROMPT_COMMAND-} != *venvd_hook* ]]; then
 		# shellcheck disable=SC2128,SC2178
-		PROMPT_COMMAND="_venvd_hook${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}"
+		PROMPT_COMMAND="$_venvd_e${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}"
 	fi
+	unset _venvd_e
 fi

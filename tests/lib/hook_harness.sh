@@ -16,6 +16,19 @@
 : "${SH:?SH must be bash, zsh or fish}"
 command -v "$SH" >/dev/null 2>&1 || skip "$SH is not installed"
 command -v tmux >/dev/null 2>&1 || skip "tmux is not installed"
+# HOOK_BUILTIN (bash only): "1" runs every step through the loadable
+# builtin bash/venvd.so (a SKIP when it is not built); "broken" gives the
+# hook a file that does not load, which must fall back to the shell hook
+# quietly. Unset: the shell hook alone.
+case ${HOOK_BUILTIN-} in
+1)
+	[ -f "$TOP_BUILDDIR/bash/venvd.so" ] ||
+	    skip "bash/venvd.so is not built (install bash-builtins and run configure again)"
+	export VENVD_BASH_BUILTIN="$TOP_BUILDDIR/bash/venvd.so" ;;
+broken)
+	printf 'not a shared object\n' >"$T/venvd.so"
+	export VENVD_BASH_BUILTIN="$T/venvd.so" ;;
+esac
 
 OUT="$T/out"		# dumps from the shell
 PF="$T/p"		# path files the shell reads
@@ -73,20 +86,22 @@ set -u -o pipefail
 eval "$("$VENVD" hook bash)"
 eval "$("$VENVD" hook bash)"
 _t_dump() {
-	local st=$? d=0 n=0 e
+	local st=$? d=0 n=0 e b=0
 	declare -F deactivate >/dev/null && d=1
 	if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
-		for e in "${PROMPT_COMMAND[@]}"; do [[ $e == *_venvd_hook* ]] && n=$((n + 1)); done
+		for e in "${PROMPT_COMMAND[@]}"; do [[ $e == *venvd_hook* ]] && n=$((n + 1)); done
 	else
 		e=${PROMPT_COMMAND//[!$'\n']/}
-		[[ $PROMPT_COMMAND == *_venvd_hook* ]] && n=1
-		[[ $PROMPT_COMMAND == *_venvd_hook*_venvd_hook* ]] && n=2
+		[[ $PROMPT_COMMAND == *venvd_hook* ]] && n=1
+		[[ $PROMPT_COMMAND == *venvd_hook*venvd_hook* ]] && n=2
 	fi
+	# The entry is the loadable builtin, loaded (not the function).
+	[[ $PROMPT_COMMAND == venvd_hook* && $(type -t venvd_hook) == builtin ]] && b=1
 	printf '%s\0' "PWD=$PWD" "PATH=${PATH-<unset>}" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${PS1@P}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=${_t_pc2-}" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" "BUILTIN=$b" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -340,7 +355,14 @@ hook_main() {
 	step "cd $W/plain"
 	expect_none "start in a plain dir"
 	case $SH in
-	bash) expect HOOKS 1 "installed once in PROMPT_COMMAND" ;;
+	bash)
+		expect HOOKS 1 "installed once in PROMPT_COMMAND"
+		if [ "${HOOK_BUILTIN-}" = 1 ]; then
+			expect BUILTIN 1 "the loadable builtin is the PROMPT_COMMAND entry"
+		else
+			expect BUILTIN 0 "the shell function is the PROMPT_COMMAND entry"
+		fi
+		;;
 	zsh) expect HOOKS 11 "installed once in precmd_functions and chpwd_functions" ;;
 	fish) expect HOOKS 2 "installed once on fish_prompt and PWD" ;;
 	esac
@@ -582,6 +604,29 @@ while True:
 	(( r2 - r1 >= 2 )) || fail "$SH: the hook did not use the daemon once it was back ($r1 -> $r2 requests)"
 	go "$W/B"
 	expect_active "$W/B/.venv" "daemon back: B"
+	if [ "${HOOK_BUILTIN-}" = 1 ]; then
+		say "14. the builtin starts no process while the daemon answers"
+		printf '#!/bin/sh\n: >"%s"\nexec "%s" "$@"\n' "$T/spawned" "$VENVD" >"$T/spy"
+		chmod +x "$T/spy"
+		step "_venvd_bin=$T/spy"
+		go "$W/outer/inner"
+		expect_active "$W/outer/inner/.venv" "builtin: first visit to inner"
+		go "$W/plain"
+		expect_none "builtin: leaving"
+		go "$W/C"
+		expect_active "$W/C/.venv" "builtin: first visit to C"
+		step "false"
+		expect STATUS 1 "builtin: \$? survives"
+		[ ! -e "$T/spawned" ] || fail "$SH: the builtin ran venvd on a prompt while the daemon answered"
+		kill -KILL "$DAEMON_PID"
+		wait "$DAEMON_PID" 2>/dev/null || true
+		DAEMON_PID=
+		go "$W/B"
+		expect_active "$W/B/.venv" "builtin: the daemon gone, the process path answers"
+		[ -e "$T/spawned" ] || fail "$SH: with no daemon the builtin did not fall back to venvd"
+		rm -f "$VENVD_SOCKET"
+		daemon_start
+	fi
 	expect_quiet_pane
 	send_line "exit"
 	tmux -S "$TS" kill-server 2>/dev/null || true
@@ -617,8 +662,13 @@ while True:
 	n=$(forks_between "$T/strace.log" MARK1 MARK2)
 	[ "$n" = 1 ] || fail "$SH: 5 idle prompts ran processes (expected only MARK2's own fork, got $n lines)"
 	n=$(forks_between "$T/strace.log" MARK2 MARK3)
-	grep -q 'execve(.*venvd' "$T/strace.log" || fail "$SH: strace never saw venvd run (test is blind)"
-	[ "$n" -ge 2 ] || fail "$SH: a first visit to B should run venvd once (got $n lines)"
+	if [ "${HOOK_BUILTIN-}" = 1 ]; then
+		grep -q 'execve("/bin/true' "$T/strace.log" || fail "$SH: strace never saw a process run (test is blind)"
+		[ "$n" = 1 ] || fail "$SH: the builtin ran processes on a first visit to B (got $n lines)"
+	else
+		grep -q 'execve(.*venvd' "$T/strace.log" || fail "$SH: strace never saw venvd run (test is blind)"
+		[ "$n" -ge 2 ] || fail "$SH: a first visit to B should run venvd once (got $n lines)"
+	fi
 	n=$(forks_between "$T/strace.log" MARK3 MARK4)
 	[ "$n" = 1 ] || fail "$SH: a cached revisit ran processes (got $n lines)"
 
