@@ -4,8 +4,10 @@
  * "venvd export SHELL [DIR]" reads the variables it shares with the hooks
  * from the environment, lets common/transition.c compute the state for
  * DIR's answer, and prints the difference as code for SHELL (or JSON),
- * quoted by shell_quote. "venvd export --hook SHELL [DIR]" prints the
- * answer line the hooks apply themselves.
+ * quoted by shell_quote (common/transition_emit.c). "venvd export --hook
+ * SHELL [BOOKKEEPING] [DIR]" does the same for a hook, given the shell's
+ * own bookkeeping as options, and prints that bookkeeping's change too;
+ * with --deactivate it is the user's deactivate, and never asks anyone.
  */
 #include "config.h"
 
@@ -33,96 +35,6 @@ env_load(struct transition_state *st)
 	transition_init(st);
 	for (int i = 0; i < TR_NVARS; i++)
 		transition_set(st, i, getenv(transition_var_names[i]));
-}
-
-/* Append "set -gx PATH" with each entry of path as its own word (fish). */
-static void
-emit_fish_path(struct buf *out, const char *path)
-{
-	const char *p = path, *end;
-
-	buf_puts(out, "set -gx PATH");
-	if (*path == '\0') {
-		buf_puts(out, ";\n");
-		return;
-	}
-	for (;;) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		buf_putc(out, ' ');
-		shell_quote(SHELL_FISH, p, (size_t)(end - p), out);
-		if (*end == '\0')
-			break;
-		p = end + 1;
-	}
-	buf_puts(out, ";\n");
-}
-
-/* Append the code that takes the shell from old to new. */
-static void
-emit_shell(enum shell_kind sh, const struct transition_state *old,
-    const struct transition_state *new, struct buf *out)
-{
-	int path_changed = 0;
-
-	for (int i = 0; i < TR_NVARS; i++) {
-		const char *v = new->var[i];
-
-		if (!transition_changed(old, new, i))
-			continue;
-		if (i == TR_PATH)
-			path_changed = 1;
-		if (sh == SHELL_FISH) {
-			if (v == NULL)
-				buf_printf(out, "set -e %s;\n", transition_var_names[i]);
-			else if (i == TR_PATH)
-				emit_fish_path(out, v);
-			else {
-				buf_printf(out, "set -gx %s ", transition_var_names[i]);
-				shell_quote_str(sh, v, out);
-				buf_puts(out, ";\n");
-			}
-		} else {
-			if (v == NULL)
-				buf_printf(out, "unset %s;\n", transition_var_names[i]);
-			else {
-				buf_printf(out, "export %s=", transition_var_names[i]);
-				shell_quote_str(sh, v, out);
-				buf_puts(out, ";\n");
-			}
-		}
-	}
-	if (path_changed && sh == SHELL_BASH)
-		buf_puts(out, "hash -r;\n");
-	else if (path_changed && sh == SHELL_ZSH)
-		buf_puts(out, "rehash;\n");
-}
-
-/* Append {"set": {...}, "unset": [...]} for the change from old to new. */
-static void
-emit_json(const struct transition_state *old, const struct transition_state *new, struct buf *out)
-{
-	json_t *set = json_object(), *unset = json_array(), *root;
-	char *text;
-
-	for (int i = 0; i < TR_NVARS; i++) {
-		if (!transition_changed(old, new, i))
-			continue;
-		if (new->var[i] == NULL)
-			json_array_append_new(unset, json_string(transition_var_names[i]));
-		else
-			json_object_set_new(set, transition_var_names[i],
-			    rpc_path_to_json(new->var[i]));
-	}
-	root = json_pack("{s:o, s:o}", "set", set, "unset", unset);
-	text = rpc_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (text != NULL) {
-		buf_puts(out, text);
-		buf_putc(out, '\n');
-	}
-	free(text);
-	json_decref(root);
 }
 
 /*
@@ -159,62 +71,134 @@ escape_controls_lines(struct buf *out, const char *s)
 	free(copy);
 }
 
-/* Print the hooks' answer line: _venvd_answer DIR GEN VENV PROMPT NOTICE. */
-static void
-export_hook(enum shell_kind sh, const char *given)
-{
-	struct venv_info vi;
-	struct buf out = BUF_INIT, prompt = BUF_INIT, notice = BUF_INIT;
-	enum answer_source source;
-	char err[512], *dir, *gen = NULL;
-	const char *shown;
-	int rc = 0, cacheable = 0;
+/* The bookkeeping "venvd export --hook" is given, and what it is asked. */
+struct hook_args {
+	const char	*suppress;
+	const char	*ps1;
+	const char	*ps1_added;
+	int		 ps1_on;
+	int		 fn_ours;
+	int		 fn_exists;
+	int		 pip_guard;	/* -1: the config's */
+	int		 deactivate;	/* the user ran deactivate */
+	int		 nondestructive;
+};
 
-	memset(&vi, 0, sizeof vi);
+/* A bookkeeping string: NULL for an empty one. */
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* Is this a manual activation (VIRTUAL_ENV set, not venvd's)? */
+static int
+manual_activation(const struct transition_state *st)
+{
+	const char *ve = nonempty(st->var[TR_VIRTUAL_ENV]);
+	const char *active = nonempty(st->var[TR_VENVD_ACTIVE]);
+
+	return ve != NULL && (active == NULL || strcmp(ve, active) != 0);
+}
+
+/* Print "_venvd_answer_gen=GEN;" for sh: the line a hook checks first. */
+static void
+hook_gen_line(enum shell_kind sh, const char *gen, struct buf *out)
+{
+	buf_puts(out, sh == SHELL_FISH ? "set -g _venvd_answer_gen " :
+	    "_venvd_answer_gen=");
+	shell_quote_str(sh, gen, out);
+	buf_puts(out, ";\n");
+}
+
+/* The answer for dir as the hook applies it; notice gets its lines. */
+static int
+hook_answer(const char *given, struct venv_info *vi, struct buf *prompt,
+    struct buf *notice, char **gen, int *cacheable)
+{
+	enum answer_source source;
+	char err[512], *dir;
+	int rc = 0;
+
 	dir = client_dir(given, err, sizeof err);
 	hook_report_activation();
 	if (dir != NULL)
-		rc = client_resolve(dir, &vi, &gen, &cacheable, &source, err, sizeof err);
+		rc = client_resolve(dir, vi, gen, cacheable, &source, err, sizeof err);
+	free(dir);
 	if (rc == 1) {
-		sanitize_prompt(&prompt, vi.prompt);
-		if (!client_trust_allows(&vi)) {
+		sanitize_prompt(prompt, vi->prompt);
+		if (!client_trust_allows(vi)) {
 			/* Untrusted: no activation, one notice; denied: silence. */
-			client_trust_notice(&notice, &vi);
-			venv_info_free(&vi);
+			client_trust_notice(notice, vi);
+			venv_info_free(vi);
 			rc = 0;
-		} else if (vi.broken != NULL) {
-			buf_puts(&notice, "venvd: ");
-			escape_controls(&notice, vi.path);
-			buf_puts(&notice, " is broken: ");
-			escape_controls(&notice, vi.broken);
+		} else if (vi->broken != NULL) {
+			buf_puts(notice, "venvd: ");
+			escape_controls(notice, vi->path);
+			buf_puts(notice, " is broken: ");
+			escape_controls(notice, vi->broken);
 		}
 	}
 	/* The daemon's faults, shown once per shell like the rest. */
 	if (client_resolve_notices() != NULL) {
-		if (notice.len > 0)
-			buf_putc(&notice, '\n');
-		escape_controls_lines(&notice, client_resolve_notices());
+		if (notice->len > 0)
+			buf_putc(notice, '\n');
+		escape_controls_lines(notice, client_resolve_notices());
 	}
-	/* DIR as given (or $PWD), so the hook can key its cache on it. */
-	shown = given;
-	if (shown == NULL && (shown = getenv("PWD")) == NULL)
-		shown = dir != NULL ? dir : "";
-	buf_puts(&out, "_venvd_answer ");
-	shell_quote_str(sh, shown, &out);
-	buf_putc(&out, ' ');
-	shell_quote_str(sh, gen != NULL && cacheable && rc >= 0 ? gen : "", &out);
-	buf_putc(&out, ' ');
-	shell_quote_str(sh, rc == 1 ? vi.path : "", &out);
-	buf_putc(&out, ' ');
-	shell_quote_str(sh, rc == 1 ? prompt.data : "", &out);
-	buf_putc(&out, ' ');
-	shell_quote_str(sh, notice.len ? notice.data : "", &out);
-	buf_putc(&out, '\n');
+	return rc;
+}
+
+/*
+ * Print what the hook evals: "_venvd_answer_gen=GEN;" (the generation
+ * the code may be cached under; "" not at all; "*" under any, as it
+ * depends on the shell's state only), then the transition as code.
+ */
+static void
+export_hook(enum shell_kind sh, const char *given, const struct hook_args *ha)
+{
+	struct transition_state old, new;
+	struct transition_answer ans = { NULL, NULL, NULL };
+	struct venv_info vi;
+	struct buf out = BUF_INIT, prompt = BUF_INIT, notice = BUF_INIT;
+	char *gen = NULL;
+	int rc = 0, cacheable = 0;
+	const char *shown = "*";
+
+	memset(&vi, 0, sizeof vi);
+	env_load(&old);
+	transition_set_str(&old.suppress, nonempty(ha->suppress));
+	old.ps1_on = ha->ps1_on;
+	transition_set_str(&old.ps1, sh == SHELL_FISH ? NULL : ha->ps1);
+	transition_set_str(&old.ps1_added, nonempty(ha->ps1_added));
+	old.fn_ours = ha->fn_ours;
+	old.fn_exists = ha->fn_exists || ha->fn_ours;
+	old.pip_guard_on = ha->pip_guard != -1 ? ha->pip_guard :
+	    client_pip_guard();
+	transition_init(&new);
+	transition_copy(&new, &old);
+	if (ha->deactivate) {
+		/* A user command, never the daemon's business. */
+		transition_deactivate(&new, ha->nondestructive);
+		shown = "";
+	} else if (manual_activation(&old)) {
+		/* The answer cannot matter: no need to ask for it. */
+		transition_answer(&new, &ans);
+	} else {
+		rc = hook_answer(given, &vi, &prompt, &notice, &gen, &cacheable);
+		shown = gen != NULL && cacheable && rc >= 0 ? gen : "";
+		ans.venv = rc == 1 ? vi.path : NULL;
+		ans.prompt = rc == 1 ? prompt.data : NULL;
+		ans.notice = notice.len > 0 ? notice.data : NULL;
+		transition_answer(&new, &ans);
+	}
+	hook_gen_line(sh, shown, &out);
+	transition_emit(sh, &old, &new, TR_EMIT_BOOKKEEPING, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	if (rc == 1)
 		venv_info_free(&vi);
 	free(gen);
-	free(dir);
+	transition_free(&old);
+	transition_free(&new);
 	buf_free(&out);
 	buf_free(&prompt);
 	buf_free(&notice);
@@ -262,10 +246,7 @@ export_shell(enum shell_kind sh, const char *given)
 		buf_reset(&prompt);
 	}
 	transition_apply(&new, rc == 1 ? vi.path : NULL, rc == 1 ? prompt.data : NULL);
-	if (sh == SHELL_JSON)
-		emit_json(&old, &new, &out);
-	else
-		emit_shell(sh, &old, &new, &out);
+	transition_emit(sh, &old, &new, 0, &out);
 	if (out.len)
 		fwrite(out.data, 1, out.len, stdout);
 	if (rc == 1)
@@ -291,15 +272,71 @@ silence_stderr(void)
 	}
 }
 
-/* venvd export [--hook] bash|zsh|fish|json [DIR]. */
+/* The value of option argv[*i] (the next word), or NULL at the end. */
+static const char *
+opt_value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+/*
+ * One --hook option at argv[*i]: 1 if taken, 0 if not one of them, -1 if
+ * its value is missing or wrong.
+ */
+static int
+hook_option(int argc, char **argv, int *i, struct hook_args *ha)
+{
+	const char *o = argv[*i], *v;
+
+	if (strcmp(o, "--ps1-on") == 0)
+		ha->ps1_on = 1;
+	else if (strcmp(o, "--fn-ours") == 0)
+		ha->fn_ours = 1;
+	else if (strcmp(o, "--fn-exists") == 0)
+		ha->fn_exists = 1;
+	else if (strcmp(o, "--deactivate") == 0)
+		ha->deactivate = 1;
+	else if (strcmp(o, "--nondestructive") == 0)
+		ha->nondestructive = 1;
+	else if (strcmp(o, "--suppress") == 0 ||
+	    strcmp(o, "--ps1") == 0 || strcmp(o, "--ps1-added") == 0 ||
+	    strcmp(o, "--pip-guard") == 0) {
+		if ((v = opt_value(argc, argv, i)) == NULL)
+			return -1;
+		if (strcmp(o, "--suppress") == 0)
+			ha->suppress = v;
+		else if (strcmp(o, "--ps1") == 0)
+			ha->ps1 = v;
+		else if (strcmp(o, "--ps1-added") == 0)
+			ha->ps1_added = v;
+		else if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)
+			ha->pip_guard = v[0] == '1';
+		else
+			return -1;
+	} else
+		return 0;
+	return 1;
+}
+
+/*
+ * venvd export [--hook [BOOKKEEPING] [--deactivate [--nondestructive]]]
+ *     bash|zsh|fish|json [DIR].
+ */
 int
 cmd_export(int argc, char **argv)
 {
 	const char *pos[2] = { NULL, NULL };
-	int npos = 0, hook = 0, opts = 1;
+	struct hook_args ha;
+	int npos = 0, hook = 0, opts = 1, r;
 	enum shell_kind sh;
 
+	memset(&ha, 0, sizeof ha);
+	ha.pip_guard = -1;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
 		if (strcmp(argv[i], "--hook") == 0)
 			hook = 1;
 	}
@@ -312,6 +349,11 @@ cmd_export(int argc, char **argv)
 		}
 		if (opts && strcmp(argv[i], "--hook") == 0)
 			continue;
+		if (opts && hook && (r = hook_option(argc, argv, &i, &ha)) != 0) {
+			if (r == -1)
+				return EXIT_OK;
+			continue;
+		}
 		if (opts && argv[i][0] == '-' && argv[i][1] != '\0')
 			return hook ? EXIT_OK :
 			    usage_error("export", "unknown option %s", argv[i]);
@@ -326,7 +368,7 @@ cmd_export(int argc, char **argv)
 	if (sh == SHELL_NONE || (hook && sh == SHELL_JSON))
 		return hook ? EXIT_OK : usage_error("export", "unknown shell %s", pos[0]);
 	if (hook) {
-		export_hook(sh, pos[1]);
+		export_hook(sh, pos[1], &ha);
 		return EXIT_OK;
 	}
 	return export_shell(sh, pos[1]);

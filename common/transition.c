@@ -61,6 +61,10 @@ transition_free(struct transition_state *st)
 	free(st->suppress);
 	free(st->ps1);
 	free(st->ps1_added);
+	for (size_t i = 0; i < st->nnoticed; i++)
+		free(st->noticed[i]);
+	free(st->noticed);
+	free(st->notice);
 	transition_init(st);
 }
 
@@ -74,7 +78,29 @@ transition_copy(struct transition_state *dst, const struct transition_state *src
 	dst->ps1_on = src->ps1_on;
 	slot_set(&dst->ps1, src->ps1);
 	slot_set(&dst->ps1_added, src->ps1_added);
+	dst->fn_ours = src->fn_ours;
+	dst->fn_exists = src->fn_exists;
+	for (size_t i = 0; i < dst->nnoticed; i++)
+		free(dst->noticed[i]);
+	free(dst->noticed);
+	dst->noticed = NULL;
+	dst->nnoticed = 0;
+	if (src->nnoticed > 0) {
+		dst->noticed = xcalloc(src->nnoticed, sizeof *dst->noticed);
+		for (size_t i = 0; i < src->nnoticed; i++)
+			dst->noticed[i] = xstrdup(src->noticed[i]);
+		dst->nnoticed = src->nnoticed;
+	}
 	dst->pip_guard_on = src->pip_guard_on;
+	dst->fn_action = src->fn_action;
+	slot_set(&dst->notice, src->notice);
+}
+
+/* Set a bookkeeping string to a copy of v (NULL: none). */
+void
+transition_set_str(char **slot, const char *v)
+{
+	slot_set(slot, v);
 }
 
 /* Set a variable to a copy of v, or unset it (v NULL). */
@@ -99,6 +125,14 @@ transition_changed(const struct transition_state *old,
     const struct transition_state *new, enum tr_var var)
 {
 	return str_differ(old->var[var], new->var[var]);
+}
+
+/* Must the shell forget its command lookups (PATH changed)? */
+int
+transition_rehash(const struct transition_state *old,
+    const struct transition_state *new)
+{
+	return transition_changed(old, new, TR_PATH);
 }
 
 /* Remove the first entry of path equal to entry; NULL when absent. */
@@ -174,6 +208,50 @@ ps1_unprefix(struct transition_state *st)
 	st->ps1_added = NULL;
 }
 
+/* Define venvd's "deactivate" (replacing whoever's was there). */
+static void
+fn_define(struct transition_state *st)
+{
+	st->fn_action = TR_FN_DEFINE;
+	st->fn_ours = 1;
+	st->fn_exists = 1;
+}
+
+/* Remove "deactivate" if it is venvd's. */
+static void
+fn_undefine(struct transition_state *st)
+{
+	if (!st->fn_ours)
+		return;
+	st->fn_action = TR_FN_UNDEFINE;
+	st->fn_ours = 0;
+	st->fn_exists = 0;
+}
+
+/* Start a step: clear the outputs of the last one. */
+static void
+step_begin(struct transition_state *st)
+{
+	st->fn_action = TR_FN_KEEP;
+	slot_set(&st->notice, NULL);
+}
+
+/* Show notice now unless this shell has shown that text already. */
+static void
+notice_once(struct transition_state *st, const char *notice)
+{
+	if (notice == NULL || notice[0] == '\0')
+		return;
+	for (size_t i = 0; i < st->nnoticed; i++) {
+		if (strcmp(st->noticed[i], notice) == 0)
+			return;
+	}
+	st->noticed = xrealloc(st->noticed,
+	    (st->nnoticed + 1) * sizeof *st->noticed);
+	st->noticed[st->nnoticed++] = xstrdup(notice);
+	slot_set(&st->notice, notice);
+}
+
 /* Undo venvd's activation of $VENVD_ACTIVE. */
 static void
 deactivate(struct transition_state *st)
@@ -198,6 +276,7 @@ deactivate(struct transition_state *st)
 	transition_set(st, TR_VIRTUAL_ENV_PROMPT, NULL);
 	transition_set(st, TR_VENVD_ACTIVE, NULL);
 	ps1_unprefix(st);
+	fn_undefine(st);
 }
 
 /* Activate venv as bin/activate does, recording it as ours. */
@@ -222,21 +301,36 @@ activate(struct transition_state *st, const char *venv, const char *prompt)
 	transition_set(st, TR_VIRTUAL_ENV, venv);
 	transition_set(st, TR_VIRTUAL_ENV_PROMPT, prompt);
 	transition_set(st, TR_VENVD_ACTIVE, venv);
+	fn_define(st);
 	ps1_prefix(st, prompt);
 }
 
-/* Take the state to the one for venv (NULL: none applies). */
+/* One prompt's step for the directory's answer. */
 void
-transition_apply(struct transition_state *st, const char *venv,
-    const char *prompt)
+transition_answer(struct transition_state *st,
+    const struct transition_answer *ans)
 {
 	const char *active = var_nonempty(st, TR_VENVD_ACTIVE);
 	const char *ve = var_nonempty(st, TR_VIRTUAL_ENV);
+	const char *venv = ans->venv, *prompt = ans->prompt;
 
+	step_begin(st);
+	if (venv != NULL && venv[0] == '\0')
+		venv = NULL;
+	if (prompt == NULL)
+		prompt = "";
 	/* A VIRTUAL_ENV venvd did not set: a manual activation. */
 	if (ve != NULL && (active == NULL || strcmp(ve, active) != 0)) {
+		/* Its activate script replaced our deactivate. */
+		if (active != NULL)
+			st->fn_ours = 0;
 		transition_pip_guard(st);
 		return;
+	}
+	/* Ours, but VIRTUAL_ENV went: someone else's deactivate ran. */
+	if (active != NULL && ve == NULL) {
+		deactivate(st);
+		active = NULL;
 	}
 	if (st->suppress != NULL) {
 		if (venv != NULL && strcmp(venv, st->suppress) == 0)
@@ -244,11 +338,13 @@ transition_apply(struct transition_state *st, const char *venv,
 		else
 			slot_set(&st->suppress, NULL);
 	}
-	if (active != NULL && ve != NULL && venv != NULL &&
-	    strcmp(venv, active) == 0) {
-		/* Ours already: only its prompt may have changed. */
-		transition_set(st, TR_VIRTUAL_ENV_PROMPT,
-		    prompt != NULL ? prompt : "");
+	notice_once(st, ans->notice);
+	if (active != NULL && venv != NULL && strcmp(venv, active) == 0) {
+		/* Ours already, or inherited (adopt): refresh its prompt. */
+		if (str_differ(st->var[TR_VIRTUAL_ENV_PROMPT], prompt))
+			transition_set(st, TR_VIRTUAL_ENV_PROMPT, prompt);
+		if (!st->fn_ours && !st->fn_exists)
+			fn_define(st);
 		ps1_prefix(st, prompt);
 	} else {
 		if (active != NULL)
@@ -259,14 +355,27 @@ transition_apply(struct transition_state *st, const char *venv,
 	transition_pip_guard(st);
 }
 
+/* transition_answer with venv and prompt, no notice. */
+void
+transition_apply(struct transition_state *st, const char *venv,
+    const char *prompt)
+{
+	struct transition_answer ans = { venv, prompt, NULL };
+
+	transition_answer(st, &ans);
+}
+
 /* The user ran venvd's deactivate. */
 void
 transition_deactivate(struct transition_state *st, int nondestructive)
 {
 	const char *active = var_nonempty(st, TR_VENVD_ACTIVE);
 
-	if (active == NULL)
+	step_begin(st);
+	if (active == NULL) {
+		fn_undefine(st);
 		return;
+	}
 	if (!nondestructive)
 		slot_set(&st->suppress, active);
 	deactivate(st);
