@@ -82,6 +82,8 @@ struct hook_args {
 	int		 pip_guard;	/* -1: the config's */
 	int		 deactivate;	/* the user ran deactivate */
 	int		 nondestructive;
+	int		 state;		/* the variables are the --var's */
+	const char	*var[TR_NVARS];	/* --var NAME=VALUE */
 };
 
 /* A bookkeeping string: NULL for an empty one. */
@@ -166,6 +168,11 @@ export_hook(enum shell_kind sh, const char *given, const struct hook_args *ha)
 
 	memset(&vi, 0, sizeof vi);
 	env_load(&old);
+	if (ha->state) {
+		/* The shell's values, exported or not, as the hook keys them. */
+		for (int i = 0; i < TR_NVARS; i++)
+			transition_set(&old, i, ha->var[i]);
+	}
 	transition_set_str(&old.suppress, nonempty(ha->suppress));
 	old.ps1_on = ha->ps1_on;
 	transition_set_str(&old.ps1, sh == SHELL_FISH ? NULL : ha->ps1);
@@ -300,6 +307,22 @@ hook_option(int argc, char **argv, int *i, struct hook_args *ha)
 		ha->deactivate = 1;
 	else if (strcmp(o, "--nondestructive") == 0)
 		ha->nondestructive = 1;
+	else if (strcmp(o, "--state") == 0)
+		ha->state = 1;
+	else if (strcmp(o, "--var") == 0) {
+		if ((v = opt_value(argc, argv, i)) == NULL)
+			return -1;
+		for (int k = 0; k < TR_NVARS; k++) {
+			size_t n = strlen(transition_var_names[k]);
+
+			if (strncmp(v, transition_var_names[k], n) == 0 &&
+			    v[n] == '=') {
+				ha->var[k] = v + n + 1;
+				return 1;
+			}
+		}
+		return -1;
+	}
 	else if (strcmp(o, "--suppress") == 0 ||
 	    strcmp(o, "--ps1") == 0 || strcmp(o, "--ps1-added") == 0 ||
 	    strcmp(o, "--pip-guard") == 0) {

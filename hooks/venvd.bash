@@ -2,21 +2,13 @@
 #
 # Install with this line in ~/.bashrc:   eval "$(venvd hook bash)"
 #
-# Each prompt costs one stat of the daemon's marker for the last generation
-# seen (a builtin `read` of the generation file only once it is gone) and
-# four string compares; venvd is only run when $PWD, the generation,
-# $VIRTUAL_ENV or a variable the locators read (WORKON_HOME, PYENV_ROOT...,
-# which venvd sends to the daemon) changed and the answer is not already in this shell's
-# cache. Without a daemon there is no generation, so a venv created or
-# removed in the current directory is noticed at the next cd instead.
-#
-# State shared with child shells and `venvd export` (all exported):
-#   VENVD_ACTIVE      the venv venvd activated (set iff venvd owns it)
-#   VIRTUAL_ENV       the same path, as bin/activate sets it
-#   VIRTUAL_ENV_PROMPT
-#   VENVD_PYTHONHOME  PYTHONHOME saved at activation (only if it was set)
-# and PATH starts with "$VENVD_ACTIVE/bin". VIRTUAL_ENV set to anything
-# else is a manual activation, which is left alone until it goes away.
+# Thin glue: the rules live in venvd (common/transition.c). An idle prompt
+# costs one stat of the marker of the last generation seen and four string
+# compares. Otherwise the code `venvd export --hook` printed for the same
+# $PWD and the same inputs (the exported variables, this shell's
+# bookkeeping, PS1, whether `deactivate` exists) is replayed from a cache
+# emptied when the generation or a variable the locators read changes;
+# else venvd is run once and its code evaluated and kept.
 # shellcheck shell=bash
 
 _venvd_bin=@VENVD@
@@ -25,18 +17,11 @@ _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
 _venvd_env_names=(@LOCATORENV@)	# the variables the locators read
 _venvd_builtin=@BASHBUILTIN@	# venvd.so, the loadable builtin; '' when none
 _venvd_builtin_for=@BASHBUILTINFOR@	# the bash version (5.2) it was built for
+_venvd_vars=(PYTHONHOME VENVD_PYTHONHOME PATH VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE PIP_REQUIRE_VIRTUALENV VENVD_PIP_GUARD)
 if [[ -z ${_venvd_loaded-} ]]; then	# sourced twice: keep the state
-	_venvd_loaded=1
-	_venvd_last_pwd=
-	_venvd_last_gen=
-	_venvd_last_ve=
-	_venvd_last_env=
-	_venvd_cache_gen=
-	_venvd_cache_n=0
-	_venvd_suppress=
-	_venvd_fn_ours=0
-	_venvd_ps1_added=
-	declare -gA _venvd_cv=() _venvd_cp=() _venvd_cn=() _venvd_noticed=()
+	_venvd_loaded=1 _venvd_last_pwd='' _venvd_last_gen='' _venvd_last_ve='' _venvd_last_env=''
+	_venvd_cache_gen='' _venvd_suppress='' _venvd_fn_ours=0 _venvd_ps1_added=''
+	declare -gA _venvd_cache=() _venvd_noticed=()
 fi
 
 # The prompt hook: return at once when nothing changed; keeps $?.
@@ -49,232 +34,97 @@ _venvd_hook() {
 	elif [[ -r $_venvd_genfile ]]; then
 		read -r gen <"$_venvd_genfile" || :
 	fi
-	# The locators' variables (_venvd_env_names), as the daemon will be
-	# told them, in one expansion: answers cached for other values no
-	# longer hold.
-	env=@LOCATORENVKEY@
+	env=@LOCATORENVKEY@	# the locators' variables (_venvd_env_names) in one expansion
 	if [[ $PWD == "$_venvd_last_pwd" && $gen == "$_venvd_last_gen" &&
 	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" && $env == "$_venvd_last_env" ]]; then
 		return "$_venvd_rc"
 	fi
-	if [[ $env != "$_venvd_last_env" ]]; then
+	if [[ $env != "$_venvd_last_env" || $gen != "$_venvd_cache_gen" ]]; then
 		_venvd_cache_reset "$gen"
 	fi
-	_venvd_update "$gen"
-	_venvd_pip_guard
-	_venvd_last_pwd=$PWD
-	_venvd_last_gen=$gen
-	_venvd_last_ve=${VIRTUAL_ENV-}
-	_venvd_last_env=$env
+	_venvd_update
+	_venvd_last_pwd=$PWD _venvd_last_gen=$gen _venvd_last_ve=${VIRTUAL_ENV-} _venvd_last_env=$env
 	return "$_venvd_rc"
 }
 
-# pip guard: PIP_REQUIRE_VIRTUALENV=true while no venv is active, lifted while
-# any is (manual too). VENVD_PIP_GUARD=1 marks the value as ours (exported, so
-# child shells agree); a value the user set is never touched.
-_venvd_pip_guard() {
-	if [[ -n ${VIRTUAL_ENV-} || $_venvd_pip_guard_on != 1 ]]; then
-		if [[ ${VENVD_PIP_GUARD-} == 1 ]]; then
-			if [[ ${PIP_REQUIRE_VIRTUALENV-} == true ]]; then
-				unset PIP_REQUIRE_VIRTUALENV
-			fi
-			unset VENVD_PIP_GUARD
-		fi
-	elif [[ -z ${PIP_REQUIRE_VIRTUALENV+x} ]]; then
-		export PIP_REQUIRE_VIRTUALENV=true VENVD_PIP_GUARD=1
-	fi
-}
-
-# Forget every cached answer; the cache now belongs to generation $1.
+# Forget every cached transition; the cache now belongs to generation $1.
 _venvd_cache_reset() {
-	_venvd_cv=()
-	_venvd_cp=()
-	_venvd_cn=()
-	_venvd_cache_n=0
+	_venvd_cache=()
 	_venvd_cache_gen=$1
 }
 
-# Bring the shell to the right state for $PWD: from the cache, else from venvd.
+# The transition's inputs, every one: venvd's options (_venvd_a: the
+# variables, set or not and exported or not, and the bookkeeping) and the
+# cache key (_venvd_k: $PWD and the options, each as LENGTH:VALUE).
+_venvd_inputs() {
+	local v x
+	_venvd_a=(--state --pip-guard "$_venvd_pip_guard_on" --suppress "$_venvd_suppress" --ps1-added "$_venvd_ps1_added")
+	if ((_venvd_fn_ours)); then _venvd_a+=(--fn-ours); fi
+	if declare -F deactivate >/dev/null; then _venvd_a+=(--fn-exists); fi
+	if [[ ${VENVD_PS1-} == 1 ]]; then _venvd_a+=(--ps1-on); fi
+	if [[ ${VENVD_PS1-} == 1 || -n $_venvd_ps1_added ]]; then _venvd_a+=(--ps1 "${PS1-}"); fi
+	for v in "${_venvd_vars[@]}"; do
+		if [[ -n ${!v+x} ]]; then _venvd_a+=(--var "$v=${!v}"); fi
+	done
+	_venvd_k=${#PWD}:$PWD
+	for x in "${_venvd_a[@]}"; do _venvd_k+="|${#x}:$x"; done
+}
+
+# Bring the shell to the right state for $PWD: replay the cached code, else
+# run venvd once, evaluate its code and keep it when it says it may.
 _venvd_update() {
-	local gen=$1 dir=$PWD hit out
-	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
-		# Manual activation: hands off until it goes. Its activate script
-		# replaced our deactivate; our leftovers are cleaned up after it.
-		if [[ -n ${VENVD_ACTIVE-} ]]; then
-			_venvd_fn_ours=0
-		fi
-		return 0
-	fi
-	if [[ $gen != "$_venvd_cache_gen" ]]; then
-		_venvd_cache_reset "$gen"
-	fi
-	hit=${_venvd_cv[$dir]-}
-	if [[ -n $hit ]]; then
-		_venvd_apply "${hit#v}" "${_venvd_cp[$dir]-}" "${_venvd_cn[$dir]-}"
+	local out _venvd_a _venvd_k _venvd_answer_gen=
+	_venvd_inputs
+	out=${_venvd_cache[$_venvd_k]-}
+	if [[ -n $out ]]; then
+		eval "$out"
 		return 0
 	fi
 	# The redirection outside $(...) lets bash exec venvd without a second fork.
-	{ out=$("$_venvd_bin" export --hook bash "$dir") || :; } 2>/dev/null
-	if [[ $out == "_venvd_answer "* ]]; then
-		eval "$out"
-	fi
-}
-
-# Called by `venvd export --hook bash`: cache the answer for DIR, then apply it.
-_venvd_answer() {
-	local dir=${1-} gen=${2-} venv=${3-} prompt=${4-} notice=${5-}
-	if [[ -n $gen && -n $dir ]]; then
-		if [[ $gen != "$_venvd_cache_gen" ]] || ((_venvd_cache_n >= 256)); then
-			_venvd_cache_reset "$gen"
-		fi
-		_venvd_cv[$dir]=v$venv
-		_venvd_cp[$dir]=$prompt
-		_venvd_cn[$dir]=$notice
-		_venvd_cache_n=$((_venvd_cache_n + 1))
-	fi
-	if [[ -z $gen && -n $_venvd_cache_gen ]]; then
-		_venvd_cache_reset ''	# the daemon did not answer: its generation may be stale
-	fi
-	_venvd_apply "$venv" "$prompt" "$notice"
-}
-
-# Move from the current activation to VENV ('' = none) with PROMPT; print NOTICE once.
-_venvd_apply() {
-	local venv=$1 prompt=$2 notice=$3
-	if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "${VENVD_ACTIVE-}" ]]; then
+	{ out=$("$_venvd_bin" export --hook bash "${_venvd_a[@]}" -- "$PWD") || :; } 2>/dev/null
+	[[ $out == "_venvd_answer_gen="* ]] || return 0
+	eval "$out"
+	if [[ -z $_venvd_answer_gen ]]; then	# the daemon did not answer: its generation may be stale
+		[[ -z $_venvd_cache_gen ]] || _venvd_cache_reset ''
 		return 0
 	fi
-	if [[ -n ${VENVD_ACTIVE-} && -z ${VIRTUAL_ENV-} ]]; then
-		_venvd_off	# someone else's deactivate ran: clean up after it
-		hash -r
+	if [[ $_venvd_answer_gen == '*' ]]; then	# depends on the state only
+		_venvd_answer_gen=$_venvd_cache_gen
 	fi
-	if [[ -n $_venvd_suppress ]]; then
-		if [[ $venv == "$_venvd_suppress" ]]; then
-			venv=
-		else
-			_venvd_suppress=
-		fi
+	if [[ $_venvd_answer_gen != "$_venvd_cache_gen" ]] || ((${#_venvd_cache[@]} >= 256)); then
+		_venvd_cache_reset "$_venvd_answer_gen"
 	fi
-	# Once per shell per notice text (it names the venv and the reason).
-	if [[ -n $notice && -z ${_venvd_noticed[$notice]-} ]]; then
-		_venvd_noticed[$notice]=1
-		printf '%s\n' "$notice" >&2
-	fi
-	if [[ $venv == "${VENVD_ACTIVE-}" ]]; then
-		if [[ -n $venv ]]; then
-			_venvd_adopt "$prompt"
-		fi
-		return 0
-	fi
-	if [[ -n ${VENVD_ACTIVE-} ]]; then
-		_venvd_off
-	fi
-	if [[ -n $venv ]]; then
-		_venvd_on "$venv" "$prompt"
-	fi
-	hash -r
+	_venvd_cache[$_venvd_k]=$out
 }
 
-# Activate VENV as bin/activate does.
-_venvd_on() {
-	export VENVD_ACTIVE="$1" VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2"
-	export PATH="$1/bin${PATH:+:$PATH}"	# never an empty entry (the current directory)
-	if [[ -n ${PYTHONHOME+x} ]]; then
-		export VENVD_PYTHONHOME="$PYTHONHOME"
-		unset PYTHONHOME
-	else
-		unset VENVD_PYTHONHOME
-	fi
-	_venvd_deactivate_define
-	if [[ ${VENVD_PS1-} == 1 ]]; then
-		_venvd_ps1_on "$2"
+# Shown once per shell per text (it names the venv and the reason).
+_venvd_notice() {
+	if [[ -z ${_venvd_noticed[$1]-} ]]; then
+		_venvd_noticed[$1]=1
+		printf '%s\n' "$1" >&2
 	fi
 }
 
-# Take over an activation inherited from a parent shell (or refresh ours).
-_venvd_adopt() {
-	if [[ ${VIRTUAL_ENV_PROMPT-} != "$1" ]]; then
-		export VIRTUAL_ENV_PROMPT="$1"
-	fi
-	if ((!_venvd_fn_ours)) && ! declare -F deactivate >/dev/null; then
-		_venvd_deactivate_define
-	fi
-	if [[ ${VENVD_PS1-} == 1 ]]; then
-		_venvd_ps1_on "$1"
-	fi
-}
-
-# Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
-_venvd_off() {
-	local p=":${PATH-}:"
-	if [[ -n ${VENVD_ACTIVE-} && -n ${PATH+x} ]]; then	# a PATH the user unset stays unset
-		p=${p/":$VENVD_ACTIVE/bin:"/:}
-		p=${p#:}
-		export PATH="${p%:}"
-	fi
-	if [[ -n ${VENVD_PYTHONHOME+x} ]]; then
-		export PYTHONHOME="$VENVD_PYTHONHOME"
-		unset VENVD_PYTHONHOME
-	fi
-	unset VENVD_ACTIVE VIRTUAL_ENV VIRTUAL_ENV_PROMPT
-	if [[ -n $_venvd_ps1_added ]]; then
-		_venvd_ps1_off
-	fi
-	if ((_venvd_fn_ours)); then
-		_venvd_deactivate_undefine
-	fi
-}
-
-# Define the user's `deactivate` while venvd has a venv active.
+# The user's `deactivate` while venvd has a venv active, and its removal.
 _venvd_deactivate_define() {
 	# shellcheck disable=SC2317
-	deactivate() {
-		_venvd_user_deactivate "$@"
-	}
+	deactivate() { _venvd_user_deactivate "$@"; }
 	_venvd_fn_ours=1
 }
-
-# Remove `deactivate` if it is still ours.
 _venvd_deactivate_undefine() {
-	if ((_venvd_fn_ours)); then
-		unset -f deactivate
-		_venvd_fn_ours=0
-	fi
+	unset -f deactivate
+	_venvd_fn_ours=0
 }
 
 # The user ran `deactivate` (or an activate script ran `deactivate nondestructive`).
 _venvd_user_deactivate() {
-	if [[ -z ${VENVD_ACTIVE-} ]]; then
-		_venvd_deactivate_undefine
-		return 0
+	local out _venvd_a _venvd_k _venvd_answer_gen nd=()
+	if [[ ${1-} == nondestructive ]]; then nd=(--nondestructive); fi
+	_venvd_inputs
+	{ out=$("$_venvd_bin" export --hook bash "${_venvd_a[@]}" --deactivate "${nd[@]}") || :; } 2>/dev/null
+	if [[ $out == "_venvd_answer_gen="* ]]; then
+		eval "$out"
 	fi
-	if [[ ${1-} != nondestructive ]]; then
-		_venvd_suppress=$VENVD_ACTIVE	# stay off until we leave it
-	fi
-	_venvd_off
-	hash -r
-}
-
-# With VENVD_PS1=1, put "(<prompt>) " in front of PS1 as literal text.
-# venvd made the prompt inert (no $ ` \ % !), so it stays text whatever
-# promptvars or POSIX mode are set to, now or later.
-_venvd_ps1_on() {
-	[[ ${VENVD_PS1-} == 1 ]] || return 0
-	local add="($1) "
-	if [[ -n $_venvd_ps1_added && ${PS1-} == "$_venvd_ps1_added"* ]]; then
-		[[ $add == "$_venvd_ps1_added" ]] && return 0
-		PS1=${PS1#"$_venvd_ps1_added"}	# the prompt changed: replace ours
-	fi
-	_venvd_ps1_added=$add
-	PS1=$add${PS1-}
-}
-
-# Take back exactly what _venvd_ps1_on added to PS1.
-_venvd_ps1_off() {
-	if [[ -n $_venvd_ps1_added && -n ${PS1+x} ]]; then
-		PS1=${PS1#"$_venvd_ps1_added"}
-	fi
-	_venvd_ps1_added=
 }
 
 # Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
@@ -282,12 +132,20 @@ _venvd_ps1_off() {
 # process while the daemon answers) when `venvd hook bash` found one built
 # for this bash version and it loads; else the _venvd_hook function.
 if [[ $- == *i* ]]; then
-	export VENVD_SHELL="bash:$$"	# tells `venvd doctor` the hook is installed in this shell
-	_venvd_e=_venvd_hook
-	if [[ -n $_venvd_builtin && ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]} == "$_venvd_builtin_for" ]] &&
-	    { enable venvd_hook 2>/dev/null || enable -f "$_venvd_builtin" venvd_hook 2>/dev/null; }; then
-		_venvd_e=venvd_hook
+	# `venvd doctor` reads which path runs here, and why not a faster one.
+	_venvd_e=_venvd_hook VENVD_SHELL=bash:$$:process:not-built
+	if [[ ${VENVD_BASH_BUILTIN-} == 0 ]]; then
+		VENVD_SHELL=bash:$$:process:disabled
+	elif [[ -z $_venvd_builtin ]]; then
+		:
+	elif [[ ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]} != "$_venvd_builtin_for" ]]; then
+		VENVD_SHELL=bash:$$:process:version-mismatch
+	elif enable venvd_hook 2>/dev/null || enable -f "$_venvd_builtin" venvd_hook 2>/dev/null; then
+		_venvd_e=venvd_hook VENVD_SHELL=bash:$$:builtin
+	else
+		VENVD_SHELL=bash:$$:process:load-failed
 	fi
+	export VENVD_SHELL
 	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
 		_venvd_i=0
 		for _venvd_x in "${PROMPT_COMMAND[@]}"; do
