@@ -135,24 +135,29 @@ transition_rehash(const struct transition_state *old,
 	return transition_changed(old, new, TR_PATH);
 }
 
-/* Remove the first entry of path equal to entry; NULL when absent. */
+/*
+ * Remove the first entry of path equal to entry; NULL when absent. The
+ * entry is matched as bytes between colons (or the ends), so one that
+ * holds a colon itself (a venv under "a:b") is still found, as the shell
+ * hooks' ":$PATH:" replacement found it.
+ */
 char *
 transition_path_remove(const char *path, const char *entry)
 {
-	size_t elen = strlen(entry);
-	const char *p = path, *end;
+	size_t elen = strlen(entry), plen = strlen(path);
+	const char *p, *end;
 	struct buf out = BUF_INIT;
 
-	for (;;) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		if ((size_t)(end - p) == elen && memcmp(p, entry, elen) == 0)
+	for (p = path;; p++) {
+		if ((p == path || p[-1] == ':') &&
+		    (size_t)(path + plen - p) >= elen &&
+		    memcmp(p, entry, elen) == 0 &&
+		    (p[elen] == ':' || p[elen] == '\0'))
 			break;
-		if (*end == '\0')
+		if (*p == '\0')
 			return NULL;
-		p = end + 1;
 	}
+	end = p + elen;
 	if (p == path) {
 		/* First entry: drop it and the colon after it, if any. */
 		buf_puts(&out, *end == ':' ? end + 1 : end);
