@@ -107,8 +107,8 @@ for sh in bash zsh fish; do
 	    fail "$sh: no activation in a directory over PATH_MAX: $(head -c 300 "$T/long.out")"
 	[ -s "$T/long.err" ] && fail "$sh: noise in a directory over PATH_MAX: $(head -c 300 "$T/long.err")"
 	[ -s "$T/long.hookerr" ] && fail "$sh: the hook mode wrote to stderr"
-	LC_ALL=C grep -q "^_venvd_answer '/.*' '[^']*' '$LAT/.venv' " "$T/long.hook" ||
-	    fail "$sh: the hook answer over PATH_MAX is not the project's venv: $(tail -c 300 "$T/long.hook")"
+	hook_eval "$sh" <"$T/long.hook"
+	assert_eq "$LAT/.venv|" "$HOOK_VENV|$HOOK_NOTICE" "$sh: the hook's code over PATH_MAX activates the project's venv"
 	if [ "$sh" = bash ]; then
 		say "bash: a venv in a level past PATH_MAX: one clear error, no code"
 		bash -c 'cd "$1" || exit 9
@@ -123,8 +123,9 @@ for sh in bash zsh fish; do
 		    fail "no clear message for a venv past PATH_MAX: $(tail -c 300 "$T/long.err")"
 		[ "$(wc -l <"$T/long.err")" = 1 ] || fail "more than one line of error"
 		[ -s "$T/long.hookerr" ] && fail "the hook mode wrote to stderr"
-		LC_ALL=C grep -q "^_venvd_answer '/.*' '' '' '' ''\$" "$T/long.hook" ||
-		    fail "the hook answer with a venv past PATH_MAX is not 'none': $(tail -c 300 "$T/long.hook")"
+		hook_eval bash <"$T/long.hook"
+		assert_eq "|||" "$HOOK_GEN|$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" \
+		    "the hook's code with a venv past PATH_MAX: none, not cacheable, quiet"
 	fi
 	rm -rf "${LAT:?}/$SEG"
 done

@@ -180,7 +180,11 @@ check_resolve() {
 	"$VENVD" resolve --json "$PROJ/sub/deep" | "$PYTHON3" -c \
 		'import json,sys; j=json.load(sys.stdin); del j["source"]; print(json.dumps(j, sort_keys=True))' \
 		>"$T/answer.$1"
-	"$VENVD" export --hook bash "$PROJ/sub/deep" | sed "s/^\(_venvd_answer '[^']*'\) '[^']*'/\1 GEN/" >"$T/hookans.$1"
+	# The hook's code, its generation aside (the fallback's is "").
+	"$VENVD" export --hook bash "$PROJ/sub/deep" >"$T/hookans.$1"
+	hook_eval bash <"$T/hookans.$1"
+	assert_eq "$PROJ/.venv|proj|" "$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" "hook answer ($1)"
+	sed -i "1s/^_venvd_answer_gen=.*/_venvd_answer_gen=GEN;/" "$T/hookans.$1"
 }
 check_resolve local
 
@@ -219,7 +223,8 @@ cmp -s "$T/hookans.local" "$T/hookans.daemon" ||
 out=$("$VENVD" export --hook bash "$PROJ")
 gen=$(generation)
 [ -n "$gen" ] || fail "no generation file with a running daemon"
-assert_eq "_venvd_answer '$PROJ' '$gen' '$PROJ/.venv' 'proj' ''" "$out" "hook answer from the daemon"
+hook_eval bash <<<"$out"
+assert_eq "$gen|$PROJ/.venv|proj|" "$HOOK_GEN|$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" "hook answer from the daemon"
 
 rc=$(run_cli "$T/out" "$T/err" restart)
 assert_eq 0 "$rc" "restart exit code ($(cat "$T/err"))"
@@ -261,7 +266,8 @@ assert_eq 0 "$rc" "hook mode exit code with a hung daemon (124: it hung)"
 # machine of any speed (bench/ measures the real cost).
 (( ms < 20000 )) || fail "hook mode took $ms ms with a hung daemon"
 (( ms >= 150 )) || fail "hook mode took only $ms ms: did it really wait for the daemon?"
-assert_eq "_venvd_answer '$PROJ/sub' '' '$PROJ/.venv' 'proj' ''" "$(cat "$T/out")" "answer with a hung daemon"
+hook_eval bash <"$T/out"
+assert_eq "|$PROJ/.venv|proj|" "$HOOK_GEN|$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" "answer with a hung daemon"
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr: $(cat "$T/err")"
 [ ! -e "$AUTOLOCK" ] || fail "a hung daemon triggered autostart"
 assert_eq 0 "$(count_daemons)" "daemons started for a hung daemon"
@@ -277,7 +283,8 @@ HUNG_PID=
 # ---------------------------------------------------------------- autostart
 say "VENVD_AUTOSTART=0 starts nothing; a dead daemon's generation file goes"
 out=$(VENVD_AUTOSTART=0 "$VENVD" export --hook bash "$PROJ" 2>"$T/err")
-assert_eq "_venvd_answer '$PROJ' '' '$PROJ/.venv' 'proj' ''" "$out" "answer without daemon"
+hook_eval bash <<<"$out"
+assert_eq "|$PROJ/.venv|proj|" "$HOOK_GEN|$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" "answer without daemon"
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr: $(cat "$T/err")"
 [ ! -e "$AUTOLOCK" ] || fail "VENVD_AUTOSTART=0 took the autostart lock"
 assert_eq 0 "$(count_daemons)" "daemons with VENVD_AUTOSTART=0"
@@ -293,8 +300,8 @@ for p in "${pids[@]}"; do
 	wait "$p" || fail "a concurrent client failed"
 done
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	grep -q "^_venvd_answer '$PROJ/sub' '[^']*' '$PROJ/.venv' 'proj' ''\$" "$T/auto.$i" ||
-		fail "client $i answered: $(cat "$T/auto.$i")"
+	hook_eval bash <"$T/auto.$i"
+	assert_eq "$PROJ/.venv|proj|" "$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" "client $i's answer"
 	[ ! -s "$T/auto.$i.err" ] || fail "client $i wrote to stderr"
 done
 wait_for daemon_answers || fail "the autostarted daemon never answered"
@@ -303,7 +310,9 @@ wait_for daemons_are 1 || fail "$(count_daemons) daemons run after autostart: $(
 wait_for flock -n "$AUTOLOCK" true || fail "autostart lock still held"
 assert_eq 1 "$(count_daemons)" "daemons after autostart settled"
 out=$("$VENVD" export --hook bash "$PROJ")
-assert_eq "_venvd_answer '$PROJ' '$(generation)' '$PROJ/.venv' 'proj' ''" "$out" "answer from the autostarted daemon"
+hook_eval bash <<<"$out"
+assert_eq "$(generation)|$PROJ/.venv|proj|" "$HOOK_GEN|$HOOK_VENV|$HOOK_PROMPT|$HOOK_NOTICE" \
+	"answer from the autostarted daemon"
 "$VENVD" stop >/dev/null || fail "stopping the autostarted daemon"
 
 # ---------------------------------------------------------------- export
@@ -508,11 +517,14 @@ hostile_round() {
 		expect "$sh" "$E.$sh.2" PATH "$BASEPATH" VIRTUAL_ENV $U VENVD_ACTIVE $U
 		[ ! -e "$T/pwned" ] || fail "$sh: a project name was executed"
 	done
-	out=$("$VENVD" export --hook bash "$HOSTILE/in")
-	eval "set -- ${out#_venvd_answer }"
-	assert_eq "$HOSTILE/in" "$1" "hook answer DIR round trip"
-	assert_eq "$HOSTILE/.venv" "$3" "hook answer VENV round trip"
-	[ ! -e "$T/pwned" ] || fail "hook answer executed a name"
+	for sh in bash zsh fish; do
+		"$VENVD" export --hook "$sh" "$HOSTILE/in" >"$T/hostile.hook"
+		hook_eval "$sh" <"$T/hostile.hook"
+		assert_eq "$HOSTILE/.venv" "$HOOK_VENV" "$sh: hook code VENV round trip"
+		assert_eq "$(basename "$HOSTILE" | tr -d '\n' | tr '$`\\%!' _____)" "$HOOK_PROMPT" \
+			"$sh: hook code PROMPT round trip"
+		[ ! -e "$T/pwned" ] || fail "$sh: hook code executed a name"
+	done
 }
 hostile_round local
 daemon_start
@@ -527,10 +539,12 @@ mkvenv "$T/w/tomove"
 mv "$T/w/tomove" "$NONUTF/.venv"
 daemon_start
 prime_trust "$NONUTF/x"
-out=$("$VENVD" export --hook bash "$NONUTF/x" 2>"$T/err")
-eval "set -- ${out#_venvd_answer }"
-assert_eq "$NONUTF/.venv" "$3" "non-UTF-8 venv path"
-assert_eq "$(generation)" "$2" "non-UTF-8: the daemon answers, with its generation"
+for sh in bash zsh fish; do
+	"$VENVD" export --hook "$sh" "$NONUTF/x" >"$T/nonutf.hook" 2>"$T/err"
+	hook_eval "$sh" <"$T/nonutf.hook"
+	assert_eq "$NONUTF/.venv" "$HOOK_VENV" "$sh: non-UTF-8 venv path"
+	assert_eq "$(generation)" "$HOOK_GEN" "$sh: non-UTF-8: the daemon answers, with its generation"
+done
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr"
 for sh in bash zsh fish; do
 	base_env "$T/envn.$sh.0" PATH="$BASEPATH"
@@ -543,12 +557,12 @@ say "broken venv notice"
 mkdir -p "$T/w/broken"
 mkvenv "$T/w/broken/.venv"
 ln -sfn "$T/nowhere/python3" "$T/w/broken/.venv/bin/python"
-out=$("$VENVD" export --hook bash "$T/w/broken" 2>"$T/err")
-eval "set -- ${out#_venvd_answer }"
-assert_eq "$T/w/broken/.venv" "$3" "broken venv still applies"
-case $5 in
+"$VENVD" export --hook bash "$T/w/broken" >"$T/broken.hook" 2>"$T/err"
+hook_eval bash <"$T/broken.hook"
+assert_eq "$T/w/broken/.venv" "$HOOK_VENV" "broken venv still applies"
+case $HOOK_NOTICE in
 "venvd: $T/w/broken/.venv is broken: "*) ;;
-*) fail "broken notice: [$5]" ;;
+*) fail "broken notice: [$HOOK_NOTICE]" ;;
 esac
 [ ! -s "$T/err" ] || fail "hook mode wrote to stderr"
 daemon_stop

@@ -154,13 +154,16 @@ assert_eq "$pid" "$(status_pid)" "the same daemon after start"
 say "the hooks' autostart asks the daemon to bind again"
 stopped_without_socket "$pid"
 out=$(VENVD_AUTOSTART=1 "$VENVD" export --hook bash "$P")
-[[ $out == *"'$P/.venv'"* ]] || fail "local answer while the socket is missing: $out"
+hook_eval bash <<<"$out"
+assert_eq "|$P/.venv" "$HOOK_GEN|$HOOK_VENV" "local answer while the socket is missing"
 wait_for sig_pending "$pid" 10 || fail "autostart did not ask the daemon to bind again"
 kill -CONT "$pid"
 wait_for daemon_answers || fail "no socket after autostart asked"
 assert_eq "$pid" "$(status_pid)" "the same daemon after autostart"
 out=$(VENVD_AUTOSTART=1 "$VENVD" export --hook bash "$P")
-[[ $out == "_venvd_answer '$P' '$(generation)' '$P/.venv' "* ]] || fail "hook answer from the daemon: $out"
+hook_eval bash <<<"$out"
+[ -n "$HOOK_GEN" ] || fail "no generation in the daemon's hook answer: $out"
+assert_eq "$(generation)|$P/.venv" "$HOOK_GEN|$HOOK_VENV" "hook answer from the daemon"
 
 say "stop finds a daemon without a socket by its lock and stops it"
 stopped_without_socket "$pid"

@@ -46,7 +46,8 @@ check_on() {
 	assert_eq poetry "$(jget "$out" 'j["venv"]["found_as"]')" "json found_as ($1)"
 	assert_eq pyproject.toml "$(jget "$out" 'j["venv"]["found_via"]')" "json found_via ($1)"
 	"$VENVD" export --hook bash "$P/src/pkg" >"$T/export" || fail "export ($1)"
-	grep_all -qF "$V" <"$T/export" || fail "export ($1) does not activate $V: $(cat "$T/export")"
+	hook_eval bash <"$T/export"
+	assert_eq "$V" "$HOOK_VENV" "export --hook ($1) activates the Poetry venv"
 }
 
 # check_off SOURCE: no venv applies to the Poetry project; the .venv project still works.
@@ -63,6 +64,8 @@ check_off() {
 	if grep_all -qF "$V" <"$T/export"; then
 		fail "export ($1) activates $V with poetry off: $(cat "$T/export")"
 	fi
+	hook_eval bash <"$T/export"
+	assert_eq "" "$HOOK_VENV" "export --hook ($1) with poetry off"
 	out=$("$VENVD" resolve "$T/code/own/src") || fail "resolve ($1) of a .venv project"
 	assert_eq "$T/code/own/.venv  python $OWNVER  (found as .venv in $T/code/own)" "$out" \
 		".venv project ($1) with poetry off"

@@ -66,10 +66,9 @@ expect_both() {
 
 # hook_venv DIR: the venv `venvd export --hook bash DIR` (daemon or fallback) activates, or nothing.
 hook_venv() {
-	local out
-	out=$("$VENVD" export --hook bash "$1")
-	eval "set -- ${out#_venvd_answer }"
-	printf '%s' "$3"
+	"$VENVD" export --hook bash "$1" >"$T/hook_venv.out"
+	hook_eval bash <"$T/hook_venv.out"
+	printf '%s' "$HOOK_VENV"
 }
 
 # clone SRC NAME: $W/NAME, cloned from SRC through a bare repository.
@@ -95,10 +94,11 @@ expect_both "$W/vf/sub/deeper" "$W/vf/tools/env $COMMITTED" "$W/vf/tools/env $CO
 assert_eq "" "$(hook_venv "$W/vf")" "the hook does not activate the committed venv"
 assert_eq "" "$(VENVD_SOCKET="$T/nowhere/venvd.sock" hook_venv "$W/vf")" \
     "the fallback's hook answer does not activate it either"
-out=$("$VENVD" export --hook bash "$W/vf")
-case $out in
+"$VENVD" export --hook bash "$W/vf" >"$T/vf.hook"
+hook_eval bash <"$T/vf.hook"
+case $HOOK_NOTICE in
 *"venvd: not activating $W/vf/tools/env: committed to git (venvd allow $W/vf to trust it)"*) ;;
-*) fail "no clear notice for the committed .venv file: $out" ;;
+*) fail "no clear notice for the committed .venv file: $HOOK_NOTICE" ;;
 esac
 "$VENVD" allow "$W/vf" >/dev/null || fail "venvd allow $W/vf"
 # The fallback cannot see the allow (decisions live in the daemon).

@@ -91,10 +91,9 @@ allow_refused() {
 
 # notice_of DIR: the notice the hook would print for DIR.
 notice_of() {
-	local out
-	out=$("$VENVD" export --hook bash "$1")
-	eval "set -- ${out#_venvd_answer }"
-	printf '%s|%s' "$3" "$5"
+	"$VENVD" export --hook bash "$1" >"$T/notice_of.out"
+	hook_eval bash <"$T/notice_of.out"
+	printf '%s|%s' "$HOOK_VENV" "$HOOK_NOTICE"
 }
 
 # venv_bin DIR NAME...: $DIR/.venv with executables NAME... printing "pwned".

@@ -36,19 +36,19 @@ expect_trust "$W/cloned" "untrusted:committed to git" "cloned venv"
 # The answer is the same the second time (cached in memory and the index).
 expect_trust "$W/cloned/sub" "untrusted:committed to git" "cloned venv again"
 out=$("$VENVD" export --hook bash "$W/cloned")
-case $out in
+hook_eval bash <<<"$out"
+case $HOOK_NOTICE in
 *"venvd: not activating $W/cloned/.venv: committed to git (venvd allow $W/cloned to trust it)"*) ;;
 *) fail "hook notice for the cloned venv: $out" ;;
 esac
-eval "set -- ${out#_venvd_answer }"
-assert_eq "" "$3" "the hook does not activate the cloned venv"
+assert_eq "" "$HOOK_VENV" "the hook does not activate the cloned venv"
 out=$(cd "$W/cloned" && "$VENVD" allow) || fail "venvd allow: $out"
 assert_eq "venvd: trusted $W/cloned/.venv" "$out" "allow's message"
 expect_trust "$W/cloned" trusted "cloned venv after allow"
 out=$("$VENVD" export --hook bash "$W/cloned")
-eval "set -- ${out#_venvd_answer }"
-assert_eq "$W/cloned/.venv" "$3" "the hook activates the allowed venv"
-assert_eq "" "$5" "no notice once allowed"
+hook_eval bash <<<"$out"
+assert_eq "$W/cloned/.venv" "$HOOK_VENV" "the hook activates the allowed venv"
+assert_eq "" "$HOOK_NOTICE" "no notice once allowed"
 
 say "1b. the git answer survives a restart (the index)"
 daemon_stop
@@ -81,7 +81,8 @@ fi
 case $out in *"$why"*) ;; *) fail "allow's refusal does not say why: $out" ;; esac
 expect_trust "$W/gw" "untrusted:$why" "writable bin/ after allow"
 out=$("$VENVD" export --hook bash "$W/gw")
-case $out in *"$why (fix that; venvd allow cannot override it)"*) ;;
+hook_eval bash <<<"$out"
+case $HOOK_VENV/$HOOK_NOTICE in /*"$why (fix that; venvd allow cannot override it)"*) ;;
 *) fail "notice for the writable bin/: $out" ;; esac
 
 say "4. .venv -> a venv owned by another uid is refused"
@@ -127,8 +128,8 @@ say "6. deny, then delete and recreate: judged afresh"
 "$VENVD" deny "$W/own/.venv" >/dev/null || fail "deny failed"
 expect_trust "$W/own" denied "denied venv"
 out=$("$VENVD" export --hook bash "$W/own")
-eval "set -- ${out#_venvd_answer }"
-assert_eq "" "$3$5" "a denied venv: no activation and no notice"
+hook_eval bash <<<"$out"
+assert_eq "" "$HOOK_VENV$HOOK_NOTICE" "a denied venv: no activation and no notice"
 json=$("$VENVD" trust --json)
 assert_eq "allow deny" "$(jget "$json" '" ".join(sorted(d["decision"] for d in j["decisions"]))')" \
     "venvd trust --json lists both decisions"
@@ -165,8 +166,10 @@ assert_eq "p[2J]0;pwnedq" "$(jget "$out" 'j["set"]["VIRTUAL_ENV_PROMPT"]')" "VIR
 mkdir -p "$W/esc${E}x/.venv/bin" && printf '#!/bin/sh\n' >"$W/esc${E}x/.venv/bin/su"
 chmod 755 "$W/esc${E}x/.venv/bin/su"
 out=$("$VENVD" export --hook bash "$W/esc${E}x")
-eval "set -- ${out#_venvd_answer }"
-out=$5
+hook_eval bash <<<"$out"
+case $out in *$'\e'*|*$'\a'*) fail "hook code carries a raw escape: $(printf %q "$out")" ;; esac
+assert_eq "" "$HOOK_VENV" "an untrusted hostile venv is not activated"
+out=$HOOK_NOTICE
 case $out in *$'\e'*|*$'\a'*) fail "notice carries a raw escape: $(printf %q "$out")" ;; esac
 case $out in *'not activating '"$W"'/esc\e]0;pwned\x07x/.venv: bin/su shadows'*) ;;
 *) fail "escaped notice: $(printf %q "$out")" ;; esac
@@ -209,10 +212,9 @@ rm -f "$XDG_CONFIG_HOME/venvd/config"
 
 say "9. the fallback applies the hard rule, the git check and the shadow rule itself"
 unset_answer() {
-	local out
-	out=$(VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" export --hook bash "$1")
-	eval "set -- ${out#_venvd_answer }"
-	printf '%s|%s' "$3" "$5"
+	VENVD_SOCKET="$T/nowhere/venvd.sock" "$VENVD" export --hook bash "$1" >"$T/unset_answer.out"
+	hook_eval bash <"$T/unset_answer.out"
+	printf '%s|%s' "$HOOK_VENV" "$HOOK_NOTICE"
 }
 assert_eq "$W/mine/.venv|" "$(unset_answer "$W/mine")" "fallback: own venv activates"
 case $(unset_answer "$W/tar/proj") in
@@ -290,9 +292,9 @@ git_running || fail "the daemon did not start git"
 # daemon answers, so the client neither falls back (which would show the
 # bin/ls notice) nor activates.
 out=$("$VENVD" export --hook bash "$W/gated2")
-eval "set -- ${out#_venvd_answer }"
-assert_eq "" "$3" "no activation while git runs"
-assert_eq "" "$5" "no notice while git runs"
+hook_eval bash <<<"$out"
+assert_eq "" "$HOOK_VENV" "no activation while git runs"
+assert_eq "" "$HOOK_NOTICE" "no notice while git runs"
 
 say "11b. a held resolve: others and status are answered, then the verdict once git ends"
 "$PYTHON3" - "$VENVD_SOCKET" "$W/gated" "$W/plain" "$T/gitruns" "$gate" <<'EOF' || fail "held resolve (above)"

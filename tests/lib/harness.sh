@@ -182,9 +182,114 @@ make_root_clone() {
 	git clone -q "$T/bare-$1.git" "$W/$1"
 }
 
+# hook_eval [SHELL]: evaluate "venvd export --hook SHELL" output (stdin) in
+# a real SHELL (bash by default; zsh, fish), started from this environment
+# as venvd export saw it, with the hook's functions stubbed, and set:
+#   HOOK_CODE    the code as printed
+#   HOOK_GEN     what _venvd_answer_gen says (the generation the hook may
+#                cache the code under: "" not at all, "*" under any)
+#   HOOK_VENV    VENVD_ACTIVE after the code: the venv venvd activated ("")
+#   HOOK_PROMPT  VIRTUAL_ENV_PROMPT after the code
+#   HOOK_NOTICE  what _venvd_notice was given (one line per call)
+#   HOOK_DEFINE  1 if the code defined venvd's deactivate, else 0
+# Fails the test unless the generation comes first, the code runs without
+# error or output (bash, zsh: under set -eu), an activation is whole
+# (VIRTUAL_ENV is the venv, PATH starts with its bin/, deactivate defined
+# when the venv changed) and the shell forgets its command lookups (hash -r,
+# rehash) exactly when PATH changed. Called in $(...) too: a failure there
+# still fails the test (harness_cleanup looks for $T/hook_eval.failed).
+hook_eval() {
+	local sh=${1:-bash} d v rc=0
+	local -A r=()
+	d=$(mktemp -d "$T/hookeval.XXXXXX")
+	cat >"$d/code"
+	HOOK_CODE=$(cat "$d/code"; echo .)
+	HOOK_CODE=${HOOK_CODE%.}
+	case $sh in
+	bash | zsh)
+		[[ $HOOK_CODE == "_venvd_answer_gen="* ]] ||
+			hook_eval_fail "$sh: export --hook does not start with its generation: $(printf %q "$HOOK_CODE")"
+		# shellcheck disable=SC2016 # expanded by the evaluating shell
+		"$sh" -c 'set -eu
+			_n= _def=0 _undef=0 _rh=0 _ps0=${PATH+x}:${PATH-} _a0=${VENVD_ACTIVE-}
+			_venvd_notice() { _n=$_n${_n:+$'"'\n'"'}$1; }
+			_venvd_deactivate_define() { _def=1; }
+			_venvd_deactivate_undefine() { _undef=1; }
+			hash() { if [ "$1" = -r ]; then _rh=1; fi; }
+			rehash() { _rh=1; }
+			. "$1/code"
+			_pc=0
+			if [ "${PATH+x}:${PATH-}" != "$_ps0" ]; then _pc=1; fi
+			o() { printf %s "$2" >"$_d/$1"; }
+			_d=$1
+			o gen "${_venvd_answer_gen-<unset>}"; o venv "${VENVD_ACTIVE-}"
+			o ve "${VIRTUAL_ENV-}"; o prompt "${VIRTUAL_ENV_PROMPT-}"
+			o notice "$_n"; o def "$_def"; o undef "$_undef"; o rh "$_rh"
+			o pc "$_pc"; o path1 "${PATH%%:*}"; o a0 "$_a0"
+			o fn_ours "${_venvd_fn_ours-<unset>}"' _ "$d" >"$d/out" 2>&1 || rc=$?
+		;;
+	fish)
+		[[ $HOOK_CODE == "set -g _venvd_answer_gen "* ]] ||
+			hook_eval_fail "fish: export --hook does not start with its generation: $(printf %q "$HOOK_CODE")"
+		# shellcheck disable=SC2016 # expanded by fish
+		fish --no-config -c 'set -g _n; set -g _def 0; set -g _undef 0
+			set -g _a0 "$VENVD_ACTIVE"
+			function _venvd_notice; set -g _n $_n $argv[1]; end
+			function _venvd_deactivate_define; set -g _def 1; end
+			function _venvd_deactivate_undefine; set -g _undef 1; end
+			function _venvd_ps1_on; end
+			function _venvd_ps1_off; end
+			source $argv[1]/code; or exit 1
+			set -l d $argv[1]
+			set -q _venvd_answer_gen; or set -g _venvd_answer_gen "<unset>"
+			set -q _venvd_fn_ours; or set -g _venvd_fn_ours "<unset>"
+			printf %s "$_venvd_answer_gen" >$d/gen; printf %s "$VENVD_ACTIVE" >$d/venv
+			printf %s "$VIRTUAL_ENV" >$d/ve; printf %s "$VIRTUAL_ENV_PROMPT" >$d/prompt
+			printf %s (string join \n -- $_n | string collect) >$d/notice
+			printf %s $_def >$d/def; printf %s $_undef >$d/undef; printf %s $_venvd_fn_ours >$d/fn_ours
+			printf %s "$PATH[1]" >$d/path1; printf %s "$_a0" >$d/a0' "$d" >"$d/out" 2>&1 || rc=$?
+		;;
+	*) hook_eval_fail "hook_eval: no shell $sh" ;;
+	esac
+	[ "$rc" = 0 ] || hook_eval_fail "$sh: the export --hook code failed (rc $rc): $(cat "$d/out")
+code: $(printf %q "$HOOK_CODE")"
+	[ ! -s "$d/out" ] || hook_eval_fail "$sh: the export --hook code wrote: $(cat "$d/out")"
+	for v in gen venv ve prompt notice def undef rh pc path1 a0 fn_ours; do
+		r[$v]=
+		[ ! -e "$d/$v" ] || IFS= read -r -d '' "r[$v]" <"$d/$v" || :
+	done
+	# shellcheck disable=SC2034 # read by the tests
+	HOOK_GEN=${r[gen]} HOOK_VENV=${r[venv]} HOOK_PROMPT=${r[prompt]}
+	# shellcheck disable=SC2034
+	HOOK_NOTICE=${r[notice]} HOOK_DEFINE=${r[def]}
+	if [ -n "$HOOK_VENV" ]; then
+		[ "$HOOK_VENV" = "${r[ve]}" ] ||
+			hook_eval_fail "$sh: VIRTUAL_ENV [${r[ve]}] is not VENVD_ACTIVE [$HOOK_VENV]"
+		[ "$HOOK_VENV/bin" = "${r[path1]}" ] ||
+			hook_eval_fail "$sh: PATH starts with [${r[path1]}], not [$HOOK_VENV/bin]"
+		if [ "$HOOK_VENV" != "${r[a0]}" ] && [ "${r[def]}|${r[fn_ours]}" != "1|1" ]; then
+			hook_eval_fail "$sh: activated without defining deactivate (${r[def]}|${r[fn_ours]})"
+		fi
+	fi
+	if [ "$sh" != fish ] && [ "${r[pc]}" != "${r[rh]}" ]; then
+		hook_eval_fail "$sh: PATH changed ${r[pc]}, command lookups forgotten ${r[rh]}"
+	fi
+	rm -rf "$d"
+}
+
+# hook_eval_fail MESSAGE: fail, leaving a mark when in a subshell.
+hook_eval_fail() {
+	[ "$BASHPID" = "$$" ] || : >"$T/hook_eval.failed"
+	fail "$@"
+}
+
 # Kill any daemon we started and remove the private tree.
 harness_cleanup() {
 	local rc=$?
+	if [ -e "$T/hook_eval.failed" ] && [ "$rc" = 0 ]; then
+		echo "FAIL: hook_eval failed in a subshell (above)" >&2
+		rc=1
+	fi
 	if [ -n "$DAEMON_PID" ]; then
 		kill -KILL "$DAEMON_PID" 2>/dev/null || true
 		kill -CONT "$DAEMON_PID" 2>/dev/null || true
