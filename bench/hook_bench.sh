@@ -53,7 +53,7 @@
 # µs as a multiple of venvd's (its fast path where there is one).
 set -euo pipefail
 
-N=${1:-${HOOK_BENCH_N:-200}}	# idle prompts; cd scenarios use N/4
+N=${1:-${HOOK_BENCH_N:-100}}	# idle prompts; cd scenarios use N/4
 NCD=$(( N / 4 > 0 ? N / 4 : 1 ))
 NSLOW=$(( N / 5 >= 10 ? N / 5 : 10 ))	# direnv's and mise's idle prompts
 NCDSLOW=$(( NCD / 5 >= 3 ? NCD / 5 : 3 ))
