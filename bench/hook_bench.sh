@@ -1,8 +1,8 @@
 #!/bin/bash
-# hook_bench.sh: what a venv hook adds to each prompt, in bash and zsh.
+# hook_bench.sh: what a venv hook adds to each prompt, in bash, zsh and fish.
 #
-# Runs N simulated prompts inside one shell process per (shell, variant)
-# and compares, in the same run:
+# Runs simulated prompts inside one interactive shell process per (shell,
+# variant) and compares, in the same run:
 #   none    no hook at all (the baseline)
 #   direnv  `direnv hook SHELL`, .envrc = "source .venv/bin/activate", allowed
 #   mise    `mise activate SHELL`, mise.toml [env] _.python.venv = ".venv",
@@ -12,31 +12,55 @@
 #           offline with private config, data, state and cache dirs
 #   walker  a pure-shell walker like oh-my-zsh's: walks $PWD up testing
 #           .venv/pyvenv.cfg with builtins on every prompt, sourcing activate
-#   venvd   `venvd hook SHELL` against the real daemon
-# Scenarios:
+#   venvd   `venvd hook SHELL` against the real daemon, once per path it has
+#           in that shell: bash "builtin" (the loadable builtin,
+#           VENVD_BASH_BUILTIN=$HOOK_BENCH_BASH_BUILTIN, default the build
+#           tree's bash/venvd.so) and "hook" (VENVD_BASH_BUILTIN=0); zsh
+#           "module" (VENVD_ZSH_MODULE=$HOOK_BENCH_ZSH_MODULE, default
+#           zsh/venvd.so) and "hook" (VENVD_ZSH_MODULE=0); fish "hook". A
+#           fast path whose file is missing shows "not built"; one the hook
+#           did not take shows the reason from VENVD_SHELL.
+# Scenarios (the issue's four cases):
 #   idle    a prompt with nothing changed
 #   first   cd from a plain dir into proj/a/b/c/d/e<i> (never seen) + prompt
 #   cached  cd from the plain dir into proj/a/b/c/d/e (seen before) + prompt
-#   out     cd from proj/a/b/c/d/e back to the plain dir + prompt
-# A prompt is simulated the way the shell runs its hooks: bash evaluates
-# each PROMPT_COMMAND entry; zsh runs chpwd_functions itself on cd (also
-# in a script), and the bench then calls precmd_functions. Time is measured inside the shell with $EPOCHREALTIME
-# (samples of 10 idle prompts, single cd prompts; medians over HOOK_BENCH_REPS
-# interleaved rounds, default 3, because a shared machine is noisy);
-# processes are counted in a second, shorter run under strace -f (forks
-# and vforks, not threads) and divided by the number of prompts.
+#   out     cd from proj/a/b/c/d/e<i> back to the plain dir + prompt
+# The shells run interactive (bash -i reading the script as one compound
+# command, zsh -i and fish -i with a script), so each hook installs itself
+# as it does for a user; a prompt is then simulated the way the shell runs
+# its hooks: bash evaluates each PROMPT_COMMAND entry; zsh runs
+# chpwd_functions itself on cd and the bench calls precmd_functions; fish
+# fires --on-variable PWD itself on cd and the bench emits fish_prompt.
+# Time is measured inside the shell ($EPOCHREALTIME in bash and zsh, fish's
+# `time` keyword), samples of 10 idle prompts and single cd prompts, medians
+# over HOOK_BENCH_REPS interleaved rounds (default 3: a shared machine is
+# noisy). direnv and mise run a fifth of the prompts (their costs are in
+# milliseconds; the medians settle sooner). Processes are counted in a
+# second, shorter run under strace -f (clone, clone3, fork, vfork; not
+# threads) with $NSTRACE prompts of each scenario, divided by that number.
+# The RSS (and Pss) a hook adds to the shell is read from
+# /proc/self/smaps_rollup before the hook is loaded and after the first
+# visit, in the same process.
 # After every cd each hook must have set VIRTUAL_ENV to the project's venv
-# with its bin/ first on PATH (and on leaving, unset both), or the run fails.
-# direnv and mise are skipped, with the reason printed, when unavailable.
+# with its bin/ first on PATH (and on leaving, unset both), or that variant
+# fails (shown, and the rest of the run goes on). direnv and mise are
+# skipped, with the reason printed, when unavailable.
 #
 # Usage: VENVD=... VENVD_DAEMON=... bash bench/hook_bench.sh [N]
-# Prints a table: µs per prompt, µs added over no hook, processes per
-# prompt, and each hook's added time as a multiple of venvd's.
+# Prints, per shell, µs per prompt, µs added over no hook, processes per
+# prompt and RSS added, then one markdown table (the README's "Speed"):
+# each case in µs added and processes per prompt, with each peer's added
+# µs as a multiple of venvd's (its fast path where there is one).
 set -euo pipefail
 
-N=${1:-${HOOK_BENCH_N:-200}}	# idle prompts; cd scenarios use N/4
+N=${1:-${HOOK_BENCH_N:-100}}	# idle prompts; cd scenarios use N/4
 NCD=$(( N / 4 > 0 ? N / 4 : 1 ))
+NSLOW=$(( N / 5 >= 10 ? N / 5 : 10 ))	# direnv's and mise's idle prompts
+NCDSLOW=$(( NCD / 5 >= 3 ? NCD / 5 : 3 ))
 NSTRACE=10
+builddir=${TOP_BUILDDIR:-$PWD}
+BASH_SO=${HOOK_BENCH_BASH_BUILTIN:-$builddir/bash/venvd.so}
+ZSH_SO=${HOOK_BENCH_ZSH_MODULE:-$builddir/zsh/venvd.so}
 REPS=${HOOK_BENCH_REPS:-3}
 : "${VENVD:?set VENVD to the venvd client}"
 : "${VENVD_DAEMON:?set VENVD_DAEMON to venvd-daemon}"
@@ -51,9 +75,9 @@ export HOME="$T/home" XDG_RUNTIME_DIR="$T/run" XDG_STATE_HOME="$T/state" \
 mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 export VENVD_SOCKET="$XDG_RUNTIME_DIR/venvd/venvd.sock" VENVD_AUTOSTART=0
-unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME
+unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME VENVD_SHELL VENVD_PS1
 export PATH="/usr/local/bin:/usr/bin:/bin"
-export VENVD N NCD W="$T/w" DIRENV_LOG_FORMAT=
+export VENVD W="$T/w" DIRENV_LOG_FORMAT=
 # mise reads no config, state or cache of the user's and never goes online.
 while read -r v; do
 	case $v in MISE_* | __MISE_*) unset "$v" ;; esac
@@ -162,9 +186,23 @@ for ((i = 0; i < 250; i++)); do
 done
 [ -S "$VENVD_SOCKET" ] || { echo "hook_bench: the daemon did not start" >&2; exit 1; }
 
-# The scenario script for bash: $1 = variant. Prints "scenario µs-total prompts".
+# The scenario script for bash, read by an interactive bash from stdin as
+# one compound command (so bash runs no prompt of its own in between):
+# $1 = variant, $2 = idle prompts, $3 = cds, $4 = markers. Prints "scenario
+# µs-total prompts" lines, "path PATH" (venvd's variants) and "mem RSS PSS".
 cat >"$T/bench.bash" <<'EOF'
+set +H +m
+{
+exec 2>>"$BENCH_ERR"
+unset HISTFILE
 variant=$1 n=$2 ncd=$3 marks=${4:-0}
+_mem() {
+	local k v u
+	while read -r k v u; do
+		case $k in Rss:) _rss=$v ;; Pss:) _pss=$v ;; esac
+	done </proc/self/smaps_rollup
+}
+_mem; rss0=$_rss pss0=$_pss
 case $variant in
 direnv) eval "$(direnv hook bash)" ;;
 mise)	# mise on PATH as installed; PROMPT_COMMAND, and cd runs chpwd_functions
@@ -185,10 +223,14 @@ walker)
 		fi
 	}
 	PROMPT_COMMAND=_walk_hook ;;
-venvd)
+builtin | hook)	# installs itself in PROMPT_COMMAND: the shell is interactive
 	eval "$("$VENVD" hook bash)"
-	PROMPT_COMMAND=(_venvd_hook)	# what the hook installs in an interactive shell
-	;;
+	IFS=: read -r _ _ _p _r <<<"${VENVD_SHELL-}"
+	if [[ -z $_p ]]; then	# an older hook: its PROMPT_COMMAND entry tells
+		_p=process
+		for _c in "${PROMPT_COMMAND[@]}"; do [[ $_c == venvd_hook ]] && _p=builtin; done
+	fi
+	echo "path $_p${_r:+:$_r}" ;;
 esac
 _prompt() {
 	local _c
@@ -207,6 +249,8 @@ _inactive() {
 if ((marks)); then _mark() { /bin/true "M_$1"; }; else _mark() { :; }; fi
 cd "$W/plain"; _prompt
 cd "$W/proj/a/b/c/d/e"; _prompt	# warm the caches (and direnv's allow check)
+_active
+_mem; echo "mem $((_rss - rss0)) $((_pss - pss0))"
 cd "$W/plain"; _prompt
 _mark idle
 for ((i = 0; i < n; i += 10)); do	# samples of 10 idle prompts
@@ -231,13 +275,24 @@ for ((i = 0; i < ncd; i++)); do
 	_mark end
 	cd "$W/plain"; _prompt
 done
+exit 0
+}
 EOF
 
-# The same for zsh.
+# The same for zsh (zsh -f -i SCRIPT: interactive, yet it runs no precmd
+# of its own while reading a script).
 cat >"$T/bench.zsh" <<'EOF'
+exec 2>>"$BENCH_ERR"
 zmodload zsh/datetime
 variant=$1 n=$2 ncd=$3 marks=${4:-0}
 typeset -ga precmd_functions chpwd_functions
+_mem() {
+	local k v u
+	while read -r k v u; do
+		case $k in (Rss:) _rss=$v ;; (Pss:) _pss=$v ;; esac
+	done </proc/self/smaps_rollup
+}
+_mem; rss0=$_rss pss0=$_pss
 case $variant in
 direnv) eval "$(direnv hook zsh)" ;;
 mise)	# mise on PATH as installed; add-zsh-hook precmd and chpwd
@@ -258,10 +313,10 @@ walker)
 		fi
 	}
 	precmd_functions=(_walk_hook) ;;
-venvd)
+module | hook)	# installs itself (precmd, chpwd): the shell is interactive
 	eval "$("$VENVD" hook zsh)"
-	precmd_functions=(_venvd_hook) chpwd_functions=(_venvd_hook)	# as installed interactively
-	;;
+	_f=("${(@s.:.)VENVD_SHELL}")
+	echo "path ${_f[3]:-process}${_f[4]:+:$_f[4]}" ;;
 esac
 _cd() { builtin cd "$1"; }	# zsh runs chpwd_functions itself, even in a script
 _prompt() { local f; for f in $precmd_functions; do $f; done; }
@@ -278,6 +333,8 @@ _inactive() {
 if ((marks)); then _mark() { /bin/true "M_$1"; }; else _mark() { :; }; fi
 _cd "$W/plain"; _prompt
 _cd "$W/proj/a/b/c/d/e"; _prompt	# warm the caches (and direnv's allow check)
+_active
+_mem; echo "mem $((_rss - rss0)) $((_pss - pss0))"
 _cd "$W/plain"; _prompt
 _mark idle
 for ((i = 0; i < n; i += 10)); do	# samples of 10 idle prompts
@@ -302,23 +359,189 @@ for ((i = 0; i < ncd; i++)); do
 	_mark end
 	_cd "$W/plain"; _prompt
 done
+exit 0
 EOF
 
-# run SHELL VARIANT N NCD [MARKS]: run the scenario script in a fresh shell.
+# The same for fish (fish -i SCRIPT). fish has no clock in microseconds
+# without a process, so each timed step runs under its `time` keyword,
+# whose report (to fish's stderr, a file) follows a "L scenario prompts"
+# label written there too; times_of turns both into "scenario µs prompts".
+cat >"$T/bench.fish" <<'EOF'
+set -l variant $argv[1]
+set -l n $argv[2]
+set -l ncd $argv[3]
+set -l marks $argv[4]
+function _mem
+    while read -l k v u
+        switch $k
+            case Rss:
+                set -g _rss $v
+            case Pss:
+                set -g _pss $v
+        end
+    end </proc/self/smaps_rollup
+end
+_mem
+set -l rss0 $_rss
+set -l pss0 $_pss
+switch $variant
+    case direnv
+        direnv hook fish | source
+    case mise
+        set -gx PATH (string replace -r '/[^/]*$' '' -- $MISE_BIN) $PATH
+        $MISE_BIN activate fish | source
+    case walker
+        function _walk_hook --on-event fish_prompt
+            set -l d $PWD
+            set -l found
+            while true
+                if test -f $d/.venv/pyvenv.cfg
+                    set found $d/.venv
+                    break
+                end
+                test -z "$d"; and break
+                set d (string replace -r '/[^/]*$' '' -- $d)
+            end
+            if test "$found" != "$_walk_active"
+                if test -n "$_walk_active"
+                    deactivate
+                end
+                if test -n "$found"
+                    source $found/bin/activate.fish
+                end
+                set -g _walk_active $found
+            end
+        end
+    case hook
+        $VENVD hook fish | source
+        set -l f (string split : -- "$VENVD_SHELL")
+        set -l p process
+        set -q f[3]; and set p $f[3]
+        set -q f[4]; and set p $p:$f[4]
+        echo "path $p"
+end
+set -g variant $variant
+function _fail
+    echo "$variant: $argv in $PWD: VIRTUAL_ENV=$VIRTUAL_ENV PATH=$PATH" >>$BENCH_ERR
+    exit 1
+end
+function _active
+    test $variant = none; and return
+    test "$VIRTUAL_ENV" = "$W/proj/.venv"; and test "$PATH[1]" = "$W/proj/.venv/bin"; or _fail "venv not active"
+end
+function _inactive
+    test -z "$VIRTUAL_ENV"; and not contains -- $W/proj/.venv/bin $PATH; or _fail "venv still active"
+end
+if test "$marks" = 1
+    function _mark
+        command /bin/true M_$argv[1]
+    end
+else
+    function _mark
+    end
+end
+cd $W/plain; emit fish_prompt
+cd $W/proj/a/b/c/d/e; emit fish_prompt
+_active
+_mem
+echo "mem "(math $_rss - $rss0)" "(math $_pss - $pss0)
+cd $W/plain; emit fish_prompt
+_mark idle
+set -l i 0
+while test $i -lt $n
+    echo "L idle 10" >&2
+    time begin
+        for j in 1 2 3 4 5 6 7 8 9 10
+            emit fish_prompt
+        end
+    end
+    set i (math $i + 10)
+end
+_mark end
+set i 0
+while test $i -lt $ncd
+    _mark first
+    echo "L first 1" >&2
+    time begin
+        cd $W/proj/a/b/c/d/e$i
+        emit fish_prompt
+    end
+    _active
+    _mark out
+    echo "L out 1" >&2
+    time begin
+        cd $W/plain
+        emit fish_prompt
+    end
+    _inactive
+    _mark end
+    set i (math $i + 1)
+end
+set i 0
+while test $i -lt $ncd
+    _mark cached
+    echo "L cached 1" >&2
+    time begin
+        cd $W/proj/a/b/c/d/e
+        emit fish_prompt
+    end
+    _active
+    _mark end
+    cd $W/plain; emit fish_prompt
+    set i (math $i + 1)
+end
+exit 0
+EOF
+
+# times_of FILE: fish's `time` reports after their labels, as "scenario µs prompts".
+times_of() {
+	awk '
+		/^L / { lab = $2; cnt = $3; next }
+		/Executed in/ {
+			v = $3; u = $4
+			if (u ~ /^micro/) m = 1; else if (u ~ /^milli/) m = 1000
+			else if (u ~ /^sec/) m = 1000000; else if (u ~ /^min/) m = 60000000; else next
+			if (lab != "") printf "%s %.0f %d\n", lab, v * m, cnt
+			lab = ""
+		}
+	' "$1"
+}
+
+# venvd_env SHELL VARIANT: set ve to the VENVD_BASH_BUILTIN and
+# VENVD_ZSH_MODULE that select the variant's path (both off for the peers).
+venvd_env() {
+	local bb=0 zm=0
+	case $1:$2 in
+	bash:builtin) bb=$BASH_SO ;;
+	zsh:module) zm=$ZSH_SO ;;
+	esac
+	ve=("VENVD_BASH_BUILTIN=$bb" "VENVD_ZSH_MODULE=$zm")
+}
+
+# run SHELL VARIANT N NCD [MARKS]: the scenario script in a fresh
+# interactive shell; its own errors go to $T/err.
 run() {
+	local ve
+	venvd_env "$1" "$2"
 	case $1 in
-	bash) bash --norc --noprofile "$T/bench.bash" "$2" "$3" "$4" "${5:-0}" ;;
-	zsh) zsh -f "$T/bench.zsh" "$2" "$3" "$4" "${5:-0}" ;;
+	bash) env "${ve[@]}" BENCH_ERR="$T/err" bash --norc --noprofile --noediting -i -s "$2" "$3" "$4" "${5:-0}" \
+	    <"$T/bench.bash" 2>/dev/null ;;
+	zsh) env "${ve[@]}" BENCH_ERR="$T/err" zsh -f -i "$T/bench.zsh" "$2" "$3" "$4" "${5:-0}" 2>/dev/null ;;
+	fish)
+		env "${ve[@]}" BENCH_ERR="$T/err" fish --no-config -i "$T/bench.fish" \
+		    "$2" "$3" "$4" "${5:-0}" 2>"$T/times" </dev/null || return
+		times_of "$T/times" ;;
 	esac
 }
 
 # forks SHELL VARIANT: processes started per prompt in each scenario. The
 # script runs under strace -f with marker commands (/bin/true M_<segment>)
-# between segments; each segment's forks and vforks (not threads) are
-# counted, less the one that ran the next marker.
+# between segments; each segment's clones, forks and vforks (not threads)
+# are counted, less the one that ran the next marker.
 forks() {
 	strace -f -qq -e signal=none -e trace=execve,clone,clone3,fork,vfork -o "$T/st" \
-	    bash -c "$(declare -f run); T='$T'; run $1 $2 $NSTRACE $NSTRACE 1 >/dev/null"
+	    bash -c "$(declare -f run venvd_env times_of); T='$T' BASH_SO='$BASH_SO' ZSH_SO='$ZSH_SO'; run $1 $2 $NSTRACE $NSTRACE 1 >/dev/null" ||
+		return
 	awk -v n="$NSTRACE" '
 		/resumed>/ || /CLONE_THREAD/ { next }
 		/execve\(/ && match($0, /"M_[a-z]+"/) {
@@ -327,80 +550,174 @@ forks() {
 			seg = name; k = 0; next
 		}
 		/clone|fork/ { k++ }
-		END {
-			printf "idle %d %d\n", c["idle"], n
-			for (s in c) if (s != "idle") printf "%s %d %d\n", s, c[s], n
-		}
+		END { for (s in c) printf "%s %d %d\n", s, c[s], n }
 	' "$T/st"
 }
 
-shells=(bash)
-command -v zsh >/dev/null 2>&1 && shells+=(zsh)
-variants=(none)
-if ((have_direnv)); then variants+=(direnv); else echo "hook_bench: skipping direnv: $direnv_skip"; fi
-if ((have_mise)); then variants+=(mise); else echo "hook_bench: skipping mise: $mise_skip"; fi
-variants+=(walker venvd)
+shells=()
+for sh in bash zsh fish; do
+	if command -v "$sh" >/dev/null 2>&1; then shells+=("$sh"); else echo "hook_bench: skipping $sh: not installed"; fi
+done
+peers=()
+if ((have_direnv)); then peers+=(direnv); else echo "hook_bench: skipping direnv: $direnv_skip"; fi
+if ((have_mise)); then peers+=(mise); else echo "hook_bench: skipping mise: $mise_skip"; fi
+peers+=(walker)
 have_strace=0
-command -v strace >/dev/null 2>&1 && have_strace=1
+if command -v strace >/dev/null 2>&1; then have_strace=1; else echo "hook_bench: no strace: processes are not counted"; fi
 
+# variants SHELL: the variants to run in that shell, venvd's paths first.
+variants() {
+	case $1 in
+	bash) echo none builtin hook "${peers[@]}" ;;
+	zsh) echo none module hook "${peers[@]}" ;;
+	fish) echo none hook "${peers[@]}" ;;
+	esac
+}
+
+# Results, one "SHELL VARIANT KEY VALUE" a line: KEY a scenario (µs, the
+# median), forks-SCENARIO (per prompt), rss, pss, path, or state (ok,
+# "not built", "not used: REASON", failed).
 : >"$T/results"
 : >"$T/samples"
+declare -A state=()
+for sh in "${shells[@]}"; do
+	if [ ! -f "$BASH_SO" ] && [ "$sh" = bash ]; then state[bash:builtin]="not built"; fi
+	if [ ! -f "$ZSH_SO" ] && [ "$sh" = zsh ]; then state[zsh:module]="not built"; fi
+done
 # Interleave the variants over $REPS rounds so load on the machine hits
 # them alike; the table shows medians of the per-prompt samples.
 for ((rep = 0; rep < REPS; rep++)); do
 	for sh in "${shells[@]}"; do
-		for v in "${variants[@]}"; do
-			run "$sh" "$v" "$N" "$NCD" | awk -v p="$sh $v" '{ printf "%s %s %.3f\n", p, $1, $2 / $3 }' >>"$T/samples"
+		for v in $(variants "$sh"); do
+			[ -z "${state[$sh:$v]-}" ] || continue
+			n=$N ncd=$NCD
+			case $v in direnv | mise) n=$NSLOW ncd=$NCDSLOW ;; esac
+			: >"$T/err"
+			if ! out=$(run "$sh" "$v" "$n" "$ncd"); then
+				state[$sh:$v]=failed
+				echo "hook_bench: $sh $v failed: $(tail -n 5 "$T/err")" >&2
+				continue
+			fi
+			path=$(sed -n 's/^path //p' <<<"$out")
+			case $v:$path in
+			builtin:builtin* | module:module* | module:zsocket* | hook:process*) ;;
+			builtin:* | module:* | hook:*)	# the hook took another path than asked for
+				state[$sh:$v]="not used (${path:-no path})"; continue ;;
+			esac
+			[ -z "$path" ] || echo "$sh $v path $path" >>"$T/results"
+			awk -v p="$sh $v" '$1 == "mem" { printf "%s rss %d\n%s pss %d\n", p, $2, p, $3; next }
+				$1 != "path" { printf "%s %s %.3f\n", p, $1, $2 / $3 }' <<<"$out" >>"$T/samples"
 		done
 	done
 done
+for k in "${!state[@]}"; do
+	echo "${k%%:*} ${k#*:} state ${state[$k]}" >>"$T/results"
+done
 sort -k1,1 -k2,2 -k3,3 -k4,4n "$T/samples" | awk '
 	{ k = $1 " " $2 " " $3; v[k, ++c[k]] = $4 }
-	END { for (k in c) { m = c[k]; printf "%s %s 1\n", k, (m % 2) ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2 } }
+	END { for (k in c) { m = c[k]; printf "%s %s\n", k, (m % 2) ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2 } }
 ' >>"$T/results"
 if ((have_strace)); then
 	for sh in "${shells[@]}"; do
-		for v in "${variants[@]}"; do
-			forks "$sh" "$v" | sed "s/^/$sh $v forks-/" >>"$T/results"
+		for v in $(variants "$sh"); do
+			[ -z "${state[$sh:$v]-}" ] || continue
+			forks "$sh" "$v" | awk -v p="$sh $v" '{ printf "%s forks-%s %.2f\n", p, $1, $2 / $3 }' >>"$T/results"
 		done
 	done
 fi
+[ -z "${HOOK_BENCH_KEEP-}" ] || echo "hook_bench: results in $T/results"
 
-echo "venvd hook benchmark: $REPS rounds of $N idle prompts and $NCD of each cd scenario, per shell process"
+echo "venvd hook benchmark: $REPS rounds per shell process of $N idle prompts and $NCD of each"
+echo "cd case ($NSLOW and $NCDSLOW for direnv and mise); load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 echo "(µs/prompt = median wall time of cd + hooks; added = minus no hook; procs = processes"
-echo " started per prompt, from a second run under strace with $NSTRACE of each)"
-awk -v variants="${variants[*]}" '
-	$3 ~ /^forks-/ { f[$1, $2, substr($3, 7)] = $4 / $5; next }
-	{ us[$1, $2, $3] = $4 / $5; if (!($1 in seen)) { seen[$1] = 1; order[++ns] = $1 } }
+echo " started per prompt, from a second run under strace with $NSTRACE of each; rss = KB the"
+echo " hook adds to the shell, loaded and after a first visit)"
+awk -v shells="${shells[*]}" -v peers="${peers[*]}" '
+	function commas(x,   s, neg) {
+		x = sprintf("%.0f", x); neg = (x ~ /^-/); if (neg) x = substr(x, 2)
+		s = ""
+		while (length(x) > 3) { s = "," substr(x, length(x) - 2) s; x = substr(x, 1, length(x) - 3) }
+		return (neg ? "-" : "") x s
+	}
+	function ratio(x) { return (x >= 10) ? commas(x) : (x >= 1) ? sprintf("%.1f", x) : sprintf("%.2f", x) }
+	$3 == "state" { st[$1, $2] = substr($0, index($0, "state ") + 6); next }
+	$3 == "path" { path[$1, $2] = $4; next }
+	{ r[$1, $2, $3] = $4 }
 	END {
-		nv = split(variants, V, " ")
+		nsh = split(shells, SH, " ")
+		np = split(peers, P, " ")
 		split("idle first cached out", S, " ")
-		for (k = 1; k <= ns; k++) {
-			sh = order[k]
-			printf "\n%-5s %-7s %10s %10s %8s %10s\n", sh, "hook", "scenario", "µs/prompt", "added", "procs"
+		split("idle prompt|first visit to a directory|directory seen before|leaving a project", CASE, "|")
+		for (k = 1; k <= nsh; k++) {
+			sh = SH[k]
+			fast = (sh == "bash") ? "builtin" : (sh == "zsh") ? "module" : ""
+			nv = 0
+			V[++nv] = "none"
+			if (fast != "") V[++nv] = fast
+			V[++nv] = "hook"
+			for (j = 1; j <= np; j++) V[++nv] = P[j]
+			NV[sh] = nv
+			for (j = 1; j <= nv; j++) VV[sh, j] = V[j]
+			printf "\n%-5s %-8s %-10s %10s %10s %7s %6s\n", sh, "hook", "scenario", "µs/prompt", "added", "procs", "rss"
 			for (s = 1; s <= 4; s++) {
 				sc = S[s]
-				base = us[sh, "none", sc]
+				base = r[sh, "none", sc]
 				for (j = 1; j <= nv; j++) {
 					v = V[j]
-					fk = ((sh, v, sc) in f) ? sprintf("%8.2f", f[sh, v, sc]) : sprintf("%8s", "n/a")
-					printf "%-5s %-7s %10s %10.1f %10.1f %s\n", sh, v, sc, us[sh, v, sc], us[sh, v, sc] - base, fk
+					if ((sh, v) in st) {
+						if (s == 1) printf "%-5s %-8s %s\n", sh, v, st[sh, v]
+						continue
+					}
+					fk = ((sh, v, "forks-" sc) in r) ? sprintf("%7.2f", r[sh, v, "forks-" sc]) : sprintf("%7s", "n/a")
+					printf "%-5s %-8s %-10s %10.1f %10.1f %s %6s\n", sh, v, sc, r[sh, v, sc], r[sh, v, sc] - base, fk,
+					    (v == "none") ? "" : sprintf("%d", r[sh, v, "rss"])
 				}
-			}
-			printf "%-5s ratios: added µs of each hook / added µs of venvd\n", sh
-			for (s = 1; s <= 4; s++) {
-				sc = S[s]
-				base = us[sh, "none", sc]
-				vd = us[sh, "venvd", sc] - base
-				line = sprintf("  %-7s", sc)
-				for (j = 1; j <= nv; j++) {
-					v = V[j]
-					if (v == "none" || v == "venvd") continue
-					a = us[sh, v, sc] - base
-					line = line sprintf("  %s %s", v, (vd > 0.5) ? sprintf("%.1fx", a / vd) : "(venvd adds <0.5 µs)")
-				}
-				print line
 			}
 		}
+		# The markdown table: µs added and processes per prompt; the peers
+		# also as a multiple of venvd (its fast path where it ran, else the hook).
+		print ""
+		hdr = "| shell | case | venvd, builtin or module | venvd, function hook"
+		sep = "|---|---|---|---"
+		for (j = 1; j <= np; j++) { hdr = hdr " | " P[j]; sep = sep "|---" }
+		print hdr " |"
+		print sep "|"
+		for (k = 1; k <= nsh; k++) {
+			sh = SH[k]
+			fast = (sh == "bash") ? "builtin" : (sh == "zsh") ? "module" : ""
+			ref = (fast != "" && !((sh, fast) in st)) ? fast : "hook"
+			for (s = 1; s <= 4; s++) {
+				sc = S[s]
+				base = r[sh, "none", sc]
+				vd = r[sh, ref, sc] - base
+				line = "| " sh " | " CASE[s]
+				for (c = 0; c <= np + 1; c++) {
+					v = (c == 0) ? fast : (c == 1) ? "hook" : P[c - 1]
+					if (v == "") { line = line " | none in " sh; continue }
+					if ((sh, v) in st) { line = line " | " st[sh, v]; continue }
+					a = r[sh, v, sc] - base
+					cell = (a < 1) ? "<1 µs" : commas(a) " µs"
+					if ((sh, v, "forks-" sc) in r) {
+						f = r[sh, v, "forks-" sc]
+						cell = cell ", " ((f == int(f)) ? sprintf("%d", f) : sprintf("%.1f", f))
+					}
+					if (c > 1 || (c == 1 && ref != "hook"))
+						cell = cell ((vd >= 1 && a >= 1) ? " (" ratio(a / vd) "×)" : "")
+					line = line " | " cell
+				}
+				print line " |"
+			}
+		}
+		line = "RSS a hook adds to a shell (KB):"
+		for (k = 1; k <= nsh; k++) {
+			sh = SH[k]
+			for (j = 2; j <= NV[sh]; j++) {
+				v = VV[sh, j]
+				if ((sh, v, "rss") in r) line = line sprintf(" %s %s %d,", sh, v, r[sh, v, "rss"])
+			}
+		}
+		sub(/,$/, "", line)
+		print ""
+		print line
 	}
 ' "$T/results"

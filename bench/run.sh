@@ -3,7 +3,8 @@
 #
 # Starts the real venvd-daemon with private XDG dirs and a private socket,
 # runs bench/bench_rpc against it (and against its own echo server), stops
-# the daemon, then runs bench/hook_bench.sh if it has been written, then
+# the daemon, then runs bench/hook_bench.sh (every hook and peer in bash,
+# zsh and fish; it ends with the README's "Speed" table), then
 # bench/poetry_bench.sh, scan_bench.sh and editor_bench.py.
 # Environment: VENVD, VENVD_DAEMON (default: the build tree's programs).
 set -euo pipefail

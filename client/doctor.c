@@ -3,7 +3,10 @@
  * line per finding, each with a verdict and one suggested command.
  *
  * Checks: the daemon runs; the hook is installed in the calling shell
- * (the hooks export VENVD_SHELL); the inotify watch limit; the database's
+ * (the hooks export VENVD_SHELL) and which path it runs (the bash
+ * builtin, the zsh module or zsocket, or a process on first visits, and
+ * why no faster one: VENVD_SHELL's reason, and whether the builtin or
+ * module is installed and fits the running bash); the inotify watch limit; the database's
  * integrity (the daemon's status "db_ok"/"db_error"); the daemon's other
  * faults (its status "degraded": storage, the index); whether the
  * daemon's own locator environment (WORKON_HOME...) is this shell's (a
@@ -62,32 +65,336 @@ finding(struct doctor *dr, int ok, const char *subject, const char *text,
 	fputs("\n", stdout);
 }
 
+/* Print one warning: not a failure (the exit status stays 0), but worth fixing. */
+static void
+warning(struct doctor *dr, const char *subject, const struct buf *text,
+    const struct buf *suggest)
+{
+	dr->warnings++;
+	fputs("warn  ", stdout);
+	term_puts(stdout, subject);
+	fputs(": ", stdout);
+	term_puts(stdout, text->data);
+	if (suggest->len > 0) {
+		fputs("; try: ", stdout);
+		term_puts(stdout, suggest->data);
+	}
+	fputs("\n", stdout);
+}
+
 /*
- * The hook check: the hooks export VENVD_SHELL=SHELL:PID (bash, zsh or
- * fish, and that shell's pid). A child shell that did not load the hook
- * inherits the variable, so the pid must be our parent's; a value
- * without a pid is taken at its word.
+ * What the hooks export in VENVD_SHELL: SHELL:PID:PATH[:REASON], or the
+ * older SHELL:PID (no path), or a bare SHELL. PATH is how the hook runs
+ * (builtin, module, zsocket or process), REASON why a faster path was not
+ * taken. Fields too long for these buffers are cut short; they are only
+ * ever printed through term_puts.
+ */
+struct hook_env {
+	char	 shell[16];
+	char	 pid[24];	/* "" when absent */
+	char	 path[16];	/* "" when absent (older hooks) */
+	char	 reason[32];
+	int	 has_pid;
+};
+
+/* Copy field [s, e) of VENVD_SHELL into out (cut to fit). */
+static void
+hook_field(char *out, size_t len, const char *s, const char *e)
+{
+	size_t n = (size_t)(e - s);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Split VENVD_SHELL into its fields; the last one takes the rest. */
+static void
+hook_env_parse(const char *v, struct hook_env *h)
+{
+	char *fields[] = { h->shell, h->pid, h->path, h->reason };
+	size_t sizes[] = { sizeof h->shell, sizeof h->pid, sizeof h->path,
+	    sizeof h->reason };
+	const char *colon;
+	size_t i;
+
+	memset(h, 0, sizeof *h);
+	for (i = 0; i < 4 && v != NULL; i++) {
+		colon = i < 3 ? strchr(v, ':') : NULL;
+		hook_field(fields[i], sizes[i], v, colon != NULL ? colon :
+		    v + strlen(v));
+		if (i == 1)
+			h->has_pid = 1;
+		v = colon != NULL ? colon + 1 : NULL;
+	}
+}
+
+/*
+ * The version of the bash running as process pid, as "X.Y.Z", from the
+ * string every bash binary carries ("@(#)Bash version 5.2.15(1) release
+ * GNU"), read from /proc/PID/exe without running it. -1 if not found.
+ */
+static int
+bash_version_of(long pid, char *out, size_t len)
+{
+	static const char mark[] = "@(#)Bash version ";
+	char path[64], chunk[65536 + sizeof mark + 16];
+	size_t keep = 0, got, i, k;
+	FILE *f;
+	char *at;
+
+	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while ((got = fread(chunk + keep, 1, 65536, f)) > 0) {
+		got += keep;
+		at = memmem(chunk, got, mark, sizeof mark - 1);
+		if (at != NULL && (size_t)(at - chunk) + sizeof mark + 16 <= got) {
+			at += sizeof mark - 1;
+			for (i = 0; i + 1 < len && (at[i] == '.' ||
+			    (at[i] >= '0' && at[i] <= '9')); i++)
+				out[i] = at[i];
+			out[i] = '\0';
+			fclose(f);
+			return i > 0 ? 0 : -1;
+		}
+		/* Keep the tail: the mark may straddle two reads. */
+		k = got < sizeof mark + 16 ? got : sizeof mark + 16;
+		memmove(chunk, chunk + got - k, k);
+		keep = k;
+	}
+	fclose(f);
+	return -1;
+}
+
+/*
+ * Where a fast path's shared object would come from, by the same rule as
+ * venvd hook: $VAR when it is an absolute path, "0" or any other value
+ * turns it off, unset means the installed one in dir/venvd.so. Returns 0
+ * with the path in out, or -1 when it is turned off.
+ */
+static int
+fast_path_file(const char *var, const char *dir, char *out, size_t len)
+{
+	const char *env = getenv(var);
+
+	if (env != NULL && env[0] != '/')
+		return -1;
+	if (env != NULL)
+		snprintf(out, len, "%s", env);
+	else
+		snprintf(out, len, "%s/venvd.so", dir);
+	return 0;
+}
+
+/* Is path a regular file? */
+static int
+regular_file(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/*
+ * What doctor can see for itself about bash's loadable builtin: whether
+ * this venvd has one, whether it is installed (or $VENVD_BASH_BUILTIN's
+ * file exists), and whether it fits the version of the running bash.
+ * Sets *fits when all three hold.
+ */
+static void
+own_check_bash(struct buf *b, long pid, int *fits)
+{
+	*fits = 0;
+#ifdef HAVE_BASH_BUILTIN
+	char so[PATH_MAX], have[32];
+	const char *want = VENVD_BASH_BUILTIN_VERSION;
+	size_t n = strlen(want);
+
+	if (fast_path_file("VENVD_BASH_BUILTIN", BASHBUILTINDIR, so,
+	    sizeof so) == -1) {
+		buf_puts(b, "VENVD_BASH_BUILTIN turns it off");
+		return;
+	}
+	if (!regular_file(so)) {
+		buf_printf(b, "%s is not installed", so);
+		return;
+	}
+	if (bash_version_of(pid, have, sizeof have) == -1) {
+		buf_printf(b, "%s is installed (for bash %s); this shell's "
+		    "version is unknown", so, want);
+		return;
+	}
+	if (strncmp(have, want, n) == 0 && (have[n] == '.' || have[n] == '\0')) {
+		buf_printf(b, "%s is installed and fits this bash %s", so, have);
+		*fits = 1;
+		return;
+	}
+	buf_printf(b, "%s is built for bash %s, this shell is bash %s", so, want,
+	    have);
+#else
+	(void)pid;
+	buf_puts(b, "this venvd was built without it (no bash-builtins headers)");
+#endif
+}
+
+/* The same for zsh's module: whether this venvd has one and it is installed. */
+static void
+own_check_zsh(struct buf *b, int *fits)
+{
+	*fits = 0;
+#if defined(HAVE_ZSH_MODULE) && defined(ZSHMODULEDIR)
+	char so[PATH_MAX];
+
+	if (fast_path_file("VENVD_ZSH_MODULE", ZSHMODULEDIR, so,
+	    sizeof so) == -1) {
+		buf_puts(b, "VENVD_ZSH_MODULE turns it off");
+		return;
+	}
+	if (!regular_file(so)) {
+		buf_printf(b, "%s is not installed", so);
+		return;
+	}
+	buf_printf(b, "%s is installed", so);
+	*fits = 1;
+#else
+	buf_puts(b, "this venvd was built without it (no zsh-dev headers)");
+#endif
+}
+
+/* Why the hook took no faster path, in words, from VENVD_SHELL's REASON. */
+static const char *
+reason_text(const char *shell, const char *reason)
+{
+	int bash = strcmp(shell, "bash") == 0;
+
+	if (strcmp(reason, "not-built") == 0)
+		return bash ? "the hook found no loadable builtin" :
+		    "the hook found no zsh module";
+	if (strcmp(reason, "version-mismatch") == 0)
+		return bash ? "the loadable builtin was built for another bash "
+		    "version" : "the module was built for another zsh version";
+	if (strcmp(reason, "disabled") == 0)
+		return bash ? "VENVD_BASH_BUILTIN=0 turned it off" :
+		    "VENVD_ZSH_MODULE=0 turned it off";
+	if (strcmp(reason, "load-failed") == 0)
+		return bash ? "enable -f could not load the builtin" :
+		    "zmodload could not load the module";
+	if (strcmp(reason, "unloaded") == 0)
+		return bash ? "the builtin was unloaded later (enable -n or "
+		    "enable -d)" : "the module was unloaded later (zmodload -u)";
+	if (reason[0] == '\0')
+		return "the hook gave no reason";
+	return NULL;
+}
+
+/*
+ * Which path the shell's hook runs and, when it is not the fastest one
+ * for that shell, why: VENVD_SHELL's PATH and REASON, then what doctor
+ * checks itself. A slower path that still works is a warning; one the
+ * user chose (disabled) or the only one there is (fish) is ok.
+ */
+static void
+check_hook_path(struct doctor *dr, const struct hook_env *h, long pid)
+{
+	struct buf text = BUF_INIT, suggest = BUF_INIT, own = BUF_INIT;
+	int bash = strcmp(h->shell, "bash") == 0;
+	int zsh = strcmp(h->shell, "zsh") == 0, fits = 0;
+	const char *why, *sh = h->shell;
+	char line[PATH_MAX + 256];
+
+	if (bash)
+		own_check_bash(&own, pid, &fits);
+	else if (zsh)
+		own_check_zsh(&own, &fits);
+	if (strcmp(h->path, "builtin") == 0 || strcmp(h->path, "module") == 0 ||
+	    strcmp(h->path, "zsocket") == 0) {
+		snprintf(line, sizeof line, "%s runs %s: no process at any prompt",
+		    sh, strcmp(h->path, "builtin") == 0 ?
+		    "the loadable builtin venvd_hook" :
+		    strcmp(h->path, "module") == 0 ? "the venvd zsh module" :
+		    "the hook over zsocket");
+		finding(dr, 1, "hook path", line, NULL);
+		goto out;
+	}
+	if (h->path[0] != '\0' && strcmp(h->path, "process") != 0) {
+		buf_printf(&text, "VENVD_SHELL names an unknown path \"%s\"",
+		    h->path);
+		buf_printf(&suggest, "exec %s", bash || zsh ? sh : "$SHELL");
+		warning(dr, "hook path", &text, &suggest);
+		goto out;
+	}
+	if (!bash && !zsh) {
+		snprintf(line, sizeof line, "%s starts venvd on a first visit to "
+		    "a directory (%s has no faster path)", sh, sh);
+		finding(dr, 1, "hook path", line, NULL);
+		goto out;
+	}
+	if (h->path[0] == '\0') {
+		/* An older hook: it says nothing of its path. */
+		buf_printf(&text, "not reported (this hook's VENVD_SHELL is the "
+		    "older %s:PID); %s", sh, own.data);
+		buf_printf(&suggest, "exec %s", sh);
+		warning(dr, "hook path", &text, &suggest);
+		goto out;
+	}
+	if ((why = reason_text(sh, h->reason)) == NULL) {
+		buf_printf(&text, "%s starts venvd on first visits (unknown "
+		    "reason \"%s\"); %s", sh, h->reason, own.data);
+		buf_printf(&suggest, "exec %s", sh);
+		warning(dr, "hook path", &text, &suggest);
+		goto out;
+	}
+	if (strcmp(h->reason, "disabled") == 0) {
+		snprintf(line, sizeof line, "%s starts venvd on first visits: %s",
+		    sh, why);
+		finding(dr, 1, "hook path", line, NULL);
+		goto out;
+	}
+	buf_printf(&text, "%s starts venvd on first visits, not the faster "
+	    "%s: %s; %s", sh, bash ? "loadable builtin" : "zsh module", why,
+	    own.data);
+	if (fits)
+		buf_printf(&suggest, "exec %s (the hook loads it again)", sh);
+	else if (bash)
+		buf_puts(&suggest, "install bash-builtins, then configure, make "
+		    "and make install venvd again, then exec bash");
+	else
+		buf_puts(&suggest, "install zsh-dev, then configure, make and "
+		    "make install venvd again, then exec zsh");
+	warning(dr, "hook path", &text, &suggest);
+out:
+	buf_free(&text);
+	buf_free(&suggest);
+	buf_free(&own);
+}
+
+/*
+ * The hook check: the hooks export VENVD_SHELL (struct hook_env). A child
+ * shell that did not load the hook inherits the variable, so the pid must
+ * be our parent's; a value without a pid is taken at its word. Then which
+ * path the hook runs (check_hook_path).
  */
 static void
 check_hook(struct doctor *dr)
 {
 	const char *hook = getenv("VENVD_SHELL"), *sh = getenv("SHELL"), *base;
-	const char *colon;
+	struct hook_env h;
 	char text[160];
+	long ppid = (long)getppid();
 
 	if (hook != NULL && hook[0] != '\0') {
-		int n = (colon = strchr(hook, ':')) != NULL ? (int)(colon - hook) :
-		    (int)strlen(hook);
-
-		if (colon == NULL || strtol(colon + 1, NULL, 10) == (long)getppid()) {
-			snprintf(text, sizeof text, "installed in this shell (%.*s)",
-			    n, hook);
+		hook_env_parse(hook, &h);
+		if (!h.has_pid || strtol(h.pid, NULL, 10) == ppid) {
+			snprintf(text, sizeof text, "installed in this shell (%s)",
+			    h.shell);
 			finding(dr, 1, "hook", text, NULL);
+			check_hook_path(dr, &h, ppid);
 			return;
 		}
 		snprintf(text, sizeof text, "not installed in this shell "
-		    "(VENVD_SHELL was inherited from %.*s, pid %s)", n, hook,
-		    colon + 1);
+		    "(VENVD_SHELL was inherited from %s, pid %s)", h.shell, h.pid);
 		finding(dr, 0, "hook", text, "eval \"$(venvd hook bash)\" in "
 		    "~/.bashrc, eval \"$(venvd hook zsh)\" in ~/.zshrc, or "
 		    "venvd hook fish | source in config.fish");
@@ -204,23 +511,6 @@ check_health(struct doctor *dr, json_t *st)
 	}
 	if (n == 0)
 		finding(dr, 1, "health", "no faults reported", NULL);
-}
-
-/* Print one warning: not a failure (the exit status stays 0), but worth fixing. */
-static void
-warning(struct doctor *dr, const char *subject, const struct buf *text,
-    const struct buf *suggest)
-{
-	dr->warnings++;
-	fputs("warn  ", stdout);
-	term_puts(stdout, subject);
-	fputs(": ", stdout);
-	term_puts(stdout, text->data);
-	if (suggest->len > 0) {
-		fputs("; try: ", stdout);
-		term_puts(stdout, suggest->data);
-	}
-	fputs("\n", stdout);
 }
 
 /* Append NAME (VALUE) or NAME (unset) to b. */
