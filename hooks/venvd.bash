@@ -11,8 +11,7 @@
 # else venvd is run once and its code evaluated and kept.
 # shellcheck shell=bash
 
-_venvd_bin=@VENVD@
-_venvd_genfile=@GENFILE@
+_venvd_bin=@VENVD@ _venvd_genfile=@GENFILE@
 _venvd_pip_guard_on=@PIPGUARD@	# the config's pip_guard: 1 or 0
 _venvd_env_names=(@LOCATORENV@)	# the variables the locators read
 _venvd_builtin=@BASHBUILTIN@	# venvd.so, the loadable builtin; '' when none
@@ -39,32 +38,27 @@ _venvd_hook() {
 	    ${VIRTUAL_ENV-} == "$_venvd_last_ve" && $env == "$_venvd_last_env" ]]; then
 		return "$_venvd_rc"
 	fi
-	if [[ $env != "$_venvd_last_env" || $gen != "$_venvd_cache_gen" ]]; then
-		_venvd_cache_reset "$gen"
-	fi
+	[[ $env == "$_venvd_last_env" && $gen == "$_venvd_cache_gen" ]] || _venvd_cache_reset "$gen"
 	_venvd_update
 	_venvd_last_pwd=$PWD _venvd_last_gen=$gen _venvd_last_ve=${VIRTUAL_ENV-} _venvd_last_env=$env
 	return "$_venvd_rc"
 }
 
 # Forget every cached transition; the cache now belongs to generation $1.
-_venvd_cache_reset() {
-	_venvd_cache=()
-	_venvd_cache_gen=$1
-}
+_venvd_cache_reset() { _venvd_cache=(); _venvd_cache_gen=$1; }
 
-# The transition's inputs, every one: venvd's options (_venvd_a: the
-# variables, set or not and exported or not, and the bookkeeping) and the
-# cache key (_venvd_k: $PWD and the options, each as LENGTH:VALUE).
+# The transition's inputs as venvd's options (_venvd_a: the variables, set
+# or not, and the bookkeeping) and the cache key (_venvd_k: $PWD and the
+# options, each as LENGTH:VALUE).
 _venvd_inputs() {
 	local v x
 	_venvd_a=(--state --pip-guard "$_venvd_pip_guard_on" --suppress "$_venvd_suppress" --ps1-added "$_venvd_ps1_added")
-	if ((_venvd_fn_ours)); then _venvd_a+=(--fn-ours); fi
-	if declare -F deactivate >/dev/null; then _venvd_a+=(--fn-exists); fi
-	if [[ ${VENVD_PS1-} == 1 ]]; then _venvd_a+=(--ps1-on); fi
-	if [[ ${VENVD_PS1-} == 1 || -n $_venvd_ps1_added ]]; then _venvd_a+=(--ps1 "${PS1-}"); fi
+	((!_venvd_fn_ours)) || _venvd_a+=(--fn-ours)
+	! declare -F deactivate >/dev/null || _venvd_a+=(--fn-exists)
+	[[ ${VENVD_PS1-} != 1 ]] || _venvd_a+=(--ps1-on)
+	[[ ${VENVD_PS1-} != 1 && -z $_venvd_ps1_added ]] || _venvd_a+=(--ps1 "${PS1-}")
 	for v in "${_venvd_vars[@]}"; do
-		if [[ -n ${!v+x} ]]; then _venvd_a+=(--var "$v=${!v}"); fi
+		[[ -z ${!v+x} ]] || _venvd_a+=(--var "$v=${!v}")
 	done
 	_venvd_k=${#PWD}:$PWD
 	for x in "${_venvd_a[@]}"; do _venvd_k+="|${#x}:$x"; done
@@ -88,9 +82,7 @@ _venvd_update() {
 		[[ -z $_venvd_cache_gen ]] || _venvd_cache_reset ''
 		return 0
 	fi
-	if [[ $_venvd_answer_gen == '*' ]]; then	# depends on the state only
-		_venvd_answer_gen=$_venvd_cache_gen
-	fi
+	[[ $_venvd_answer_gen != '*' ]] || _venvd_answer_gen=$_venvd_cache_gen	# depends on the state only
 	if [[ $_venvd_answer_gen != "$_venvd_cache_gen" ]] || ((${#_venvd_cache[@]} >= 256)); then
 		_venvd_cache_reset "$_venvd_answer_gen"
 	fi
@@ -99,22 +91,15 @@ _venvd_update() {
 
 # Shown once per shell per text (it names the venv and the reason).
 _venvd_notice() {
-	if [[ -z ${_venvd_noticed[$1]-} ]]; then
-		_venvd_noticed[$1]=1
-		printf '%s\n' "$1" >&2
-	fi
+	[[ -z ${_venvd_noticed[$1]-} ]] || return 0
+	_venvd_noticed[$1]=1
+	printf '%s\n' "$1" >&2
 }
 
 # The user's `deactivate` while venvd has a venv active, and its removal.
-_venvd_deactivate_define() {
-	# shellcheck disable=SC2317
-	deactivate() { _venvd_user_deactivate "$@"; }
-	_venvd_fn_ours=1
-}
-_venvd_deactivate_undefine() {
-	unset -f deactivate
-	_venvd_fn_ours=0
-}
+# shellcheck disable=SC2317
+_venvd_deactivate_define() { deactivate() { _venvd_user_deactivate "$@"; }; _venvd_fn_ours=1; }
+_venvd_deactivate_undefine() { unset -f deactivate; _venvd_fn_ours=0; }
 
 # The user ran `deactivate` (or an activate script ran `deactivate nondestructive`).
 _venvd_user_deactivate() {

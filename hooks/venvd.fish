@@ -2,292 +2,151 @@
 #
 # Install with this line in ~/.config/fish/config.fish:   venvd hook fish | source
 #
-# Each prompt costs one stat of the daemon's marker for the last generation
-# seen (a builtin `read` of the generation file only once it is gone) and
-# four string compares; venvd is only run when $PWD, the generation,
-# $VIRTUAL_ENV or a variable the locators read (WORKON_HOME, PYENV_ROOT...,
-# which venvd sends to the daemon) changed and the answer is not already in this shell's
-# cache (parallel lists, fish has no maps). Without a daemon there is no
-# generation, so a venv created or removed in the current directory is
-# noticed at the next cd instead.
-#
-# State shared with child shells and `venvd export` (all exported):
-# VENVD_ACTIVE (the venv venvd activated), VIRTUAL_ENV (the same),
-# VIRTUAL_ENV_PROMPT, VENVD_PYTHONHOME (PYTHONHOME saved at activation,
-# only if it was set); PATH starts with "$VENVD_ACTIVE/bin". VIRTUAL_ENV
-# set to anything else is a manual activation, left alone until it goes.
+# Thin glue: the rules live in venvd (common/transition.c). An idle prompt
+# costs one stat of the marker of the last generation seen and four string
+# compares. Otherwise the code `venvd export --hook` printed for the same
+# $PWD and the same inputs (the exported variables, this shell's
+# bookkeeping, whether `deactivate` exists) is replayed from a cache
+# (parallel lists: fish has no maps) emptied when the generation or a
+# variable the locators read changes; else venvd is run once and its code
+# evaluated and kept.
 
 set -g _venvd_bin @VENVD@
 set -g _venvd_genfile @GENFILE@
 set -g _venvd_pip_guard_on @PIPGUARD@ # the config's pip_guard: 1 or 0
 set -g _venvd_env_names @LOCATORENV@ # the variables the locators read
+set -g _venvd_vars PYTHONHOME VENVD_PYTHONHOME PATH VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE PIP_REQUIRE_VIRTUALENV VENVD_PIP_GUARD
 if not set -q _venvd_loaded # sourced twice: keep the state
     set -g _venvd_loaded 1
-    set -g _venvd_last_pwd
-    set -g _venvd_last_gen
-    set -g _venvd_last_ve
-    set -g _venvd_last_env
-    set -g _venvd_cache_gen
-    set -g _venvd_ck
-    set -g _venvd_cv
-    set -g _venvd_cp
-    set -g _venvd_cn
-    set -g _venvd_noticed
-    set -g _venvd_suppress
+    for _venvd_v in _venvd_last_pwd _venvd_last_gen _venvd_last_ve _venvd_last_env _venvd_cache_gen _venvd_ck _venvd_cv _venvd_noticed _venvd_suppress _venvd_ps1_added
+        set -g $_venvd_v
+    end
+    set -e _venvd_v
     set -g _venvd_fn_ours 0
-    set -g _venvd_ps1_added 0
-    set -g _venvd_ps1_prompt
 end
 
-# The hook: return at once when nothing changed.
+# The hook: return at once when nothing changed ($status is fish's to keep).
 function _venvd_hook
     set -l gen
-    set -l env
     # One stat while the daemon's marker for the last generation exists.
     if test -n "$_venvd_last_gen" -a -e "$_venvd_genfile.$_venvd_last_gen"
         set gen "$_venvd_last_gen"
     else if test -r "$_venvd_genfile"
-        read -l g <$_venvd_genfile
-        set gen "$g"
+        read gen <$_venvd_genfile
     end
-    # The locators' variables (_venvd_env_names), as the daemon will be
-    # told them, in one expansion: answers cached for other values no
-    # longer hold.
-    set env @LOCATORENVKEY@
+    set -l env @LOCATORENVKEY@ # the locators' variables (_venvd_env_names) in one expansion
     if test "x$PWD" = "x$_venvd_last_pwd" -a "x$gen" = "x$_venvd_last_gen" -a "x$VIRTUAL_ENV" = "x$_venvd_last_ve" -a "x$env" = "x$_venvd_last_env"
         return 0
     end
-    if test "x$env" != "x$_venvd_last_env"
+    if test "x$env" != "x$_venvd_last_env" -o "x$gen" != "x$_venvd_cache_gen"
         _venvd_cache_reset "$gen"
     end
-    _venvd_update "$gen"
-    _venvd_pip_guard
+    _venvd_update
     set -g _venvd_last_pwd "$PWD"
     set -g _venvd_last_gen "$gen"
     set -g _venvd_last_ve "$VIRTUAL_ENV"
     set -g _venvd_last_env "$env"
 end
 
-# pip guard: PIP_REQUIRE_VIRTUALENV=true while no venv is active, lifted while
-# any is (manual too). VENVD_PIP_GUARD=1 marks the value as ours (exported, so
-# child shells agree); a value the user set is never touched.
-function _venvd_pip_guard
-    if test -n "$VIRTUAL_ENV" -o "$_venvd_pip_guard_on" != 1
-        if test "x$VENVD_PIP_GUARD" = x1
-            if test "x$PIP_REQUIRE_VIRTUALENV" = xtrue
-                set -e PIP_REQUIRE_VIRTUALENV
-            end
-            set -e VENVD_PIP_GUARD
-        end
-    else if not set -q PIP_REQUIRE_VIRTUALENV
-        set -gx PIP_REQUIRE_VIRTUALENV true
-        set -gx VENVD_PIP_GUARD 1
-    end
-end
-
-# Forget every cached answer; the cache now belongs to generation $argv[1].
+# Forget every cached transition; the cache now belongs to generation $argv[1].
 function _venvd_cache_reset
     set -g _venvd_ck
     set -g _venvd_cv
-    set -g _venvd_cp
-    set -g _venvd_cn
     set -g _venvd_cache_gen "$argv[1]"
 end
 
-# Bring the shell to the right state for $PWD: from the cache, else from venvd.
+# The transition's inputs as venvd's options, in _venvd_a: the variables
+# (set or not; PATH joined with ':'), the bookkeeping, whether `deactivate` exists.
+function _venvd_inputs
+    set -g _venvd_a --state --pip-guard "$_venvd_pip_guard_on" --suppress "$_venvd_suppress" --ps1-added "$_venvd_ps1_added"
+    test "$_venvd_fn_ours" = 1; and set -a _venvd_a --fn-ours
+    functions -q deactivate; and set -a _venvd_a --fn-exists
+    test "x$VENVD_PS1" = x1; and set -a _venvd_a --ps1-on
+    for v in $_venvd_vars
+        set -q $v; and set -a _venvd_a --var "$v=$$v" # PATH: quoted, joined with ':'
+    end
+end
+
+# Bring the shell to the right state for $PWD: replay the cached code, else
+# run venvd once, evaluate its code and keep it when it says it may.
 function _venvd_update
-    set -l gen "$argv[1]"
-    set -l dir "$PWD"
-    if test -n "$VIRTUAL_ENV" -a "x$VIRTUAL_ENV" != "x$VENVD_ACTIVE"
-        # Manual activation: hands off until it goes. Its activate script
-        # replaced our deactivate; our leftovers are cleaned up after it.
-        if test -n "$VENVD_ACTIVE"
-            set -g _venvd_fn_ours 0
-        end
-        return 0
-    end
-    if test "x$gen" != "x$_venvd_cache_gen"
-        _venvd_cache_reset "$gen"
-    end
-    set -l i (contains -i -- "$dir" $_venvd_ck)
+    _venvd_inputs
+    set -l k (string escape -- $PWD $_venvd_a | string join ' ')
+    set -l i (contains -i -- "$k" $_venvd_ck)
     if test -n "$i"
-        _venvd_apply "$_venvd_cv[$i]" "$_venvd_cp[$i]" "$_venvd_cn[$i]"
+        eval "$_venvd_cv[$i]"
         return 0
     end
-    set -l out ($_venvd_bin export --hook fish "$dir" 2>/dev/null | string collect)
-    if string match -q -- '_venvd_answer *' "$out"
-        eval "$out"
-    end
-end
-
-# Called by `venvd export --hook fish`: cache the answer for DIR, then apply it.
-function _venvd_answer
-    set -l dir "$argv[1]"
-    set -l gen "$argv[2]"
-    set -l venv "$argv[3]"
-    set -l prompt "$argv[4]"
-    set -l notice "$argv[5]"
-    if test -n "$gen" -a -n "$dir"
-        if test "x$gen" != "x$_venvd_cache_gen" -o (count $_venvd_ck) -ge 256
-            _venvd_cache_reset "$gen"
-        end
-        set -g _venvd_ck $_venvd_ck "$dir"
-        set -g _venvd_cv $_venvd_cv "$venv"
-        set -g _venvd_cp $_venvd_cp "$prompt"
-        set -g _venvd_cn $_venvd_cn "$notice"
-    end
-    if test -z "$gen" -a -n "$_venvd_cache_gen"
-        _venvd_cache_reset '' # the daemon did not answer: its generation may be stale
-    end
-    _venvd_apply "$venv" "$prompt" "$notice"
-end
-
-# Move from the current activation to VENV ('' = none) with PROMPT; print NOTICE once.
-function _venvd_apply
-    set -l venv "$argv[1]"
-    set -l prompt "$argv[2]"
-    set -l notice "$argv[3]"
-    if test -n "$VIRTUAL_ENV" -a "x$VIRTUAL_ENV" != "x$VENVD_ACTIVE"
+    set -l out ($_venvd_bin export --hook fish $_venvd_a -- "$PWD" 2>/dev/null | string collect)
+    string match -q -- 'set -g _venvd_answer_gen *' "$out"; or return 0
+    eval "$out"
+    if test -z "$_venvd_answer_gen" # the daemon did not answer: its generation may be stale
+        test -z "$_venvd_cache_gen"; or _venvd_cache_reset ''
         return 0
     end
-    if test -n "$VENVD_ACTIVE" -a -z "$VIRTUAL_ENV"
-        _venvd_off # someone else's deactivate ran: clean up after it
+    test "x$_venvd_answer_gen" != 'x*'; or set _venvd_answer_gen "$_venvd_cache_gen" # depends on the state only
+    if test "x$_venvd_answer_gen" != "x$_venvd_cache_gen" -o (count $_venvd_ck) -ge 256
+        _venvd_cache_reset "$_venvd_answer_gen"
     end
-    if test -n "$_venvd_suppress"
-        if test "x$venv" = "x$_venvd_suppress"
-            set venv ''
-        else
-            set -g _venvd_suppress
-        end
-    end
-    # Once per shell per notice text (it names the venv and the reason).
-    if test -n "$notice"; and not contains -- "$notice" $_venvd_noticed
-        set -g _venvd_noticed $_venvd_noticed "$notice"
-        printf '%s\n' "$notice" >&2
-    end
-    if test "x$venv" = "x$VENVD_ACTIVE"
-        if test -n "$venv"
-            _venvd_adopt "$prompt"
-        end
-        return 0
-    end
-    if test -n "$VENVD_ACTIVE"
-        _venvd_off
-    end
-    if test -n "$venv"
-        _venvd_on "$venv" "$prompt"
-    end
+    set -a _venvd_ck "$k"
+    set -a _venvd_cv "$out"
 end
 
-# Activate VENV as bin/activate.fish does.
-function _venvd_on
-    set -gx VENVD_ACTIVE "$argv[1]"
-    set -gx VIRTUAL_ENV "$argv[1]"
-    set -gx VIRTUAL_ENV_PROMPT "$argv[2]"
-    set -gx PATH "$argv[1]/bin" $PATH
-    if set -q PYTHONHOME
-        set -gx VENVD_PYTHONHOME $PYTHONHOME
-        set -e PYTHONHOME
-    else
-        set -e VENVD_PYTHONHOME
-    end
-    _venvd_deactivate_define
-    _venvd_ps1_on "$argv[2]"
+# Shown once per shell per text (it names the venv and the reason).
+function _venvd_notice
+    contains -- "$argv[1]" $_venvd_noticed; and return 0
+    set -a _venvd_noticed "$argv[1]"
+    printf '%s\n' "$argv[1]" >&2
 end
 
-# Take over an activation inherited from a parent shell (or refresh ours).
-function _venvd_adopt
-    if test "x$VIRTUAL_ENV_PROMPT" != "x$argv[1]"
-        set -gx VIRTUAL_ENV_PROMPT "$argv[1]"
-    end
-    if test "$_venvd_fn_ours" = 0; and not functions -q deactivate
-        _venvd_deactivate_define
-    end
-    _venvd_ps1_on "$argv[1]"
-end
-
-# Undo our activation exactly: our PATH entry only, PYTHONHOME, the variables.
-function _venvd_off
-    if test -n "$VENVD_ACTIVE"
-        set -l i (contains -i -- "$VENVD_ACTIVE/bin" $PATH)
-        and set -e PATH[$i]
-    end
-    if set -q VENVD_PYTHONHOME
-        set -gx PYTHONHOME $VENVD_PYTHONHOME
-        set -e VENVD_PYTHONHOME
-    end
-    set -e VENVD_ACTIVE
-    set -e VIRTUAL_ENV
-    set -e VIRTUAL_ENV_PROMPT
-    _venvd_ps1_off
-    _venvd_deactivate_undefine
-end
-
-# Define the user's `deactivate` while venvd has a venv active.
+# The user's `deactivate` while venvd has a venv active, and its removal (ours only).
 function _venvd_deactivate_define
     function deactivate --description 'undo the venv venvd activated'
         _venvd_user_deactivate $argv
     end
     set -g _venvd_fn_ours 1
 end
-
-# Remove `deactivate` if it is still ours.
 function _venvd_deactivate_undefine
-    if test "$_venvd_fn_ours" = 1
-        if string match -q '*_venvd_user_deactivate*' -- (functions deactivate 2>/dev/null | string collect)
-            functions -e deactivate
-        end
-        set -g _venvd_fn_ours 0
+    if string match -q '*_venvd_user_deactivate*' -- (functions deactivate 2>/dev/null | string collect)
+        functions -e deactivate
     end
+    set -g _venvd_fn_ours 0
 end
 
 # The user ran `deactivate` (or activate.fish ran `deactivate nondestructive`).
 function _venvd_user_deactivate
-    if test -z "$VENVD_ACTIVE"
-        _venvd_deactivate_undefine
-        return 0
-    end
-    if test "x$argv[1]" != xnondestructive
-        set -g _venvd_suppress "$VENVD_ACTIVE" # stay off until we leave it
-    end
-    _venvd_off
+    set -l nd
+    test "x$argv[1]" = xnondestructive; and set nd --nondestructive
+    _venvd_inputs
+    set -l out ($_venvd_bin export --hook fish $_venvd_a --deactivate $nd 2>/dev/null | string collect)
+    string match -q -- 'set -g _venvd_answer_gen *' "$out"; and eval "$out"
 end
 
-# With VENVD_PS1=1, wrap fish_prompt to print "(<prompt>) " first (as data,
-# never as a format; venvd made the prompt inert text for every shell).
+# With VENVD_PS1=1 fish_prompt is wrapped to print venvd's "(<prompt>) "
+# first, as data (venvd made it inert text); _venvd_ps1_off unwraps it.
 function _venvd_ps1_on
-    test "x$VENVD_PS1" = x1; or return 0
-    set -g _venvd_ps1_prompt "$argv[1]"
-    if test "$_venvd_ps1_added" = 0
+    if test -z "$_venvd_ps1_added"
         functions -e _venvd_orig_fish_prompt
-        if functions -q fish_prompt
-            functions -c fish_prompt _venvd_orig_fish_prompt
-        end
+        functions -q fish_prompt; and functions -c fish_prompt _venvd_orig_fish_prompt
         function fish_prompt
-            printf '(%s) ' "$_venvd_ps1_prompt"
-            if functions -q _venvd_orig_fish_prompt
-                _venvd_orig_fish_prompt
-            end
+            printf '%s' "$_venvd_ps1_added"
+            functions -q _venvd_orig_fish_prompt; and _venvd_orig_fish_prompt
         end
-        set -g _venvd_ps1_added 1
     end
+    set -g _venvd_ps1_added "$argv[1]"
 end
-
-# Put fish_prompt back as it was.
 function _venvd_ps1_off
-    if test "$_venvd_ps1_added" = 1
+    if test -n "$_venvd_ps1_added"
         functions -e fish_prompt
-        if functions -q _venvd_orig_fish_prompt
-            functions -c _venvd_orig_fish_prompt fish_prompt
-            functions -e _venvd_orig_fish_prompt
-        end
-        set -g _venvd_ps1_added 0
+        functions -q _venvd_orig_fish_prompt; and functions -c _venvd_orig_fish_prompt fish_prompt
+        functions -e _venvd_orig_fish_prompt
     end
+    set -g _venvd_ps1_added
 end
 
 # Install on the prompt event and on cd, for interactive shells only (redefining replaces, never doubles).
 if status is-interactive
-    set -gx VENVD_SHELL fish:$fish_pid # tells `venvd doctor` the hook is installed in this shell
+    set -gx VENVD_SHELL fish:$fish_pid:process # `venvd doctor` reads which path runs here
     function _venvd_on_prompt --on-event fish_prompt
         _venvd_hook
     end

@@ -101,7 +101,7 @@ _t_dump() {
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${PS1@P}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=${_t_pc2-}" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" "BUILTIN=$b" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" "BUILTIN=$b" "HOW=${VENVD_SHELL#bash:*:}" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -125,7 +125,7 @@ _t_dump() {
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${(%)PS1}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" "HOW=${VENVD_SHELL#zsh:*:}" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -149,10 +149,11 @@ function _t_dump
 	set -l vh '<unset>'; set -q VENVD_PYTHONHOME; and set vh "$VENVD_PYTHONHOME"
 	set -l ph '<unset>'; set -q PYTHONHOME; and set ph "$PYTHONHOME"
 	set -l pa '<unset>'; set -q PATH; and set pa "$PATH"
+	set -l how (string replace -r '^fish:[0-9]+:' '' -- "$VENVD_SHELL")
 	printf '%s\0' "PWD=$PWD" "PATH=$pa" "VIRTUAL_ENV=$ve" "VIRTUAL_ENV_PROMPT=$vp" \
 	    "VENVD_ACTIVE=$va" "VENVD_PYTHONHOME=$vh" "PYTHONHOME=$ph" \
 	    "PROMPT="(fish_prompt | string collect -N) "DEACTIVATE=$d" "STATUS=$st" "PC1=$st" "PC2=" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=" >$_T_OUT/$argv[1].tmp
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=" "HOW=$how" >$_T_OUT/$argv[1].tmp
 	true >$_T_OUT/$argv[1].done
 end
 function _t_cd; read -z p <$_T_PF/$argv[1]; cd $p; end
@@ -604,6 +605,23 @@ while True:
 	(( r2 - r1 >= 2 )) || fail "$SH: the hook did not use the daemon once it was back ($r1 -> $r2 requests)"
 	go "$W/B"
 	expect_active "$W/B/.venv" "daemon back: B"
+
+	say "9. code replayed from the shell's cache never undoes a change the user made since (PATH)"
+	go "$W/plain"
+	go "$W/A"
+	expect_active "$W/A/.venv" "replay: first visit to A with the daemon"
+	go "$W/plain"
+	expect_none "replay: left A"
+	if [ "$SH" = fish ]; then step "set -gx PATH /u3 \$PATH"; else step "PATH=/u3:\$PATH"; fi
+	expect PATH "/u3:$BASEPATH" "replay: the user added an entry"
+	go "$W/A"
+	expect_active "$W/A/.venv" "replay: A again, the user's entry kept, the venv's bin first" \
+	    "$W/A/.venv/bin:/u3:$BASEPATH"
+	go "$W/plain"
+	expect_none "replay: left A again, the user's entry kept" "/u3:$BASEPATH"
+	if [ "$SH" = fish ]; then step "set -e PATH[1]"; else step "PATH=\${PATH#/u3:}"; fi
+	expect PATH "$BASEPATH" "replay: the user's entry removed again"
+
 	if [ "${HOOK_BUILTIN-}" = 1 ]; then
 		say "14. the builtin starts no process while the daemon answers"
 		printf '#!/bin/sh\n: >"%s"\nexec "%s" "$@"\n' "$T/spawned" "$VENVD" >"$T/spy"
@@ -640,10 +658,17 @@ while True:
 	    strace -f -qq -e signal=none -e trace=execve,clone,clone3,fork,vfork -o "$T/strace.log"
 	go "$W/A/sub"
 	expect_active "$W/A/.venv" "under strace: in A"
+	# In-shell paths (bash's builtin, zsh's module) start no process on
+	# any prompt; the process path (fish, or no faster path) may start
+	# one venvd for a state its cache has not seen, none for one it has.
+	local inshell=1
+	[[ ${S[HOW]} != process* ]] || inshell=0
 	go "$W/plain"
 	go "$W/A/sub"	# now cached under the daemon's generation
+	# A/sub -> B -> A/sub -> B -> A/sub: the last two visits are to
+	# directories in states already seen.
 	step "/bin/true MARK1" "" "" "" "" "" "/bin/true MARK2" "cd ../../B" "/bin/true MARK3" \
-	    "cd ../A/sub" "/bin/true MARK4"
+	    "cd ../A/sub" "/bin/true MARK4" "cd ../../B" "/bin/true MARK5" "cd ../A/sub" "/bin/true MARK6"
 	expect_active "$W/A/.venv" "under strace: back in A"
 	say "10. hostile names from the shell's cache"
 	go "$HOSTILE"
@@ -662,15 +687,25 @@ while True:
 	n=$(forks_between "$T/strace.log" MARK1 MARK2)
 	[ "$n" = 1 ] || fail "$SH: 5 idle prompts ran processes (expected only MARK2's own fork, got $n lines)"
 	n=$(forks_between "$T/strace.log" MARK2 MARK3)
-	if [ "${HOOK_BUILTIN-}" = 1 ]; then
+	if ((inshell)); then
 		grep -q 'execve("/bin/true' "$T/strace.log" || fail "$SH: strace never saw a process run (test is blind)"
-		[ "$n" = 1 ] || fail "$SH: the builtin ran processes on a first visit to B (got $n lines)"
+		[ "$n" = 1 ] || fail "$SH: ${S[HOW]} ran processes on a first visit to B (got $n lines)"
 	else
 		grep -q 'execve(.*venvd' "$T/strace.log" || fail "$SH: strace never saw venvd run (test is blind)"
 		[ "$n" -ge 2 ] || fail "$SH: a first visit to B should run venvd once (got $n lines)"
 	fi
+	# A/sub again, from B's state, which its cache has not seen: one
+	# venvd (its fork and exec) at most on the process path.
 	n=$(forks_between "$T/strace.log" MARK3 MARK4)
-	[ "$n" = 1 ] || fail "$SH: a cached revisit ran processes (got $n lines)"
+	if ((inshell)); then
+		[ "$n" = 1 ] || fail "$SH: ${S[HOW]} ran processes on a revisit (got $n lines)"
+	else
+		[ "$n" -le 3 ] || fail "$SH: a revisit from a new state ran more than one venvd (got $n lines)"
+	fi
+	n=$(forks_between "$T/strace.log" MARK4 MARK5)
+	[ "$n" = 1 ] || fail "$SH: a revisit to B in a state already seen ran processes (got $n lines)"
+	n=$(forks_between "$T/strace.log" MARK5 MARK6)
+	[ "$n" = 1 ] || fail "$SH: a revisit to A/sub in a state already seen ran processes (got $n lines)"
 
 	if [ "$SH" = bash ]; then
 		say "1. PROMPT_COMMAND in array form"
