@@ -52,7 +52,7 @@ struct inshell {
 	struct answer	 cache[CACHE_SLOTS];
 	int		 cache_n;
 
-	char		*noticed[INSHELL_NOTICES_MAX];
+	char		**noticed;	/* the notice texts shown */
 	int		 noticed_n;
 };
 
@@ -183,6 +183,7 @@ inshell_free(struct inshell *is)
 	free(is->last_env);
 	for (int i = 0; i < is->noticed_n; i++)
 		free(is->noticed[i]);
+	free(is->noticed);
 	free(is);
 }
 
@@ -365,21 +366,6 @@ out:
 	return rc;
 }
 
-/* Show text unless this shell showed it before. */
-static void
-notice_once(struct inshell *is, const char *text)
-{
-	if (text == NULL || text[0] == '\0')
-		return;
-	for (int i = 0; i < is->noticed_n; i++) {
-		if (strcmp(is->noticed[i], text) == 0)
-			return;
-	}
-	if (is->noticed_n < INSHELL_NOTICES_MAX)
-		is->noticed[is->noticed_n++] = xstrdup(text);
-	is->ops->notice(is->ctx, text);
-}
-
 /* Is any variable a transition writes readonly? */
 static int
 any_readonly(struct inshell *is)
@@ -398,7 +384,11 @@ any_readonly(struct inshell *is)
 	return 0;
 }
 
-/* The shell's state, as transition.c sees it. */
+/*
+ * The shell's state, as transition.c sees it: the variables, the hook's
+ * bookkeeping variables, whether deactivate exists, and the notices this
+ * core has shown (lent to st until state_store).
+ */
 static void
 state_load(struct inshell *is, struct transition_state *st)
 {
@@ -409,25 +399,27 @@ state_load(struct inshell *is, struct transition_state *st)
 	for (int i = 0; i < TR_NVARS; i++)
 		transition_set(st, i, is->ops->get(is->ctx,
 		    transition_var_names[i], 0));
-	st->suppress = sup[0] != '\0' ? xstrdup(sup) : NULL;
+	transition_set_str(&st->suppress, sup[0] != '\0' ? sup : NULL);
 	st->ps1_on = strcmp(get_str(is, "VENVD_PS1"), "1") == 0;
-	st->ps1 = xstrdup(get_str(is, "PS1"));
-	st->ps1_added = added[0] != '\0' ? xstrdup(added) : NULL;
+	transition_set_str(&st->ps1, is->ops->get(is->ctx, "PS1", 0));
+	transition_set_str(&st->ps1_added, added[0] != '\0' ? added : NULL);
+	st->fn_ours = strcmp(get_str(is, "_venvd_fn_ours"), "1") == 0;
+	st->fn_exists = is->ops->fn_defined(is->ctx, "deactivate");
 	st->pip_guard_on = strcmp(get_str(is, "_venvd_pip_guard_on"), "1") == 0;
 }
 
-/* Write back every variable that differs between old and new. */
-static int
+/*
+ * Write back what a step changed, old to new: the variables, the
+ * bookkeeping, PS1, the deactivate function, the notice, the command
+ * hash; and keep new's list of notices shown.
+ */
+static void
 state_store(struct inshell *is, const struct transition_state *old,
-    const struct transition_state *new)
+    struct transition_state *new)
 {
-	int path = 0;
-
 	for (int i = 0; i < TR_NVARS; i++) {
 		if (!transition_changed(old, new, i))
 			continue;
-		if (i == TR_PATH)
-			path = 1;
 		if (new->var[i] == NULL)
 			is->ops->unset(is->ctx, transition_var_names[i]);
 		else
@@ -437,85 +429,76 @@ state_store(struct inshell *is, const struct transition_state *old,
 	if (differ(old->suppress, new->suppress))
 		is->ops->set(is->ctx, "_venvd_suppress",
 		    new->suppress != NULL ? new->suppress : "", 0);
-	if (new->ps1_on && differ(old->ps1, new->ps1))
-		is->ops->set(is->ctx, "PS1", new->ps1 != NULL ? new->ps1 : "",
-		    0);
+	if (differ(old->ps1, new->ps1) && new->ps1 != NULL)
+		is->ops->set(is->ctx, "PS1", new->ps1, 0);
 	if (differ(old->ps1_added, new->ps1_added))
 		is->ops->set(is->ctx, "_venvd_ps1_added",
 		    new->ps1_added != NULL ? new->ps1_added : "", 0);
-	return path;
-}
-
-/* Is the deactivate function ours? */
-static int
-fn_ours(struct inshell *is)
-{
-	return strcmp(get_str(is, "_venvd_fn_ours"), "1") == 0;
-}
-
-/* Define deactivate as ours. */
-static void
-fn_define(struct inshell *is)
-{
-	is->ops->deactivate_define(is->ctx);
-	is->ops->set(is->ctx, "_venvd_fn_ours", "1", 0);
-}
-
-/* Remove deactivate if it is still ours. */
-static void
-fn_undefine(struct inshell *is)
-{
-	if (!fn_ours(is))
-		return;
-	is->ops->deactivate_undefine(is->ctx);
-	is->ops->set(is->ctx, "_venvd_fn_ours", "0", 0);
-}
-
-/*
- * Apply venv (NULL: none) with prompt: the one transition written back
- * through the ops, and the deactivate function defined or removed.
- */
-static void
-apply(struct inshell *is, const char *venv, const char *prompt)
-{
-	struct transition_state old, new;
-	const char *was, *now;
-
-	state_load(is, &old);
-	transition_init(&new);
-	transition_copy(&new, &old);
-	transition_apply(&new, venv, prompt);
-	transition_pip_guard(&new);
-	if (state_store(is, &old, &new))
-		is->ops->rehash(is->ctx);
-	was = old.var[TR_VENVD_ACTIVE];
-	now = new.var[TR_VENVD_ACTIVE];
-	if (was != NULL && was[0] != '\0' && differ(was, now))
-		fn_undefine(is);
-	if (now != NULL && now[0] != '\0') {
-		if (differ(was, now))
-			fn_define(is);
-		else if (!fn_ours(is) &&
-		    !is->ops->fn_defined(is->ctx, "deactivate"))
-			fn_define(is);	/* adopted from a parent shell */
+	switch (new->fn_action) {
+	case TR_FN_DEFINE:
+		is->ops->deactivate_define(is->ctx);
+		break;
+	case TR_FN_UNDEFINE:
+		is->ops->deactivate_undefine(is->ctx);
+		break;
+	case TR_FN_KEEP:
+		break;
 	}
-	transition_free(&old);
-	transition_free(&new);
+	if (old->fn_ours != new->fn_ours || new->fn_action != TR_FN_KEEP)
+		is->ops->set(is->ctx, "_venvd_fn_ours", new->fn_ours ? "1" :
+		    "0", 0);
+	if (new->notice != NULL)
+		is->ops->notice(is->ctx, new->notice);
+	if (transition_rehash(old, new))
+		is->ops->rehash(is->ctx);
+	/* The notices shown: new's list is the core's now. */
+	for (int i = 0; i < is->noticed_n; i++)
+		free(is->noticed[i]);
+	free(is->noticed);
+	is->noticed = new->noticed;
+	is->noticed_n = (int)new->nnoticed;
+	new->noticed = NULL;
+	new->nnoticed = 0;
 }
 
-/* The pip guard alone, for a prompt that applies nothing. */
+/* Lend the core's notices shown to st (state_store takes them back). */
 static void
-pip_guard(struct inshell *is)
+noticed_lend(struct inshell *is, struct transition_state *st)
+{
+	st->noticed = xcalloc((size_t)is->noticed_n + 1, sizeof *st->noticed);
+	for (int i = 0; i < is->noticed_n; i++)
+		st->noticed[i] = xstrdup(is->noticed[i]);
+	st->nnoticed = (size_t)is->noticed_n;
+}
+
+/* One step: the answer (ans) or the user's deactivate (ans NULL). */
+static void
+step(struct inshell *is, const struct transition_answer *ans,
+    int nondestructive)
 {
 	struct transition_state old, new;
 
 	state_load(is, &old);
 	transition_init(&new);
 	transition_copy(&new, &old);
-	transition_pip_guard(&new);
+	noticed_lend(is, &new);
+	if (ans != NULL)
+		transition_answer(&new, ans);
+	else
+		transition_deactivate(&new, nondestructive);
 	state_store(is, &old, &new);
 	transition_free(&old);
 	transition_free(&new);
+}
+
+/* Apply venv (NULL: none) with prompt and notice. */
+static void
+apply(struct inshell *is, const char *venv, const char *prompt,
+    const char *notice)
+{
+	struct transition_answer ans = { venv, prompt, notice };
+
+	step(is, &ans, 0);
 }
 
 /* Bring the shell to the right state for dir: from the cache, else the daemon. */
@@ -528,29 +511,24 @@ update(struct inshell *is, const char *dir, const char *gen)
 	struct reply r;
 
 	if (ve[0] != '\0' && strcmp(ve, active) != 0) {
-		/* A manual activation: hands off until it goes. */
-		if (active[0] != '\0')
-			is->ops->set(is->ctx, "_venvd_fn_ours", "0", 0);
-		pip_guard(is);
+		/* A manual activation: left alone, whatever the answer. */
+		apply(is, NULL, NULL, NULL);
 		return INSHELL_APPLIED;
 	}
 	if (differ(gen, is->cache_gen))
 		cache_reset(is, gen);
 	if ((a = cache_find(is, dir)) != NULL) {
-		notice_once(is, a->notice);
-		apply(is, a->venv, a->prompt);
+		apply(is, a->venv, a->prompt, a->notice);
 		return INSHELL_APPLIED;
 	}
 	if (!dir_is_clean(dir) || any_readonly(is)) {
 		is->ops->fallback(is->ctx, dir, gen, 0);
-		pip_guard(is);
 		return INSHELL_FALLBACK;
 	}
 	if (ask_daemon(is, dir, &r) == -1) {
 		/* The daemon's generation may be stale now. */
 		cache_reset(is, "");
 		is->ops->fallback(is->ctx, dir, gen, 1);
-		pip_guard(is);
 		return INSHELL_FALLBACK;
 	}
 	if (r.gen != NULL && r.gen[0] != '\0') {
@@ -558,8 +536,7 @@ update(struct inshell *is, const char *dir, const char *gen)
 			cache_reset(is, r.gen);
 		cache_put(is, dir, r.venv, r.prompt, r.notice);
 	}
-	notice_once(is, r.notice);
-	apply(is, r.venv, r.prompt);
+	apply(is, r.venv, r.prompt, r.notice);
 	reply_free(&r);
 	return INSHELL_APPLIED;
 }
@@ -598,19 +575,5 @@ out:
 void
 inshell_deactivate(struct inshell *is, int nondestructive)
 {
-	struct transition_state old, new;
-
-	if (get_str(is, "VENVD_ACTIVE")[0] == '\0') {
-		fn_undefine(is);
-		return;
-	}
-	state_load(is, &old);
-	transition_init(&new);
-	transition_copy(&new, &old);
-	transition_deactivate(&new, nondestructive);
-	state_store(is, &old, &new);
-	fn_undefine(is);
-	is->ops->rehash(is->ctx);
-	transition_free(&old);
-	transition_free(&new);
+	step(is, NULL, nondestructive);
 }

@@ -33,7 +33,6 @@
 #define VENVD_INSHELL_H
 
 #define INSHELL_CACHE_MAX	256	/* answers kept (the hooks' cap) */
-#define INSHELL_NOTICES_MAX	64	/* notice texts remembered as shown */
 
 /* What the core asks of the shell. ctx is the adapter's own. */
 struct inshell_ops {
