@@ -188,8 +188,9 @@ op_notice(void *ctx, const char *text)
 
 /*
  * The hook's process path for dir (the function _venvd_update, which
- * takes $PWD); with local (no answer from the daemon) answering locally
- * at once.
+ * takes $PWD, after its cache is emptied: the builtin may have seen
+ * generations it did not); with local (no answer from the daemon)
+ * answering locally at once.
  */
 static void
 op_fallback(void *ctx, const char *dir, const char *gen, int local)
@@ -204,7 +205,8 @@ op_fallback(void *ctx, const char *dir, const char *gen, int local)
 	if (local && (v = bind_variable("VENVD_HOOK_LOCAL", "1", 0)) != NULL)
 		set_auto_export(v);
 	array_needs_making = 1;
-	run_code("_venvd_update \"$_venvd_fb_gen\"", "venvd_hook", 0);
+	run_code("_venvd_cache_reset \"$_venvd_fb_gen\"; _venvd_update",
+	    "venvd_hook", 0);
 	unbind_variable("VENVD_HOOK_LOCAL");
 	unbind_variable("_venvd_fb_gen");
 	array_needs_making = 1;

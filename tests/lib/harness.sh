@@ -17,9 +17,14 @@ mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DA
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 export VENVD_SOCKET="$XDG_RUNTIME_DIR/venvd/venvd.sock"
 export VENVD_AUTOSTART=0
-# The bash hook without its loadable builtin unless a test asks for it
-# (hook_harness.sh: HOOK_BUILTIN), whatever is installed on the machine.
-export VENVD_BASH_BUILTIN=0
+# The bash hook with the build tree's loadable builtin when it is built,
+# whatever is installed on the machine; VENVD_BASH_BUILTIN=0 from outside
+# (CI's leg without it) runs every bash test through the function hook.
+if [ "${VENVD_BASH_BUILTIN-}" != 0 ] && [ -f "${TOP_BUILDDIR-}/bash/venvd.so" ]; then
+	export VENVD_BASH_BUILTIN="$TOP_BUILDDIR/bash/venvd.so"
+else
+	export VENVD_BASH_BUILTIN=0
+fi
 unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME 2>/dev/null || true
 # The machine's tool settings must not reach the daemon or the shells: the
 # locators read them (a test that wants one sets it). pyenv's root is kept
