@@ -45,6 +45,7 @@
 #include "variables.h"
 #include "version.h"
 #include "common.h"
+#include "assoc.h"
 
 #include "inshell.h"
 #include "log.h"
@@ -177,11 +178,22 @@ op_deactivate_undefine(void *ctx)
 	unbind_func("deactivate");
 }
 
-/* Print a notice on stderr. */
+/*
+ * Print a notice on stderr, once per shell: the hook's _venvd_noticed
+ * (what its function path showed) is asked and told, so that the two
+ * paths never show one text twice.
+ */
 static void
 op_notice(void *ctx, const char *text)
 {
+	SHELL_VAR *v = find_variable("_venvd_noticed");
+
 	(void)ctx;
+	if (v != NULL && assoc_p(v) && !readonly_p(v)) {
+		if (assoc_reference(assoc_cell(v), (char *)text) != NULL)
+			return;
+		assoc_insert(assoc_cell(v), savestring(text), "1");
+	}
 	fprintf(stderr, "%s\n", text);
 	fflush(stderr);
 }
