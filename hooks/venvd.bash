@@ -144,7 +144,7 @@ _venvd_entry() {
 			_venvd_deactivate_define	# the builtin's deactivate would fail now
 		fi
 	fi
-	_venvd_last_pwd= _venvd_last_gen=	# the new path asks again
+	_venvd_last_pwd='' _venvd_last_gen=''	# the new path asks again
 	if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
 		for i in "${!PROMPT_COMMAND[@]}"; do
 			if [[ ${PROMPT_COMMAND[i]} == "$from" ]]; then
