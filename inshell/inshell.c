@@ -47,6 +47,8 @@ struct inshell {
 	char		*last_gen;
 	char		*last_ve;
 	char		*last_env;
+	char		*marker;	/* <genfile>.<last_gen> */
+	char		*marker_genfile;	/* the genfile it was made for */
 
 	char		*cache_gen;	/* the generation the cache holds */
 	struct answer	 cache[CACHE_SLOTS];
@@ -181,6 +183,8 @@ inshell_free(struct inshell *is)
 	free(is->last_gen);
 	free(is->last_ve);
 	free(is->last_env);
+	free(is->marker);
+	free(is->marker_genfile);
 	for (int i = 0; i < is->noticed_n; i++)
 		free(is->noticed[i]);
 	free(is->noticed);
@@ -541,6 +545,52 @@ update(struct inshell *is, const char *dir, const char *gen)
 	return INSHELL_APPLIED;
 }
 
+/* Does the shell's value of each locator variable match the key? */
+static int
+env_key_matches(struct inshell *is, const char *key)
+{
+	const char *name, *v;
+	size_t n;
+
+	for (size_t i = 0; (name = locator_env_vars[i].name) != NULL; i++) {
+		n = strlen(name);
+		if (strncmp(key, name, n) != 0 || key[n] != '=')
+			return 0;
+		key += n + 1;
+		v = get_str(is, name);
+		n = strlen(v);
+		if (strncmp(key, v, n) != 0 || key[n] != '|')
+			return 0;
+		key += n + 1;
+	}
+	return *key == '\0';
+}
+
+/*
+ * The idle check, allocating nothing: the last generation's marker is
+ * still there (one stat) and $PWD, $VIRTUAL_ENV and the locator
+ * variables are as at the last prompt.
+ */
+static int
+idle(struct inshell *is)
+{
+	const char *genfile;
+	struct stat sb;
+
+	if (!is->primed || is->last_gen[0] == '\0')
+		return 0;
+	genfile = get_str(is, "_venvd_genfile");
+	if (is->marker == NULL || strcmp(genfile, is->marker_genfile) != 0) {
+		free(is->marker);
+		xasprintf(&is->marker, "%s.%s", genfile, is->last_gen);
+		keep(&is->marker_genfile, genfile);
+	}
+	return stat(is->marker, &sb) == 0 &&
+	    strcmp(get_str(is, "PWD"), is->last_pwd) == 0 &&
+	    strcmp(get_str(is, "VIRTUAL_ENV"), is->last_ve) == 0 &&
+	    env_key_matches(is, is->last_env);
+}
+
 /* At each prompt: bring the shell to the state for $PWD. */
 enum inshell_result
 inshell_prompt(struct inshell *is)
@@ -548,6 +598,8 @@ inshell_prompt(struct inshell *is)
 	enum inshell_result rc = INSHELL_IDLE;
 	char *gen, *env, *pwd;
 
+	if (idle(is))
+		return INSHELL_IDLE;
 	gen = current_generation(is);
 	env = locator_env_key(is);
 	pwd = xstrdup(get_str(is, "PWD"));
@@ -561,7 +613,12 @@ inshell_prompt(struct inshell *is)
 	rc = update(is, pwd, gen);
 	is->primed = 1;
 	keep(&is->last_pwd, pwd);
-	keep(&is->last_gen, gen);
+	if (strcmp(gen, is->last_gen != NULL ? is->last_gen : "") != 0 ||
+	    is->last_gen == NULL) {
+		keep(&is->last_gen, gen);
+		free(is->marker);
+		is->marker = NULL;	/* made again for the new generation */
+	}
 	keep(&is->last_ve, get_str(is, "VIRTUAL_ENV"));
 	keep(&is->last_env, env);
 out:
