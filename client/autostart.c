@@ -75,11 +75,11 @@ int
 client_socket_answers(void)
 {
 	char err[512];
-	struct client_conn *c;
+	struct transport *c;
 
-	if ((c = client_conn_open(now_ms() + 100, err, sizeof err)) == NULL)
+	if ((c = transport_open(now_ms() + 100, err, sizeof err)) == NULL)
 		return 0;
-	client_conn_close(c);
+	transport_close(c);
 	return 1;
 }
 

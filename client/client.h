@@ -41,6 +41,7 @@
 #include "protocol.h"
 #include "resolve.h"
 #include "shell_quote.h"
+#include "transport.h"
 
 /* Exit codes (documented in venvd(1)). */
 #define EXIT_OK		0
@@ -66,25 +67,7 @@
 /* The hook files compiled in from hooks/ (generated client/hooks_embed.c). */
 extern const struct embedded_file hook_files[];
 
-/* transport.c */
-struct client_conn;
-
-/*
- * Connect to the daemon, finishing by deadline_ms (CLOCK_MONOTONIC
- * milliseconds). NULL with err when it does not answer in time (errno
- * ETIMEDOUT); errno ECONNREFUSED/ENOENT means nobody listens.
- */
-struct client_conn *client_conn_open(long long deadline_ms, char *err, size_t errlen);
-/*
- * Send one request (steals params; NULL for {}) and wait for its result
- * by the deadline. NULL with err on failure or an error reply.
- */
-json_t	*client_conn_call(struct client_conn *, const char *method, json_t *params,
-	    long long deadline_ms, char *err, size_t errlen);
-/* Close the connection and free it. NULL is fine. */
-void	client_conn_close(struct client_conn *);
-/* Monotonic clock in milliseconds. */
-long long now_ms(void);
+/* transport.c (the connection itself: common/transport.h) */
 /*
  * One call on a fresh connection. NULL with err on failure; *down is set
  * to 1 when nobody listens on the socket (ENOENT/ECONNREFUSED).

@@ -191,13 +191,20 @@ client_resolve(const char *dir, struct venv_info *out, char **generation,
     int *cacheable, enum answer_source *source, char *err, size_t errlen)
 {
 	int rc, down = 0;
+	/*
+	 * The in-shell hook waited out the budget already (or nobody
+	 * listened): the local answer at once, and a start if nobody runs.
+	 */
+	const char *local = getenv("VENVD_HOOK_LOCAL");
 
 	*generation = NULL;
 	*cacheable = 0;
 	*source = SOURCE_LOCAL;
 	memset(out, 0, sizeof *out);
 	/* The daemon takes any bytes (as \udcXX), but no path over PATH_MAX. */
-	if (dir[0] == '/' && strlen(dir) < PATH_MAX) {
+	if (local != NULL && strcmp(local, "1") == 0)
+		down = 1;
+	else if (dir[0] == '/' && strlen(dir) < PATH_MAX) {
 		/*
 		 * While git checks a venv the daemon holds the answer, up to
 		 * VENVD_RESOLVE_WAIT_MS, well inside this budget.

@@ -39,6 +39,7 @@
 #include "conf.h"
 #include "log.h"
 #include "sanitize.h"
+#include "trust_notice.h"
 #include "trust_rules.h"
 #include "xmalloc.h"
 
@@ -130,40 +131,12 @@ client_trust_allows(const struct venv_info *vi)
 void
 client_show_path(struct buf *out, const char *path)
 {
-	const char *home = getenv("HOME");
-	size_t n;
-
-	if (home != NULL && home[0] == '/' && home[1] != '\0') {
-		n = strlen(home);
-		while (n > 1 && home[n - 1] == '/')
-			n--;
-		if (strncmp(path, home, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
-			buf_putc(out, '~');
-			path += n;
-		}
-	}
-	sanitize_append(out, path);
+	trust_show_path(out, path, getenv("HOME"));
 }
 
 /* Append the notice for an untrusted venv (nothing otherwise). */
 void
 client_trust_notice(struct buf *out, const struct venv_info *vi)
 {
-	char reason[16];
-
-	if (vi->trust == NULL || strncmp(vi->trust, "untrusted:", 10) != 0 ||
-	    strcmp(vi->trust, TRUST_CHECKING) == 0)
-		return;
-	buf_puts(out, "venvd: not activating ");
-	client_show_path(out, vi->path);
-	buf_puts(out, ": ");
-	sanitize_append(out, vi->trust + 10);
-	/* allow cannot override the hard rule: do not suggest it then. */
-	if (trust_rule_hard(vi->path, reason, sizeof reason) == -1) {
-		buf_puts(out, " (fix that; venvd allow cannot override it)");
-		return;
-	}
-	buf_puts(out, " (venvd allow ");
-	client_show_path(out, strcmp(vi->found_as, "self") == 0 ? vi->path : vi->project);
-	buf_puts(out, " to trust it)");
+	trust_notice(out, vi, getenv("HOME"));
 }

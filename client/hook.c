@@ -41,30 +41,35 @@ hook_text(enum shell_kind sh)
 }
 
 /*
- * The bash builtin to load (venvd.so), or NULL: $VENVD_BASH_BUILTIN when it
- * is an absolute path ("0" or empty: none), else the installed one; only
- * a regular file. Which bash version it fits is the hook's own check
- * (BASH_VERSINFO against VENVD_BASH_BUILTIN_VERSION), and the builtin's
- * load hook refuses any other.
+ * The bash builtin to load (venvd.so), or NULL with *why saying why not
+ * (VENVD_SHELL's reason): $VENVD_BASH_BUILTIN when it is an absolute path
+ * ("0", empty or anything else: "disabled"), else the installed one; only
+ * a regular file ("not-built" otherwise). Which bash version it fits is
+ * the hook's own check (BASH_VERSINFO against VENVD_BASH_BUILTIN_VERSION),
+ * and the builtin's load hook refuses any other.
  */
 static const char *
-hook_bash_builtin(void)
+hook_bash_builtin(const char **why)
 {
 #ifdef HAVE_BASH_BUILTIN
 	static char path[PATH_MAX];
 	const char *env = getenv("VENVD_BASH_BUILTIN");
 	struct stat sb;
 
+	*why = "disabled";
 	if (env != NULL && env[0] != '/')
 		return NULL;
+	*why = "not-built";
 	if (env != NULL)
 		snprintf(path, sizeof path, "%s", env);
 	else
 		snprintf(path, sizeof path, "%s/venvd.so", BASHBUILTINDIR);
 	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
 		return NULL;
+	*why = "";
 	return path;
 #else
+	*why = "not-built";
 	return NULL;
 #endif
 }
@@ -88,7 +93,8 @@ client_pip_guard(void)
 /*
  * Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted
  * words, @BASHBUILTIN@ and @BASHBUILTINFOR@ by the bash builtin's path and
- * the bash version it was built for ('' when none), @LOCATORENV@ by the names of locator_env_vars[] (plain
+ * the bash version it was built for ('' when none), @BASHBUILTINWHY@ by
+ * why there is none ('' when there is), @LOCATORENV@ by the names of locator_env_vars[] (plain
  * identifiers, space-separated), and @LOCATORENVKEY@ by one double-quoted
  * word that expands to "NAME=value|..." for all of them in sh's syntax:
  * the hooks compare it at each prompt, one expansion and no loop.
@@ -100,8 +106,8 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
 	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@",
 	    k_envkey[] = "@LOCATORENVKEY@", k_bb[] = "@BASHBUILTIN@",
-	    k_bbfor[] = "@BASHBUILTINFOR@";
-	const char *bb;
+	    k_bbfor[] = "@BASHBUILTINFOR@", k_bbwhy[] = "@BASHBUILTINWHY@";
+	const char *bb, *why;
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -122,8 +128,12 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 			buf_puts(out, "''");
 #endif
 			p = at + sizeof k_bbfor - 1;
+		} else if (strncmp(at, k_bbwhy, sizeof k_bbwhy - 1) == 0) {
+			hook_bash_builtin(&why);
+			shell_quote_str(sh, why, out);
+			p = at + sizeof k_bbwhy - 1;
 		} else if (strncmp(at, k_bb, sizeof k_bb - 1) == 0) {
-			if ((bb = hook_bash_builtin()) != NULL)
+			if ((bb = hook_bash_builtin(&why)) != NULL)
 				shell_quote_str(sh, bb, out);
 			else
 				buf_puts(out, "''");

@@ -112,29 +112,61 @@ _venvd_user_deactivate() {
 	fi
 }
 
-# Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
-# The entry is the loadable builtin venvd_hook (_venvd_hook's work in C, no
-# process while the daemon answers) when `venvd hook bash` found one built
-# for this bash version and it loads; else the _venvd_hook function.
-if [[ $- == *i* ]]; then
-	# `venvd doctor` reads which path runs here, and why not a faster one.
-	_venvd_e=_venvd_hook VENVD_SHELL=bash:$$:process:not-built
-	if [[ ${VENVD_BASH_BUILTIN-} == 0 ]]; then
-		VENVD_SHELL=bash:$$:process:disabled
-	elif [[ -z $_venvd_builtin ]]; then
-		:
-	elif [[ ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]} != "$_venvd_builtin_for" ]]; then
-		VENVD_SHELL=bash:$$:process:version-mismatch
-	elif enable venvd_hook 2>/dev/null || enable -f "$_venvd_builtin" venvd_hook 2>/dev/null; then
-		_venvd_e=venvd_hook VENVD_SHELL=bash:$$:builtin
-	else
-		VENVD_SHELL=bash:$$:process:load-failed
-	fi
+# --- the loadable builtin (bash/venvd.so) ---------------------------------
+# _venvd_entry builtin | process REASON: make PROMPT_COMMAND's entry the
+# builtin venvd_hook (the prompt hook in C: no process, no function call
+# while the daemon answers) or the _venvd_hook function, and say which in
+# VENVD_SHELL (bash:PID:builtin, bash:PID:process[:REASON]) for venvd
+# doctor. The builtin calls it when enable -n/-d turns it off (REASON
+# unloaded) or enable turns it back on.
+_venvd_entry() {
+	local from=_venvd_hook to=venvd_hook i
+	VENVD_SHELL="bash:$$:$1${2:+:$2}"
 	export VENVD_SHELL
+	if [[ $1 != builtin ]]; then
+		from=venvd_hook to=_venvd_hook
+		if ((_venvd_fn_ours)) && [[ -n ${VENVD_ACTIVE-} ]]; then
+			_venvd_deactivate_define	# the builtin's deactivate would fail now
+		fi
+	fi
+	_venvd_last_pwd='' _venvd_last_gen=''	# the new path asks again
+	if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+		for i in "${!PROMPT_COMMAND[@]}"; do
+			if [[ ${PROMPT_COMMAND[i]} == "$from" ]]; then
+				PROMPT_COMMAND[i]=$to
+			fi
+		done
+	else
+		# shellcheck disable=SC2128,SC2178
+		PROMPT_COMMAND=${PROMPT_COMMAND/#"$from"/$to}
+	fi
+}
+
+# Install in PROMPT_COMMAND once (string or array form), first, for interactive shells only.
+# The entry is the loadable builtin venvd_hook when `venvd hook bash` found
+# one built for this bash version and it loads; else the _venvd_hook
+# function. VENVD_BASH_BUILTIN=0 (when venvd hook bash runs) turns it off.
+if [[ $- == *i* ]]; then
+	_venvd_e=_venvd_hook
+	if [[ -z $_venvd_builtin ]]; then
+		_venvd_why=@BASHBUILTINWHY@
+	elif [[ ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]} != "$_venvd_builtin_for" ]]; then
+		_venvd_why=version-mismatch
+	elif enable venvd_hook 2>/dev/null || enable -f "$_venvd_builtin" venvd_hook 2>/dev/null; then
+		_venvd_e=venvd_hook _venvd_why=
+	else
+		_venvd_why=load-failed
+	fi
+	if [[ $_venvd_e == venvd_hook ]]; then
+		export VENVD_SHELL="bash:$$:builtin"
+	else
+		export VENVD_SHELL="bash:$$:process${_venvd_why:+:$_venvd_why}"
+	fi
 	if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
 		_venvd_i=0
-		for _venvd_x in "${PROMPT_COMMAND[@]}"; do
-			if [[ $_venvd_x == _venvd_hook || $_venvd_x == venvd_hook ]]; then
+		for _venvd_x in "${!PROMPT_COMMAND[@]}"; do
+			if [[ ${PROMPT_COMMAND[_venvd_x]} == _venvd_hook || ${PROMPT_COMMAND[_venvd_x]} == venvd_hook ]]; then
+				PROMPT_COMMAND[_venvd_x]=$_venvd_e	# sourced again: this load decides
 				_venvd_i=1
 			fi
 		done
@@ -142,9 +174,12 @@ if [[ $- == *i* ]]; then
 			PROMPT_COMMAND=("$_venvd_e" "${PROMPT_COMMAND[@]}")
 		fi
 		unset _venvd_i _venvd_x
+	elif [[ ${PROMPT_COMMAND-} == _venvd_hook* || ${PROMPT_COMMAND-} == venvd_hook* ]]; then
+		# shellcheck disable=SC2128,SC2178
+		PROMPT_COMMAND=$_venvd_e${PROMPT_COMMAND#*venvd_hook}
 	elif [[ ${PROMPT_COMMAND-} != *venvd_hook* ]]; then
 		# shellcheck disable=SC2128,SC2178
 		PROMPT_COMMAND="$_venvd_e${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}"
 	fi
-	unset _venvd_e
+	unset _venvd_e _venvd_why
 fi

@@ -91,8 +91,8 @@ early_pipe_exits() {
 check -o early_pipe_exits
 
 # The layering of the C sources (see Makefile.am's per-program include
-# paths): client/ never includes a daemon/ header, common/ includes neither
-# a client/ nor a daemon/ header, and the daemon's infrastructure includes
+# paths): client/ never includes a daemon/ header, common/, inshell/ and
+# bash/ include neither a client/ nor a daemon/ header, and the daemon's infrastructure includes
 # no domain header, directly or through another header.
 # Print each include that breaks the layering, as FILE: WHY.
 # shellcheck disable=SC2317  # called through check
@@ -111,6 +111,17 @@ layering_violations() {
 	for f in common/*.[ch]; do
 		while IFS= read -r inc; do
 			r=$(include_resolve "$f" "$inc" common)
+			if [[ $inc == *client/* || $inc == *daemon/* || $r == client/* || $r == daemon/* ]] ||
+			    { [ -z "$r" ] && { [ -f "client/${inc##*/}" ] || [ -f "daemon/${inc##*/}" ]; }; }; then
+				echo "$f: includes \"$inc\", a client/ or daemon/ header"
+			fi
+		done < <(includes_of "$f")
+	done
+	# inshell/ (the in-shell hook core) and bash/ (its bash adapter) are
+	# loaded into shells: common/ and inshell/ only.
+	for f in inshell/*.[ch] bash/*.[ch]; do
+		while IFS= read -r inc; do
+			r=$(include_resolve "$f" "$inc" common inshell)
 			if [[ $inc == *client/* || $inc == *daemon/* || $r == client/* || $r == daemon/* ]] ||
 			    { [ -z "$r" ] && { [ -f "client/${inc##*/}" ] || [ -f "daemon/${inc##*/}" ]; }; }; then
 				echo "$f: includes \"$inc\", a client/ or daemon/ header"

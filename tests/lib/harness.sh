@@ -17,11 +17,15 @@ mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DA
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 export VENVD_SOCKET="$XDG_RUNTIME_DIR/venvd/venvd.sock"
 export VENVD_AUTOSTART=0
-# The fast paths (the bash builtin, the zsh module) are off unless a test
-# asks for one (hook_harness.sh: HOOK_BUILTIN), whatever is installed on
-# the machine; a value from the environment is kept: CI's second run of
-# the hook tests sets VENVD_BASH_BUILTIN=0 VENVD_ZSH_MODULE=0 itself.
-export VENVD_BASH_BUILTIN="${VENVD_BASH_BUILTIN-0}" VENVD_ZSH_MODULE="${VENVD_ZSH_MODULE-0}"
+# The bash hook with the build tree's loadable builtin when it is built,
+# whatever is installed on the machine; VENVD_BASH_BUILTIN=0 from outside
+# (CI's leg without it) runs every bash test through the function hook.
+if [ "${VENVD_BASH_BUILTIN-}" != 0 ] && [ -f "${TOP_BUILDDIR-}/bash/venvd.so" ]; then
+	export VENVD_BASH_BUILTIN="$TOP_BUILDDIR/bash/venvd.so"
+else
+	export VENVD_BASH_BUILTIN=0
+fi
+export VENVD_ZSH_MODULE="${VENVD_ZSH_MODULE-0}"
 unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME 2>/dev/null || true
 # The machine's tool settings must not reach the daemon or the shells: the
 # locators read them (a test that wants one sets it). pyenv's root is kept

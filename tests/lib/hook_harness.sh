@@ -19,7 +19,11 @@ command -v tmux >/dev/null 2>&1 || skip "tmux is not installed"
 # HOOK_BUILTIN (bash only): "1" runs every step through the loadable
 # builtin bash/venvd.so (a SKIP when it is not built); "broken" gives the
 # hook a file that does not load, which must fall back to the shell hook
-# quietly. Unset: the shell hook alone.
+# quietly. Unset: the builtin when harness.sh found it built (and
+# VENVD_BASH_BUILTIN is not 0), else the shell hook alone.
+if [ -z "${HOOK_BUILTIN-}" ] && [ "$SH" = bash ] && [ "${VENVD_BASH_BUILTIN-0}" != 0 ]; then
+	HOOK_BUILTIN=1
+fi
 case ${HOOK_BUILTIN-} in
 1)
 	[ -f "$TOP_BUILDDIR/bash/venvd.so" ] ||

@@ -52,6 +52,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_small_file());
 		srunner_add_suite(sr, suite_toml());
 		srunner_add_suite(sr, suite_transition());
+		srunner_add_suite(sr, suite_inshell());
 		srunner_add_suite(sr, suite_trust());
 		srunner_add_suite(sr, suite_utf8());
 		srunner_add_suite(sr, suite_venv_cfg());
