@@ -283,3 +283,47 @@ if [[ -o interactive ]]; then
 		chpwd_functions=(_venvd_hook $chpwd_functions)
 	fi
 fi
+
+# --- The zsh module (zsh/venvd.so): _venvd_hook's work in C, no process
+# while the daemon answers. `venvd hook zsh` names it when one is built
+# (VENVD_ZSH_MODULE: another path, or 0 for none); it is loaded only into
+# the zsh version it was built for. Then _venvd_hook calls its builtin
+# venvd_hook (which runs _venvd_update itself when the daemon gives no
+# answer), and the function above, kept as _venvd_hook_fn, runs only once
+# `zmodload -u venvd` took the module away. VENVD_SHELL says which path
+# runs, and why not the module.
+typeset -g _venvd_module=@ZSHMODULE@	# venvd.so; '' when none
+typeset -g _venvd_module_for=@ZSHMODULEFOR@	# the zsh version it was built for
+if [[ -o interactive ]]; then
+	() {
+		emulate -L zsh
+		local how=process:@ZSHMODULEWHY@
+		if [[ -z $_venvd_module ]]; then
+			:
+		elif [[ $ZSH_VERSION != "$_venvd_module_for" ]]; then
+			how=process:version-mismatch
+		else
+			how=process:load-failed
+			if ((${+builtins[venvd_hook]})) || () {
+				local -a module_path=("${_venvd_module:h}")
+				zmodload -- "${_venvd_module:t:r}"
+			} 2>/dev/null; then
+				how=module
+			fi
+		fi
+		export VENVD_SHELL="zsh:$$:$how"
+		[[ $how == module ]] || return 0
+		functions -c _venvd_hook _venvd_hook_fn
+		_venvd_hook() {
+			local _venvd_rc=$?
+			if ((${+builtins[venvd_hook]})); then
+				venvd_hook
+			else
+				export VENVD_SHELL="zsh:$$:process:unloaded"
+				() { return $1; } $_venvd_rc
+				_venvd_hook_fn
+			fi
+			return $_venvd_rc
+		}
+	}
+fi
