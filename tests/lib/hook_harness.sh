@@ -24,8 +24,16 @@ command -v tmux >/dev/null 2>&1 || skip "tmux is not installed"
 if [ -z "${HOOK_BUILTIN-}" ] && [ "$SH" = bash ] && [ "${VENVD_BASH_BUILTIN-0}" != 0 ]; then
 	HOOK_BUILTIN=1
 fi
+# INSHELL: the hook runs in the shell's own process (bash's builtin, zsh's
+# module: harness.sh points VENVD_ZSH_MODULE at the build tree's when it
+# is built), so no process may start on a prompt while the daemon answers.
+INSHELL=0
+if [ "$SH" = zsh ] && [ "${VENVD_ZSH_MODULE:-0}" != 0 ]; then
+	INSHELL=1
+fi
 case ${HOOK_BUILTIN-} in
 1)
+	INSHELL=1
 	[ -f "$TOP_BUILDDIR/bash/venvd.so" ] ||
 	    skip "bash/venvd.so is not built (install bash-builtins and run configure again)"
 	export VENVD_BASH_BUILTIN="$TOP_BUILDDIR/bash/venvd.so" ;;
@@ -129,7 +137,7 @@ _t_dump() {
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
 	    "PROMPT=${(%)PS1}" "DEACTIVATE=$d" "STATUS=$st" "PC1=${_t_pc1-}" "PC2=" \
-	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" >"$_T_OUT/$1.tmp"
+	    "HOOKS=$n" "SHLVL=$SHLVL" "PS1=${PS1-}" "HOW=${VENVD_SHELL#zsh:*:}" >"$_T_OUT/$1.tmp"
 	: >"$_T_OUT/$1.done"
 }
 _t_cd() { local p; IFS= read -r -d '' p <"$_T_PF/$1"; cd -- "$p"; }
@@ -367,7 +375,14 @@ hook_main() {
 			expect BUILTIN 0 "the shell function is the PROMPT_COMMAND entry"
 		fi
 		;;
-	zsh) expect HOOKS 11 "installed once in precmd_functions and chpwd_functions" ;;
+	zsh)
+		expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
+		if [ "$INSHELL" = 1 ]; then
+			expect HOW module "the module runs the hook (VENVD_SHELL)"
+		else
+			expect HOW process:disabled "the function runs the hook (VENVD_SHELL)"
+		fi
+		;;
 	fish) expect HOOKS 2 "installed once on fish_prompt and PWD" ;;
 	esac
 	step "false"
@@ -608,8 +623,8 @@ while True:
 	(( r2 - r1 >= 2 )) || fail "$SH: the hook did not use the daemon once it was back ($r1 -> $r2 requests)"
 	go "$W/B"
 	expect_active "$W/B/.venv" "daemon back: B"
-	if [ "${HOOK_BUILTIN-}" = 1 ]; then
-		say "14. the builtin starts no process while the daemon answers"
+	if [ "$INSHELL" = 1 ]; then
+		say "14. the builtin (bash) or module (zsh) starts no process while the daemon answers"
 		printf '#!/bin/sh\n: >"%s"\nexec "%s" "$@"\n' "$T/spawned" "$VENVD" >"$T/spy"
 		chmod +x "$T/spy"
 		step "_venvd_bin=$T/spy"
@@ -666,9 +681,9 @@ while True:
 	n=$(forks_between "$T/strace.log" MARK1 MARK2)
 	[ "$n" = 1 ] || fail "$SH: 5 idle prompts ran processes (expected only MARK2's own fork, got $n lines)"
 	n=$(forks_between "$T/strace.log" MARK2 MARK3)
-	if [ "${HOOK_BUILTIN-}" = 1 ]; then
+	if [ "$INSHELL" = 1 ]; then
 		grep -q 'execve("/bin/true' "$T/strace.log" || fail "$SH: strace never saw a process run (test is blind)"
-		[ "$n" = 1 ] || fail "$SH: the builtin ran processes on a first visit to B (got $n lines)"
+		[ "$n" = 1 ] || fail "$SH: the builtin/module ran processes on a first visit to B (got $n lines)"
 	else
 		grep -q 'execve(.*venvd' "$T/strace.log" || fail "$SH: strace never saw venvd run (test is blind)"
 		[ "$n" -ge 2 ] || fail "$SH: a first visit to B should run venvd once (got $n lines)"
