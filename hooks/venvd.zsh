@@ -287,11 +287,13 @@ fi
 # --- The zsh module (zsh/venvd.so): _venvd_hook's work in C, no process
 # while the daemon answers. `venvd hook zsh` names it when one is built
 # (VENVD_ZSH_MODULE: another path, or 0 for none); it is loaded only into
-# the zsh version it was built for. Then _venvd_hook calls its builtin
-# venvd_hook (which runs _venvd_update itself when the daemon gives no
+# the zsh version it was built for. Then the module runs the hook in C
+# before each prompt (no precmd function), _venvd_hook (chpwd) calls its
+# builtin venvd_hook (both run _venvd_update when the daemon gives no
 # answer), and the function above, kept as _venvd_hook_fn, runs only once
-# `zmodload -u venvd` took the module away. VENVD_SHELL says which path
-# runs, and why not the module.
+# `zmodload -u venvd` took the module away (which puts _venvd_hook back in
+# precmd_functions). VENVD_SHELL says which path runs, and why not the
+# module.
 typeset -g _venvd_module=@ZSHMODULE@	# venvd.so; '' when none
 typeset -g _venvd_module_for=@ZSHMODULEFOR@	# the zsh version it was built for
 if [[ -o interactive ]]; then
@@ -313,6 +315,9 @@ if [[ -o interactive ]]; then
 		fi
 		export VENVD_SHELL="zsh:$$:$how"
 		[[ $how == module ]] || return 0
+		# The module runs the hook before each prompt itself: no call
+		# from precmd_functions (it puts it back if it is unloaded).
+		precmd_functions=(${precmd_functions:#_venvd_hook})
 		functions -c _venvd_hook _venvd_hook_fn
 		_venvd_hook() {
 			local _venvd_rc=$?

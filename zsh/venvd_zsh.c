@@ -3,8 +3,10 @@
  *
  *   local -a module_path=(.../venvd/zsh); zmodload venvd
  *
- * It adds one builtin, venvd_hook, which the hook's _venvd_hook function
- * calls at each prompt (precmd) and cd (chpwd) while the module is loaded.
+ * Before each prompt it runs the hook itself (zsh's prepromptfns: no
+ * shell function call), and it adds one builtin, venvd_hook, which the
+ * hook's _venvd_hook function calls at each cd (chpwd_functions), so that
+ * "cd proj && python" runs the project's python.
  * The work is inshell/'s shell-independent core: the idle check (one stat
  * of the generation marker), the answer cache, the daemon's socket within
  * the client's budget and the one transition (common/transition.c). This
@@ -240,7 +242,40 @@ static const struct inshell_ops z_ops = {
 	.fallback = z_fallback,
 };
 
-/* venvd_hook [--deactivate [nondestructive]]: the prompt hook's work; keeps $?. */
+/* Is the hook installed in this shell (the loading block kept _venvd_hook_fn)? */
+static int
+hook_installed(void)
+{
+	return getshfunc("_venvd_hook_fn") != NULL;
+}
+
+/* The prompt hook's work; $? is kept. */
+static void
+z_prompt(void)
+{
+	zlong status = lastval;
+
+	if (core == NULL || !hook_installed())
+		return;
+	pushheap();
+	inshell_prompt(core);
+	popheap();
+	lastval = status;
+}
+
+/*
+ * Before each prompt (zsh's prepromptfns, after precmd_functions): the
+ * hook with no shell function call at all. Not in a subshell or while
+ * zsh runs a trap or a function (there is no prompt then anyway).
+ */
+static void
+z_preprompt(void)
+{
+	if (locallevel == 0)
+		z_prompt();
+}
+
+/* venvd_hook [--deactivate [nondestructive]]: the prompt hook's work (chpwd), or deactivate; keeps $?. */
 static int
 bin_venvd_hook(char *nam, char **args, Options ops, int func)
 {
@@ -248,16 +283,40 @@ bin_venvd_hook(char *nam, char **args, Options ops, int func)
 
 	if (core == NULL)
 		return status;
-	pushheap();
 	if (args[0] != NULL && strcmp(args[0], "--deactivate") == 0) {
+		pushheap();
 		inshell_deactivate(core, args[1] != NULL &&
 		    strcmp(args[1], "nondestructive") == 0);
 		popheap();
 		return 0;
 	}
-	inshell_prompt(core);
-	popheap();
+	z_prompt();
 	return status;
+}
+
+/*
+ * Unloading: give _venvd_hook its place back in front of precmd_functions
+ * (the loading block took it out while the C hook ran before each
+ * prompt), so the function path keeps every prompt from now on.
+ */
+static void
+z_restore_precmd(void)
+{
+	char **old = getaparam("precmd_functions"), **new, **p;
+	int n = 0;
+
+	if (!hook_installed() || z_readonly(NULL, "precmd_functions"))
+		return;
+	for (p = old; p != NULL && *p != NULL; p++, n++) {
+		if (strcmp(*p, "_venvd_hook") == 0)
+			return;
+	}
+	new = zalloc((n + 2) * sizeof *new);
+	new[0] = ztrdup("_venvd_hook");
+	for (int i = 0; i < n; i++)
+		new[i + 1] = ztrdup(old[i]);
+	new[n + 1] = NULL;
+	setaparam("precmd_functions", new);
 }
 
 static struct builtin bintab[] = {
@@ -301,20 +360,25 @@ enables_(Module m, int **enables)
 	return handlefeatures(m, &module_features, enables);
 }
 
-/* Started: the core, and no log lines in the user's terminal. */
+/* Started: the core, the hook before each prompt, and no log lines in the user's terminal. */
 VENVD_EXPORT int
 boot_(Module m)
 {
 	log_silence();
 	if (core == NULL)
 		core = inshell_new(&z_ops, NULL);
-	return core == NULL;
+	if (core == NULL)
+		return 1;
+	addprepromptfn(z_preprompt);
+	return 0;
 }
 
-/* Unloading: the builtin goes. */
+/* Unloading: the builtin and the prompt hook go; the function path takes over. */
 VENVD_EXPORT int
 cleanup_(Module m)
 {
+	delprepromptfn(z_preprompt);
+	z_restore_precmd();
 	return setfeatureenables(m, &module_features, NULL);
 }
 

@@ -32,6 +32,7 @@ shell_start ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" T_PLUGI
     strace -f -qq -e signal=none -e trace=execve,clone,clone3,fork,vfork -o "$T/strace.log"
 step "cd $W/plain"
 expect HOW module "the module runs the hook"
+expect HOOKS 1 "the module, not a precmd function, runs the hook before each prompt"
 expect_none "start in a plain dir"
 go "$W/A/sub"
 expect_active "$W/A/.venv" "seen once"
@@ -46,6 +47,17 @@ step "/bin/true MARK1" "_t_cd inner" "/bin/true MARK2" "_t_cd plain" "/bin/true 
     "_t_cd plain" "_t_cd a" "/bin/true MARK7"
 expect_active "$W/A/.venv" "back in A after deactivate and leaving"
 expect_quiet_pane
+
+say "a venv appearing in the current directory: the next prompt activates it, no process"
+mkdir -p "$W/late"
+go "$W/late"
+expect_none "no venv yet"
+gen=$(generation)
+mkvenv "$W/late/.venv"
+wait_for test "$(generation)" != "$gen" || fail "the daemon did not notice the new venv"
+prime_trust "$W/late"
+step "/bin/true MARK8" "" "/bin/true MARK9"
+expect_active "$W/late/.venv" "the venv made in place, at the next prompt"
 
 say "another plugin's zsh/net/socket is left alone"
 "$PYTHON3" -c 'import socket, sys
@@ -72,6 +84,8 @@ n=$(forks_between "$T/strace.log" MARK5 MARK6)
 [ "$n" = 1 ] || fail "zsh: deactivate ran processes (got $n lines)"
 n=$(forks_between "$T/strace.log" MARK6 MARK7)
 [ "$n" = 1 ] || fail "zsh: leaving and coming back after deactivate ran processes (got $n lines)"
+n=$(forks_between "$T/strace.log" MARK8 MARK9)
+[ "$n" = 1 ] || fail "zsh: activating a venv made in place ran processes (got $n lines)"
 
 say "garbage answers: the same result as the fallback, quietly"
 daemon_stop
@@ -117,6 +131,7 @@ go "$W/A"
 expect HOW module "loaded"
 expect_active "$W/A/.venv" "A through the module"
 step "zmodload -u venvd"
+expect HOOKS 11 "_venvd_hook back in precmd_functions once the module is gone"
 go "$W/plain"
 expect HOW process:unloaded "VENVD_SHELL says the module went"
 expect_none "leave A through the function"

@@ -132,7 +132,8 @@ eval "$("$VENVD" hook zsh)"
 _t_dump() {
 	local st=$? d=0 n=0
 	(( $+functions[deactivate] )) && d=1
-	n=$(( ${#${(M)precmd_functions:#_venvd_hook}} * 10 + ${#${(M)chpwd_functions:#_venvd_hook}} ))
+	local -a m=(${(M)precmd_functions:#_venvd_hook}) c=(${(M)chpwd_functions:#_venvd_hook})
+	n=$(( ${#m} * 10 + ${#c} ))	# (not ${#${(M)...}}: no match there counts as 1)
 	printf '%s\0' "PWD=$PWD" "PATH=${PATH-<unset>}" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
@@ -376,10 +377,12 @@ hook_main() {
 		fi
 		;;
 	zsh)
-		expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
 		if [ "$INSHELL" = 1 ]; then
+			# The module runs the hook before each prompt itself.
+			expect HOOKS 1 "installed once in chpwd_functions, not in precmd_functions"
 			expect HOW module "the module runs the hook (VENVD_SHELL)"
 		else
+			expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
 			expect HOW process:disabled "the function runs the hook (VENVD_SHELL)"
 		fi
 		;;
