@@ -48,7 +48,10 @@ mem() { local k v u r=0 p=0; while read -r k v u; do case $k in Rss:) r=$v;; Pss
 zmodload zsh/parameter
 m0=$(mem)
 eval "$("$ZB_BIN" hook zsh)"
-prompt() { local f; for f in $precmd_functions; do $f; done; }
+# What zsh does before a prompt: precmd_functions, then its prepromptfns,
+# where the module's hook is (the builtin runs the same C).
+zb_pre=$(( ${+builtins[venvd_hook]} ))
+prompt() { local f; for f in $precmd_functions; do $f; done; if ((zb_pre)); then venvd_hook; fi; }
 med() { print -l -- "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 us() { local -i d=$(( ($2 - $1) * 1000000 )); echo $d; }
 cd "$ZB_T/plain"; prompt
@@ -71,7 +74,7 @@ for ((i = 1; i <= ZB_N; i++)); do
 done
 how=${VENVD_SHELL#zsh:*:}
 # No hook at all: the same loop's own cost, subtracted below.
-precmd_functions=() chpwd_functions=()
+precmd_functions=() chpwd_functions=() zb_pre=0
 base=() basecd=()
 for ((i = 0; i < ZB_N; i++)); do
 	t0=$EPOCHREALTIME; prompt; t1=$EPOCHREALTIME; base+=($(us $t0 $t1))
