@@ -79,6 +79,42 @@ static const char deactivate_def[] =
 /* The core, from boot_ to finish_. */
 static struct inshell *core;
 
+/*
+ * The values z_get handed out during one call into the core: malloc'd
+ * (not zsh's heap, whose pushheap/popheap would map and unmap an arena at
+ * every prompt) and freed when the call returns.
+ */
+static char	**pool;
+static size_t	  npool, cappool;
+
+/* Keep s (malloc'd) until pool_free; s, or NULL when memory ran out. */
+static char *
+pool_keep(char *s)
+{
+	char **n;
+
+	if (s == NULL)
+		return NULL;
+	if (npool == cappool) {
+		n = realloc(pool, (cappool * 2 + 16) * sizeof *pool);
+		if (n == NULL) {
+			free(s);
+			return NULL;
+		}
+		pool = n;
+		cappool = cappool * 2 + 16;
+	}
+	return pool[npool++] = s;
+}
+
+/* Free what z_get handed out. */
+static void
+pool_free(void)
+{
+	while (npool > 0)
+		free(pool[--npool]);
+}
+
 /* A parameter by name, or NULL (no autoload, no special lookups). */
 static Param
 z_param(const char *name)
@@ -86,7 +122,7 @@ z_param(const char *name)
 	return (Param)paramtab->getnode(paramtab, (char *)name);
 }
 
-/* A scalar's (or number's) value, unmetafied on zsh's heap; NULL when unset. */
+/* A scalar's (or number's) value, unmetafied, valid until pool_free; NULL when unset. */
 static const char *
 z_get(void *ctx, const char *name, int exported_only)
 {
@@ -102,7 +138,8 @@ z_get(void *ctx, const char *name, int exported_only)
 		return NULL;
 	if ((v = getsparam((char *)name)) == NULL)
 		return NULL;
-	v = dupstring(v);
+	if ((v = pool_keep(strdup(v))) == NULL)
+		return NULL;
 	unmetafy(v, &len);
 	return v;
 }
@@ -257,9 +294,8 @@ z_prompt(void)
 
 	if (core == NULL || !hook_installed())
 		return;
-	pushheap();
 	inshell_prompt(core);
-	popheap();
+	pool_free();
 	lastval = status;
 }
 
@@ -284,10 +320,9 @@ bin_venvd_hook(char *nam, char **args, Options ops, int func)
 	if (core == NULL)
 		return status;
 	if (args[0] != NULL && strcmp(args[0], "--deactivate") == 0) {
-		pushheap();
 		inshell_deactivate(core, args[1] != NULL &&
 		    strcmp(args[1], "nondestructive") == 0);
-		popheap();
+		pool_free();
 		return 0;
 	}
 	z_prompt();
@@ -389,5 +424,9 @@ finish_(Module m)
 	if (core != NULL)
 		inshell_free(core);
 	core = NULL;
+	pool_free();
+	free(pool);
+	pool = NULL;
+	cappool = 0;
 	return 0;
 }
