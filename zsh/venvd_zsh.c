@@ -338,9 +338,11 @@ static void
 z_restore_precmd(void)
 {
 	char **old = getaparam("precmd_functions"), **new, **p;
+	Param pm = z_param("precmd_functions");
 	int n = 0;
 
-	if (!hook_installed() || z_readonly(NULL, "precmd_functions"))
+	if (!hook_installed() ||
+	    (pm != NULL && (pm->node.flags & PM_READONLY)))
 		return;
 	for (p = old; p != NULL && *p != NULL; p++, n++) {
 		if (strcmp(*p, "_venvd_hook") == 0)

@@ -26,6 +26,13 @@ write_rc
 mv "$T/zdot/rc.new" "$T/zdot/.zshrc"
 daemon_start
 
+# End the shell under test (and its tmux server) before the next one starts.
+shell_end() {
+	send_line "exit"
+	wait_for session_gone || fail "zsh: the session did not end"
+	tmux -S "$TS" kill-server 2>/dev/null || true
+}
+
 say "no process on a prompt while the daemon answers (strace -f)"
 STEP=0
 shell_start ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" T_PLUGIN="$T/plug.sock" \
@@ -119,6 +126,7 @@ expect_active "$HOSTILE/.venv" "garbage daemon: hostile name"
 go "$W/plain"
 [ -z "$(find "$T" -name 'pwned*' -print -quit)" ] || fail "zsh: a hostile name was executed"
 expect_quiet_pane
+shell_end
 kill "$HUNG_PID" 2>/dev/null || true
 wait "$HUNG_PID" 2>/dev/null || true
 HUNG_PID=
@@ -153,6 +161,7 @@ expect_none "leave after exec"
 go "$W/B"
 expect_active "$W/B/.venv" "B after exec"
 expect_quiet_pane
+shell_end
 
 say "a module file that does not load: the function path, quietly"
 mkdir -p "$T/bad"
@@ -165,6 +174,7 @@ expect_active "$W/A/.venv" "A through the function"
 go "$W/plain"
 expect_none "leave A"
 expect_quiet_pane
+shell_end
 shell_start VENVD_ZSH_MODULE=0
 step "cd $W/plain"
 expect HOW process:disabled "VENVD_ZSH_MODULE=0"
