@@ -288,11 +288,11 @@ fi
 # while the daemon answers. `venvd hook zsh` names it when one is built
 # (VENVD_ZSH_MODULE: another path, or 0 for none); it is loaded only into
 # the zsh version it was built for. Then the module runs the hook in C
-# before each prompt (no precmd function), _venvd_hook (chpwd) calls its
-# builtin venvd_hook (both run _venvd_update when the daemon gives no
-# answer), and the function above, kept as _venvd_hook_fn, runs only once
-# `zmodload -u venvd` took the module away (which puts _venvd_hook back in
-# precmd_functions). VENVD_SHELL says which path runs, and why not the
+# before each prompt and after each cd (no precmd or chpwd function; it
+# runs _venvd_update when the daemon gives no answer), and the function
+# above, kept as _venvd_hook_fn, runs only once `zmodload -u venvd` took
+# the module away (which puts _venvd_hook back in precmd_functions and
+# chpwd_functions). VENVD_SHELL says which path runs, and why not the
 # module.
 typeset -g _venvd_module=@ZSHMODULE@	# venvd.so; '' when none
 typeset -g _venvd_module_for=@ZSHMODULEFOR@	# the zsh version it was built for
@@ -315,9 +315,11 @@ if [[ -o interactive ]]; then
 		fi
 		export VENVD_SHELL="zsh:$$:$how"
 		[[ $how == module ]] || return 0
-		# The module runs the hook before each prompt itself: no call
-		# from precmd_functions (it puts it back if it is unloaded).
+		# The module runs the hook itself before each prompt and after
+		# each cd: no shell function call (it puts them back if it is
+		# unloaded).
 		precmd_functions=(${precmd_functions:#_venvd_hook})
+		chpwd_functions=(${chpwd_functions:#_venvd_hook})
 		functions -c _venvd_hook _venvd_hook_fn
 		_venvd_hook() {
 			local _venvd_rc=$?

@@ -3,10 +3,12 @@
  *
  *   local -a module_path=(.../venvd/zsh); zmodload venvd
  *
- * Before each prompt it runs the hook itself (zsh's prepromptfns: no
- * shell function call), and it adds one builtin, venvd_hook, which the
- * hook's _venvd_hook function calls at each cd (chpwd_functions), so that
- * "cd proj && python" runs the project's python.
+ * It runs the hook itself, with no shell function call: before each
+ * prompt (zsh's prepromptfns, after precmd_functions) and after each cd,
+ * chdir, pushd or popd (their handler wrapped, as chpwd_functions would
+ * run it, so that "cd proj && python" runs the project's python). It adds
+ * one builtin, venvd_hook, which runs the same (the hook's _venvd_hook
+ * calls it if something calls that function).
  * The work is inshell/'s shell-independent core: the idle check (one stat
  * of the generation marker), the answer cache, the daemon's socket within
  * the client's budget and the one transition (common/transition.c). This
@@ -311,7 +313,47 @@ z_preprompt(void)
 		z_prompt();
 }
 
-/* venvd_hook [--deactivate [nondestructive]]: the prompt hook's work (chpwd), or deactivate; keeps $?. */
+/*
+ * cd, chdir, pushd and popd (one handler, bin_cd) run the hook once they
+ * changed directory, as a chpwd function would, with no shell function
+ * call: "cd proj && python" runs the project's python. The handler is
+ * wrapped in place and given back at unload if it is still ours.
+ */
+static const char *const cd_names[] = { "cd", "chdir", "pushd", "popd" };
+static HandlerFunc cd_orig;
+
+/* The wrapped bin_cd. */
+static int
+z_cd(char *nam, char **args, Options ops, int func)
+{
+	int rc = cd_orig(nam, args, ops, func);
+
+	if (rc == 0)
+		z_prompt();
+	return rc;
+}
+
+/* Wrap (on) or give back (off) the cd builtins' handler. */
+static void
+z_cd_wrap(int on)
+{
+	Builtin bn;
+
+	for (size_t i = 0; i < sizeof cd_names / sizeof cd_names[0]; i++) {
+		bn = (Builtin)builtintab->getnode2(builtintab,
+		    (char *)cd_names[i]);
+		if (bn == NULL)
+			continue;
+		if (on && cd_orig == NULL && bn->handlerfunc != z_cd)
+			cd_orig = bn->handlerfunc;
+		if (on && bn->handlerfunc == cd_orig && cd_orig != NULL)
+			bn->handlerfunc = z_cd;
+		else if (!on && bn->handlerfunc == z_cd)
+			bn->handlerfunc = cd_orig;
+	}
+}
+
+/* venvd_hook [--deactivate [nondestructive]]: the prompt hook's work, or deactivate; keeps $?. */
 static int
 bin_venvd_hook(char *nam, char **args, Options ops, int func)
 {
@@ -329,20 +371,15 @@ bin_venvd_hook(char *nam, char **args, Options ops, int func)
 	return status;
 }
 
-/*
- * Unloading: give _venvd_hook its place back in front of precmd_functions
- * (the loading block took it out while the C hook ran before each
- * prompt), so the function path keeps every prompt from now on.
- */
+/* Put _venvd_hook back in front of the array name unless it is there. */
 static void
-z_restore_precmd(void)
+z_restore_hook(const char *name)
 {
-	char **old = getaparam("precmd_functions"), **new, **p;
-	Param pm = z_param("precmd_functions");
+	char **old = getaparam((char *)name), **new, **p;
+	Param pm = z_param(name);
 	int n = 0;
 
-	if (!hook_installed() ||
-	    (pm != NULL && (pm->node.flags & PM_READONLY)))
+	if (pm != NULL && (pm->node.flags & PM_READONLY))
 		return;
 	for (p = old; p != NULL && *p != NULL; p++, n++) {
 		if (strcmp(*p, "_venvd_hook") == 0)
@@ -353,7 +390,7 @@ z_restore_precmd(void)
 	for (int i = 0; i < n; i++)
 		new[i + 1] = ztrdup(old[i]);
 	new[n + 1] = NULL;
-	setaparam("precmd_functions", new);
+	setaparam((char *)name, new);
 }
 
 static struct builtin bintab[] = {
@@ -407,6 +444,7 @@ boot_(Module m)
 	if (core == NULL)
 		return 1;
 	addprepromptfn(z_preprompt);
+	z_cd_wrap(1);
 	return 0;
 }
 
@@ -415,7 +453,16 @@ VENVD_EXPORT int
 cleanup_(Module m)
 {
 	delprepromptfn(z_preprompt);
-	z_restore_precmd();
+	z_cd_wrap(0);
+	/*
+	 * The loading block took _venvd_hook out of precmd_functions and
+	 * chpwd_functions while the module ran it: the function path takes
+	 * every prompt and cd back.
+	 */
+	if (hook_installed()) {
+		z_restore_hook("chpwd_functions");
+		z_restore_hook("precmd_functions");
+	}
 	return setfeatureenables(m, &module_features, NULL);
 }
 

@@ -378,8 +378,8 @@ hook_main() {
 		;;
 	zsh)
 		if [ "$INSHELL" = 1 ]; then
-			# The module runs the hook before each prompt itself.
-			expect HOOKS 1 "installed once in chpwd_functions, not in precmd_functions"
+			# The module runs the hook before each prompt and after each cd itself.
+			expect HOOKS 0 "the module, in neither precmd_functions nor chpwd_functions"
 			expect HOW module "the module runs the hook (VENVD_SHELL)"
 		else
 			expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
