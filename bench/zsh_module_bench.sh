@@ -53,7 +53,9 @@ eval "$("$ZB_BIN" hook zsh)"
 zb_pre=$(( ${+builtins[venvd_hook]} ))
 prompt() { local f; for f in $precmd_functions; do $f; done; if ((zb_pre)); then venvd_hook; fi; }
 med() { print -l -- "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-us() { local -i d=$(( ($2 - $1) * 1000000 )); echo $d; }
+# The µs between two $EPOCHREALTIME values, in $us (no $(...): a fork
+# would make the next sample pay copy-on-write faults).
+us() { integer -g us=$(( ($2 - $1) * 1000000 )); }
 cd "$ZB_T/plain"; prompt
 cd "$ZB_T/proj/e0"; prompt
 [[ ${VIRTUAL_ENV-} == "$ZB_T/proj/.venv" ]] || { print "FAIL: no activation" >&2; exit 1; }
@@ -61,26 +63,27 @@ m1=$(mem)
 cd "$ZB_T/plain"; prompt
 idle=() first=() seen=() out=()
 for ((i = 0; i < ZB_N; i++)); do
-	t0=$EPOCHREALTIME; prompt; t1=$EPOCHREALTIME; idle+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; prompt; t1=$EPOCHREALTIME; us $t0 $t1; idle+=($us)
 done
 for ((i = 1; i <= ZB_N; i++)); do
 	e=$((i + ZB_OFF))
-	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e$e"; prompt; t1=$EPOCHREALTIME; first+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e$e"; prompt; t1=$EPOCHREALTIME; us $t0 $t1; first+=($us)
 	[[ ${VIRTUAL_ENV-} == "$ZB_T/proj/.venv" ]] || { print "FAIL: first visit" >&2; exit 1; }
-	t0=$EPOCHREALTIME; cd "$ZB_T/plain"; prompt; t1=$EPOCHREALTIME; out+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; cd "$ZB_T/plain"; prompt; t1=$EPOCHREALTIME; us $t0 $t1; out+=($us)
 	[[ -z ${VIRTUAL_ENV-} ]] || { print "FAIL: leaving" >&2; exit 1; }
-	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e0"; prompt; t1=$EPOCHREALTIME; seen+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e0"; prompt; t1=$EPOCHREALTIME; us $t0 $t1; seen+=($us)
 	cd "$ZB_T/plain"; prompt
 done
 how=${VENVD_SHELL#zsh:*:}
 # No hook at all: the same loop's own cost, subtracted below.
+zmodload -u venvd 2>/dev/null	# its cd and prompt hooks go too
 precmd_functions=() chpwd_functions=() zb_pre=0
 base=() basecd=()
 for ((i = 0; i < ZB_N; i++)); do
-	t0=$EPOCHREALTIME; prompt; t1=$EPOCHREALTIME; base+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; prompt; t1=$EPOCHREALTIME; us $t0 $t1; base+=($us)
 done
 for ((i = 0; i < ZB_N; i++)); do
-	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e0"; prompt; t1=$EPOCHREALTIME; basecd+=($(us $t0 $t1))
+	t0=$EPOCHREALTIME; cd "$ZB_T/proj/e0"; prompt; t1=$EPOCHREALTIME; us $t0 $t1; basecd+=($us)
 	cd "$ZB_T/plain"
 done
 b=$(med $base) bc=$(med $basecd)
