@@ -74,6 +74,41 @@ hook_bash_builtin(const char **why)
 #endif
 }
 
+/*
+ * The zsh module to load (venvd.so), or NULL with *why saying why not
+ * (VENVD_SHELL's reason), as for bash: $VENVD_ZSH_MODULE when it is an
+ * absolute path ("0", empty or anything else: "disabled"), else the
+ * installed one; only a regular file ("not-built" otherwise). The hook
+ * loads it only into the zsh version it was built for ($ZSH_VERSION
+ * against VENVD_ZSH_MODULE_VERSION), and the module's setup refuses any
+ * other.
+ */
+static const char *
+hook_zsh_module(const char **why)
+{
+#ifdef HAVE_ZSH_MODULE
+	static char path[PATH_MAX];
+	const char *env = getenv("VENVD_ZSH_MODULE");
+	struct stat sb;
+
+	*why = "disabled";
+	if (env != NULL && env[0] != '/')
+		return NULL;
+	*why = "not-built";
+	if (env != NULL)
+		snprintf(path, sizeof path, "%s", env);
+	else
+		snprintf(path, sizeof path, "%s/venvd.so", ZSHMODULEDIR);
+	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return NULL;
+	*why = "";
+	return path;
+#else
+	*why = "not-built";
+	return NULL;
+#endif
+}
+
 /* The config's pip_guard (default on), for the hooks and venvd export. */
 int
 client_pip_guard(void)
@@ -94,7 +129,8 @@ client_pip_guard(void)
  * Append text with @VENVD@, @GENFILE@ and @PIPGUARD@ replaced by quoted
  * words, @BASHBUILTIN@ and @BASHBUILTINFOR@ by the bash builtin's path and
  * the bash version it was built for ('' when none), @BASHBUILTINWHY@ by
- * why there is none ('' when there is), @LOCATORENV@ by the names of locator_env_vars[] (plain
+ * why there is none ('' when there is), @ZSHMODULE@, @ZSHMODULEFOR@ and
+ * @ZSHMODULEWHY@ the same for the zsh module, @LOCATORENV@ by the names of locator_env_vars[] (plain
  * identifiers, space-separated), and @LOCATORENVKEY@ by one double-quoted
  * word that expands to "NAME=value|..." for all of them in sh's syntax:
  * the hooks compare it at each prompt, one expansion and no loop.
@@ -106,8 +142,10 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 	static const char k_venvd[] = "@VENVD@", k_gen[] = "@GENFILE@",
 	    k_pip[] = "@PIPGUARD@", k_env[] = "@LOCATORENV@",
 	    k_envkey[] = "@LOCATORENVKEY@", k_bb[] = "@BASHBUILTIN@",
-	    k_bbfor[] = "@BASHBUILTINFOR@", k_bbwhy[] = "@BASHBUILTINWHY@";
-	const char *bb, *why;
+	    k_bbfor[] = "@BASHBUILTINFOR@", k_bbwhy[] = "@BASHBUILTINWHY@",
+	    k_zm[] = "@ZSHMODULE@", k_zmfor[] = "@ZSHMODULEFOR@",
+	    k_zmwhy[] = "@ZSHMODULEWHY@";
+	const char *bb, *why, *zm;
 	const char *p = text, *at;
 
 	while ((at = strchr(p, '@')) != NULL) {
@@ -132,6 +170,23 @@ hook_substitute(struct buf *out, const char *text, const char *venvd,
 			hook_bash_builtin(&why);
 			shell_quote_str(sh, why, out);
 			p = at + sizeof k_bbwhy - 1;
+		} else if (strncmp(at, k_zmwhy, sizeof k_zmwhy - 1) == 0) {
+			hook_zsh_module(&why);
+			shell_quote_str(sh, why, out);
+			p = at + sizeof k_zmwhy - 1;
+		} else if (strncmp(at, k_zmfor, sizeof k_zmfor - 1) == 0) {
+#ifdef VENVD_ZSH_MODULE_VERSION
+			shell_quote_str(sh, VENVD_ZSH_MODULE_VERSION, out);
+#else
+			buf_puts(out, "''");
+#endif
+			p = at + sizeof k_zmfor - 1;
+		} else if (strncmp(at, k_zm, sizeof k_zm - 1) == 0) {
+			if ((zm = hook_zsh_module(&why)) != NULL)
+				shell_quote_str(sh, zm, out);
+			else
+				buf_puts(out, "''");
+			p = at + sizeof k_zm - 1;
 		} else if (strncmp(at, k_bb, sizeof k_bb - 1) == 0) {
 			if ((bb = hook_bash_builtin(&why)) != NULL)
 				shell_quote_str(sh, bb, out);

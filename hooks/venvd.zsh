@@ -62,8 +62,12 @@ _venvd_inputs() {
 }
 
 # Bring the shell to the right state for $PWD: replay the cached code, else
-# run venvd once, evaluate its code and keep it when it says it may.
+# run venvd once, evaluate its code and keep it when it says it may. $1
+# (from the module, which calls this when the daemon gave no answer): the
+# generation the cache must belong to.
 _venvd_update() {
+	emulate -L zsh
+	(($# == 0)) || [[ $1 == "$_venvd_cache_gen" ]] || _venvd_cache_reset "$1"
 	local out _venvd_k _venvd_answer_gen=
 	local -a _venvd_a
 	_venvd_inputs
@@ -122,7 +126,53 @@ if [[ -o interactive ]]; then
 	((${chpwd_functions[(Ie)_venvd_hook]})) || chpwd_functions=(_venvd_hook $chpwd_functions)
 fi
 
-# --- The zsh module's loading block goes here (zsh/venvd.so) ---------------
-# It sets VENVD_SHELL (zsh:PID:module, or process:REASON) and, when the
-# module loads, makes _venvd_hook call its builtin, keeping the function
-# above for when the module is gone. Nothing below this line.
+# --- The zsh module (zsh/venvd.so): _venvd_hook's work in C, no process
+# while the daemon answers. `venvd hook zsh` names it when one is built
+# (VENVD_ZSH_MODULE: another path, or 0 for none); it is loaded only into
+# the zsh version it was built for. Then the module runs the hook in C
+# before each prompt and after each cd (no precmd or chpwd function; it
+# runs _venvd_update when the daemon gives no answer), and the function
+# above, kept as _venvd_hook_fn, runs only once `zmodload -u venvd` took
+# the module away (which puts _venvd_hook back in precmd_functions and
+# chpwd_functions). VENVD_SHELL says which path runs, and why not the
+# module.
+typeset -g _venvd_module=@ZSHMODULE@	# venvd.so; '' when none
+typeset -g _venvd_module_for=@ZSHMODULEFOR@	# the zsh version it was built for
+if [[ -o interactive ]]; then
+	() {
+		emulate -L zsh
+		local how=process:@ZSHMODULEWHY@
+		if [[ -z $_venvd_module ]]; then
+			:
+		elif [[ $ZSH_VERSION != "$_venvd_module_for" ]]; then
+			how=process:version-mismatch
+		else
+			how=process:load-failed
+			if ((${+builtins[venvd_hook]})) || () {
+				local -a module_path=("${_venvd_module:h}")
+				zmodload -- "${_venvd_module:t:r}"
+			} 2>/dev/null; then
+				how=module
+			fi
+		fi
+		export VENVD_SHELL="zsh:$$:$how"
+		[[ $how == module ]] || return 0
+		# The module runs the hook itself before each prompt and after
+		# each cd: no shell function call (it puts them back if it is
+		# unloaded).
+		precmd_functions=(${precmd_functions:#_venvd_hook})
+		chpwd_functions=(${chpwd_functions:#_venvd_hook})
+		functions -c _venvd_hook _venvd_hook_fn
+		_venvd_hook() {
+			local _venvd_rc=$?
+			if ((${+builtins[venvd_hook]})); then
+				venvd_hook
+			else
+				export VENVD_SHELL="zsh:$$:process:unloaded"
+				() { return $1; } $_venvd_rc
+				_venvd_hook_fn
+			fi
+			return $_venvd_rc
+		}
+	}
+fi

@@ -25,7 +25,20 @@ if [ "${VENVD_BASH_BUILTIN-}" != 0 ] && [ -f "${TOP_BUILDDIR-}/bash/venvd.so" ];
 else
 	export VENVD_BASH_BUILTIN=0
 fi
-export VENVD_ZSH_MODULE="${VENVD_ZSH_MODULE-0}"
+# The zsh hook through the build tree's module (zsh/venvd.so) when it is
+# built, never the machine's; VENVD_ZSH_MODULE=0 in the environment runs
+# every zsh test on the function path instead (a CI leg does), an
+# absolute path through that module.
+case ${VENVD_ZSH_MODULE-} in
+0 | /*) ;;
+*)
+	if [ -n "${TOP_BUILDDIR-}" ] && [ -f "$TOP_BUILDDIR/zsh/venvd.so" ]; then
+		export VENVD_ZSH_MODULE="$TOP_BUILDDIR/zsh/venvd.so"
+	else
+		export VENVD_ZSH_MODULE=0
+	fi
+	;;
+esac
 unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT VENVD_ACTIVE VENVD_PYTHONHOME PYTHONHOME 2>/dev/null || true
 # The machine's tool settings must not reach the daemon or the shells: the
 # locators read them (a test that wants one sets it). pyenv's root is kept

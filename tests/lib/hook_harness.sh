@@ -24,8 +24,16 @@ command -v tmux >/dev/null 2>&1 || skip "tmux is not installed"
 if [ -z "${HOOK_BUILTIN-}" ] && [ "$SH" = bash ] && [ "${VENVD_BASH_BUILTIN-0}" != 0 ]; then
 	HOOK_BUILTIN=1
 fi
+# INSHELL: the hook runs in the shell's own process (bash's builtin, zsh's
+# module: harness.sh points VENVD_ZSH_MODULE at the build tree's when it
+# is built), so no process may start on a prompt while the daemon answers.
+INSHELL=0
+if [ "$SH" = zsh ] && [ "${VENVD_ZSH_MODULE:-0}" != 0 ]; then
+	INSHELL=1
+fi
 case ${HOOK_BUILTIN-} in
 1)
+	INSHELL=1
 	[ -f "$TOP_BUILDDIR/bash/venvd.so" ] ||
 	    skip "bash/venvd.so is not built (install bash-builtins and run configure again)"
 	export VENVD_BASH_BUILTIN="$TOP_BUILDDIR/bash/venvd.so" ;;
@@ -124,7 +132,8 @@ eval "$("$VENVD" hook zsh)"
 _t_dump() {
 	local st=$? d=0 n=0
 	(( $+functions[deactivate] )) && d=1
-	n=$(( ${#${(M)precmd_functions:#_venvd_hook}} * 10 + ${#${(M)chpwd_functions:#_venvd_hook}} ))
+	local -a m=(${(M)precmd_functions:#_venvd_hook}) c=(${(M)chpwd_functions:#_venvd_hook})
+	n=$(( ${#m} * 10 + ${#c} ))	# (not ${#${(M)...}}: no match there counts as 1)
 	printf '%s\0' "PWD=$PWD" "PATH=${PATH-<unset>}" "VIRTUAL_ENV=${VIRTUAL_ENV-<unset>}" \
 	    "VIRTUAL_ENV_PROMPT=${VIRTUAL_ENV_PROMPT-<unset>}" "VENVD_ACTIVE=${VENVD_ACTIVE-<unset>}" \
 	    "VENVD_PYTHONHOME=${VENVD_PYTHONHOME-<unset>}" "PYTHONHOME=${PYTHONHOME-<unset>}" \
@@ -368,7 +377,16 @@ hook_main() {
 			expect BUILTIN 0 "the shell function is the PROMPT_COMMAND entry"
 		fi
 		;;
-	zsh) expect HOOKS 11 "installed once in precmd_functions and chpwd_functions" ;;
+	zsh)
+		if [ "$INSHELL" = 1 ]; then
+			# The module runs the hook before each prompt and after each cd itself.
+			expect HOOKS 0 "the module, in neither precmd_functions nor chpwd_functions"
+			expect HOW module "the module runs the hook (VENVD_SHELL)"
+		else
+			expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
+			expect HOW process:disabled "the function runs the hook (VENVD_SHELL)"
+		fi
+		;;
 	fish) expect HOOKS 2 "installed once on fish_prompt and PWD" ;;
 	esac
 	step "false"
@@ -626,8 +644,8 @@ while True:
 	if [ "$SH" = fish ]; then step "set -e PATH[1]"; else step "PATH=\${PATH#/u3:}"; fi
 	expect PATH "$BASEPATH" "replay: the user's entry removed again"
 
-	if [ "${HOOK_BUILTIN-}" = 1 ]; then
-		say "14. the builtin starts no process while the daemon answers"
+	if [ "$INSHELL" = 1 ]; then
+		say "14. the builtin (bash) or module (zsh) starts no process while the daemon answers"
 		printf '#!/bin/sh\n: >"%s"\nexec "%s" "$@"\n' "$T/spawned" "$VENVD" >"$T/spy"
 		chmod +x "$T/spy"
 		step "_venvd_bin=$T/spy"
