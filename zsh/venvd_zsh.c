@@ -232,12 +232,28 @@ z_deactivate_undefine(void *ctx)
 	zsfree(text);
 }
 
-/* Print a notice on stderr, as the hook's print -r -- TEXT >&2. */
+/*
+ * Print a notice on stderr, once per shell: through the hook's own
+ * _venvd_notice, whose _venvd_noticed also holds what the function path
+ * showed (while the daemon was down), so the two paths never show one
+ * text twice; as print -r -- TEXT >&2 when the hook's function is gone.
+ */
 static void
 z_notice(void *ctx, const char *text)
 {
+	Shfunc shf = getshfunc("_venvd_notice");
 	size_t n = strlen(text);
+	LinkList args;
+	int oldval = lastval;
 
+	if (shf != NULL) {
+		args = newlinklist();
+		addlinknode(args, dupstring("_venvd_notice"));
+		addlinknode(args, metafy((char *)text, -1, META_HEAPDUP));
+		doshfunc(shf, args, 1);
+		lastval = oldval;
+		return;
+	}
 	fflush(stderr);
 	if (write(2, text, n) == -1 || write(2, "\n", 1) == -1)
 		return;
