@@ -157,6 +157,9 @@ int	cmd_export(int argc, char **argv);
 /* hook.c */
 int	cmd_hook(int argc, char **argv);
 int	client_pip_guard(void);
+/* A fast path's file: $var if absolute, else dir/venvd.so; -1: turned off. */
+int	client_fast_path_file(const char *var, const char *dir, char *out,
+	    size_t len);
 /* output.c */
 int	cmd_resolve(int argc, char **argv);
 int	cmd_status(int argc, char **argv);

@@ -168,26 +168,6 @@ bash_version_of(long pid, char *out, size_t len)
 	return -1;
 }
 
-/*
- * Where a fast path's shared object would come from, by the same rule as
- * venvd hook: $VAR when it is an absolute path, "0" or any other value
- * turns it off, unset means the installed one in dir/venvd.so. Returns 0
- * with the path in out, or -1 when it is turned off.
- */
-static int
-fast_path_file(const char *var, const char *dir, char *out, size_t len)
-{
-	const char *env = getenv(var);
-
-	if (env != NULL && env[0] != '/')
-		return -1;
-	if (env != NULL)
-		snprintf(out, len, "%s", env);
-	else
-		snprintf(out, len, "%s/venvd.so", dir);
-	return 0;
-}
-
 /* Is path a regular file? */
 static int
 regular_file(const char *path)
@@ -212,7 +192,7 @@ own_check_bash(struct buf *b, long pid, int *fits)
 	const char *want = VENVD_BASH_BUILTIN_VERSION;
 	size_t n = strlen(want);
 
-	if (fast_path_file("VENVD_BASH_BUILTIN", BASHBUILTINDIR, so,
+	if (client_fast_path_file("VENVD_BASH_BUILTIN", BASHBUILTINDIR, so,
 	    sizeof so) == -1) {
 		buf_puts(b, "VENVD_BASH_BUILTIN turns it off");
 		return;
@@ -247,7 +227,7 @@ own_check_zsh(struct buf *b, int *fits)
 #if defined(HAVE_ZSH_MODULE) && defined(ZSHMODULEDIR)
 	char so[PATH_MAX];
 
-	if (fast_path_file("VENVD_ZSH_MODULE", ZSHMODULEDIR, so,
+	if (client_fast_path_file("VENVD_ZSH_MODULE", ZSHMODULEDIR, so,
 	    sizeof so) == -1) {
 		buf_puts(b, "VENVD_ZSH_MODULE turns it off");
 		return;

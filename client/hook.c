@@ -41,68 +41,67 @@ hook_text(enum shell_kind sh)
 }
 
 /*
- * The bash builtin to load (venvd.so), or NULL with *why saying why not
- * (VENVD_SHELL's reason): $VENVD_BASH_BUILTIN when it is an absolute path
- * ("0", empty or anything else: "disabled"), else the installed one; only
- * a regular file ("not-built" otherwise). Which bash version it fits is
- * the hook's own check (BASH_VERSINFO against VENVD_BASH_BUILTIN_VERSION),
- * and the builtin's load hook refuses any other.
+ * Where a fast path's shared object (the bash builtin, the zsh module)
+ * comes from: $var when it is an absolute path; "0", empty or any other
+ * value turns it off; unset means the installed dir/venvd.so. Returns 0
+ * with the path in out, or -1 when it is turned off. venvd hook and venvd
+ * doctor both decide by this.
+ */
+int
+client_fast_path_file(const char *var, const char *dir, char *out, size_t len)
+{
+	const char *env = getenv(var);
+
+	if (env != NULL && env[0] != '/')
+		return -1;
+	if (env != NULL)
+		snprintf(out, len, "%s", env);
+	else
+		snprintf(out, len, "%s/venvd.so", dir);
+	return 0;
+}
+
+/*
+ * The fast path to load, or NULL with *why saying why not (VENVD_SHELL's
+ * reason): "disabled" when $var turns it off, "not-built" when the file is
+ * not a regular file. Which shell version it fits is the hook's own check
+ * (BASH_VERSINFO, $ZSH_VERSION), and the object's load hook refuses any
+ * other.
  */
 static const char *
-hook_bash_builtin(const char **why)
+hook_fast_path(const char *var, const char *dir, const char **why)
 {
-#ifdef HAVE_BASH_BUILTIN
 	static char path[PATH_MAX];
-	const char *env = getenv("VENVD_BASH_BUILTIN");
 	struct stat sb;
 
 	*why = "disabled";
-	if (env != NULL && env[0] != '/')
+	if (client_fast_path_file(var, dir, path, sizeof path) == -1)
 		return NULL;
 	*why = "not-built";
-	if (env != NULL)
-		snprintf(path, sizeof path, "%s", env);
-	else
-		snprintf(path, sizeof path, "%s/venvd.so", BASHBUILTINDIR);
 	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
 		return NULL;
 	*why = "";
 	return path;
+}
+
+/* The bash builtin to load (VENVD_BASH_BUILTIN, else the installed one). */
+static const char *
+hook_bash_builtin(const char **why)
+{
+#ifdef HAVE_BASH_BUILTIN
+	return hook_fast_path("VENVD_BASH_BUILTIN", BASHBUILTINDIR, why);
 #else
 	*why = "not-built";
 	return NULL;
 #endif
 }
 
-/*
- * The zsh module to load (venvd.so), or NULL with *why saying why not
- * (VENVD_SHELL's reason), as for bash: $VENVD_ZSH_MODULE when it is an
- * absolute path ("0", empty or anything else: "disabled"), else the
- * installed one; only a regular file ("not-built" otherwise). The hook
- * loads it only into the zsh version it was built for ($ZSH_VERSION
- * against VENVD_ZSH_MODULE_VERSION), and the module's setup refuses any
- * other.
- */
+/* The zsh module to load (VENVD_ZSH_MODULE, else the installed one). */
 static const char *
 hook_zsh_module(const char **why)
 {
 #ifdef HAVE_ZSH_MODULE
-	static char path[PATH_MAX];
-	const char *env = getenv("VENVD_ZSH_MODULE");
-	struct stat sb;
-
-	*why = "disabled";
-	if (env != NULL && env[0] != '/')
-		return NULL;
-	*why = "not-built";
-	if (env != NULL)
-		snprintf(path, sizeof path, "%s", env);
-	else
-		snprintf(path, sizeof path, "%s/venvd.so", ZSHMODULEDIR);
-	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
-		return NULL;
-	*why = "";
-	return path;
+	return hook_fast_path("VENVD_ZSH_MODULE", ZSHMODULEDIR, why);
 #else
 	*why = "not-built";
 	return NULL;
