@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <uthash.h>
 
 #include "daemon.h"
 #include "db.h"
@@ -51,6 +52,16 @@
 	" last_activated, activation_count, size_bytes, size_measured, root," \
 	" manager"
 #define INDEX_HOOKS_MAX	4
+#define INDEX_ACTIVATIONS_MAX	256	/* venvs with activations to write, at most */
+#define INDEX_ACTIVATIONS_S	2.0	/* the longest they wait to be written */
+
+/* Activations counted but not yet written (index_activated). */
+struct index_activation {
+	char		*path;
+	sqlite3_int64	 count;
+	sqlite3_int64	 last;		/* unix seconds of the latest */
+	UT_hash_handle	 hh;
+};
 
 struct index {
 	struct {
@@ -62,7 +73,13 @@ struct index {
 	void		*fill_ctx;
 	struct locator_store stores[LOCATOR_MAX_STORES];
 	size_t		 nstores;
+
+	struct daemon	*d;
+	struct index_activation *activations;	/* uthash by path */
+	ev_timer	 activations_timer;
 };
+
+static void	index_activations_cb(struct ev_loop *, ev_timer *, int);
 
 /* No hooks yet; the tools' stores of the daemon's environment. */
 struct index *
@@ -70,6 +87,11 @@ index_new(struct daemon *d)
 {
 	struct index *idx = xcalloc(1, sizeof(struct index));
 	struct resolve_opts opts;
+
+	idx->d = d;
+	ev_timer_init(&idx->activations_timer, index_activations_cb,
+	    INDEX_ACTIVATIONS_S, 0.);
+	idx->activations_timer.data = idx;
 
 	resolve_opts_from_conf(&opts, &d->cfg);
 	idx->nstores = locator_stores(&opts, idx->stores);
@@ -79,12 +101,21 @@ index_new(struct daemon *d)
 	return idx;
 }
 
-/* Free the hooks and the stores. */
+/* Free the hooks and the stores (write the activations first: index_flush). */
 void
 index_free(struct index *idx)
 {
+	struct index_activation *a, *tmp;
+
 	if (idx == NULL)
 		return;
+	if (idx->d->loop != NULL)
+		ev_timer_stop(idx->d->loop, &idx->activations_timer);
+	HASH_ITER(hh, idx->activations, a, tmp) {
+		HASH_DEL(idx->activations, a);
+		free(a->path);
+		free(a);
+	}
 	locator_stores_free(idx->stores, idx->nstores);
 	free(idx);
 }
@@ -349,16 +380,103 @@ index_counts_activation(struct daemon *d, const struct venv_info *v)
 	return v->trust == NULL || strcmp(v->trust, "trusted") == 0;
 }
 
-/* A shell activated v: last_activated = now, activation_count + 1. */
+/*
+ * Write the activations counted since the last write, in one
+ * transaction: last_activated and activation_count of each venv.
+ */
+void
+index_flush(struct daemon *d)
+{
+	struct index *idx = d->index;
+	struct index_activation *a, *tmp;
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st = NULL;
+	int rc, began = 0;
+
+	if (idx == NULL || idx->activations == NULL)
+		return;
+	if (d->loop != NULL)
+		ev_timer_stop(d->loop, &idx->activations_timer);
+	if (h != NULL && sqlite3_get_autocommit(h))
+		began = sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if (h != NULL && sqlite3_prepare_v2(h, "UPDATE venvs SET"
+	    " last_activated = ?2, activation_count = activation_count + ?3"
+	    " WHERE path = ?1", -1, &st, NULL) != SQLITE_OK) {
+		log_error("prepare: %s", sqlite3_errmsg(h));
+		st = NULL;
+	}
+	HASH_ITER(hh, idx->activations, a, tmp) {
+		if (st != NULL) {
+			sqlite3_bind_text(st, 1, a->path, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, a->last);
+			sqlite3_bind_int64(st, 3, a->count);
+			if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+				log_error("index write: %s", sqlite3_errstr(rc));
+				db_note(d->db, rc);
+			} else if (sqlite3_changes(h) > 0)
+				log_debug("activation of %s counted (%lld)",
+				    a->path, (long long)a->count);
+			sqlite3_reset(st);
+		}
+		HASH_DEL(idx->activations, a);
+		free(a->path);
+		free(a);
+	}
+	sqlite3_finalize(st);
+	if (began && (rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		log_error("index write: %s", sqlite3_errstr(rc));
+		db_note(d->db, rc);
+		(void)sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+/* The activations waited INDEX_ACTIVATIONS_S: write them. */
+static void
+index_activations_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct index *idx = w->data;
+
+	(void)loop;
+	(void)revents;
+	index_flush(idx->d);
+}
+
+/*
+ * A shell activated v: last_activated = now, activation_count + 1. Not
+ * written while the shell waits for its answer: counted in memory and
+ * written within INDEX_ACTIVATIONS_S (index_flush), before list or
+ * forget reads or drops the rows, and when the daemon stops.
+ */
 void
 index_activated(struct daemon *d, const struct venv_info *v)
 {
-	if (v == NULL || v->path == NULL || !index_counts_activation(d, v))
+	struct index *idx = d->index;
+	struct index_activation *a;
+
+	if (v == NULL || v->path == NULL || !index_counts_activation(d, v) ||
+	    db_handle(d->db) == NULL)
 		return;
-	if (index_exec(d, "UPDATE venvs SET last_activated = ?3,"
-	    " activation_count = activation_count + 1 WHERE path = ?1",
-	    v->path, NULL, (sqlite3_int64)time(NULL)) > 0)
-		log_debug("activation of %s counted", v->path);
+	if (idx == NULL || d->loop == NULL) {
+		if (index_exec(d, "UPDATE venvs SET last_activated = ?3,"
+		    " activation_count = activation_count + 1 WHERE path = ?1",
+		    v->path, NULL, (sqlite3_int64)time(NULL)) > 0)
+			log_debug("activation of %s counted", v->path);
+		return;
+	}
+	HASH_FIND_STR(idx->activations, v->path, a);
+	if (a == NULL) {
+		if (HASH_COUNT(idx->activations) >= INDEX_ACTIVATIONS_MAX)
+			index_flush(d);
+		a = xcalloc(1, sizeof *a);
+		a->path = xstrdup(v->path);
+		HASH_ADD_KEYPTR(hh, idx->activations, a->path,
+		    strlen(a->path), a);
+	}
+	a->count++;
+	a->last = (sqlite3_int64)time(NULL);
+	if (!ev_is_active(&idx->activations_timer))
+		ev_timer_start(d->loop, &idx->activations_timer);
 }
 
 /* Column i as a JSON string or null. */
@@ -449,6 +567,7 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	char sql[1024];
 	int rc;
 
+	index_flush(d);		/* the activations counted so far */
 	*code = RPC_INVALID_PARAMS;
 	if (params != NULL && !json_is_object(params)) {
 		snprintf(err, errlen, "list takes an object of parameters");
@@ -553,6 +672,7 @@ index_forget(struct daemon *d, json_t *params, int *code, char *err,
 	const char *path;
 	int n;
 
+	index_flush(d);		/* no count lands on a row forgotten */
 	*code = RPC_INVALID_PARAMS;
 	if (!json_is_string(jpath) || json_string_value(jpath)[0] != '/' ||
 	    strlen(json_string_value(jpath)) != json_string_length(jpath)) {

@@ -58,5 +58,7 @@ void	index_mark_missing(struct daemon *, const char *path);
 void	index_mark_unseen(struct daemon *, const char *root, time_t since);
 /* A shell activated v (resolve with "activating": true). */
 void	index_activated(struct daemon *, const struct venv_info *);
+/* Write the activations index_activated() counted (a few seconds at most). */
+void	index_flush(struct daemon *);
 
 #endif

@@ -43,6 +43,7 @@
 #define INTERP_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
 #define INTERP_NDIRS	2
+#define INTERP_HOPS	8		/* links interp_direct_target follows */
 
 /* A watched directory and the venvs depending on it. */
 struct iwatch {
@@ -170,25 +171,51 @@ interp_drop(struct interp *in, struct ivenv *v)
 }
 
 /*
- * Is python a symlink straight to a regular file in home? Two syscalls
- * instead of realpath's one per path component (a scan meets thousands).
+ * Does python lead, through symlinks only, to a regular file in home?
+ * Each link must name a file in home ("/home/name") or, relative without
+ * a '/', one next to it: venv's bin/python -> python3 -> /usr/bin/python3
+ * -> python3.11. Then realpath's directory is home and need not be
+ * asked: one readlink per link plus an lstat, instead of realpath's
+ * one per path component (a first visit and a scan pay this).
  */
 static int
 interp_direct_target(const char *python, const char *home)
 {
-	char target[PATH_MAX];
+	char cur[PATH_MAX], target[PATH_MAX], *slash;
 	struct stat sb;
 	ssize_t n;
 	size_t hl;
+	int hops;
 
-	if (home == NULL || (n = readlink(python, target, sizeof target - 1)) <= 0)
+	if (home == NULL || snprintf(cur, sizeof cur, "%s", python) >=
+	    (int)sizeof cur)
 		return 0;
-	target[n] = '\0';
 	hl = strlen(home);
-	if (target[0] != '/' || strncmp(target, home, hl) != 0 ||
-	    target[hl] != '/' || strchr(target + hl + 1, '/') != NULL)
+	for (hops = 0; hops <= INTERP_HOPS; hops++) {
+		if ((n = readlink(cur, target, sizeof target - 1)) <= 0)
+			break;
+		target[n] = '\0';
+		if (target[0] == '/') {
+			if (strncmp(target, home, hl) != 0 ||
+			    target[hl] != '/' ||
+			    strchr(target + hl + 1, '/') != NULL)
+				return 0;
+			memcpy(cur, target, (size_t)n + 1);
+		} else {
+			if (strchr(target, '/') != NULL ||
+			    strcmp(target, ".") == 0 || strcmp(target, "..") == 0 ||
+			    (slash = strrchr(cur, '/')) == NULL ||
+			    (size_t)(slash + 1 - cur) + (size_t)n >= sizeof cur)
+				return 0;
+			memcpy(slash + 1, target, (size_t)n + 1);
+		}
+	}
+	/* Not a link (EINVAL) after at least one: the final file, in home? */
+	if (hops == 0 || hops > INTERP_HOPS || errno != EINVAL ||
+	    strncmp(cur, home, hl) != 0 || cur[hl] != '/' ||
+	    strchr(cur + hl + 1, '/') != NULL)
 		return 0;
-	return lstat(target, &sb) == 0 && S_ISREG(sb.st_mode);
+	return lstat(cur, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 /* Watch v's base interpreter (home, the target of bin/python). */

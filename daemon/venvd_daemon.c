@@ -540,6 +540,7 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	server_stop(d->server);
+	index_flush(d);		/* the activations not written yet */
 	/* No hook may reach a module freed below. */
 	index_free(d->index);
 	d->index = NULL;

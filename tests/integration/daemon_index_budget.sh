@@ -3,7 +3,8 @@
 # daemon: a 001 database upgrades in place with its rows kept; a watch
 # budget of 10 on a root of 50 directories stays correct and says it is
 # degraded; removing a base interpreter marks its venvs broken within a
-# second (and bumps the generation), and restoring it heals them.
+# second (and bumps the generation), and restoring it heals them; an
+# interpreter reached through a chain of links is watched where it ends.
 . "$TOP_SRCDIR/tests/lib/harness.sh"
 
 DB="$XDG_STATE_HOME/venvd/index.sqlite3"
@@ -166,6 +167,37 @@ say "restoring the interpreter heals them"
 mkdir -p "$F"
 ln -s /usr/bin/python3 "$F/python3"
 TIMEOUT=30 wait_for is_state "$P/a/venv" ok || fail "venv not healed: $(state "$P/a/venv")"
+
+say "an interpreter reached through a chain of links: its final directory is watched"
+# chain VENV TARGET: home $H; bin/python -> python3 -> TARGET.
+H="$T/chainhome" O="$T/elsewhere" Q="$T/chain"
+chain() {
+	mkdir -p "$1/bin"
+	printf 'home = %s\nversion = 3.11.2\n' "$H" >"$1/pyvenv.cfg"
+	ln -s python3 "$1/bin/python"
+	ln -s "$2" "$1/bin/python3"
+}
+mkdir -p "$H" "$O"
+cp /usr/bin/python3 "$H/python3.99"
+ln -s python3.99 "$H/python3"
+cp /usr/bin/python3 "$O/python3.99"
+chain "$Q/in/venv" "$H/python3"		# ends in home: home's watch covers it
+chain "$Q/out/venv" "$O/python3.99"	# ends outside home: $O must be watched
+mkdir -p "$Q/copy/venv/bin"		# a copied interpreter: bin/ must be watched
+printf 'home = %s\nversion = 3.11.2\n' "$H" >"$Q/copy/venv/pyvenv.cfg"
+ln -s python3 "$Q/copy/venv/bin/python"
+cp /usr/bin/python3 "$Q/copy/venv/bin/python3"
+for v in in out copy; do
+	rpc resolve "$(j '{"path": a[0]}' "$Q/$v")" >/dev/null
+	assert_eq ok "$(state "$Q/$v/venv")" "$v: state before"
+done
+rm "$O/python3.99"
+TIMEOUT=30 wait_for is_broken "$Q/out/venv" || fail "target outside home removed: $(state "$Q/out/venv")"
+rm "$Q/copy/venv/bin/python3"
+TIMEOUT=30 wait_for is_broken "$Q/copy/venv" || fail "copied interpreter removed: $(state "$Q/copy/venv")"
+assert_eq ok "$(state "$Q/in/venv")" "in: still ok"
+rm "$H/python3.99"
+TIMEOUT=30 wait_for is_broken "$Q/in/venv" || fail "target in home removed: $(state "$Q/in/venv")"
 
 daemon_stop
 echo "PASS"
