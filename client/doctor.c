@@ -130,6 +130,7 @@ hook_env_parse(const char *v, struct hook_env *h)
 	}
 }
 
+#ifdef HAVE_BASH_BUILTIN
 /*
  * The version of the bash running as process pid, as "X.Y.Z", from the
  * string every bash binary carries ("@(#)Bash version 5.2.15(1) release
@@ -167,7 +168,9 @@ bash_version_of(long pid, char *out, size_t len)
 	fclose(f);
 	return -1;
 }
+#endif
 
+#if defined(HAVE_BASH_BUILTIN) || defined(HAVE_ZSH_MODULE)
 /* Is path a regular file? */
 static int
 regular_file(const char *path)
@@ -176,6 +179,7 @@ regular_file(const char *path)
 
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
+#endif
 
 /*
  * What doctor can see for itself about bash's loadable builtin: whether
