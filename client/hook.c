@@ -61,6 +61,7 @@ client_fast_path_file(const char *var, const char *dir, char *out, size_t len)
 	return 0;
 }
 
+#if defined(HAVE_BASH_BUILTIN) || defined(HAVE_ZSH_MODULE)
 /*
  * The fast path to load, or NULL with *why saying why not (VENVD_SHELL's
  * reason): "disabled" when $var turns it off, "not-built" when the file is
@@ -83,6 +84,8 @@ hook_fast_path(const char *var, const char *dir, const char **why)
 	*why = "";
 	return path;
 }
+
+#endif
 
 /* The bash builtin to load (VENVD_BASH_BUILTIN, else the installed one). */
 static const char *
