@@ -384,7 +384,12 @@ hook_main() {
 			expect HOW module "the module runs the hook (VENVD_SHELL)"
 		else
 			expect HOOKS 11 "installed once in precmd_functions and chpwd_functions"
-			expect HOW process:disabled "the function runs the hook (VENVD_SHELL)"
+			# VENVD_ZSH_MODULE=0 turned it off, unless this build has none.
+			if [ -f "$TOP_BUILDDIR/zsh/venvd.so" ]; then
+				expect HOW process:disabled "the function runs the hook (VENVD_SHELL)"
+			else
+				expect HOW process:not-built "the function runs the hook, no module built (VENVD_SHELL)"
+			fi
 		fi
 		;;
 	fish) expect HOOKS 2 "installed once on fish_prompt and PWD" ;;
