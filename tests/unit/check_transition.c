@@ -1136,7 +1136,7 @@ START_TEST(test_emit_fish_path_and_ps1)
 	ck_assert_ptr_nonnull(strstr(out, "_venvd_ps1_off;\n"));
 	free(out);
 	/* An empty PATH is an empty list. */
-	transition_init(&old);
+	transition_free(&old);
 	transition_set(&old, TR_PATH, "/v/bin");
 	transition_set(&old, TR_VIRTUAL_ENV, "/v");
 	transition_set(&old, TR_VENVD_ACTIVE, "/v");
