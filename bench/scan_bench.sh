@@ -80,16 +80,17 @@ for _ in $(seq 200); do rpc status >/dev/null 2>&1 && break; sleep 0.05; done
 rpc status >/dev/null || { echo "scan_bench.sh: the daemon did not start" >&2; tail "$T/daemon.log" >&2; exit 1; }
 
 # scan_once: watch the root, wait for the scan to end, print scan_ms; then unwatch.
+# The roots method lists the tools' stores too: R's entry is picked by its path.
 scan_once() {
 	local r ms
 	rpc watch "{\"path\": \"$R\", \"depth\": 6}" >/dev/null
 	while :; do
 		r=$(rpc roots)
-		ms=$("$python3" -c 'import json,sys; r=json.loads(sys.argv[1])["roots"][0]; print(r.get("scan_ms","") if r["state"] != "scanning" else "")' "$r")
+		ms=$("$python3" -c 'import json,sys; r=[x for x in json.loads(sys.argv[1])["roots"] if x["path"] == sys.argv[2]][0]; print(r.get("scan_ms","") if r["state"] != "scanning" else "")' "$r" "$R")
 		[ -n "$ms" ] && break
 		sleep 0.02
 	done
-	found=$("$python3" -c 'import json,sys; print(json.loads(sys.argv[1])["roots"][0]["venvs"])' "$r")
+	found=$("$python3" -c 'import json,sys; print([x for x in json.loads(sys.argv[1])["roots"] if x["path"] == sys.argv[2]][0]["venvs"])' "$r" "$R")
 	rpc unwatch "{\"path\": \"$R\"}" >/dev/null
 	echo "$ms"
 }
