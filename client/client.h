@@ -41,7 +41,7 @@
 #include "protocol.h"
 #include "resolve.h"
 #include "shell_quote.h"
-#include "transport.h"
+#include "transport_rpc.h"
 
 /* Exit codes (documented in venvd(1)). */
 #define EXIT_OK		0

@@ -1,8 +1,9 @@
 /*
  * transport.c: a client's side of the daemon's socket, for the venvd
  * command and the in-shell hooks alike. Connect within a hard time
- * budget, send one request and read its reply, framed by frame.c as the
- * daemon frames requests.
+ * budget, send one request line and read its reply line, framed by
+ * frame.c as the daemon frames requests. No JSON here (the in-shell hooks
+ * link this without jansson): transport_rpc.c adds JSON-RPC calls.
  */
 #include "config.h"
 
@@ -21,7 +22,6 @@
 #include "frame.h"
 #include "paths.h"
 #include "protocol.h"
-#include "rpc.h"
 #include "transport.h"
 #include "xmalloc.h"
 
@@ -224,48 +224,20 @@ conn_read_line(struct transport *c, const char **line, size_t *len,
 	}
 }
 
-/* Send one request and wait for its result by the deadline. */
-json_t *
-transport_call(struct transport *c, const char *method, json_t *params,
-    long long deadline_ms, char *err, size_t errlen)
+/* The id for the next request on c. */
+long
+transport_next_id(struct transport *c)
 {
-	struct buf out = BUF_INIT;
-	json_t *result = NULL;
-	const char *line;
-	size_t len;
-	int code = 0, rc;
-
-	rpc_write_request(&out, c->next_id++, method, params);
-	rc = conn_send(c, &out, deadline_ms, err, errlen);
-	buf_free(&out);
-	if (rc == -1)
-		return NULL;
-	if (conn_read_line(c, &line, &len, deadline_ms, err, errlen) == -1)
-		return NULL;
-	rc = rpc_parse_response(line, len, &result, &code, err, errlen);
-	if (rc == -1) {
-		errno = EPROTO;
-		return NULL;
-	}
-	return result;
+	return c->next_id++;
 }
 
-/* One call on a fresh connection. */
-json_t *
-transport_call_once(const char *method, json_t *params, long long budget_ms, int *down,
-    char *err, size_t errlen)
+/* Send one request line and read the reply line by the deadline. */
+int
+transport_exchange(struct transport *c, const struct buf *request,
+    const char **line, size_t *len, long long deadline_ms, char *err,
+    size_t errlen)
 {
-	long long deadline = now_ms() + budget_ms;
-	struct transport *c;
-	json_t *result;
-
-	*down = 0;
-	if ((c = transport_open(deadline, err, errlen)) == NULL) {
-		*down = (errno == ENOENT || errno == ECONNREFUSED);
-		json_decref(params);
-		return NULL;
-	}
-	result = transport_call(c, method, params, deadline, err, errlen);
-	transport_close(c);
-	return result;
+	if (conn_send(c, request, deadline_ms, err, errlen) == -1)
+		return -1;
+	return conn_read_line(c, line, len, deadline_ms, err, errlen);
 }

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
+#include "buf.h"
 
 struct transport;
 
@@ -19,20 +19,17 @@ long long now_ms(void);
  * ETIMEDOUT); errno ECONNREFUSED/ENOENT means nobody listens.
  */
 struct transport *transport_open(long long deadline_ms, char *err, size_t errlen);
+/* The id for the next request on this connection (1, 2, ...). */
+long	transport_next_id(struct transport *);
 /*
- * Send one request (steals params; NULL for {}) and wait for its result
- * by the deadline. NULL with err on failure or an error reply.
+ * Send one request line (with its '\n') and read the reply line by the
+ * deadline. *line (no '\n') stays valid until the next exchange or close;
+ * -1 with err (errno ETIMEDOUT when late).
  */
-json_t	*transport_call(struct transport *, const char *method, json_t *params,
-	    long long deadline_ms, char *err, size_t errlen);
+int	transport_exchange(struct transport *, const struct buf *request,
+	    const char **line, size_t *len, long long deadline_ms, char *err,
+	    size_t errlen);
 /* Close the connection and free it. NULL is fine. */
 void	transport_close(struct transport *);
-/*
- * One call on a fresh connection (steals params). NULL with err on
- * failure; *down is set to 1 when nobody listens on the socket
- * (ENOENT/ECONNREFUSED).
- */
-json_t	*transport_call_once(const char *method, json_t *params,
-	    long long budget_ms, int *down, char *err, size_t errlen);
 
 #endif

@@ -17,10 +17,10 @@
 
 #include "buf.h"
 #include "inshell.h"
+#include "json_lite.h"
 #include "locator_env.h"
 #include "protocol.h"
 #include "resolve.h"
-#include "rpc.h"
 #include "sanitize.h"
 #include "transition.h"
 #include "transport.h"
@@ -232,14 +232,13 @@ locator_env_key(struct inshell *is)
 	return buf_take(&key);
 }
 
-/* The locators' exported variables as resolve's "env". */
-static json_t *
-locator_env_json(struct inshell *is)
+/* Append the locators' exported variables as resolve's "env" object. */
+static void
+write_locator_env(struct inshell *is, struct buf *out)
 {
 	const char *list[64];
 	char **env, *kv;
-	const char *v;
-	json_t *j;
+	const char *v, *eq;
 	size_t n = 0;
 
 	for (size_t i = 0; locator_env_vars[i].name != NULL && n < 63; i++) {
@@ -251,11 +250,43 @@ locator_env_json(struct inshell *is)
 	}
 	list[n] = NULL;
 	env = locator_env_collect(list);
-	j = rpc_env_to_json((const char *const *)env);
+	buf_putc(out, '{');
+	for (size_t i = 0; env[i] != NULL; i++) {
+		if ((eq = strchr(env[i], '=')) == NULL)
+			continue;
+		if (out->data[out->len - 1] != '{')
+			buf_putc(out, ',');
+		jl_write_string(out, env[i], (size_t)(eq - env[i]));
+		buf_putc(out, ':');
+		jl_write_string(out, eq + 1, strlen(eq + 1));
+	}
+	buf_putc(out, '}');
 	locator_env_free(env);
 	for (size_t i = 0; i < n; i++)
 		free((char *)list[i]);
-	return j;
+}
+
+/*
+ * The resolve request line for dir (json_lite: the hooks link no JSON
+ * library), with "activating" and "active" when activating.
+ */
+static void
+write_resolve(struct inshell *is, struct buf *out, const char *dir,
+    int activating, const char *active)
+{
+	buf_puts(out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\""
+	    VENVD_M_RESOLVE "\",\"params\":{\"path\":");
+	jl_write_string(out, dir, strlen(dir));
+	buf_puts(out, ",\"env\":");
+	write_locator_env(is, out);
+	if (activating) {
+		buf_puts(out, ",\"activating\":true");
+		if (active[0] != '\0') {
+			buf_puts(out, ",\"active\":");
+			jl_write_string(out, active, strlen(active));
+		}
+	}
+	buf_puts(out, "}}\n");
 }
 
 /* Is dir what the client would leave unchanged (absolute, clean, short)? */
@@ -303,35 +334,40 @@ ask_daemon(struct inshell *is, const char *dir, struct reply *r)
 {
 	const char *ve = get_str(is, "VIRTUAL_ENV");
 	const char *active = get_str(is, "VENVD_ACTIVE");
+	const struct jl_value *result, *jv, *jg, *jc, *list, *n;
 	struct venv_info vi;
-	struct buf notice = BUF_INIT, p = BUF_INIT;
-	json_t *params, *result, *jv, *jg, *jc, *list, *n;
+	struct buf notice = BUF_INIT, p = BUF_INIT, req = BUF_INIT;
+	struct jl_value root;
+	struct transport *c;
+	const char *line;
 	char err[256];
-	size_t i;
-	int down, rc = -1;
+	size_t len;
+	long long deadline = now_ms() + VENVD_CLIENT_BUDGET_MS;
+	int got, rc = -1;
 
 	memset(r, 0, sizeof *r);
-	params = json_pack("{s:o, s:o}", "path", rpc_path_to_json(dir),
-	    "env", locator_env_json(is));
 	/* No manual activation: the answer will be applied, so count it. */
-	if (ve[0] == '\0' || strcmp(ve, active) == 0) {
-		json_object_set_new(params, "activating", json_true());
-		if (active[0] != '\0')
-			json_object_set_new(params, "active",
-			    rpc_path_to_json(active));
-	}
-	result = transport_call_once(VENVD_M_RESOLVE, params,
-	    VENVD_CLIENT_BUDGET_MS, &down, err, sizeof err);
-	if (result == NULL)
+	write_resolve(is, &req, dir, ve[0] == '\0' || strcmp(ve, active) == 0,
+	    active);
+	if ((c = transport_open(deadline, err, sizeof err)) == NULL) {
+		buf_free(&req);
 		return -1;
-	jv = json_object_get(result, "venv");
-	jg = json_object_get(result, "generation");
-	jc = json_object_get(result, "cacheable");
-	if (jv == NULL || !json_is_string(jg))
+	}
+	got = transport_exchange(c, &req, &line, &len, deadline, err,
+	    sizeof err) == 0 &&
+	    jl_rpc_result(line, len, &root, &result, err, sizeof err) == 0;
+	transport_close(c);
+	buf_free(&req);
+	if (!got)
+		return -1;
+	jv = jl_get(result, "venv");
+	jg = jl_get(result, "generation");
+	jc = jl_get(result, "cacheable");
+	if (jv == NULL || jl_str(jg) == NULL)
 		goto out;
 	memset(&vi, 0, sizeof vi);
-	if (!json_is_null(jv)) {
-		if (rpc_venv_from_json(jv, &vi) == -1)
+	if (jv->type != JL_NULL) {
+		if (jl_venv(jv, &vi) == -1)
 			goto out;
 		if (vi.trust == NULL) {
 			venv_info_free(&vi);
@@ -347,24 +383,26 @@ ask_daemon(struct inshell *is, const char *dir, struct reply *r)
 			    "HOME", 0));
 		venv_info_free(&vi);
 	}
-	list = json_object_get(result, "notices");
-	json_array_foreach(list, i, n) {
-		if (!json_is_string(n))
+	list = jl_get(result, "notices");
+	for (size_t i = 0; list != NULL && list->type == JL_ARRAY &&
+	    i < list->n; i++) {
+		n = &list->u.items[i];
+		if (jl_str(n) == NULL)
 			continue;
 		if (notice.len > 0)
 			buf_putc(&notice, '\n');
 		buf_puts(&notice, "venvd: ");
-		sanitize_append(&notice, json_string_value(n));
+		sanitize_append(&notice, jl_str(n));
 	}
 	if (notice.len > 0)
 		r->notice = buf_take(&notice);
-	if (jc == NULL || json_is_true(jc))
-		r->gen = xstrdup(json_string_value(jg));
+	if (jc == NULL || jc->type == JL_TRUE)
+		r->gen = xstrdup(jl_str(jg));
 	rc = 0;
 out:
 	buf_free(&notice);
 	buf_free(&p);
-	json_decref(result);
+	jl_free(&root);
 	if (rc == -1)
 		reply_free(r);
 	return rc;

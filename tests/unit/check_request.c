@@ -22,6 +22,7 @@
 #include "protocol.h"
 #include "request.h"
 #include "rpc.h"
+#include "transport_rpc.h"
 #include "tmptree.h"
 #include "xmalloc.h"
 
