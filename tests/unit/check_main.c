@@ -55,6 +55,7 @@ main(int argc, char **argv)
 		srunner_add_suite(sr, suite_inshell());
 		srunner_add_suite(sr, suite_trust());
 		srunner_add_suite(sr, suite_utf8());
+		srunner_add_suite(sr, suite_json_lite());
 		srunner_add_suite(sr, suite_venv_cfg());
 		srunner_add_suite(sr, suite_watch());
 	}

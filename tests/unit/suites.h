@@ -31,6 +31,7 @@ Suite	*suite_small_file(void);
 Suite	*suite_toml(void);
 Suite	*suite_transition(void);
 Suite	*suite_inshell(void);
+Suite	*suite_json_lite(void);
 Suite	*suite_trust(void);
 Suite	*suite_utf8(void);
 Suite	*suite_venv_cfg(void);
