@@ -193,6 +193,37 @@ domain_includes() {
 }
 check -o layering_violations
 
+# What is loaded into a shell (inshell/, bash/, zsh/ and the common/ sources
+# Makefile.am compiles into inshell/libinshell_pic.a) reaches no jansson,
+# directly or through a header: the .so files link no libjansson (its
+# mapping alone is 64 KB of every shell's RSS). JSON there is json_lite.c.
+# Print each file that reaches it.
+# shellcheck disable=SC2317  # called through check
+inshell_jansson() {
+	local f inc r
+	local -a todo
+	local -A seen=()
+	read -r -a todo < <(sed -n '/^INSHELL_PIC_SOURCES =/,/[^\\]$/p' Makefile.am |
+	    sed -e 's/^INSHELL_PIC_SOURCES =//' -e 's/[\]//g' | tr '\n' ' ')
+	todo+=(inshell/*.[ch] bash/*.[ch] zsh/*.[ch])
+	while [ "${#todo[@]}" -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		if [ ! -f "$f" ] || [ -n "${seen[$f]-}" ]; then
+			continue
+		fi
+		seen[$f]=1
+		grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<jansson\.h>' "$f" &&
+			echo "$f: includes <jansson.h> and is loaded into shells"
+		while IFS= read -r inc; do
+			r=$(include_resolve "$f" "$inc" common inshell)
+			[ -n "$r" ] && todo+=("$r")
+		done < <(includes_of "$f")
+	done
+	return 0
+}
+check -o inshell_jansson
+
 # The daemon's layers, bottom to top (ARCHITECTURE.md): a file includes
 # the headers of its own layer and the ones below, never one above.
 DAEMON_LAYERS=(
