@@ -5,4 +5,9 @@ SH=bash
 HOOK_BUILTIN=1
 # shellcheck source=tests/lib/hook_harness.sh
 . "$TOP_SRCDIR/tests/lib/hook_harness.sh"
+# What is loaded into the shell links no libjansson (the RSS it would add).
+if [ -f "$TOP_BUILDDIR/bash/venvd.so" ]; then
+	needed=$(LC_ALL=C readelf -d "$TOP_BUILDDIR/bash/venvd.so") || fail "readelf -d bash/venvd.so"
+	case $needed in *libjansson*) fail "bash/venvd.so links libjansson" ;; esac
+fi
 hook_main

@@ -10,6 +10,11 @@ SH=zsh
 # shellcheck disable=SC2016 # code for the shell under test
 [ "$INSHELL" = 1 ] || skip "zsh/venvd.so is not built (install zsh-dev and run configure again) or VENVD_ZSH_MODULE=0"
 command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+# What is loaded into the shell links no libjansson (the RSS it would add).
+if [ -f "$TOP_BUILDDIR/zsh/venvd.so" ]; then
+	needed=$(LC_ALL=C readelf -d "$TOP_BUILDDIR/zsh/venvd.so") || fail "readelf -d zsh/venvd.so"
+	case $needed in *libjansson*) fail "zsh/venvd.so links libjansson" ;; esac
+fi
 
 hook_rc=0
 trap 'hook_rc=$?; set +e; hook_cleanup; (exit "$hook_rc"); harness_cleanup' EXIT
