@@ -44,49 +44,6 @@ skip_ws(struct jl_parser *ps)
 		ps->p++;
 }
 
-/* The 4 hex digits at p (4 bytes available), or -1. */
-static long
-hex4(const unsigned char *p)
-{
-	long v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int c = p[i], d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-/* Append code point cp as UTF-8. */
-static void
-put_utf8(struct buf *b, unsigned long cp)
-{
-	if (cp < 0x80)
-		buf_putc(b, (char)cp);
-	else if (cp < 0x800) {
-		buf_putc(b, (char)(0xc0 | (cp >> 6)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(b, (char)(0xe0 | (cp >> 12)));
-		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(b, (char)(0xf0 | (cp >> 18)));
-		buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /*
  * The \u escape at ps->p (after the backslash and 'u'), with its low
  * half when it is a high surrogate. Appends it; *bytes is set when it
@@ -97,17 +54,17 @@ parse_u_escape(struct jl_parser *ps, struct buf *b, int *bytes)
 {
 	long v, w;
 
-	if (ps->end - ps->p < 4 || (v = hex4(ps->p)) == -1)
+	if (ps->end - ps->p < 4 || (v = utf8_hex4((const char *)ps->p)) == -1)
 		return fail(ps, "invalid \\u escape");
 	ps->p += 4;
 	if (v == 0)
 		return fail(ps, "\\u0000 is not allowed in a string");
 	if (v >= 0xd800 && v <= 0xdbff) {
 		if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' ||
-		    (w = hex4(ps->p + 2)) < 0xdc00 || w > 0xdfff)
+		    (w = utf8_hex4((const char *)ps->p + 2)) < 0xdc00 || w > 0xdfff)
 			return fail(ps, "invalid Unicode escape");
 		ps->p += 6;
-		put_utf8(b, 0x10000 + (((unsigned long)v - 0xd800) << 10) +
+		utf8_put(b, 0x10000 + (((unsigned long)v - 0xd800) << 10) +
 		    ((unsigned long)w - 0xdc00));
 		return 0;
 	}
@@ -118,7 +75,7 @@ parse_u_escape(struct jl_parser *ps, struct buf *b, int *bytes)
 	}
 	if (v >= 0xdc00 && v <= 0xdfff)
 		return fail(ps, "invalid Unicode escape");
-	put_utf8(b, (unsigned long)v);
+	utf8_put(b, (unsigned long)v);
 	return 0;
 }
 

@@ -50,35 +50,13 @@ rpc_string_lossy(const char *s)
  * holds the bytes, so json_string_value() of a path is the path.
  */
 
-/* The value of the 4 hex digits at p, or -1. */
-static long
-hex4(const char *p)
-{
-	long v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int c = (unsigned char)p[i], d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
 /* The \uXXXX escape at in[i] (i < len): its value, or -1 if it is not one. */
 static long
 escape_at(const char *in, size_t len, size_t i)
 {
 	if (len - i < 6 || in[i] != '\\' || in[i + 1] != 'u')
 		return -1;
-	return hex4(in + i + 2);
+	return utf8_hex4(in + i + 2);
 }
 
 /* Rewrite the JSON text in: each lone \udcXX (XX 80..ff) becomes \u0000\u00XX. */

@@ -37,8 +37,8 @@ slot_set(char **slot, const char *v)
 }
 
 /* Do two optional strings differ? */
-static int
-str_differ(const char *a, const char *b)
+int
+transition_str_differ(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a != b;
@@ -124,7 +124,7 @@ int
 transition_changed(const struct transition_state *old,
     const struct transition_state *new, enum tr_var var)
 {
-	return str_differ(old->var[var], new->var[var]);
+	return transition_str_differ(old->var[var], new->var[var]);
 }
 
 /* Must the shell forget its command lookups (PATH changed)? */
@@ -346,7 +346,7 @@ transition_answer(struct transition_state *st,
 	notice_once(st, ans->notice);
 	if (active != NULL && venv != NULL && strcmp(venv, active) == 0) {
 		/* Ours already, or inherited (adopt): refresh its prompt. */
-		if (str_differ(st->var[TR_VIRTUAL_ENV_PROMPT], prompt))
+		if (transition_str_differ(st->var[TR_VIRTUAL_ENV_PROMPT], prompt))
 			transition_set(st, TR_VIRTUAL_ENV_PROMPT, prompt);
 		if (!st->fn_ours && !st->fn_exists)
 			fn_define(st);

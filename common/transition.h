@@ -110,6 +110,8 @@ void	transition_copy(struct transition_state *dst,
 void	transition_set(struct transition_state *, enum tr_var, const char *v);
 /* Set a bookkeeping string (&st->suppress, &st->ps1...) to a copy of v. */
 void	transition_set_str(char **slot, const char *v);
+/* Do two optional strings (NULL: unset) differ? */
+int	transition_str_differ(const char *a, const char *b);
 /*
  * One prompt's step for the directory's answer, every rule the hooks had:
  *   - manual activation (VIRTUAL_ENV set, not venvd's): left alone, no

@@ -13,15 +13,6 @@
 #include "shell_quote.h"
 #include "transition.h"
 
-/* Do two optional strings differ? */
-static int
-str_differ(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 /* Append "set -gx PATH" with each entry of path as its own word (fish). */
 static void
 emit_fish_path(struct buf *out, const char *path)
@@ -95,11 +86,11 @@ emit_bookkeeping(enum shell_kind sh, const struct transition_state *old,
 		buf_puts(out, "_venvd_deactivate_undefine;\n");
 	if (old->fn_ours != new->fn_ours)
 		emit_assign(sh, "_venvd_fn_ours", new->fn_ours ? "1" : "0", out);
-	if (str_differ(old->suppress, new->suppress))
+	if (transition_str_differ(old->suppress, new->suppress))
 		emit_assign(sh, "_venvd_suppress", new->suppress, out);
 	if (sh == SHELL_FISH) {
 		/* fish has no PS1: its fish_prompt wrapper prints the prefix. */
-		if (!str_differ(old->ps1_added, new->ps1_added))
+		if (!transition_str_differ(old->ps1_added, new->ps1_added))
 			;
 		else if (new->ps1_added == NULL || new->ps1_added[0] == '\0')
 			buf_puts(out, "_venvd_ps1_off;\n");
@@ -109,9 +100,9 @@ emit_bookkeeping(enum shell_kind sh, const struct transition_state *old,
 			buf_puts(out, ";\n");
 		}
 	} else {
-		if (str_differ(old->ps1, new->ps1) && new->ps1 != NULL)
+		if (transition_str_differ(old->ps1, new->ps1) && new->ps1 != NULL)
 			emit_assign(sh, "PS1", new->ps1, out);
-		if (str_differ(old->ps1_added, new->ps1_added))
+		if (transition_str_differ(old->ps1_added, new->ps1_added))
 			emit_assign(sh, "_venvd_ps1_added", new->ps1_added, out);
 	}
 	if (new->notice != NULL && new->notice[0] != '\0') {

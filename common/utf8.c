@@ -90,3 +90,25 @@ utf8_put(struct buf *b, unsigned long cp)
 		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
 	}
 }
+
+/* The value of the 4 hex digits at p (a \uXXXX escape's), or -1. */
+long
+utf8_hex4(const char *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}

@@ -21,5 +21,7 @@ int	utf8_valid(const char *s);
 unsigned long utf8_decode(const char *s, size_t n);
 /* Append code point cp (up to U+10FFFF) to b as UTF-8. */
 void	utf8_put(struct buf *b, unsigned long cp);
+/* The value of the 4 hex digits at p (a \uXXXX escape's), or -1. */
+long	utf8_hex4(const char *p);
 
 #endif

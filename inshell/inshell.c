@@ -58,23 +58,6 @@ struct inshell {
 	int		 noticed_n;
 };
 
-/* Do two optional strings differ? */
-static int
-differ(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
-/* Replace *slot with a copy of s (NULL allowed). */
-static void
-keep(char **slot, const char *s)
-{
-	free(*slot);
-	*slot = s != NULL ? xstrdup(s) : NULL;
-}
-
 /* A variable's value ("" when unset). */
 static const char *
 get_str(struct inshell *is, const char *name)
@@ -109,7 +92,7 @@ cache_reset(struct inshell *is, const char *gen)
 		memset(a, 0, sizeof *a);
 	}
 	is->cache_n = 0;
-	keep(&is->cache_gen, gen);
+	transition_set_str(&is->cache_gen, gen);
 }
 
 /* FNV-1a of s: the cache slot to start at. */
@@ -159,9 +142,9 @@ cache_put(struct inshell *is, const char *dir, const char *venv,
 		a->dir = xstrdup(dir);
 		is->cache_n++;
 	}
-	keep(&a->venv, venv);
-	keep(&a->prompt, prompt);
-	keep(&a->notice, notice);
+	transition_set_str(&a->venv, venv);
+	transition_set_str(&a->prompt, prompt);
+	transition_set_str(&a->notice, notice);
 }
 
 /* Forget the cache and the last prompt's values. */
@@ -468,12 +451,12 @@ state_store(struct inshell *is, const struct transition_state *old,
 			is->ops->set(is->ctx, transition_var_names[i],
 			    new->var[i], 1);
 	}
-	if (differ(old->suppress, new->suppress))
+	if (transition_str_differ(old->suppress, new->suppress))
 		is->ops->set(is->ctx, "_venvd_suppress",
 		    new->suppress != NULL ? new->suppress : "", 0);
-	if (differ(old->ps1, new->ps1) && new->ps1 != NULL)
+	if (transition_str_differ(old->ps1, new->ps1) && new->ps1 != NULL)
 		is->ops->set(is->ctx, "PS1", new->ps1, 0);
-	if (differ(old->ps1_added, new->ps1_added))
+	if (transition_str_differ(old->ps1_added, new->ps1_added))
 		is->ops->set(is->ctx, "_venvd_ps1_added",
 		    new->ps1_added != NULL ? new->ps1_added : "", 0);
 	switch (new->fn_action) {
@@ -557,7 +540,7 @@ update(struct inshell *is, const char *dir, const char *gen)
 		apply(is, NULL, NULL, NULL);
 		return INSHELL_APPLIED;
 	}
-	if (differ(gen, is->cache_gen))
+	if (transition_str_differ(gen, is->cache_gen))
 		cache_reset(is, gen);
 	if ((a = cache_find(is, dir)) != NULL) {
 		apply(is, a->venv, a->prompt, a->notice);
@@ -574,7 +557,7 @@ update(struct inshell *is, const char *dir, const char *gen)
 		return INSHELL_FALLBACK;
 	}
 	if (r.gen != NULL && r.gen[0] != '\0') {
-		if (differ(r.gen, is->cache_gen))
+		if (transition_str_differ(r.gen, is->cache_gen))
 			cache_reset(is, r.gen);
 		cache_put(is, dir, r.venv, r.prompt, r.notice);
 	}
@@ -621,7 +604,7 @@ idle(struct inshell *is)
 	if (is->marker == NULL || strcmp(genfile, is->marker_genfile) != 0) {
 		free(is->marker);
 		xasprintf(&is->marker, "%s.%s", genfile, is->last_gen);
-		keep(&is->marker_genfile, genfile);
+		transition_set_str(&is->marker_genfile, genfile);
 	}
 	return stat(is->marker, &sb) == 0 &&
 	    strcmp(get_str(is, "PWD"), is->last_pwd) == 0 &&
@@ -650,15 +633,15 @@ inshell_prompt(struct inshell *is)
 		cache_reset(is, gen);
 	rc = update(is, pwd, gen);
 	is->primed = 1;
-	keep(&is->last_pwd, pwd);
+	transition_set_str(&is->last_pwd, pwd);
 	if (strcmp(gen, is->last_gen != NULL ? is->last_gen : "") != 0 ||
 	    is->last_gen == NULL) {
-		keep(&is->last_gen, gen);
+		transition_set_str(&is->last_gen, gen);
 		free(is->marker);
 		is->marker = NULL;	/* made again for the new generation */
 	}
-	keep(&is->last_ve, get_str(is, "VIRTUAL_ENV"));
-	keep(&is->last_env, env);
+	transition_set_str(&is->last_ve, get_str(is, "VIRTUAL_ENV"));
+	transition_set_str(&is->last_env, env);
 out:
 	free(gen);
 	free(env);
