@@ -16,10 +16,11 @@ HOOK_BUILTIN=1
 # shellcheck source=tests/lib/hook_harness.sh
 . "$TOP_SRCDIR/tests/lib/hook_harness.sh"
 
-# VENVD_SHELL as the shell under test has it.
+# VS: VENVD_SHELL as the shell under test has it (not run in $(...): a
+# step must advance this shell's STEP).
 venvd_shell() {
 	step 'printf %s "$VENVD_SHELL" >"$_T_OUT/vs"'
-	cat "$OUT/vs"
+	VS=$(cat "$OUT/vs")
 }
 
 # fake_daemon MODE: something on the socket that accepts and never answers
@@ -83,7 +84,7 @@ faults_main() {
 	shell_start
 	step "_venvd_bin=$T/spy"
 	expect BUILTIN 1 "the loadable builtin is the PROMPT_COMMAND entry"
-	vs=$(venvd_shell)
+	venvd_shell; vs=$VS
 	[[ $vs =~ ^bash:[0-9]+:builtin$ ]] || fail "VENVD_SHELL is [$vs], expected bash:PID:builtin"
 	go "$W/A"
 	expect_active "$W/A/.venv" "builtin: A"
@@ -91,7 +92,7 @@ faults_main() {
 	say "enable -n venvd_hook: the function hook takes over, silently"
 	step "enable -n venvd_hook"
 	expect BUILTIN 0 "enable -n: the function is the entry"
-	vs=$(venvd_shell)
+	venvd_shell; vs=$VS
 	[[ $vs =~ ^bash:[0-9]+:process:unloaded$ ]] || fail "VENVD_SHELL is [$vs] after enable -n"
 	expect DEACTIVATE 1 "enable -n: a deactivate that works without the builtin"
 	go "$W/B"
@@ -104,7 +105,7 @@ faults_main() {
 	expect_active "$W/A/.venv" "enable -n: A again"
 	step "enable venvd_hook"
 	expect BUILTIN 1 "enable venvd_hook: the builtin is back"
-	vs=$(venvd_shell)
+	venvd_shell; vs=$VS
 	[[ $vs =~ ^bash:[0-9]+:builtin$ ]] || fail "VENVD_SHELL is [$vs] after enable"
 	rm -f "$T/spawned"
 	go "$W/B"
@@ -165,7 +166,7 @@ faults_main() {
 	step "exec bash --noprofile --rcfile $T/rc -i"
 	expect BUILTIN 1 "exec bash: the new shell loads the builtin"
 	expect_active "$W/A/.venv" "exec bash: adopted"
-	vs=$(venvd_shell)
+	venvd_shell; vs=$VS
 	[[ $vs =~ ^bash:[0-9]+:builtin$ ]] || fail "exec bash: VENVD_SHELL is [$vs]"
 	setpath sub "$W/B"
 	step '( _t_cd sub; venvd_hook; printf %s "$VIRTUAL_ENV" >"$_T_OUT/subve" )'

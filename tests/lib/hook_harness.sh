@@ -234,6 +234,10 @@ step() {
 		fi
 	done
 	STEP=$((STEP + 1))
+	# A step number can come round again (a step run in a command
+	# substitution does not advance the caller's STEP): never read the
+	# dump of an earlier step as this one's.
+	rm -f "$OUT/$STEP.done" "$OUT/$STEP.tmp"
 	send_line "_t_dump $STEP"
 	TIMEOUT=${STEP_TIMEOUT:-20} wait_for test -e "$OUT/$STEP.done" || {
 		pane | tail -n 20 >&2
@@ -243,6 +247,7 @@ step() {
 	while IFS= read -r -d '' kv; do
 		S[${kv%%=*}]=${kv#*=}
 	done <"$OUT/$STEP.tmp"
+	[ -n "${S[PWD]-}" ] || fail "step $STEP ($*): the dump is incomplete: $(od -c -N 400 "$OUT/$STEP.tmp")"
 }
 
 # setpath NAME PATH: a path for _t_cd NAME.
