@@ -12,6 +12,8 @@
  *   export.c         venvd export: reads the environment, applies
  *                    common/transition.c, prints shell code (or the
  *                    hooks' answer line)
+ *   cmd_exec.c       venvd exec: the same transition applied to this
+ *                    process's environment, then execvp
  *   hook.c           printing the shell hooks
  *   client_trust.c   the local trust judgement (no daemon); the notice
  *                    for an untrusted venv
@@ -154,6 +156,23 @@ int	client_resolve_given(const char *given, char **dir,
 
 /* export.c */
 int	cmd_export(int argc, char **argv);
+struct transition_state;
+/*
+ * The state a transition starts from, read from this process's
+ * environment (the variables of transition.h; no bookkeeping): what
+ * venvd export and venvd exec step from.
+ */
+void	client_env_state(struct transition_state *st);
+/* Is st a manual activation (VIRTUAL_ENV set, not venvd's)? */
+int	client_manual_activation(const struct transition_state *st);
+/*
+ * With no manual activation in the environment, have the next
+ * client_resolve() count an activation of its answer (unless it is
+ * VENVD_ACTIVE already), as the hook does.
+ */
+void	client_report_activation(void);
+/* cmd_exec.c */
+int	cmd_exec(int argc, char **argv);
 /* hook.c */
 int	cmd_hook(int argc, char **argv);
 int	client_pip_guard(void);

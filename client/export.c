@@ -29,8 +29,8 @@
 #include "xmalloc.h"
 
 /* Read the variables a transition touches from the environment. */
-static void
-env_load(struct transition_state *st)
+void
+client_env_state(struct transition_state *st)
 {
 	transition_init(st);
 	for (int i = 0; i < TR_NVARS; i++)
@@ -43,8 +43,8 @@ env_load(struct transition_state *st)
  * activation when the answer differs from VENVD_ACTIVE. Answers the
  * shell serves from its own cache are not counted.
  */
-static void
-hook_report_activation(void)
+void
+client_report_activation(void)
 {
 	const char *ve = getenv("VIRTUAL_ENV"), *active = getenv("VENVD_ACTIVE");
 
@@ -94,8 +94,8 @@ nonempty(const char *s)
 }
 
 /* Is this a manual activation (VIRTUAL_ENV set, not venvd's)? */
-static int
-manual_activation(const struct transition_state *st)
+int
+client_manual_activation(const struct transition_state *st)
 {
 	const char *ve = nonempty(st->var[TR_VIRTUAL_ENV]);
 	const char *active = nonempty(st->var[TR_VENVD_ACTIVE]);
@@ -123,7 +123,7 @@ hook_answer(const char *given, struct venv_info *vi, struct buf *prompt,
 	int rc = 0;
 
 	dir = client_dir(given, err, sizeof err);
-	hook_report_activation();
+	client_report_activation();
 	if (dir != NULL)
 		rc = client_resolve(dir, vi, gen, cacheable, &source, err, sizeof err);
 	free(dir);
@@ -167,7 +167,7 @@ export_hook(enum shell_kind sh, const char *given, const struct hook_args *ha)
 	const char *shown = "*";
 
 	memset(&vi, 0, sizeof vi);
-	env_load(&old);
+	client_env_state(&old);
 	if (ha->state) {
 		/* The shell's values, exported or not, as the hook keys them. */
 		for (int i = 0; i < TR_NVARS; i++)
@@ -187,7 +187,7 @@ export_hook(enum shell_kind sh, const char *given, const struct hook_args *ha)
 		/* A user command, never the daemon's business. */
 		transition_deactivate(&new, ha->nondestructive);
 		shown = "";
-	} else if (manual_activation(&old)) {
+	} else if (client_manual_activation(&old)) {
 		/* The answer cannot matter: no need to ask for it. */
 		transition_answer(&new, &ans);
 	} else {
@@ -224,7 +224,7 @@ export_shell(enum shell_kind sh, const char *given)
 
 	if ((rc = client_resolve_given(given, &dir, &vi, &source)) == -1)
 		return EXIT_NONE;
-	env_load(&old);
+	client_env_state(&old);
 	old.pip_guard_on = client_pip_guard();
 	transition_init(&new);
 	transition_copy(&new, &old);

@@ -27,6 +27,11 @@ static const struct command commands[] = {
 	  "\t(default: the current directory), as code for that shell; json prints\n"
 	  "\t{\"set\": {...}, \"unset\": [...]}. (export --hook SHELL [DIR] is the\n"
 	  "\thooks' internal call.)" },
+	{ "exec", cmd_exec, "[-C DIR] [--require] -- CMD [ARGS...]",
+	  "run CMD with the venv the hook would activate in DIR (default: the\n"
+	  "\tcurrent directory; -C also runs CMD there), replacing venvd; exit\n"
+	  "\t126 when that venv is untrusted, denied or broken, 127 when CMD is\n"
+	  "\tnot found, 1 with --require when no venv applies, else CMD's status" },
 	{ "resolve", cmd_resolve, "[DIR] [--json]",
 	  "tell which venv applies to DIR and why; exit 1 when none does" },
 	{ "status", cmd_status, "[--json]",
@@ -157,8 +162,12 @@ main(int argc, char **argv)
 	for (c = commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) != 0)
 			continue;
-		/* -h and -V work after any command, up to "--". */
-		for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		/*
+		 * -h and -V work after any command, up to "--" (or up to
+		 * exec's CMD, whose own they are: the command reads them).
+		 */
+		for (int i = 2; c->fn != cmd_exec && i < argc &&
+		    strcmp(argv[i], "--") != 0; i++) {
 			if (is_help(argv[i])) {
 				usage(stdout, c->name);
 				return EXIT_OK;
