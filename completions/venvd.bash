@@ -3,11 +3,14 @@
 # Each command is one line of _comp_cmd_venvd_spec: its name, then what
 # follows it: options (-x, --xyz) and positional arguments in order,
 # <shell> (bash zsh fish), <xshell> (those and json) or <dir>.
-# Internal options (export --hook) are deliberately not offered.
+# Internal options (export --hook) are deliberately not offered. exec is
+# completed by _comp_cmd_venvd_exec: its options, -C's directory, then a
+# command and that command's own arguments.
 
 _comp_cmd_venvd_spec='
 hook	<shell>
 export	<xshell> <dir>
+exec	-C --require
 resolve	--json <dir>
 status	--json
 start
@@ -25,6 +28,52 @@ deny	<dir>
 trust	--json
 '
 
+# Complete "venvd exec [-C DIR] [--require] [--] CMD [ARGS]": the words
+# after exec start at COMP_WORDS[$1].
+_comp_cmd_venvd_exec()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} i=$1 w
+
+	COMPREPLY=()
+	while (( i < COMP_CWORD )); do
+		w=${COMP_WORDS[i]}
+		if [[ $w == -- ]]; then
+			(( i++ ))
+			break
+		elif [[ $w == -C ]]; then
+			(( i += 2 ))
+		elif [[ $w == -* ]]; then
+			(( i++ ))
+		else
+			break
+		fi
+	done
+	if (( i > COMP_CWORD )); then
+		# The word after -C: its directory.
+		if declare -F _filedir >/dev/null; then
+			_filedir -d
+		else
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		fi
+		return 0
+	fi
+	if (( i == COMP_CWORD )) && [[ $cur == -* ]] &&
+		[[ ${COMP_WORDS[i-1]} != -- ]]; then
+		mapfile -t COMPREPLY < <(compgen -W '-C --require -h --help' -- "$cur")
+		return 0
+	fi
+	if declare -F _command_offset >/dev/null; then
+		_command_offset "$i"
+	elif (( i == COMP_CWORD )); then
+		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+	else
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	fi
+	return 0
+}
+
 # Complete the venvd command line in COMP_WORDS up to COMP_CWORD.
 _comp_cmd_venvd()
 {
@@ -37,6 +86,10 @@ _comp_cmd_venvd()
 		w=${COMP_WORDS[i]}
 		if [[ -z $cmd ]]; then
 			[[ $w == -* ]] || cmd=$w
+			if [[ $cmd == exec ]]; then
+				_comp_cmd_venvd_exec $(( i + 1 ))
+				return 0
+			fi
 		elif [[ $w != -* ]]; then
 			(( npos++ ))
 		fi

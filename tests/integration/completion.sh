@@ -27,6 +27,11 @@ W="$T/work"
 mkdir -p "$W/a dir" "$W/bdir" "$W/proj"
 : >"$W/file.txt"
 mkvenv "$W/proj/.venv"
+# A command only this test has, for venvd exec's CMD.
+mkdir -p "$T/bin"
+printf '#!/bin/sh\n' >"$T/bin/zzvenvdtestcmd"
+chmod 755 "$T/bin/zzvenvdtestcmd"
+export PATH="$T/bin:$PATH"
 
 # The candidates, one per line, sorted, joined with "|" for comparison.
 joined() {
@@ -134,7 +139,7 @@ fish_complete() {
 }
 
 # --- the assertions --------------------------------------------------------
-commands='allow|deny|doctor|export|forget|gc|hook|list|resolve|restart|roots|start|status|stop|trust|unwatch|watch'
+commands='allow|deny|doctor|exec|export|forget|gc|hook|list|resolve|restart|roots|start|status|stop|trust|unwatch|watch'
 # check LINE WANT [ZSH_WANT]: zsh shows matches as inserted (quoted).
 check() {
 	local line=$1 want=$2 sh got
@@ -173,4 +178,13 @@ check 'venvd export --hook zsh ' 'a dir|bdir|proj' 'a\ dir|bdir|proj'
 check 'venvd resolve --json b' 'bdir'
 # (zsh reports the match without the proj/ prefix compadd is given apart)
 check 'venvd resolve proj/.v' 'proj/.venv' '.venv'
+# exec: its options, -C's directory, then a command, then its arguments.
+check 'venvd ex' 'exec|export'
+check 'venvd exec -' '--help|--require|-C|-h'
+check 'venvd exec -C b' 'bdir'
+check 'venvd exec zzvenvdt' 'zzvenvdtestcmd'
+check 'venvd exec -- zzvenvdt' 'zzvenvdtestcmd'
+check 'venvd exec -C bdir --require -- zzvenvdt' 'zzvenvdtestcmd'
+check 'venvd exec -C bdir zzvenvdtestcmd b' 'bdir'
+check 'venvd exec -- zzvenvdtestcmd fi' 'file.txt'
 exit 0
