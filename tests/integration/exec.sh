@@ -66,6 +66,9 @@ run_suite() {
 	rc=$(cd "$W" && run_exec "$T/out" "$T/err" -Cproj python -c "$PRINT_PREFIX")
 	expect_status 0 "$rc" "$mode: -CDIR, no --"
 	check_venv "$mode: -CDIR" "$P" "$P/.venv"
+	rc=$(cd "$W/empty" && run_exec "$T/out" "$T/err" -C "../sp ace/x" -- python -c "$PRINT_PREFIX")
+	expect_status 0 "$rc" "$mode: -C with a space"
+	check_venv "$mode: -C with a space" "$W/sp ace/x" "$W/sp ace/.venv"
 
 	say "$mode: a shebang script resolves the venv's python"
 	rc=$(cd "$P" && run_exec "$T/out" "$T/err" -- ./tool.py 'a b')
@@ -146,10 +149,13 @@ ln -sfn "$T/nowhere/python3" "$W/broken/.venv/bin/python"
 mkvenv "$W/manual"
 mkdir -p "$W/denied"
 mkvenv "$W/denied/.venv"
+mkdir -p "$W/sp ace/x"
+mkvenv "$W/sp ace/.venv"
 
 daemon_start
 prime_trust "$P"
 prime_trust "$W/denied"
+prime_trust "$W/sp ace"
 run_suite daemon
 
 say "usage: 2"
