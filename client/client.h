@@ -24,6 +24,8 @@
  *   doctor.c         venvd doctor: checks with one suggested command each
  *   output.c         human and JSON output for resolve and status; the one
  *                    function through which terminal text goes
+ *   progress.c       the one self-overwriting progress line on stderr
+ *                    (a terminal only) for long work: watch, list, gc
  *
  * One header for the whole program, as tmux has tmux.h: the client is
  * small, every file needs most of it, and a section per file below says
@@ -75,6 +77,14 @@ extern const struct embedded_file hook_files[];
  * to 1 when nobody listens on the socket (ENOENT/ECONNREFUSED).
  */
 json_t	*client_call(const char *method, json_t *params, long long budget_ms,
+	    int *down, char *err, size_t errlen);
+/*
+ * client_call for a request that may send notifications before its
+ * result (steals params): each is handed to on_note, and each line
+ * read allows budget_ms more for the next.
+ */
+json_t	*client_call_notified(const char *method, json_t *params,
+	    long long budget_ms, transport_note_fn *on_note, void *ctx,
 	    int *down, char *err, size_t errlen);
 
 /* autostart.c */
@@ -219,6 +229,33 @@ int	is_help(const char *s);
 void	term_puts(FILE *f, const char *s);
 /* Append s with control characters (C0, DEL, C1) made visible as \xNN. */
 void	escape_controls(struct buf *out, const char *s);
+
+/* progress.c: one progress line on stderr, on a terminal only. */
+struct progress {
+	int	 on;		/* stderr is a terminal */
+	int	 dumb;		/* TERM=dumb: '\r' and spaces, no escapes */
+	int	 shown;		/* a line is on the screen */
+	long long start_ms;	/* when the work started */
+	long long drawn_ms;	/* when the line was last drawn */
+	long long delay_ms;	/* show nothing for work quicker than this */
+	size_t	 width;		/* columns of the line shown */
+	char	 text[512];	/* the line shown */
+};
+/* Start timing work; the line is shown only if stderr is a terminal. */
+void	progress_start(struct progress *);
+/* Would progress be shown (stderr is a terminal)? */
+int	progress_wanted(void);
+/*
+ * Draw the line (printf-style; made printable, cut to the terminal's
+ * width) unless the work is younger than the delay (400 ms,
+ * VENVD_PROGRESS_DELAY_MS) or it was drawn under 100 ms ago.
+ */
+void	progress_show(struct progress *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Would progress_show draw now (for work whose text costs to make)? */
+int	progress_due(const struct progress *);
+/* Erase the line, if shown: before other output and at the end. */
+void	progress_clear(struct progress *);
 
 /* cmd_trust.c */
 int	cmd_allow(int argc, char **argv);

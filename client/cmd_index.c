@@ -33,12 +33,26 @@
 /* How long to wait for a daemon we started to answer. */
 #define INDEX_START_WAIT_MS	3000
 
+/* One call: with on_note, notifications before the result go to it. */
+static json_t *
+index_call_once(const char *method, json_t *params, transport_note_fn *on_note,
+    void *ctx, int *down, char *err, size_t errlen)
+{
+	if (on_note == NULL)
+		return client_call(method, params, INDEX_BUDGET_MS, down, err,
+		    errlen);
+	return client_call_notified(method, params, INDEX_BUDGET_MS, on_note,
+	    ctx, down, err, errlen);
+}
+
 /*
  * Call method on the daemon, starting it if nobody listens (unless
- * VENVD_AUTOSTART=0). Steals params. NULL with a message printed.
+ * VENVD_AUTOSTART=0); notifications before the result go to on_note
+ * (NULL: a plain call). Steals params. NULL with a message printed.
  */
-json_t *
-client_index_call(const char *method, json_t *params)
+static json_t *
+index_call(const char *method, json_t *params, transport_note_fn *on_note,
+    void *ctx)
 {
 	const char *env = getenv("VENVD_AUTOSTART");
 	char err[512];
@@ -46,7 +60,7 @@ client_index_call(const char *method, json_t *params)
 	json_t *r;
 	int down;
 
-	r = client_call(method, json_incref(params), INDEX_BUDGET_MS, &down,
+	r = index_call_once(method, json_incref(params), on_note, ctx, &down,
 	    err, sizeof err);
 	if (r != NULL || !down) {
 		if (r == NULL)
@@ -63,7 +77,7 @@ client_index_call(const char *method, json_t *params)
 	client_autostart();
 	deadline = now_ms() + INDEX_START_WAIT_MS;
 	for (;;) {
-		r = client_call(method, json_incref(params), INDEX_BUDGET_MS,
+		r = index_call_once(method, json_incref(params), on_note, ctx,
 		    &down, err, sizeof err);
 		if (r != NULL || !down || now_ms() > deadline)
 			break;
@@ -75,6 +89,66 @@ client_index_call(const char *method, json_t *params)
 	else if (r == NULL)
 		fprintf(stderr, "venvd: %s: %s\n", method, err);
 	json_decref(params);
+	return r;
+}
+
+/*
+ * Call method on the daemon, starting it if nobody listens (unless
+ * VENVD_AUTOSTART=0). Steals params. NULL with a message printed.
+ */
+json_t *
+client_index_call(const char *method, json_t *params)
+{
+	return index_call(method, params, NULL, NULL);
+}
+
+static long long rec_int(json_t *, const char *);
+static const char *rec_str(json_t *, const char *);
+
+/* A "progress" notification for a watch or list asked with progress: draw it. */
+static void
+index_on_progress(const char *method, json_t *params, void *ctx)
+{
+	struct progress *p = ctx;
+	const char *phase = rec_str(params, "phase"), *path;
+	long long roots = rec_int(params, "roots");
+
+	if (strcmp(method, VENVD_N_PROGRESS) != 0 || phase == NULL)
+		return;
+	if (strcmp(phase, "sizes") == 0) {
+		progress_show(p, "venvd: measuring sizes: %lld of %lld venvs",
+		    rec_int(params, "measured"), rec_int(params, "total"));
+		return;
+	}
+	if (strcmp(phase, "scan") != 0)
+		return;
+	if ((path = rec_str(params, "path")) != NULL)
+		progress_show(p, "venvd: scanning: %lld directories, %lld "
+		    "venvs found (%s)", rec_int(params, "dirs"),
+		    rec_int(params, "venvs"), path);
+	else
+		progress_show(p, "venvd: scanning %lld root%s: %lld "
+		    "directories, %lld venvs found", roots, roots == 1 ? "" :
+		    "s", rec_int(params, "dirs"), rec_int(params, "venvs"));
+}
+
+/*
+ * Call method as client_index_call, asking for progress notifications
+ * and drawing them on p when stderr is a terminal; the line is erased
+ * before this returns.
+ */
+static json_t *
+index_call_progress(const char *method, json_t *params, struct progress *p)
+{
+	json_t *r;
+
+	if (!p->on)
+		return client_index_call(method, params);
+	if (params == NULL)
+		params = json_object();
+	json_object_set_new(params, "progress", json_true());
+	r = index_call(method, params, index_on_progress, p);
+	progress_clear(p);
 	return r;
 }
 
@@ -327,7 +401,7 @@ list_cmp(const void *a, const void *b)
  * as well. Returns a new array (or NULL, message printed).
  */
 static json_t *
-index_fetch(const struct list_opts *o)
+index_fetch(const struct list_opts *o, struct progress *p)
 {
 	json_t *params = json_object(), *r, *venvs, *rec, *out;
 	long long now = time(NULL);
@@ -340,7 +414,9 @@ index_fetch(const struct list_opts *o)
 		json_object_set_new(params, "stale_days",
 		    json_integer(o->stale_days));
 	json_object_set_new(params, "sort", json_string(o->sort));
-	if ((r = client_index_call(VENVD_M_LIST, params)) == NULL)
+	r = p != NULL ? index_call_progress(VENVD_M_LIST, params, p) :
+	    client_index_call(VENVD_M_LIST, params);
+	if (r == NULL)
 		return NULL;
 	venvs = json_object_get(r, "venvs");
 	if (!json_is_array(venvs)) {
@@ -379,7 +455,9 @@ valid_sort(const char *s)
  * working). On a terminal
  * aligned with a header and sizes/times for people; piped, tab-separated
  * without a header, size in bytes and last used in unix seconds ("-"
- * when unknown), so scripts can rely on them.
+ * when unknown), so scripts can rely on them. With stderr on a terminal
+ * it waits for the roots being scanned and the sizes being measured,
+ * showing progress.
  */
 int
 cmd_list(int argc, char **argv)
@@ -388,6 +466,7 @@ cmd_list(int argc, char **argv)
 	    "LAST USED", "STATE", "PROJECT", "MANAGER" };
 	struct list_opts o = { .stale_days = -1, .sort = "path" };
 	struct table t = { .ncols = 7 };
+	struct progress p;
 	long long now = time(NULL), used, size;
 	char sz[32], ago[64];
 	json_t *arr, *rec;
@@ -413,7 +492,8 @@ cmd_list(int argc, char **argv)
 		else
 			return usage_error("list", "too many arguments");
 	}
-	if ((arr = index_fetch(&o)) == NULL)
+	progress_start(&p);
+	if ((arr = index_fetch(&o, &p)) == NULL)
 		return EXIT_NONE;
 	if (o.json) {
 		print_json(arr);
@@ -547,11 +627,15 @@ cmd_roots(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* venvd watch DIR [--depth N] [--cross-fs]: add a discovery root. */
+/*
+ * venvd watch DIR [--depth N] [--cross-fs]: add a discovery root. With
+ * stderr on a terminal it waits for the scan, showing progress.
+ */
 int
 cmd_watch(int argc, char **argv)
 {
 	struct table t = { .ncols = 7 };
+	struct progress p;
 	const char *given = NULL;
 	long long depth = -1;
 	int cross = 0;
@@ -583,7 +667,8 @@ cmd_watch(int argc, char **argv)
 	if (cross)
 		json_object_set_new(params, "cross_fs", json_true());
 	free(dir);
-	if ((r = client_index_call(VENVD_M_WATCH, params)) == NULL)
+	progress_start(&p);
+	if ((r = index_call_progress(VENVD_M_WATCH, params, &p)) == NULL)
 		return EXIT_NONE;
 	if (json_is_object(json_object_get(r, "root"))) {
 		root_row(&t, json_object_get(r, "root"));
@@ -637,7 +722,22 @@ struct size_walk {
 	size_t	 n, cap;
 	long long single;	/* bytes of inodes with one link */
 	int	 errors;
+	struct progress *p;	/* gc's progress line, or NULL */
+	size_t	 venv, nvenvs;	/* which venv of how many (for it) */
 };
+
+/* Say how far gc's measuring has got (throttled by progress_show). */
+static void
+size_walk_progress(struct size_walk *w)
+{
+	char sz[32];
+
+	if (w->p == NULL || !progress_due(w->p))
+		return;
+	human_size(sz, sizeof sz, w->single);
+	progress_show(w->p, "venvd: measuring venv %zu of %zu: %s", w->venv,
+	    w->nvenvs, sz);
+}
 
 /* Note a multiply-linked inode. */
 static void
@@ -692,6 +792,7 @@ size_walk_dir(struct size_walk *w, int dirfd, dev_t dev, int depth)
 			size_walk_link(w, &st);
 		else
 			w->single += (long long)st.st_blocks * 512;
+		size_walk_progress(w);
 	}
 	closedir(d);
 }
@@ -757,12 +858,13 @@ inside_a_root(const char *path, json_t *roots)
 	return 0;
 }
 
-/* Judge one candidate: fill refusal/why, dev/ino and its size. */
+/* Judge one candidate (number i of n): fill refusal/why, dev/ino and its size. */
 static void
-gc_judge(struct gc_item *it, json_t *roots)
+gc_judge(struct gc_item *it, json_t *roots, struct progress *p, size_t i,
+    size_t n)
 {
 	const char *ve = getenv("VIRTUAL_ENV");
-	struct size_walk w = { 0 };
+	struct size_walk w = { .p = p, .venv = i + 1, .nvenvs = n };
 	struct stat st, cfg, vst;
 	int fd;
 
@@ -817,9 +919,35 @@ gc_judge(struct gc_item *it, json_t *roots)
 	free(w.v);
 }
 
+/* What gc's deletion has freed so far, for its progress line. */
+struct gc_freeing {
+	struct progress *p;
+	long long freed;	/* bytes: inodes whose last link went, directories */
+	long long total;	/* what the whole run frees */
+	int	 deleted;	/* venvs deleted */
+	int	 ndel;		/* of how many */
+};
+
+/* Count st's blocks as freed if removing it freed them; maybe redraw. */
+static void
+gc_freed(struct gc_freeing *f, const struct stat *st)
+{
+	char a[32], b[32];
+
+	if (S_ISDIR(st->st_mode) || st->st_nlink <= 1)
+		f->freed += (long long)st->st_blocks * 512;
+	if (!progress_due(f->p))
+		return;
+	human_size(a, sizeof a, f->freed < f->total ? f->freed : f->total);
+	human_size(b, sizeof b, f->total);
+	progress_show(f->p, "venvd: deleting: %s of %s freed, %d of %d venvs "
+	    "deleted", a, b, f->deleted, f->ndel);
+}
+
 /* Remove everything under dirfd on device dev, never following symlinks. */
 static int
-remove_tree(int dirfd, dev_t dev, const char *where, int depth)
+remove_tree(int dirfd, dev_t dev, const char *where, int depth,
+    struct gc_freeing *f)
 {
 	struct dirent *de;
 	struct stat st;
@@ -827,6 +955,7 @@ remove_tree(int dirfd, dev_t dev, const char *where, int depth)
 	int fd, rc = 0;
 
 	if (depth > 256 || (d = fdopendir(dirfd)) == NULL) {
+		progress_clear(f->p);
 		fprintf(stderr, "venvd: %s: too deep or unreadable\n", where);
 		close(dirfd);
 		return -1;
@@ -840,6 +969,7 @@ remove_tree(int dirfd, dev_t dev, const char *where, int depth)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != dev) {
+				progress_clear(f->p);
 				fprintf(stderr, "venvd: %s/%s is another filesystem; "
 				    "left alone\n", where, de->d_name);
 				rc = -1;
@@ -847,11 +977,16 @@ remove_tree(int dirfd, dev_t dev, const char *where, int depth)
 			}
 			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC);
-			if (fd == -1 || remove_tree(fd, dev, where, depth + 1) == -1 ||
-			    unlinkat(dirfd, de->d_name, AT_REMOVEDIR) == -1)
+			if (fd == -1 || remove_tree(fd, dev, where, depth + 1,
+			    f) == -1 || unlinkat(dirfd, de->d_name,
+			    AT_REMOVEDIR) == -1)
 				rc = -1;
+			else
+				gc_freed(f, &st);
 		} else if (unlinkat(dirfd, de->d_name, 0) == -1)
 			rc = -1;
+		else
+			gc_freed(f, &st);
 	}
 	closedir(d);
 	return rc;
@@ -859,7 +994,7 @@ remove_tree(int dirfd, dev_t dev, const char *where, int depth)
 
 /* Delete the venv it names, checking it is still the directory judged. */
 static int
-gc_delete(const struct gc_item *it)
+gc_delete(const struct gc_item *it, struct gc_freeing *f)
 {
 	char *parent = xstrdup(it->path), *slash = strrchr(parent, '/');
 	const char *base = it->path + (slash - parent) + 1;
@@ -874,6 +1009,7 @@ gc_delete(const struct gc_item *it)
 	fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1 || st.st_dev != it->dev ||
 	    st.st_ino != it->ino) {
+		progress_clear(f->p);
 		fprintf(stderr, "venvd: ");
 		term_puts(stderr, it->path);
 		fprintf(stderr, " changed since it was checked; left alone\n");
@@ -882,10 +1018,12 @@ gc_delete(const struct gc_item *it)
 		close(pfd);
 		goto out;
 	}
-	if (remove_tree(fd, st.st_dev, it->path, 0) == 0 &&
-	    unlinkat(pfd, base, AT_REMOVEDIR) == 0)
+	if (remove_tree(fd, st.st_dev, it->path, 0, f) == 0 &&
+	    unlinkat(pfd, base, AT_REMOVEDIR) == 0) {
+		gc_freed(f, &st);
 		rc = 0;
-	else {
+	} else {
+		progress_clear(f->p);
 		fprintf(stderr, "venvd: could not remove all of ");
 		term_puts(stderr, it->path);
 		fprintf(stderr, "\n");
@@ -909,13 +1047,18 @@ confirm(const char *question)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-/* venvd gc --stale DAYS [--dry-run] [--yes]. */
+/*
+ * venvd gc --stale DAYS [--dry-run] [--yes]. With stderr on a terminal,
+ * measuring and deleting show progress (bytes freed of the total).
+ */
 int
 cmd_gc(int argc, char **argv)
 {
 	struct list_opts o = { .stale_days = -1, .sort = "last-used" };
 	struct gc_item *items;
 	struct size_walk all = { 0 };
+	struct gc_freeing f = { 0 };
+	struct progress p;
 	json_t *arr, *rr, *roots, *rec;
 	long long now = time(NULL), total;
 	int dry = 0, yes = 0, ndel = 0, failed = 0;
@@ -941,10 +1084,11 @@ cmd_gc(int argc, char **argv)
 		return usage_error("gc", "--stale DAYS is required");
 	if (!yes && !isatty(STDIN_FILENO))
 		dry = 1;
+	progress_start(&p);
 	if ((rr = client_index_call(VENVD_M_ROOTS, NULL)) == NULL)
 		return EXIT_NONE;
 	roots = json_object_get(rr, "roots");
-	if ((arr = index_fetch(&o)) == NULL) {
+	if ((arr = index_fetch(&o, NULL)) == NULL) {
 		json_decref(rr);
 		return EXIT_NONE;
 	}
@@ -953,10 +1097,13 @@ cmd_gc(int argc, char **argv)
 	json_array_foreach(arr, i, rec) {
 		items[i].rec = rec;
 		items[i].path = rec_str(rec, "path");
-		gc_judge(&items[i], roots);
+		gc_judge(&items[i], roots, &p, i, n);
 	}
 	/* The total: hard links shared between deleted venvs count once. */
+	all.p = &p;
+	all.nvenvs = n;
 	for (i = 0; i < n; i++) {
+		all.venv = i + 1;
 		int fd;
 
 		if (items[i].refusal != NULL)
@@ -974,6 +1121,7 @@ cmd_gc(int argc, char **argv)
 	}
 	total = size_walk_freed(&all);
 	free(all.v);
+	progress_clear(&p);
 	if (n == 0)
 		printf("venvd: no venv unused for %lld days\n", o.stale_days);
 	for (i = 0; i < n; i++) {
@@ -1013,19 +1161,27 @@ cmd_gc(int argc, char **argv)
 			dry = 1;
 		}
 	}
+	/* Work from here on is timed afresh: the question took its time. */
+	progress_start(&p);
+	f.p = &p;
+	f.total = total;
+	f.ndel = ndel;
 	for (i = 0; i < n && !dry; i++) {
 		if (items[i].refusal != NULL)
 			continue;
-		if (gc_delete(&items[i]) == -1) {
+		if (gc_delete(&items[i], &f) == -1) {
 			failed = 1;
 			continue;
 		}
+		f.deleted++;
 		json_decref(client_index_call(VENVD_M_FORGET, json_pack("{s:o}",
 		    "path", rpc_path_to_json(items[i].path))));
+		progress_clear(&p);
 		fputs("deleted ", stdout);
 		term_puts(stdout, items[i].path);
 		fputs("\n", stdout);
 	}
+	progress_clear(&p);
 	if (ndel > 0 && !dry && !failed)
 		printf("freed %s (%lld bytes)\n", sz, total);
 	free(items);

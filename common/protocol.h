@@ -73,6 +73,16 @@
  * change: a "python -m venv" (thousands of events) is one notification.
  */
 #define VENVD_SUBSCRIBE_QUIET_MS 50
+/*
+ * Progress ("progress": true on watch or list): a notification every
+ * VENVD_PROGRESS_MS while the answer waits for the work, for at most
+ * VENVD_PROGRESS_HOLD_S after the request came (then it is answered with
+ * what is known). A client that leaves VENVD_PROGRESS_QUEUE_CAP bytes of
+ * them unread gets the error RPC_SUBSCRIBER_DROPPED and is closed.
+ */
+#define VENVD_PROGRESS_MS	100
+#define VENVD_PROGRESS_HOLD_S	600
+#define VENVD_PROGRESS_QUEUE_CAP (64 * 1024)
 #define VENVD_SUBSCRIBE_MAX_DELAY_MS 100
 
 /*
@@ -210,8 +220,11 @@
 /*
  * list {"project"?: DIR, "include_broken"?: bool (default true),
  *     "broken_only"?: bool, "stale_days"?: N, "sort"?: "path" | "size" |
- *     "last-used"}
+ *     "last-used", "progress"?: bool}
  *   -> {"venvs": [record...], "generation": G}
+ * "progress": true (with an id) holds the answer while roots are being
+ * scanned and venvs never measured are measured, sending VENVD_N_PROGRESS
+ * notifications meanwhile (below).
  * "project" keeps the records whose project or path is DIR. "stale_days"
  * N keeps venvs last activated (or, never activated, first seen) over N
  * days ago. Sorts: "path" ascending (default), "size" largest first
@@ -229,9 +242,13 @@
 
 /*
  * watch {"path": DIR, "depth"?: N (0 to VENVD_WATCH_MAX_DEPTH, default
- *     VENVD_WATCH_DEFAULT_DEPTH), "cross_fs"?: bool}
+ *     VENVD_WATCH_DEFAULT_DEPTH), "cross_fs"?: bool, "progress"?: bool}
  *   -> {"root": root object}
- * Add DIR as a discovery root (or change its depth) and scan it.
+ * Add DIR as a discovery root (or change its depth) and scan it. The
+ * scan runs on the daemon's loop, so the answer comes at once with the
+ * root "scanning" (poll roots for its end); with "progress": true (and
+ * an id) it comes when the scan is done, after VENVD_N_PROGRESS
+ * notifications.
  */
 #define VENVD_M_WATCH		"watch"
 
@@ -297,6 +314,15 @@
  * error {"code": RPC_SUBSCRIBER_DROPPED, "message": TEXT}: the last line
  * before the daemon closes a stream that was not read.
  */
+/*
+ * progress {"id": ID (the request's), "phase": "scan" | "sizes", ...}:
+ * only to a request that asked with "progress": true, before its answer,
+ * every VENVD_PROGRESS_MS. watch: {"phase": "scan", "path": ROOT, "dirs":
+ * N (directories scanned so far), "venvs": N (found so far)}. list:
+ * {"phase": "scan", "roots": N (being scanned), "dirs": N, "venvs": N},
+ * then {"phase": "sizes", "measured": N, "total": N}.
+ */
+#define VENVD_N_PROGRESS	"progress"
 #define VENVD_N_VENVS_CHANGED	"venvs_changed"
 #define VENVD_N_ERROR		"error"
 
@@ -310,7 +336,7 @@
 #define RPC_INTERNAL_ERROR	(-32603)	/* the index is unavailable, or another fault */
 #define RPC_SERVER_BUSY		(-32000)	/* at the client cap, or shutting down; then closed */
 #define RPC_LINE_TOO_LONG	(-32001)	/* a line over VENVD_MAX_LINE; id null; then closed */
-#define RPC_SUBSCRIBER_DROPPED	(-32002)	/* the final "error" notification of a stream left unread */
+#define RPC_SUBSCRIBER_DROPPED	(-32002)	/* the final "error" notification of a stream left unread; the answer to a request whose progress was left unread */
 
 /*
  * The generation file (<socket dir>/generation) holds one line

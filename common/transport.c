@@ -152,8 +152,8 @@ transport_close(struct transport *c)
 }
 
 /* Send all of b by the deadline. */
-static int
-conn_send(struct transport *c, const struct buf *b, long long deadline_ms,
+int
+transport_send(struct transport *c, const struct buf *b, long long deadline_ms,
     char *err, size_t errlen)
 {
 	size_t off = 0;
@@ -178,11 +178,11 @@ conn_send(struct transport *c, const struct buf *b, long long deadline_ms,
 }
 
 /*
- * Read one reply line by the deadline. *line (no '\n') stays valid until
- * the next read on c.
+ * Read one line (a reply or a notification) by the deadline. *line (no
+ * '\n') stays valid until the next read on c.
  */
-static int
-conn_read_line(struct transport *c, const char **line, size_t *len,
+int
+transport_read(struct transport *c, const char **line, size_t *len,
     long long deadline_ms, char *err, size_t errlen)
 {
 	char chunk[8192];
@@ -237,7 +237,7 @@ transport_exchange(struct transport *c, const struct buf *request,
     const char **line, size_t *len, long long deadline_ms, char *err,
     size_t errlen)
 {
-	if (conn_send(c, request, deadline_ms, err, errlen) == -1)
+	if (transport_send(c, request, deadline_ms, err, errlen) == -1)
 		return -1;
-	return conn_read_line(c, line, len, deadline_ms, err, errlen);
+	return transport_read(c, line, len, deadline_ms, err, errlen);
 }

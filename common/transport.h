@@ -29,6 +29,15 @@ long	transport_next_id(struct transport *);
 int	transport_exchange(struct transport *, const struct buf *request,
 	    const char **line, size_t *len, long long deadline_ms, char *err,
 	    size_t errlen);
+/* Send all of request (lines with their '\n') by the deadline; -1 with err. */
+int	transport_send(struct transport *, const struct buf *request,
+	    long long deadline_ms, char *err, size_t errlen);
+/*
+ * Read the next line the daemon sent (a reply, or a notification before
+ * it) by the deadline; *line as transport_exchange's. -1 with err.
+ */
+int	transport_read(struct transport *, const char **line, size_t *len,
+	    long long deadline_ms, char *err, size_t errlen);
 /* Close the connection and free it. NULL is fine. */
 void	transport_close(struct transport *);
 

@@ -15,6 +15,18 @@
  */
 json_t	*transport_call(struct transport *, const char *method, json_t *params,
 	    long long deadline_ms, char *err, size_t errlen);
+/* What a notification's method and params (may be NULL) are handed to. */
+typedef void transport_note_fn(const char *method, json_t *params, void *ctx);
+/*
+ * Send one request (steals params) and hand each notification that comes
+ * before its result to on_note (NULL: ignored), such as the "progress"
+ * ones a request with "progress": true gets. Waits at most idle_ms for
+ * each line, so a daemon that keeps reporting is waited for. NULL with
+ * err on failure or an error reply.
+ */
+json_t	*transport_call_notified(struct transport *, const char *method,
+	    json_t *params, long long idle_ms, transport_note_fn *on_note,
+	    void *ctx, char *err, size_t errlen);
 /*
  * One call on a fresh connection (steals params). NULL with err on
  * failure; *down is set to 1 when nobody listens on the socket

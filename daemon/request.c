@@ -31,6 +31,7 @@
 #include "interp.h"
 #include "request.h"
 #include "roots.h"
+#include "sizer.h"
 #include "subscribe.h"
 #include "verdict.h"
 #include "watch.h"
@@ -405,6 +406,9 @@ method_trust(struct daemon *d, struct request_conn *conn,
 	    d->verdicts != NULL ? verdict_decisions(d->verdicts) : json_array()));
 }
 
+static void	request_call_body(struct daemon *, const struct rpc_request *,
+		    struct buf *, request_body *);
+
 /* How shutdown stops the daemon: set by the wiring (venvd_daemon.c). */
 static void	(*request_shutdown)(struct daemon *);
 
@@ -431,6 +435,147 @@ method_shutdown(struct daemon *d, struct request_conn *conn,
 }
 
 /*
+ * Does req ask for progress notifications ("progress": true)? 1 when it
+ * does and can have them (an id and a connection), 0 when not, -1 with
+ * the error written to out when "progress" is not a boolean.
+ */
+static int
+request_progress_asked(const struct rpc_request *req,
+    struct request_conn *conn, struct buf *out)
+{
+	json_t *j = json_is_object(req->params) ?
+	    json_object_get(req->params, "progress") : NULL;
+
+	if (j != NULL && !json_is_boolean(j)) {
+		rpc_write_error(out, req->id, RPC_INVALID_PARAMS,
+		    "progress must be a boolean");
+		return -1;
+	}
+	return json_is_true(j) && req->id != NULL && conn != NULL;
+}
+
+/*
+ * Send req's progress notification (params: counters, stolen; "id" is
+ * added) and hold req to be replayed at the next report, or when key is
+ * done. 0 when held (answer nothing now), 1 when the connection was
+ * dropped for not reading (answer nothing at all), -1 when it must be
+ * answered now (its deadline, VENVD_PROGRESS_HOLD_S, passed).
+ */
+static int
+request_progress_hold(struct request_conn *conn, const struct rpc_request *req,
+    const char *key, json_t *params)
+{
+	struct buf line = BUF_INIT, final = BUF_INIT;
+	json_t *note;
+	char *text;
+	int rc;
+
+	if (conn->final || params == NULL) {
+		json_decref(params);
+		return -1;
+	}
+	json_object_set(params, "id", req->id);
+	note = json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method",
+	    VENVD_N_PROGRESS, "params", params);
+	text = rpc_dumps(note, JSON_COMPACT);
+	json_decref(note);
+	if (text == NULL)
+		return -1;
+	buf_printf(&line, "%s\n", text);
+	free(text);
+	rpc_write_error(&final, req->id, RPC_SUBSCRIBER_DROPPED,
+	    "progress notifications were not read");
+	rc = conn->ops->send(conn, line.data, line.len,
+	    VENVD_PROGRESS_QUEUE_CAP, final.data);
+	buf_free(&line);
+	buf_free(&final);
+	if (rc == -1)
+		return 1;
+	return conn->ops->wait_tick(conn, key, VENVD_PROGRESS_HOLD_S,
+	    VENVD_PROGRESS_MS / 1000.0) == 0 ? 0 : -1;
+}
+
+/*
+ * watch: add a root and scan it (roots_watch). With "progress": true,
+ * the answer waits for the end of the scan, with a progress
+ * notification ("dirs", "venvs" so far) every VENVD_PROGRESS_MS.
+ */
+static void
+method_watch(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
+{
+	char err[PATH_MAX + 256], key[PATH_MAX + 16];
+	json_t *result, *jpath;
+	long dirs, venvs;
+	int progress, code = RPC_INTERNAL_ERROR, scanning, rc;
+
+	if ((progress = request_progress_asked(req, conn, out)) == -1)
+		return;
+	err[0] = '\0';
+	/* A replay is the same request, waiting: the root was added. */
+	if (!progress || !conn->replaying) {
+		if ((result = roots_watch(d, req->params, &code, err,
+		    sizeof err)) == NULL) {
+			rpc_write_error(out, req->id, code, err[0] != '\0' ?
+			    err : "internal error");
+			return;
+		}
+		if (!progress) {
+			rpc_write_result(out, req->id, result);
+			return;
+		}
+		json_decref(result);
+	}
+	if ((result = roots_watched(d, req->params, &scanning, &dirs, &venvs,
+	    &code, err, sizeof err)) == NULL) {
+		rpc_write_error(out, req->id, code, err);
+		return;
+	}
+	if (scanning) {
+		jpath = json_object_get(json_object_get(result, "root"), "path");
+		snprintf(key, sizeof key, "scan:%s", json_is_string(jpath) ?
+		    json_string_value(jpath) : "");
+		rc = request_progress_hold(conn, req, key, json_pack("{s:s, s:O,"
+		    " s:I, s:I}", "phase", "scan", "path", jpath,
+		    "dirs", (json_int_t)dirs, "venvs", (json_int_t)venvs));
+		if (rc >= 0) {
+			json_decref(result);
+			return;
+		}
+	}
+	rpc_write_result(out, req->id, result);
+}
+
+/*
+ * list: the index (index_list). With "progress": true, the answer
+ * waits until the roots being scanned are scanned and every venv was
+ * measured (sizer.c), with a progress notification every
+ * VENVD_PROGRESS_MS: "phase" "scan" ("roots", "dirs", "venvs") or
+ * "sizes" ("measured", "total").
+ */
+static void
+method_list(struct daemon *d, struct request_conn *conn,
+    const struct rpc_request *req, struct buf *out)
+{
+	long dirs, venvs, measured, total;
+	int progress, nroots, rc = -1;
+
+	if ((progress = request_progress_asked(req, conn, out)) == -1)
+		return;
+	if (progress && (nroots = roots_scanning(d, &dirs, &venvs)) > 0)
+		rc = request_progress_hold(conn, req, "list", json_pack("{s:s,"
+		    " s:i, s:I, s:I}", "phase", "scan", "roots", nroots,
+		    "dirs", (json_int_t)dirs, "venvs", (json_int_t)venvs));
+	else if (progress && sizer_progress(d->sizer, &measured, &total) > 0)
+		rc = request_progress_hold(conn, req, "list", json_pack("{s:s,"
+		    " s:I, s:I}", "phase", "sizes", "measured",
+		    (json_int_t)measured, "total", (json_int_t)total));
+	if (rc >= 0)
+		return;		/* answered after the work, or dropped */
+	request_call_body(d, req, out, index_list);
+}
+
+/*
  * Every method. The wire format of each (params, result, errors) is
  * documented in protocol.h and venvd-protocol(7); a unit test checks
  * that every name here appears in both.
@@ -439,9 +584,9 @@ const struct request_entry request_table[] = {
 	{ VENVD_M_RESOLVE,	method_resolve,		NULL,		0 },
 	{ VENVD_M_STATUS,	method_status,		NULL,		0 },
 	{ VENVD_M_SHUTDOWN,	method_shutdown,	NULL,		0 },
-	{ VENVD_M_LIST,		NULL,			index_list,	0 },
+	{ VENVD_M_LIST,		method_list,		NULL,		0 },
 	{ VENVD_M_FORGET,	NULL,			index_forget,	0 },
-	{ VENVD_M_WATCH,	NULL,			roots_watch,	0 },
+	{ VENVD_M_WATCH,	method_watch,		NULL,		0 },
 	{ VENVD_M_UNWATCH,	NULL,			roots_unwatch,	0 },
 	{ VENVD_M_ROOTS,	NULL,			roots_list,	0 },
 	{ VENVD_M_ALLOW,	method_allow,		NULL,		0 },

@@ -34,10 +34,19 @@ struct request_conn_ops {
 	 * -1 when it must be answered now.
 	 */
 	int	(*wait)(struct request_conn *, const char *key, double wait_s);
+	/*
+	 * As wait, for long work that reports progress: the request is also
+	 * replayed every tick_s (final not set), so that its handler can
+	 * send a notification (the send op) and wait again. 0 when held,
+	 * -1 when it must be answered now.
+	 */
+	int	(*wait_tick)(struct request_conn *, const char *key,
+		    double wait_s, double tick_s);
 	/* Make the connection a stream: no idle timeout; on_close(arg) once when it closes. */
 	void	(*stream)(struct request_conn *, void (*on_close)(void *), void *arg);
 	/*
-	 * Queue data on a stream, written later from the loop (so the
+	 * Queue data on a stream, or a notification ahead of a held
+	 * request's answer, written later from the loop (so the
 	 * connection never closes under the caller). Past cap unsent bytes,
 	 * drop the queued lines not yet begun, queue final instead and close
 	 * after it: returns -1.
@@ -59,7 +68,8 @@ struct request_conn {
 /*
  * A method's handler: answer req (append one response line to out; out
  * is discarded for a notification) or hold it through conn's ops and
- * append nothing. conn is NULL when the request came on no connection.
+ * append nothing (notifications before the answer go through the send
+ * op). conn is NULL when the request came on no connection.
  */
 typedef void request_handler(struct daemon *, struct request_conn *conn,
 	    const struct rpc_request *req, struct buf *out);

@@ -1209,3 +1209,58 @@ roots_list(struct daemon *d, json_t *params, int *code, char *err,
 	json_object_set_new(result, "roots", arr);
 	return result;
 }
+
+/*
+ * The root watch made for params (its "path" as watch takes it), for
+ * watch's answer after the scan: {"root": root object}, with *scanning
+ * set while it is being scanned and *dirs and *venvs its scan's counters
+ * so far. NULL with err when it is not (any longer) a root.
+ */
+json_t *
+roots_watched(struct daemon *d, json_t *params, int *scanning, long *dirs,
+    long *venvs, int *code, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct root *r;
+	json_t *result;
+
+	*scanning = 0;
+	*dirs = *venvs = 0;
+	*code = RPC_INVALID_PARAMS;
+	if (roots_param_path(params, path, sizeof path, err, errlen) == NULL)
+		return NULL;
+	if (d->roots == NULL || (r = roots_find(d->roots, path)) == NULL) {
+		snprintf(err, errlen, "%s is no longer a root (unwatched "
+		    "meanwhile)", path);
+		return NULL;
+	}
+	*scanning = r->queued > 0;
+	*dirs = r->dirs;
+	*venvs = r->venvs;
+	result = json_object();
+	json_object_set_new(result, "root", roots_json(r));
+	return result;
+}
+
+/*
+ * How many roots are being scanned right now; *dirs and *venvs the sum
+ * of their scans' counters so far.
+ */
+int
+roots_scanning(struct daemon *d, long *dirs, long *venvs)
+{
+	struct root *r;
+	int n = 0;
+
+	*dirs = *venvs = 0;
+	if (d->roots == NULL)
+		return 0;
+	TAILQ_FOREACH(r, &d->roots->roots, entry) {
+		if (r->queued == 0)
+			continue;
+		n++;
+		*dirs += r->dirs;
+		*venvs += r->venvs;
+	}
+	return n;
+}

@@ -22,7 +22,10 @@
  *   - a request waiting for something in the background (the wait op:
  *     a git check) is held until server_wake() names its key, or until
  *     its deadline, when it is replayed with its request_conn's final
- *     set and must answer with what is known.
+ *     set and must answer with what is known;
+ *   - one waiting for long work that reports progress (the wait_tick
+ *     op: a scan, sizes) is also replayed every tick, to send a
+ *     progress notification and wait again.
  *
  * A connection with a held request reads nothing more until it is
  * answered, so answers keep the order of the requests.
@@ -87,6 +90,7 @@ struct server_conn {
 	size_t		 held_len;
 	char		*held_key;	/* what it waits for; NULL: on the slow queue */
 	ev_timer	 hold;		/* its deadline; fed EV_CUSTOM by server_wake() */
+	ev_timer	 tick;		/* wait_tick: replay it (not final) when this fires */
 	int		 in_runq;	/* more lines buffered: served again next turn */
 	int		 in_slowq;
 	TAILQ_ENTRY(server_conn) runq_entry;
@@ -122,6 +126,7 @@ static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_idle_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_pump(struct server_conn *);
 static void	conn_hold_cb(struct ev_loop *, ev_timer *, int);
+static void	conn_tick_cb(struct ev_loop *, ev_timer *, int);
 static const struct request_conn_ops server_conn_ops;
 
 /* The server_conn holding rc. */
@@ -150,6 +155,7 @@ server_conn_close(struct server_conn *c)
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->idle);
 	ev_timer_stop(loop, &c->hold);
+	ev_timer_stop(loop, &c->tick);
 	if (c->in_runq)
 		TAILQ_REMOVE(&s->runq, c, runq_entry);
 	if (c->in_slowq)
@@ -329,8 +335,10 @@ conn_replay(struct server_conn *c, int final)
 	c->rc.replaying = c->rc.final = 0;
 	s->slow_ok = 0;
 	free(line);
-	if (c->held == NULL)
+	if (c->held == NULL) {
 		ev_timer_stop(s->d->loop, &c->hold);
+		ev_timer_stop(s->d->loop, &c->tick);
+	}
 	generation_flush(s->d->gen);
 	conn_pump(c);
 }
@@ -345,6 +353,19 @@ conn_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (c->held == NULL || c->in_slowq)
 		return;
 	conn_replay(c, (revents & EV_TIMER) != 0);
+}
+
+/* A held request reporting progress is due a report (wait_tick). */
+static void
+conn_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server_conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (c->held == NULL || c->in_slowq)
+		return;
+	conn_replay(c, 0);
 }
 
 /*
@@ -500,7 +521,9 @@ conn_new(struct server *s, int fd)
 	ev_init(&c->idle, conn_idle_cb);
 	c->idle.repeat = VENVD_IDLE_TIMEOUT_S;
 	ev_init(&c->hold, conn_hold_cb);
+	ev_init(&c->tick, conn_tick_cb);
 	c->rio.data = c->wio.data = c->idle.data = c->hold.data = c;
+	c->tick.data = c;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
@@ -875,6 +898,24 @@ server_wait(struct request_conn *rc, const char *key, double wait_s)
 	return 0;
 }
 
+/*
+ * The wait_tick op: as wait, and also replayed (final not set) every
+ * tick_s, so that the handler can report progress and wait again.
+ */
+static int
+server_wait_tick(struct request_conn *rc, const char *key, double wait_s,
+    double tick_s)
+{
+	struct server_conn *c = SERVER_CONN(rc);
+
+	if (server_wait(rc, key, wait_s) == -1)
+		return -1;
+	ev_timer_stop(c->srv->d->loop, &c->tick);
+	ev_timer_set(&c->tick, tick_s, 0.);
+	ev_timer_start(c->srv->d->loop, &c->tick);
+	return 0;
+}
+
 /* key is done: replay (from the loop, soon) every request waiting for it. */
 void
 server_wake(struct server *s, const char *key)
@@ -909,7 +950,8 @@ server_conn_stream(struct request_conn *rc, void (*on_close)(void *), void *arg)
 }
 
 /*
- * The send op: queue data for a stream; it is written from the loop,
+ * The send op: queue data for a stream (or a notification ahead of a
+ * held request's answer); it is written from the loop,
  * never from here, so c cannot close under the caller. If that would
  * leave more than cap bytes unsent, drop every queued line not yet
  * begun, queue final instead, and close c once that is written (or
@@ -954,6 +996,7 @@ server_conn_send(struct request_conn *rc, const char *data, size_t len,
 static const struct request_conn_ops server_conn_ops = {
 	.defer_slow = server_defer_slow,
 	.wait = server_wait,
+	.wait_tick = server_wait_tick,
 	.stream = server_conn_stream,
 	.send = server_conn_send,
 	.clients = server_clients,

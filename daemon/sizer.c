@@ -12,6 +12,14 @@
  * a timer, and the thread hands each result back through an ev_async;
  * only the loop touches SQLite. A venv re-recorded by a scan or a
  * resolve "kicks" the timer, so new venvs are measured within seconds.
+ * A full batch is followed by the next one at once, so a thousand new
+ * venvs are measured in one go rather than 64 every SIZER_PERIOD_S. A
+ * venv that cannot be read is noted as measured (its size stays what it
+ * was), so it is tried again only when stale.
+ *
+ * Progress (sizer_progress): a round starts when the worker is handed
+ * work and ends when a tick finds nothing left to measure; the sizes
+ * written in it and the venvs never measured yet make "N of TOTAL".
  */
 #include "config.h"
 
@@ -71,6 +79,8 @@ struct sizer {
 	struct sizer_job *todo;		/* loop -> thread */
 	struct sizer_job *done;		/* thread -> loop */
 	int		 busy;		/* a batch is out */
+	int		 full;		/* it was a full batch: more may wait */
+	long		 round_done;	/* sizes written this round */
 	int		 stop;
 	ev_async	 async;
 	ev_timer	 timer;
@@ -211,24 +221,34 @@ sizer_results(struct ev_loop *loop, ev_async *a, int revents)
 	idle = s->todo == NULL;
 	pthread_mutex_unlock(&s->mu);
 	if (h != NULL && sqlite3_prepare_v2(h, "UPDATE venvs SET size_bytes ="
-	    " ?2, size_measured = ?3 WHERE path = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    " CASE WHEN ?4 THEN ?2 ELSE size_bytes END, size_measured = ?3"
+	    " WHERE path = ?1", -1, &st, NULL) != SQLITE_OK)
 		st = NULL;
 	for (j = done; j != NULL && st != NULL; j = j->next) {
-		if (!j->ok)
-			continue;
+		s->round_done++;
 		sqlite3_bind_text(st, 1, j->path, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)j->bytes);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int(st, 4, j->ok);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			log_warn("cannot record the size of %s", j->path);
 		sqlite3_reset(st);
-		log_debug("%s: %llu bytes", j->path, (unsigned long long)j->bytes);
+		if (j->ok)
+			log_debug("%s: %llu bytes", j->path,
+			    (unsigned long long)j->bytes);
+		else
+			log_debug("%s: cannot be measured", j->path);
 	}
 	sqlite3_finalize(st);
 	sizer_free_jobs(done);
-	if (idle)
+	if (idle) {
 		s->busy = 0;
+		/* A full batch: the next one now, not in SIZER_PERIOD_S. */
+		if (s->full) {
+			s->timer.repeat = 0.001;
+			ev_timer_again(loop, &s->timer);
+		}
+	}
 }
 
 /* Timer: hand the worker the venvs whose size is unknown or old. */
@@ -250,15 +270,20 @@ sizer_tick(struct ev_loop *loop, ev_timer *t, int revents)
 		return;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL) - SIZER_STALE_S);
 	sqlite3_bind_int(st, 2, SIZER_BATCH);
+	s->full = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		s->full++;
 		j = xcalloc(1, sizeof *j);
 		j->path = xstrdup((const char *)sqlite3_column_text(st, 0));
 		j->next = list;
 		list = j;
 	}
 	sqlite3_finalize(st);
-	if (list == NULL)
+	s->full = s->full == SIZER_BATCH;
+	if (list == NULL) {
+		s->round_done = 0;	/* the round is over */
 		return;
+	}
 	s->busy = 1;
 	pthread_mutex_lock(&s->mu);
 	s->todo = list;
@@ -322,4 +347,32 @@ sizer_kick(struct sizer *s)
 		s->timer.repeat = SIZER_KICK_S;
 		ev_timer_again(s->d->loop, &s->timer);
 	}
+}
+
+/*
+ * How far measuring has got: the number of venvs (state "ok") never
+ * measured yet, 0 when there are none or no worker runs; then *measured
+ * is the sizes written this round and *total that plus the ones left.
+ */
+long
+sizer_progress(struct sizer *s, long *measured, long *total)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	long left = 0;
+
+	*measured = *total = 0;
+	if (s == NULL || !s->started || (h = db_handle(s->d->db)) == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(h, "SELECT count(*) FROM venvs WHERE state ="
+	    " 'ok' AND size_measured IS NULL", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		left = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (left > 0 && !s->busy)
+		sizer_kick(s);
+	*measured = s->round_done;
+	*total = s->round_done + left;
+	return left;
 }

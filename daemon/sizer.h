@@ -18,5 +18,11 @@ struct sizer *sizer_new(struct daemon *);
 void	sizer_free(struct sizer *);
 /* Measure path soon (it changed). */
 void	sizer_kick(struct sizer *);
+/*
+ * How many venvs (state "ok") were never measured: 0 when none are or
+ * no worker runs. *measured is the sizes written in this round of work,
+ * *total that plus the ones left (for a progress report).
+ */
+long	sizer_progress(struct sizer *, long *measured, long *total);
 
 #endif
