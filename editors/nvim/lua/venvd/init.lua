@@ -5,20 +5,24 @@
 -- daemon the plugin does nothing visible and retries the stream quietly.
 -- Answers are cached per directory and per generation: the subscribe stream
 -- moves the generation, so BufEnter costs a table lookup when nothing changed.
--- Works on Neovim 0.7 and later.
+-- Only a trusted venv is used (venvd-protocol(7): a client activates only a
+-- "trusted" venv). Works on Neovim 0.7 and later.
 local uv = vim.loop
 local M = {}
 
 M.config = {
   timeout_ms = 500,          -- one request's whole budget
+  wait_ms = 10000,           -- how long a resolve may wait for the daemon's git check
   notify = true,             -- one vim.notify when a buffer's venv changes or breaks
   reconnect_ms = 2000,       -- first retry of the subscribe stream
   reconnect_max_ms = 30000,
   python_servers = { pyright = true, basedpyright = true, pylsp = true },
+  attach_hook = true,        -- Neovim 0.7 (no LspAttach): chain on_attach into Python servers' configs
 }
 
 local state = {
   generation = nil,   -- the last generation the stream told us
+  clock = nil,        -- the last clock the stream told us (nil: the daemon sends none)
   cache = {},         -- dir -> { gen = G, venv = obj|false }
   watched = {},       -- dir -> true: paths of the subscription
   npaths = 0,
@@ -30,6 +34,7 @@ local state = {
   saved = nil,        -- environment before the first activation
   current_dir = nil,
   pending = {},       -- dir -> list of callbacks waiting for one resolve
+  told = {},          -- venv path .. NUL .. reason -> true: untrusted, said once
 }
 M._state = state
 
@@ -263,17 +268,47 @@ local function is_python_server(client)
   return M.config.python_servers[client.name] == true
 end
 
--- Point the Python servers attached to bufnr at venv (force: even if unchanged).
+-- Point one Python server at venv (false: none) unless it already is (force: even so).
+local function point_server(client, venv, force)
+  local want = venv and venv.python or false
+  if not force and client._venvd_python == want then return end
+  client._venvd_python = want
+  set_server_python(client, venv or nil)
+end
+
+-- Point every Python server attached (and initialized) on bufnr at venv.
 local function update_servers(bufnr, venv, force)
   for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
-    if is_python_server(client) then
-      local want = venv and venv.python or nil
-      if force or client._venvd_python ~= (want or false) then
-        client._venvd_python = want or false
-        set_server_python(client, venv)
-      end
-    end
+    if is_python_server(client) then point_server(client, venv, force) end
   end
+end
+
+-- The loaded buffers whose directory is dir.
+local function buffers_of(dir)
+  local out = {}
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and buf_dir(b) == dir then table.insert(out, b) end
+  end
+  return out
+end
+
+-- The venv to use from a resolve answer's venv: the venv when trusted (or
+-- when the daemon has no trust state), false when untrusted, denied or none,
+-- nil while the daemon's git check still runs (the stream says when it ends).
+local function usable(venv)
+  if venv == nil or venv == vim.NIL or not venv then return false end
+  local trust = venv.trust
+  if trust == nil or trust == vim.NIL or trust == 'trusted' then return venv end
+  if trust == 'untrusted:checking version control' then return nil end
+  if M.config.notify and type(trust) == 'string' and trust:sub(1, 10) == 'untrusted:' and
+      not state.told[venv.path .. '\0' .. trust] then
+    state.told[venv.path .. '\0' .. trust] = true
+    vim.schedule(function()
+      vim.notify('venvd: not using ' .. tostring(venv.path) .. ': ' .. trust:sub(11) ..
+        ' (venvd allow to trust it)', vim.log.levels.WARN)
+    end)
+  end
+  return false
 end
 
 -- Make sure the subscription covers dir (resubscribing with every path).
@@ -291,7 +326,8 @@ local function watch(dir)
 end
 
 -- Resolve dir: cb(venv|false) from the cache when the generation is current,
--- else over the socket (concurrent callers share one request). No daemon: no call.
+-- else over the socket (concurrent callers share one request); cb(nil) with
+-- no daemon, on an error, or while the venv's git check runs.
 function M.resolve(dir, cb)
   local c = state.cache[dir]
   if c and state.generation and c.gen == state.generation and state.sub then
@@ -302,26 +338,28 @@ function M.resolve(dir, cb)
     return
   end
   state.pending[dir] = { cb }
-  M.request('resolve', { path = dir }, function(result, err)
+  M.request('resolve', { path = dir, wait_ms = M.config.wait_ms }, function(result, err)
     local waiting = state.pending[dir]
     state.pending[dir] = nil
     if err or not result then
       for _, f in ipairs(waiting) do f(nil) end
       return
     end
-    local venv = result.venv ~= vim.NIL and result.venv or false
-    state.cache[dir] = { gen = result.generation, venv = venv }
+    local venv = usable(result.venv)
+    if venv ~= nil then state.cache[dir] = { gen = result.generation, venv = venv } end
     if not state.generation then state.generation = result.generation end
     watch(dir)
     for _, f in ipairs(waiting) do f(venv) end
-  end)
+  end, M.config.wait_ms + M.config.timeout_ms)
 end
 
--- Apply the answer for the current buffer (env and its servers).
-local function apply_current(venv, force)
-  local bufnr = vim.api.nvim_get_current_buf()
-  apply_env(venv or nil)
-  update_servers(bufnr, venv or nil, force)
+-- An answer for dir arrived: point the Python servers of its buffers at it,
+-- and export it when dir is the current buffer's (force: even if unchanged).
+local function apply_answer(dir, venv, force)
+  for _, b in ipairs(buffers_of(dir)) do update_servers(b, venv, force) end
+  if dir == state.current_dir and buf_dir(vim.api.nvim_get_current_buf()) == dir then
+    apply_env(venv or nil)
+  end
 end
 
 -- BufEnter/DirChanged: resolve the current buffer's directory and apply it.
@@ -331,9 +369,8 @@ function M.refresh()
   if dir == '' then return end
   state.current_dir = dir
   M.resolve(dir, function(venv)
-    if venv == nil then return end     -- no daemon, or an error: change nothing
-    if state.current_dir ~= dir or vim.api.nvim_get_current_buf() ~= bufnr then return end
-    apply_current(venv, false)
+    if venv == nil then return end     -- no daemon, an error, or git still checking: change nothing
+    apply_answer(dir, venv, false)
   end)
 end
 
@@ -353,23 +390,31 @@ local function announce(dir, old, new)
   vim.notify(msg, vim.log.levels.INFO)
 end
 
--- A venvs_changed notification: refresh the cache; re-point the current buffer.
+-- A venvs_changed notification: refresh the cache; re-point the servers of
+-- the buffers concerned and the current buffer's environment.
 local function on_changed(params)
   local gen = params.generation
   state.generation = gen
+  if params.clock ~= nil then state.clock = params.clock ~= vim.NIL and params.clock or nil end
   local current_hit = nil
   for _, ch in ipairs(params.changes or {}) do
-    local venv = ch.venv ~= vim.NIL and ch.venv or false
-    local old = state.cache[ch.path]
-    state.cache[ch.path] = { gen = gen, venv = venv }
-    if ch.path == state.current_dir then
-      current_hit = { old = old and old.venv or false, new = venv }
+    local venv = usable(ch.venv)
+    if venv == nil then
+      state.cache[ch.path] = nil        -- git still checking: ask again later
+    else
+      local old = state.cache[ch.path]
+      state.cache[ch.path] = { gen = gen, venv = venv }
+      if ch.path == state.current_dir then
+        current_hit = { old = old and old.venv or false, new = venv }
+      else
+        apply_answer(ch.path, venv, true)
+      end
     end
   end
   -- Answers not mentioned are unchanged: keep them current.
   for _, c in pairs(state.cache) do c.gen = gen end
   if current_hit then
-    apply_current(current_hit.new, true)
+    apply_answer(state.current_dir, current_hit.new, true)
     local o, n = current_hit.old, current_hit.new
     -- One message per real change: another venv, none, or broken/mended.
     if (o and o.path) ~= (n and n.path) or
@@ -379,13 +424,31 @@ local function on_changed(params)
   end
 end
 
--- The subscribe stream: reconnects with backoff when the daemon goes away.
+-- Another daemon instance: every cached answer is void. Resolve each open
+-- buffer's directory again and point its servers (and the environment) anew.
+local function reresolve_open_buffers()
+  local dirs = {}
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) then
+      local d = buf_dir(b)
+      if d ~= '' then dirs[d] = true end
+    end
+  end
+  for d in pairs(dirs) do
+    M.resolve(d, function(venv)
+      if venv ~= nil then apply_answer(d, venv, false) end
+    end)
+  end
+end
+
+-- The subscribe stream: reconnects with backoff when the daemon goes away,
+-- and resumes from the last clock it was told (else the last generation).
 subscribe = function()
   if state.npaths == 0 then return end
   local paths = {}
   for dir in pairs(state.watched) do table.insert(paths, dir) end
   local got_result = false
-  state.sub = stream('subscribe', { paths = paths, since = state.generation }, nil, function(line)
+  state.sub = stream('subscribe', { paths = paths, since = state.clock or state.generation }, nil, function(line)
     local msg = decode(line)
     if not msg then return end
     if msg.result then
@@ -393,8 +456,10 @@ subscribe = function()
       state.backoff = nil
       vim.schedule(function()
         local r = msg.result
+        state.clock = nil          -- a daemon without clocks: resume from the generation
         if r.fresh_instance then state.cache = {} end
-        on_changed({ generation = r.generation, changes = r.changes })
+        on_changed({ generation = r.generation, clock = r.clock, changes = r.changes })
+        if r.fresh_instance then reresolve_open_buffers() end
       end)
     elseif msg.method == 'venvs_changed' then
       vim.schedule(function() on_changed(msg.params) end)
@@ -457,16 +522,37 @@ function M.list()
   end, 2000)
 end
 
--- For vim.lsp.start_client{on_attach = ...}: point a new Python server at the buffer's venv.
+-- For vim.lsp.start_client{on_attach = ...}: point a new Python server at the
+-- buffer's venv. The LspAttach autocommand (Neovim 0.8+) and, on 0.7, the
+-- attach hook call it for every server; calling it again is harmless.
 function M.on_attach(client, bufnr)
   if not is_python_server(client) then return end
   local dir = buf_dir(bufnr)
   if dir == '' then return end
   M.resolve(dir, function(venv)
     if venv == nil then return end
-    client._venvd_python = venv and venv.python or false
-    set_server_python(client, venv or nil)
+    point_server(client, venv, false)
   end)
+end
+
+-- Neovim 0.7 has no LspAttach: wrap vim.lsp.start_client so that the
+-- config of a Python server (by name) also calls M.on_attach when the
+-- server has initialized and attaches a buffer (lspconfig starts servers
+-- through it, on FileType, before the resolve answers).
+local function install_attach_hook()
+  if M._start_client or vim.fn.has('nvim-0.8') == 1 or not M.config.attach_hook then return end
+  local orig = vim.lsp.start_client
+  M._start_client = orig
+  vim.lsp.start_client = function(config)
+    if type(config) == 'table' and M.config.python_servers[config.name] and config.on_attach ~= M.on_attach then
+      local theirs = config.on_attach
+      config.on_attach = function(client, bufnr)
+        pcall(M.on_attach, client, bufnr)
+        if theirs then return theirs(client, bufnr) end
+      end
+    end
+    return orig(config)
+  end
 end
 
 -- Set up autocommands and commands (idempotent).
@@ -477,6 +563,17 @@ function M.setup(opts)
     group = group,
     callback = function() M.refresh() end,
   })
+  if vim.fn.has('nvim-0.8') == 1 then
+    vim.api.nvim_create_autocmd('LspAttach', {
+      group = group,
+      callback = function(args)
+        local client = vim.lsp.get_client_by_id(args.data.client_id)
+        if client then M.on_attach(client, args.buf) end
+      end,
+    })
+  else
+    install_attach_hook()
+  end
   vim.api.nvim_create_autocmd('VimLeavePre', {
     group = group,
     callback = function() if state.sub then state.npaths = 0; state.sub() end end,
