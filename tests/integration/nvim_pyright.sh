@@ -17,27 +17,10 @@
 # shellcheck source=../lib/harness.sh
 . "$TOP_SRCDIR/tests/lib/harness.sh"
 
-PYRIGHT_VERSION=1.1.414
-command -v nvim >/dev/null || skip "nvim is not installed (apt-get install neovim)"
-command -v node >/dev/null || skip "node is not installed"
-command -v npm >/dev/null || skip "npm is not installed"
-nvim --headless -u NONE -i NONE -c 'lua if vim.fn.has("nvim-0.7") == 0 then vim.cmd("cquit 3") end' \
-	-c 'qa!' </dev/null >/dev/null 2>&1 || skip "nvim older than 0.7"
-
-cache=${VENVD_TEST_CACHE:-/tmp/venvd-test-cache}/pyright-$PYRIGHT_VERSION
-langserver=$cache/node_modules/pyright/langserver.index.js
-if [ ! -f "$langserver" ]; then
-	mkdir -p "$cache"
-	say "installing pyright $PYRIGHT_VERSION into $cache"
-	# One installer at a time; a half-finished install is never used.
-	if ! (flock 9 && { [ -f "$langserver" ] || timeout 300 npm install --silent --no-audit \
-		--no-fund --prefix "$cache" "pyright@$PYRIGHT_VERSION" >"$T/npm.log" 2>&1; }) \
-		9>"$cache.lock"; then
-		tail -n 20 "$T/npm.log" >&2 || true
-		skip "cannot install pyright $PYRIGHT_VERSION from the npm registry"
-	fi
-	[ -f "$langserver" ] || skip "pyright installed without $langserver"
-fi
+# shellcheck source=../lib/pyright.sh
+. "$TOP_SRCDIR/tests/lib/pyright.sh"
+pyright_setup
+langserver=$PYRIGHT_LANGSERVER
 
 daemon_start
 
