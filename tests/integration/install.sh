@@ -30,7 +30,8 @@ venvd-print-dirs:
 		'bashcompletiondir=$(bashcompletiondir)' \
 		'zshcompletiondir=$(zshcompletiondir)' \
 		'fishcompletiondir=$(fishcompletiondir)' \
-		'systemduserunitdir=$(systemduserunitdir)'
+		'systemduserunitdir=$(systemduserunitdir)' \
+		'nvimplugindir=$(nvimplugindir)'
 MK
 declare -A dir=()
 while IFS='=' read -r key value; do
@@ -73,6 +74,29 @@ if [ -n "${dir[systemduserunitdir]}" ]; then
 	for line in 'ListenStream=%t/venvd/venvd.sock' 'SocketMode=0600' 'DirectoryMode=0700'; do
 		grep -qxF "$line" "$units/venvd.socket" || fail "venvd.socket lacks $line"
 	done
+fi
+# The Neovim plugin, as a start package under $(datadir)/nvim/site, and
+# every file of it that the tree has.
+assert_eq "${dir[datadir]}/nvim/site/pack/venvd/start/venvd" "${dir[nvimplugindir]}" \
+	"the Neovim plugin's directory"
+while IFS= read -r -d '' f; do
+	must_exist f "${dir[nvimplugindir]}/${f#"$TOP_SRCDIR/editors/nvim/"}"
+done < <(find "$TOP_SRCDIR/editors/nvim" -type f \( -name '*.lua' -o -name '*.vim' -o -name '*.txt' \) -print0)
+must_exist f "${dir[nvimplugindir]}/lua/venvd/init.lua"
+must_exist f "${dir[nvimplugindir]}/plugin/venvd.lua"
+# Neovim finds it through its default 'packpath' ($XDG_DATA_DIRS/nvim/site),
+# with no configuration (an empty HOME) and without being told to.
+if command -v nvim >/dev/null 2>&1; then
+	mkdir -p "$T/nvim-home"
+	# shellcheck disable=SC2016 # Lua, not shell
+	got=$(cd "$T" && env -i HOME="$T/nvim-home" PATH=/usr/bin:/bin \
+		XDG_DATA_DIRS="$D${dir[datadir]}" VENVD_AUTOSTART=0 \
+		VENVD_SOCKET="$T/no-daemon.sock" timeout 60 nvim --headless \
+		-c 'lua io.stdout:write(vim.g.loaded_venvd and "loaded " or "not-loaded ", debug.getinfo(require("venvd").setup, "S").source, "\n")' \
+		-c 'qa!' 2>&1) || fail "nvim with the installed plugin failed: $got"
+	assert_eq "loaded @$D${dir[nvimplugindir]}/lua/venvd/init.lua" "$(tail -n1 <<<"$got")" \
+		"Neovim did not load the installed plugin from its default packpath"
+	say "Neovim with an empty HOME: $(tail -n1 <<<"$got")"
 fi
 # Every man page in the tree, in its section.
 shopt -s nullglob
