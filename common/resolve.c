@@ -107,7 +107,7 @@ base_name(const char *path)
 static char *
 dangling_python(const char *venv)
 {
-	char cur[PATH_MAX + 1], tgt[PATH_MAX + 1], abs[RESOLVE_BUFSZ];
+	char cur[RESOLVE_BUFSZ], tgt[PATH_MAX + 1], abs[RESOLVE_BUFSZ];
 	struct stat st;
 	ssize_t n;
 	char *reason = NULL;
