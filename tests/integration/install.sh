@@ -84,6 +84,7 @@ while IFS= read -r -d '' f; do
 done < <(find "$TOP_SRCDIR/editors/nvim" -type f \( -name '*.lua' -o -name '*.vim' -o -name '*.txt' \) -print0)
 must_exist f "${dir[nvimplugindir]}/lua/venvd/init.lua"
 must_exist f "${dir[nvimplugindir]}/plugin/venvd.lua"
+must_exist f "${dir[docdir]}/nvim/README.md"
 # Neovim finds it through its default 'packpath' ($XDG_DATA_DIRS/nvim/site),
 # with no configuration (an empty HOME) and without being told to.
 if command -v nvim >/dev/null 2>&1; then
