@@ -59,10 +59,41 @@ paths_home(void)
 	return pw != NULL ? pw->pw_dir : NULL;
 }
 
+/* Where logind makes each user's runtime directory; tests point it elsewhere. */
+static const char *run_user_base = "/run/user";
+
+/* Look for the runtime directory under base instead of /run/user (tests). */
+void
+paths_set_run_user_base(const char *base)
+{
+	run_user_base = base;
+}
+
+/*
+ * With no XDG_RUNTIME_DIR (cron, su, a service without a session), the
+ * directory logind gives this user, /run/user/UID, when it is there and
+ * private to us: the same one the session's daemon uses. NULL otherwise.
+ */
+static const char *
+run_user_dir(char *buf, size_t len)
+{
+	struct stat st;
+	int n;
+
+	n = snprintf(buf, len, "%s/%lu", run_user_base, (unsigned long)getuid());
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	if (lstat(buf, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & 077) != 0)
+		return NULL;
+	return buf;
+}
+
 /* The socket path. */
 int
 paths_socket(char *out, size_t len, char *err, size_t errlen)
 {
+	char run[PATH_MAX];
 	const char *v = getenv("VENVD_SOCKET");
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
 
@@ -73,7 +104,8 @@ paths_socket(char *out, size_t len, char *err, size_t errlen)
 		}
 		if (fmt_path(out, len, err, errlen, "%s", v) == -1)
 			return -1;
-	} else if ((v = env_abs("XDG_RUNTIME_DIR")) != NULL) {
+	} else if ((v = env_abs("XDG_RUNTIME_DIR")) != NULL ||
+	    (v = run_user_dir(run, sizeof run)) != NULL) {
 		if (fmt_path(out, len, err, errlen, "%s/venvd/venvd.sock", v) == -1)
 			return -1;
 	} else if (fmt_path(out, len, err, errlen, "/tmp/venvd-%lu/venvd.sock",

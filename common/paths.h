@@ -6,9 +6,13 @@
 
 /*
  * The socket: $VENVD_SOCKET, else $XDG_RUNTIME_DIR/venvd/venvd.sock,
- * else /tmp/venvd-$UID/venvd.sock. Returns -1 with err if it does not fit.
+ * else /run/user/$UID/venvd/venvd.sock when that directory is ours and
+ * private, else /tmp/venvd-$UID/venvd.sock. Returns -1 with err if it
+ * does not fit.
  */
 int	paths_socket(char *out, size_t len, char *err, size_t errlen);
+/* Look for /run/user/$UID under base instead (for tests). */
+void	paths_set_run_user_base(const char *base);
 /* The directory holding the socket (and the lock and generation files). */
 int	paths_socket_dir(char *out, size_t len, char *err, size_t errlen);
 /* <socket dir>/generation: the daemon's change counter that hooks read. */

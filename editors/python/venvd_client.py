@@ -28,6 +28,7 @@ escape \\udcXX (see venvd-protocol(7)).
 """
 import json
 import os
+import stat
 import socket
 import time
 
@@ -75,14 +76,32 @@ def _path(p):
     return os.fsdecode(os.path.abspath(os.fspath(p)))
 
 
+RUN_USER_BASE = "/run/user"    # where logind makes each user's runtime directory
+
+
+def _run_user_dir():
+    """/run/user/UID when it is a directory of ours with no group/other bits."""
+    d = os.path.join(RUN_USER_BASE, str(os.getuid()))
+    try:
+        st = os.lstat(d)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
+    return d
+
+
 def default_socket():
     """The socket venvd uses: $VENVD_SOCKET, else $XDG_RUNTIME_DIR/venvd/venvd.sock,
+    else /run/user/UID/venvd/venvd.sock when that directory is ours and private,
     else /tmp/venvd-UID/venvd.sock (as venvd(1) documents)."""
     s = os.environ.get("VENVD_SOCKET")
     if s:
         return s
     run = os.environ.get("XDG_RUNTIME_DIR")
-    if run and os.path.isabs(run):
+    if not (run and os.path.isabs(run)):
+        run = _run_user_dir()
+    if run:
         return os.path.join(run, "venvd", "venvd.sock")
     return os.path.join("/tmp", f"venvd-{os.getuid()}", "venvd.sock")
 

@@ -219,8 +219,20 @@ def test_default_socket():
         check(vc.default_socket() == os.path.join(os.environ["XDG_RUNTIME_DIR"], "venvd",
                                                   "venvd.sock"), "XDG default")
         os.environ.pop("XDG_RUNTIME_DIR")
+        # No XDG_RUNTIME_DIR (cron): /run/user/UID when ours and private.
+        base = os.path.join(W, "run-user")
+        run = os.path.join(base, str(os.getuid()))
+        os.makedirs(run, mode=0o700)
+        vc.RUN_USER_BASE = base
+        check(vc.default_socket() == os.path.join(run, "venvd", "venvd.sock"),
+              "/run/user/UID default")
+        os.chmod(run, 0o755)
+        check(vc.default_socket() == f"/tmp/venvd-{os.getuid()}/venvd.sock",
+              "/run/user/UID open to others: /tmp default")
+        os.rmdir(run)
         check(vc.default_socket() == f"/tmp/venvd-{os.getuid()}/venvd.sock", "/tmp default")
     finally:
+        vc.RUN_USER_BASE = "/run/user"
         os.environ.clear()
         os.environ.update(old)
     check(vc.Client().socket_path == os.environ["VENVD_SOCKET"], "VENVD_SOCKET wins")

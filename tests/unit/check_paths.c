@@ -22,7 +22,51 @@ clear_env(void)
 	unsetenv("XDG_RUNTIME_DIR");
 	unsetenv("XDG_STATE_HOME");
 	unsetenv("XDG_CONFIG_HOME");
+	/* Never the machine's own /run/user/UID. */
+	paths_set_run_user_base("/nonexistent/venvd/run/user");
 }
+
+/*
+ * No XDG_RUNTIME_DIR (cron): /run/user/UID when it is ours and private,
+ * so a job finds the session's daemon; otherwise /tmp/venvd-UID.
+ */
+START_TEST(test_socket_run_user)
+{
+	char *root = tmptree_new(), *dir, out[PATH_MAX], err[256], want[PATH_MAX];
+
+	clear_env();
+	paths_set_run_user_base(root);
+	xasprintf(&dir, "%s/%lu", root, (unsigned long)getuid());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(want, sizeof want, "%s/venvd/venvd.sock", dir);
+	ck_assert_int_eq(paths_socket(out, sizeof out, err, sizeof err), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(paths_generation_file(out, sizeof out, err, sizeof err), 0);
+	snprintf(want, sizeof want, "%s/venvd/generation", dir);
+	ck_assert_str_eq(out, want);
+
+	/* XDG_RUNTIME_DIR still comes first. */
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	ck_assert_int_eq(paths_socket(out, sizeof out, err, sizeof err), 0);
+	ck_assert_str_eq(out, "/run/user/1000/venvd/venvd.sock");
+	unsetenv("XDG_RUNTIME_DIR");
+
+	/* Open to others, or a symlink: not a runtime directory to trust. */
+	snprintf(want, sizeof want, "/tmp/venvd-%lu/venvd.sock", (unsigned long)getuid());
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(paths_socket(out, sizeof out, err, sizeof err), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(rmdir(dir), 0);
+	tmptree_mkdir(root, "elsewhere");
+	ck_assert_int_eq(chmod(root, 0700), 0);
+	tmptree_symlink(root, strrchr(dir, '/') + 1, "elsewhere");
+	ck_assert_int_eq(paths_socket(out, sizeof out, err, sizeof err), 0);
+	ck_assert_str_eq(out, want);
+	free(dir);
+	tmptree_free(root);
+	clear_env();
+}
+END_TEST
 
 START_TEST(test_socket_precedence)
 {
@@ -214,6 +258,7 @@ suite_paths(void)
 	TCase *tc = tcase_create("paths");
 
 	tcase_add_test(tc, test_socket_precedence);
+	tcase_add_test(tc, test_socket_run_user);
 	tcase_add_test(tc, test_socket_too_long);
 	tcase_add_test(tc, test_state_and_config);
 	tcase_add_test(tc, test_private_dir);

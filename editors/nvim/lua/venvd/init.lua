@@ -114,7 +114,9 @@ local function json_decode(line) return raw_json_decode(wire_to_bytes(line)) end
 local function json_encode(v) return bytes_to_wire(raw_json_encode(v)) end
 M._wire_to_bytes, M._bytes_to_wire = wire_to_bytes, bytes_to_wire
 
--- The daemon's socket: $VENVD_SOCKET, $XDG_RUNTIME_DIR/venvd/venvd.sock, or /tmp/venvd-UID/venvd.sock.
+-- The daemon's socket: $VENVD_SOCKET, $XDG_RUNTIME_DIR/venvd/venvd.sock,
+-- /run/user/UID/venvd/venvd.sock when that directory is ours and private,
+-- or /tmp/venvd-UID/venvd.sock (as venvd(1) says).
 function M.socket_path()
   local s = os.getenv('VENVD_SOCKET')
   if s and s:sub(1, 1) == '/' then
@@ -124,7 +126,13 @@ function M.socket_path()
   if run and run:sub(1, 1) == '/' then
     return run .. '/venvd/venvd.sock'
   end
-  return '/tmp/venvd-' .. tostring(uv.getuid()) .. '/venvd.sock'
+  local uid = uv.getuid()
+  local d = '/run/user/' .. tostring(uid)
+  local st = uv.fs_lstat(d)
+  if st and st.type == 'directory' and st.uid == uid and st.mode % 64 == 0 then
+    return d .. '/venvd/venvd.sock'
+  end
+  return '/tmp/venvd-' .. tostring(uid) .. '/venvd.sock'
 end
 
 -- Close a handle unless it already is.
