@@ -20,6 +20,9 @@ small_file_close(int fd)
 	errno = saved;
 }
 
+static enum small_file_status small_file_read_how(const char *, size_t,
+	    char **, size_t *, struct stat *, int);
+
 /* Read the regular file at path, at most max bytes, into *text. */
 enum small_file_status
 small_file_read(const char *path, size_t max, char **text, size_t *len)
@@ -34,6 +37,23 @@ enum small_file_status
 small_file_read_stat(const char *path, size_t max, char **text, size_t *len,
     struct stat *stp)
 {
+	return small_file_read_how(path, max, text, len, stp, 0);
+}
+
+/* small_file_read of a file only we may have written. */
+enum small_file_status
+small_file_read_private(const char *path, size_t max, char **text, size_t *len)
+{
+	struct stat st;
+
+	return small_file_read_how(path, max, text, len, &st, 1);
+}
+
+/* The reader: with private set, no symlink, our file, not writable by others. */
+static enum small_file_status
+small_file_read_how(const char *path, size_t max, char **text, size_t *len,
+    struct stat *stp, int private)
+{
 	struct stat st;
 	size_t have = 0, cap = max + 1;
 	char *buf;
@@ -41,9 +61,10 @@ small_file_read_stat(const char *path, size_t max, char **text, size_t *len,
 
 	*text = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    (private ? O_NOFOLLOW : 0));
 	if (fd == -1)
-		return SMALL_FILE_OPEN;
+		return private && errno == ELOOP ? SMALL_FILE_LINK : SMALL_FILE_OPEN;
 	if (fstat(fd, &st) == -1) {
 		small_file_close(fd);
 		return SMALL_FILE_STAT;
@@ -52,6 +73,14 @@ small_file_read_stat(const char *path, size_t max, char **text, size_t *len,
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return SMALL_FILE_NOT_REGULAR;
+	}
+	if (private && st.st_uid != getuid()) {
+		close(fd);
+		return SMALL_FILE_OWNER;
+	}
+	if (private && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		close(fd);
+		return SMALL_FILE_WRITABLE;
 	}
 	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
 		close(fd);

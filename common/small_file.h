@@ -16,6 +16,9 @@ enum small_file_status {
 	SMALL_FILE_NOT_REGULAR,	/* a directory, FIFO, device or socket */
 	SMALL_FILE_TOO_BIG,	/* more than max bytes (by size or by reading) */
 	SMALL_FILE_READ,	/* read failed: errno says why */
+	SMALL_FILE_LINK,	/* a symbolic link (small_file_read_private) */
+	SMALL_FILE_OWNER,	/* owned by another user (small_file_read_private) */
+	SMALL_FILE_WRITABLE,	/* group or others may write it (small_file_read_private) */
 };
 
 /*
@@ -37,5 +40,14 @@ struct stat;
  */
 enum small_file_status small_file_read_stat(const char *path, size_t max,
 	    char **text, size_t *len, struct stat *st);
+
+/*
+ * small_file_read for a file that only we may have written: never follows
+ * a symbolic link at path (SMALL_FILE_LINK), and refuses a file owned by
+ * another user (SMALL_FILE_OWNER) or writable by group or others
+ * (SMALL_FILE_WRITABLE), judged on what was opened.
+ */
+enum small_file_status small_file_read_private(const char *path, size_t max,
+	    char **text, size_t *len);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "small_file.h"
 #include "suites.h"
@@ -131,6 +132,55 @@ START_TEST(test_huge)
 }
 END_TEST
 
+START_TEST(test_private)
+{
+	char *root = tmptree_new(), *text, *path, *link;
+	size_t len;
+
+	tmptree_write(root, "mine", "ours\n");
+	xasprintf(&path, "%s/mine", root);
+	xasprintf(&link, "%s/link", root);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(small_file_read_private(path, 64, &text, &len), SMALL_FILE_OK);
+	ck_assert_str_eq(text, "ours\n");
+	free(text);
+	/* Readable by others is fine; writable by them is not. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(small_file_read_private(path, 64, &text, &len), SMALL_FILE_OK);
+	free(text);
+	ck_assert_int_eq(chmod(path, 0620), 0);
+	ck_assert_int_eq(small_file_read_private(path, 64, &text, &len),
+	    SMALL_FILE_WRITABLE);
+	ck_assert_ptr_null(text);
+	ck_assert_int_eq(chmod(path, 0602), 0);
+	ck_assert_int_eq(small_file_read_private(path, 64, &text, &len),
+	    SMALL_FILE_WRITABLE);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	/* A symbolic link, even to our own file, is not followed. */
+	tmptree_symlink(root, "link", "mine");
+	ck_assert_int_eq(small_file_read_private(link, 64, &text, &len), SMALL_FILE_LINK);
+	ck_assert_ptr_null(text);
+	/* Another user's file (only root can make one). */
+	if (getuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+		ck_assert_int_eq(small_file_read_private(path, 64, &text, &len),
+		    SMALL_FILE_OWNER);
+		ck_assert_ptr_null(text);
+	}
+	/* The rest as small_file_read. */
+	ck_assert_int_eq(small_file_read_private(root, 64, &text, &len),
+	    SMALL_FILE_NOT_REGULAR);
+	errno = 0;
+	free(path);
+	xasprintf(&path, "%s/missing", root);
+	ck_assert_int_eq(small_file_read_private(path, 64, &text, &len), SMALL_FILE_OPEN);
+	ck_assert_int_eq(errno, ENOENT);
+	free(path);
+	free(link);
+	tmptree_free(root);
+}
+END_TEST
+
 /* The small_file suite. */
 Suite *
 suite_small_file(void)
@@ -143,6 +193,7 @@ suite_small_file(void)
 	tcase_add_test(tc, test_size_zero_but_longer);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_huge);
+	tcase_add_test(tc, test_private);
 	suite_add_tcase(s, tc);
 	return s;
 }
