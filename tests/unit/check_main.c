@@ -31,6 +31,7 @@ main(int argc, char **argv)
 		sr = srunner_create(suite_cache());
 		srunner_add_suite(sr, suite_conf());
 		srunner_add_suite(sr, suite_db());
+		srunner_add_suite(sr, suite_deny_list());
 		srunner_add_suite(sr, suite_digest());
 		srunner_add_suite(sr, suite_frame());
 		srunner_add_suite(sr, suite_git_check());

@@ -7,6 +7,7 @@
 Suite	*suite_cache(void);
 Suite	*suite_conf(void);
 Suite	*suite_db(void);
+Suite	*suite_deny_list(void);
 Suite	*suite_digest(void);
 Suite	*suite_frame(void);
 Suite	*suite_git_check(void);
