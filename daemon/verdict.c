@@ -68,6 +68,18 @@
  * arrived gets the "checking" answer, for which the hooks print no
  * notice. Other clients are served meanwhile. git (with its process
  * group) is killed after the config's git_timeout.
+ *
+ * The client's local fallback, which answers while the daemon is down
+ * or late, has no index: the denies reach it through a file,
+ * DENY_LIST_FILE in the state directory next to the index
+ * (common/deny_list.h), which verdict_export_denied writes from
+ * trust_decisions at start and after each change of the decisions (an
+ * allow, a deny, a stale row removed), through a temporary file and
+ * rename(2), mode 0600. A failure to write it is logged, never fatal:
+ * the fallback then reads the last list written, or refuses every venv
+ * when it cannot read one (client/client_trust.c). Allows are not
+ * exported: the fallback judges an allowed venv by the rules alone,
+ * which at worst refuses it.
  */
 #include "config.h"
 
@@ -89,8 +101,10 @@
 
 #include <jansson.h>
 
+#include "atomic_file.h"
 #include "daemon.h"
 #include "db.h"
+#include "deny_list.h"
 #include "generation.h"
 #include "git_check.h"
 #include "verdict.h"
@@ -162,7 +176,53 @@ trust_stmt(struct verdicts *t, const char *sql)
 	return st;
 }
 
-/* Make the trust state. */
+/*
+ * Write the denied venvs of trust_decisions to DENY_LIST_FILE in the
+ * state directory, for the client's local fallback. Without an index,
+ * or when it cannot be read, the file written last is left as it is.
+ */
+static void
+verdict_export_denied(struct verdicts *t)
+{
+	struct deny_list list = DENY_LIST_INIT;
+	struct buf out = BUF_INIT;
+	char path[PATH_MAX + 16], err[PATH_MAX + 128];
+	const char *p;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (t->d->state_dir[0] != '/' || (st = trust_stmt(t, "SELECT path,"
+	    " dev, ino, born FROM trust_decisions WHERE decision = 'deny'"
+	    " ORDER BY path")) == NULL)
+		return;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = (const char *)sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		if (deny_list_add(&list, p,
+		    (unsigned long long)sqlite3_column_int64(st, 1),
+		    (unsigned long long)sqlite3_column_int64(st, 2),
+		    (long long)sqlite3_column_int64(st, 3)) == -1)
+			log_warn("the deny of %s cannot be exported: not an "
+			    "absolute path shorter than PATH_MAX", p);
+	}
+	if (rc != SQLITE_DONE) {
+		log_warn("cannot export the denied venvs: %s", sqlite3_errmsg(t->h));
+		goto out;
+	}
+	deny_list_encode(&list, &out);
+	snprintf(path, sizeof path, "%s/%s", t->d->state_dir, DENY_LIST_FILE);
+	if (atomic_file_write(path, out.data, out.len, err, sizeof err) == -1)
+		log_warn("the local fallback will not see the latest denies: %s",
+		    err);
+	else
+		log_debug("%s: %zu denied venvs", path, list.n);
+out:
+	sqlite3_finalize(st);
+	deny_list_free(&list);
+	buf_free(&out);
+}
+
+/* Make the trust state; export the stored denies for the fallback. */
 struct verdicts *
 verdict_new(struct daemon *d)
 {
@@ -170,6 +230,7 @@ verdict_new(struct daemon *d)
 
 	t->d = d;
 	t->h = d->db != NULL ? db_handle(d->db) : NULL;
+	verdict_export_denied(t);
 	return t;
 }
 
@@ -547,6 +608,7 @@ decision_get(struct verdicts *t, const char *real, const struct trust_id *id,
 			sqlite3_step(st);
 			sqlite3_finalize(st);
 		}
+		verdict_export_denied(t);
 	}
 	return rc;
 }
@@ -811,6 +873,7 @@ verdict_decide(struct verdicts *t, const struct venv_info *vi, int allow,
 	sqlite3_finalize(st);
 	if (rc == 0) {
 		log_info("%s %s (%s)", allow ? "allowed" : "denied", vi->path, real);
+		verdict_export_denied(t);
 		if (t->d->gen != NULL)
 			generation_bump(t->d->gen);
 	}

@@ -227,7 +227,7 @@ check -o inshell_jansson
 # The daemon's layers, bottom to top (ARCHITECTURE.md): a file includes
 # the headers of its own layer and the ones below, never one above.
 DAEMON_LAYERS=(
-	"infrastructure: watch db generation health"
+	"infrastructure: watch db generation health atomic_file"
 	"domain: cache index roots interp sizer verdict storage instance"
 	"protocol: request subscribe"
 	"transport: server"
