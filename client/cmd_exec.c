@@ -141,11 +141,8 @@ exec_judge(const struct venv_info *vi, const char *cmd)
 	int rc = 0;
 
 	if (vi->trust != NULL && strcmp(vi->trust, "denied") == 0) {
-		buf_puts(&why, "venvd: not activating ");
-		client_show_path(&why, vi->path);
-		buf_puts(&why, ": denied (venvd allow ");
-		client_show_path(&why, vi->path);
-		buf_puts(&why, " to trust it)");
+		/* The daemon's deny, or the fallback's from its list. */
+		trust_notice_denied(&why, vi, getenv("HOME"));
 		rc = EXEC_REFUSED;
 	} else if (exec_checking(vi)) {
 		buf_puts(&why, "venvd: not activating ");

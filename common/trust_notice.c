@@ -52,6 +52,20 @@ trust_notice(struct buf *out, const struct venv_info *vi, const char *home)
 	buf_puts(out, " to trust it)");
 }
 
+/* Append the words for a denied venv (nothing otherwise). */
+void
+trust_notice_denied(struct buf *out, const struct venv_info *vi,
+    const char *home)
+{
+	if (vi->trust == NULL || strcmp(vi->trust, "denied") != 0)
+		return;
+	buf_puts(out, "venvd: not activating ");
+	trust_show_path(out, vi->path, home);
+	buf_puts(out, ": denied (venvd allow ");
+	trust_show_path(out, vi->path, home);
+	buf_puts(out, " to trust it)");
+}
+
 /* Append "venvd: PATH is broken: WHY" for a broken venv (nothing otherwise). */
 void
 trust_notice_broken(struct buf *out, const struct venv_info *vi)

@@ -14,6 +14,13 @@ void	trust_show_path(struct buf *out, const char *path, const char *home);
 /* Append the notice for an untrusted venv (nothing otherwise). */
 void	trust_notice(struct buf *out, const struct venv_info *vi,
 	    const char *home);
+/*
+ * Append "venvd: not activating PATH: denied (venvd allow PATH to trust
+ * it)" for a denied venv (nothing otherwise): what venvd exec says; the
+ * hooks stay silent about a deny.
+ */
+void	trust_notice_denied(struct buf *out, const struct venv_info *vi,
+	    const char *home);
 /* Append "venvd: PATH is broken: WHY" for a broken venv (nothing otherwise). */
 void	trust_notice_broken(struct buf *out, const struct venv_info *vi);
 
