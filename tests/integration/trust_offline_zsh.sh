@@ -1,0 +1,6 @@
+#!/bin/bash
+# trust_offline_zsh.sh: a venv denied with the daemon up stays off in a real interactive zsh once it is stopped (see tests/lib/trust_offline_harness.sh).
+SH=zsh
+# shellcheck source=tests/lib/trust_offline_harness.sh
+. "$TOP_SRCDIR/tests/lib/trust_offline_harness.sh"
+trust_offline_main
