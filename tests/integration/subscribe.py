@@ -179,10 +179,20 @@ def test_since():
     os.makedirs(proj)
     mkvenv(os.path.join(proj, ".venv"))
     s = Sub({"paths": [proj]})
-    c = s.first["clock"]
-    check(c.split(":")[0] == s.first["generation"].split("-")[0],
+    check(s.first["clock"].split(":")[0] == s.first["generation"].split("-")[0],
           f"the clock's instance is the generation's: {s.first}")
     s.close()
+    # Resolving it indexed the venv and started its trust check, which move
+    # the clock: wait until two subscriptions in a row see the same one.
+    seen = []
+
+    def still():
+        x = Sub({"paths": [proj]})
+        x.close()
+        seen.append(x.first["clock"])
+        return len(seen) > 1 and seen[-1] == seen[-2]
+    check(wait_for(still, EXPECT_S, interval=0.3), f"the clock never settled: {seen}")
+    c = seen[-1]
     s = Sub({"paths": [proj], "since": c})
     check(s.first["fresh_instance"] is False and s.first["changes"] == [] and
           s.first["venvs"] == [] and s.first["clock"] == c,
