@@ -677,13 +677,6 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 		return;
 	}
 	subs = subs_get(d);
-	/* A change noticed but not settled yet: settle it now, for an answer as new as list's. */
-	if (ev_is_active(&subs->settle) && !subs->busy) {
-		ev_timer_stop(d->loop, &subs->settle);
-		subs_settle_cb(d->loop, &subs->settle, 0);
-	}
-	covered = since != NULL && subs_covered(subs, since, &n);
-	fresh = since != NULL && !covered;
 
 	/* Subscribing again on a stream replaces its subscription. */
 	LIST_FOREACH(sub, &subs->list, entry)
@@ -697,6 +690,16 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 		subs->n--;
 	} else
 		sub = xcalloc(1, sizeof *sub);
+	/*
+	 * A change noticed but not settled yet: settle it now (telling the
+	 * other subscribers), so the answer is as new as list's.
+	 */
+	if (ev_is_active(&subs->settle) && !subs->busy) {
+		ev_timer_stop(d->loop, &subs->settle);
+		subs_settle_cb(d->loop, &subs->settle, 0);
+	}
+	covered = since != NULL && subs_covered(subs, since, &n);
+	fresh = since != NULL && !covered;
 	sub->subs = subs;
 	sub->conn = conn;
 	sub->npaths = paths != NULL ? json_array_size(paths) : 0;
