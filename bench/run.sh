@@ -5,7 +5,7 @@
 # runs bench/bench_rpc against it (and against its own echo server), stops
 # the daemon, then runs bench/hook_bench.sh (every hook and peer in bash,
 # zsh and fish; it ends with the README's "Speed" table), then
-# bench/poetry_bench.sh, scan_bench.sh and editor_bench.py.
+# bench/poetry_bench.sh, scan_bench.sh, editor_bench.py and stream_bench.py.
 # Environment: VENVD, VENVD_DAEMON (default: the build tree's programs).
 set -euo pipefail
 
@@ -133,5 +133,11 @@ echo
 echo "== editor_bench.py (subscribe latency, list vs status, memory per subscriber)"
 start=$(now_ms)
 "$python3" "$srcdir/bench/editor_bench.py" || { echo "  editor_bench.py failed"; status=1; }
+echo "  ($(( $(now_ms) - start )) ms)"
+
+echo
+echo "== stream_bench.py (one change's notification; resuming with since vs the full state)"
+start=$(now_ms)
+"$python3" "$srcdir/bench/stream_bench.py" || { echo "  stream_bench.py failed"; status=1; }
 echo "  ($(( $(now_ms) - start )) ms)"
 exit "$status"

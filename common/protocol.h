@@ -83,6 +83,9 @@
 #define VENVD_PROGRESS_MS	100
 #define VENVD_PROGRESS_HOLD_S	600
 #define VENVD_PROGRESS_QUEUE_CAP (64 * 1024)
+/* The change log behind subscribe's "since": at most this many changes, this many bytes of paths. */
+#define VENVD_SUBSCRIBE_LOG_MAX 4096
+#define VENVD_SUBSCRIBE_LOG_BYTES (1024 * 1024)
 #define VENVD_SUBSCRIBE_MAX_DELAY_MS 100
 
 /*
@@ -284,26 +287,37 @@
 
 /*
  * subscribe {"paths"?: [DIR | FILE...] (at most VENVD_SUBSCRIBE_MAX_PATHS),
- *     "since"?: G}
- *   -> {"generation": G, "fresh_instance": bool, "changes": [{"path":
- *       PATH as given, "venv": venv object | null}...], "venvs":
- *       [record...], "indexed": bool}
+ *     "since"?: CLOCK}
+ *   -> {"generation": G, "clock": CLOCK, "fresh_instance": bool,
+ *       "changes": [{"path": PATH as given, "venv": venv object | null}...],
+ *       "venvs": [record | {"path": P, "removed": true}...], "indexed": bool}
  * Turns the connection into a stream (as a notification, without an id,
- * it does nothing): no idle timeout; requests may still be sent on it. The result
- * is the current state: "fresh_instance" when "since" is of another
- * daemon instance (drop every cached answer); "changes" empty when
- * "since" is current, else every path; "venvs" the records of the venvs
- * in changes, or with no "paths" every indexed venv; "indexed" false
- * without an index. Subscribing again on the stream replaces the
- * subscription. Then, once changes settle (VENVD_SUBSCRIBE_QUIET_MS),
- * a subscriber whose view changed gets VENVD_N_VENVS_CHANGED.
+ * it does nothing): no idle timeout; requests may still be sent on it.
+ * CLOCK is an opaque string ("<instance>:<N>") that moves with every
+ * change to the index (a venv added, removed, moved, its state, broken,
+ * trust or size changed) and every change that may alter a path's
+ * answer. With no "since", the result is the whole state. With a
+ * "since" of this instance that the daemon's change log (the last
+ * VENVD_SUBSCRIBE_LOG_MAX changes, VENVD_SUBSCRIBE_LOG_BYTES of paths)
+ * still covers, it is what changed after it: "venvs" the records of the
+ * venvs added or changed and {"path": P, "removed": true} for those
+ * gone (no paths), or every path when the clock moved at all (paths);
+ * nothing when since is the current clock. Any other "since" (another
+ * instance, older than the log, unparsable, a generation) gets
+ * "fresh_instance": true and the whole state: drop every cached answer.
+ * "indexed" is false without an index. A record of a venv moved with mv
+ * (same st_dev, st_ino and birth time) carries "moved_from": OLD PATH,
+ * and the old path is listed as removed. Subscribing again on the
+ * stream replaces the subscription. Then, once changes settle
+ * (VENVD_SUBSCRIBE_QUIET_MS), a subscriber whose view changed gets
+ * VENVD_N_VENVS_CHANGED.
  */
 #define VENVD_M_SUBSCRIBE	"subscribe"
 
 /*
  * Notifications from the daemon (no id).
  *
- * venvs_changed {"generation": G, "changes": [{"path", "venv"}...],
+ * venvs_changed {"generation": G, "clock": CLOCK, "changes": [{"path", "venv"}...],
  *     "venvs": [record | {"path": P, "removed": true}...]}
  * For a path subscriber: the paths whose answer changed, or whose venv's
  * "state", "broken" or "trust" changed, and their records. For a

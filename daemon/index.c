@@ -44,13 +44,14 @@
 #include "small_file.h"
 #include "protocol.h"
 #include "rpc.h"
+#include "trust_rules.h"
 #include "xmalloc.h"
 
 #define INDEX_COLUMNS \
 	"path, project, version, home, prompt, include_system_site_packages," \
 	" broken, found_as, kind, state, first_seen, last_seen," \
 	" last_activated, activation_count, size_bytes, size_measured, root," \
-	" manager"
+	" manager, moved_from"
 #define INDEX_HOOKS_MAX	4
 #define INDEX_ACTIVATIONS_MAX	256	/* venvs with activations to write, at most */
 #define INDEX_ACTIVATIONS_S	2.0	/* the longest they wait to be written */
@@ -71,6 +72,8 @@ struct index {
 	int		 nhooks;
 	index_fill_fn	 fill;
 	void		*fill_ctx;
+	index_move_fn	 move;
+	void		*move_ctx;
 	struct locator_store stores[LOCATOR_MAX_STORES];
 	size_t		 nstores;
 
@@ -146,6 +149,14 @@ index_on_list(struct index *idx, index_fill_fn fn, void *ctx)
 {
 	idx->fill = fn;
 	idx->fill_ctx = ctx;
+}
+
+/* Have fn(ctx, ...) told when a venv's record follows it to a new path. */
+void
+index_on_move(struct index *idx, index_move_fn fn, void *ctx)
+{
+	idx->move = fn;
+	idx->move_ctx = ctx;
 }
 
 /* Tell every change hook: v recorded at path, or (v NULL) path gone from use. */
@@ -261,13 +272,153 @@ index_backref(const char *venv)
 	return text;
 }
 
+/* The project of a record, or NULL when it is the venv itself or none. */
+static const char *
+index_project_of(const char *project, const char *path)
+{
+	return project != NULL && strcmp(project, path) != 0 ? project : NULL;
+}
+
+/*
+ * The venv at v->path, with identity id, appeared where no record of
+ * it is (none, or one of a directory deleted there): was it moved
+ * there? The path of the record with the same st_dev,
+ * st_ino and birth time whose own path no longer leads to that
+ * directory (malloc'd, with its project in *project), or NULL. A
+ * record with no birth time (0: the filesystem keeps none) is never
+ * matched, since an inode number freed by a deleted venv may be given
+ * to an unrelated directory.
+ */
+static char *
+index_moved_from(struct daemon *d, const char *path, const struct trust_id *id,
+    char **project)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	struct trust_id now;
+	char *from = NULL, *real;
+	const char *p;
+
+	*project = NULL;
+	if (h == NULL || id->born == 0 || sqlite3_prepare_v2(h,
+	    "SELECT path, project FROM venvs WHERE ino = ?1 AND dev = ?2"
+	    " AND born = ?3 AND path != ?4 AND NOT EXISTS"
+	    " (SELECT 1 FROM venvs WHERE path = ?4 AND ((ino = ?1 AND dev = ?2"
+	    " AND born = ?3) OR (dev IS NULL AND state != 'missing')))", -1,
+	    &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id->ino);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id->born);
+	sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
+	while (from == NULL && sqlite3_step(st) == SQLITE_ROW) {
+		p = (const char *)sqlite3_column_text(st, 0);
+		if (trust_rule_identity(p, &real, &now) == 0) {
+			free(real);
+			if (now.dev == id->dev && now.ino == id->ino &&
+			    now.born == id->born)
+				continue;	/* still there: another way in */
+		}
+		from = xstrdup(p);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*project = xstrdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return from;
+}
+
+/*
+ * The venv v (identity id) was moved from from: its record takes the
+ * new path and remembers the old one; the activations counted so far
+ * go with it. The change hooks hear that from went out of use, the move
+ * hook (verdict.c) decides whether the trust decision follows.
+ */
+static void
+index_take_over(struct daemon *d, const struct venv_info *v, const char *from,
+    const char *old_project)
+{
+	struct index *idx = d->index;
+	int same;
+
+	index_flush(d);
+	/* The record of a venv deleted at the new path gives way. */
+	if (index_exec(d, "DELETE FROM venvs WHERE path = ?1", v->path, NULL,
+	    0) > 0) {
+		log_info("%s: the record of the venv that was there is dropped",
+		    v->path);
+		db_seen_forget(d->db, v->path);
+	}
+	if (index_exec(d, "UPDATE venvs SET path = ?2, moved_from = ?1"
+	    " WHERE path = ?1", from, v->path, 0) != 1)
+		return;
+	db_seen_forget(d->db, from);
+	log_info("%s: moved to %s; its record follows", from, v->path);
+	same = (index_project_of(old_project, from) == NULL &&
+	    index_project_of(v->project, v->path) == NULL) ||
+	    (index_project_of(old_project, from) != NULL &&
+	    index_project_of(v->project, v->path) != NULL &&
+	    strcmp(old_project, v->project) == 0);
+	if (idx != NULL && idx->move != NULL)
+		idx->move(idx->move_ctx, from, v->path, same);
+	index_changed(d, from, NULL);
+}
+
+/* Store id as the identity of the record at path, if it changed. */
+static void
+index_set_identity(struct daemon *d, const char *path, const struct trust_id *id)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (h == NULL || sqlite3_prepare_v2(h, "UPDATE venvs SET dev = ?2,"
+	    " ino = ?3, born = ?4 WHERE path = ?1 AND (dev IS NOT ?2 OR"
+	    " ino IS NOT ?3 OR born IS NOT ?4)", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id->ino);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)id->born);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		db_note(d->db, rc);
+	sqlite3_finalize(st);
+}
+
+/*
+ * Write v's record (index_write_as), first taking over the record of
+ * the same directory at its old path when it was moved, then storing
+ * its identity.
+ */
+static int index_write_as(struct daemon *, const struct venv_info *);
+
+/* Write v's record, following a move (see index_write_as). */
+static int
+index_write(struct daemon *d, const struct venv_info *v)
+{
+	struct trust_id id;
+	char *real = NULL, *from, *project;
+	int have_id, rc;
+
+	have_id = d->db != NULL && trust_rule_identity(v->path, &real, &id) == 0;
+	free(real);
+	if (have_id && (from = index_moved_from(d, v->path, &id, &project)) !=
+	    NULL) {
+		index_take_over(d, v, from, project);
+		free(from);
+		free(project);
+	}
+	if ((rc = index_write_as(d, v)) == 0 && have_id)
+		index_set_identity(d, v->path, &id);
+	return rc;
+}
+
 /*
  * Write v's record with its manager. A venv in a tool's store that was
  * described as itself (found_as "self") is recorded with the project
  * its back-reference names, found as that tool, or with none.
  */
 static int
-index_write(struct daemon *d, const struct venv_info *v)
+index_write_as(struct daemon *d, const struct venv_info *v)
 {
 	struct index *idx = d->index;
 	struct venv_info copy;
@@ -533,6 +684,9 @@ index_row(sqlite3_stmt *st)
 	json_object_set_new(o, "size_measured", index_int(st, 15));
 	json_object_set_new(o, "root", index_text(st, 16));
 	json_object_set_new(o, "manager", index_text(st, 17));
+	/* Where it was before its last move (mv), if it ever was. */
+	if (sqlite3_column_type(st, 18) != SQLITE_NULL)
+		json_object_set_new(o, "moved_from", index_text(st, 18));
 	return o;
 }
 

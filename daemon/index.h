@@ -17,6 +17,13 @@ struct daemon;
  */
 typedef void (*index_change_fn)(void *ctx, const char *path,
 	    const struct venv_info *v);
+/*
+ * The venv recorded at from was moved (mv) to to, and its record with
+ * it. same_project: it belongs to the same project there (or to none
+ * in both places).
+ */
+typedef void (*index_move_fn)(void *ctx, const char *from, const char *to,
+	    int same_project);
 /* Complete a venv record list returns (e.g. its "trust"). */
 typedef void (*index_fill_fn)(void *ctx, json_t *rec);
 
@@ -30,6 +37,8 @@ void	index_free(struct index *);
 int	index_on_change(struct index *, index_change_fn fn, void *ctx);
 /* Have fn(ctx, rec) complete each record list returns. */
 void	index_on_list(struct index *, index_fill_fn fn, void *ctx);
+/* Have fn(ctx, from, to, same_project) told of each venv moved (one hook). */
+void	index_on_move(struct index *, index_move_fn fn, void *ctx);
 struct locator_store;
 /* The tools' central stores of venvs (locator_stores), *n of them. */
 const struct locator_store *index_stores(struct daemon *, size_t *n);

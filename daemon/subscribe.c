@@ -12,17 +12,38 @@
  * index (its records, as index_list() gives them) is compared with its
  * previous snapshot. A notification goes only to a subscriber whose view changed.
  *
+ * The clock. Every settle that changed a record of the index (a venv
+ * added, removed, moved, its state, broken, trust or size changed) or
+ * moved the generation (which may change some path's answer) moves the
+ * clock, "<instance>:<N>" (instance as in the generation; N counts
+ * settles that changed something). The paths of the records each one
+ * changed go into a change log of the last SUBSCRIBE_LOG_MAX entries
+ * and at most SUBSCRIBE_LOG_BYTES of paths: 4096 venvs at about 100
+ * bytes a path, some 450 KiB at most with the entries' own size. That
+ * covers a client that reconnects after a restart of the editor, or
+ * after a batch as large as a first scan of a big tree, and a resume
+ * that it cannot cover costs no more than the full state it falls back
+ * to. subscribe {"since": CLOCK} of this instance, not older than the
+ * oldest change the log holds, answers only what changed after it: for
+ * the index, the records of the paths logged since (or {"path": P,
+ * "removed": true}); for paths, every path when the clock moved at all
+ * (listing more than changed is allowed, less never). Anything else
+ * gets "fresh_instance": true and the full state.
+ *
  * A subscriber's connection is the struct request_conn its subscribe
  * came on; output to it is queued through that connection's send op,
  * capped at VENVD_SUBSCRIBE_QUEUE_CAP: a peer that stops reading is sent a final
- * error notification and dropped. The state here is made by the first
- * subscriber and freed with the last, so an editor-free daemon pays
- * nothing.
+ * error notification and dropped. The state here (with the change
+ * log) is made by the first subscriber and kept until the daemon stops,
+ * so that a client can resume after its connection was gone; an
+ * editor-free daemon pays nothing.
  */
 #include "config.h"
 
 #include <sys/queue.h>
 
+#include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -46,6 +67,14 @@
 
 #define SUBSCRIBE_QUIET_S	(VENVD_SUBSCRIBE_QUIET_MS / 1000.0)
 #define SUBSCRIBE_MAX_DELAY_S	(VENVD_SUBSCRIBE_MAX_DELAY_MS / 1000.0)
+#define SUBSCRIBE_LOG_MAX	VENVD_SUBSCRIBE_LOG_MAX
+#define SUBSCRIBE_LOG_BYTES	VENVD_SUBSCRIBE_LOG_BYTES
+
+/* One entry of the change log: the record at path changed at clock. */
+struct subs_change {
+	uint64_t	 clock;
+	char		*path;
+};
 
 struct sub_path {
 	char		*path;		/* as the subscriber gave it */
@@ -70,6 +99,13 @@ struct subs {
 	int		 snap_changes;	/* ... when index was taken */
 	ev_tstamp	 first;		/* first unsettled change, 0 if none */
 	json_t		*index;		/* path -> list record, as last compared */
+	char		 settled[64];	/* the generation after the last settle */
+	uint64_t	 clock;		/* settles that changed something */
+	uint64_t	 floor;		/* the newest clock dropped from the log */
+	struct subs_change log[SUBSCRIBE_LOG_MAX];	/* a ring, oldest at head */
+	size_t		 log_head;
+	size_t		 log_len;
+	size_t		 log_bytes;	/* of the paths in it */
 	int		 busy;		/* notifying: do not free */
 	size_t		 n;
 	size_t		 n_index;	/* subscribers with no paths */
@@ -288,17 +324,120 @@ subs_send(struct subscriber *sub, json_t *msg)
 	return rc;
 }
 
-/* Free the state once no subscriber is left. */
+/* Drop the oldest entry of the change log. */
 static void
-subs_free_if_idle(struct subs *subs)
+subs_log_pop(struct subs *subs)
 {
-	struct daemon *d = subs->d;
+	struct subs_change *c = &subs->log[subs->log_head];
 
-	if (subs->n > 0 || subs->busy)
+	if (c->clock > subs->floor)
+		subs->floor = c->clock;
+	subs->log_bytes -= strlen(c->path);
+	free(c->path);
+	c->path = NULL;
+	subs->log_head = (subs->log_head + 1) % SUBSCRIBE_LOG_MAX;
+	subs->log_len--;
+}
+
+/* Log that the record at path changed at the current clock. */
+static void
+subs_log_push(struct subs *subs, const char *path)
+{
+	size_t len = strlen(path);
+
+	while (subs->log_len > 0 && (subs->log_len == SUBSCRIBE_LOG_MAX ||
+	    subs->log_bytes + len > SUBSCRIBE_LOG_BYTES))
+		subs_log_pop(subs);
+	if (len > SUBSCRIBE_LOG_BYTES) {
+		subs->floor = subs->clock;
+		return;
+	}
+	subs->log[(subs->log_head + subs->log_len) % SUBSCRIBE_LOG_MAX] =
+	    (struct subs_change){ subs->clock, xstrdup(path) };
+	subs->log_len++;
+	subs->log_bytes += len;
+}
+
+/* The clock as the protocol shows it: "<instance>:<N>". */
+static json_t *
+subs_clock(const struct subs *subs)
+{
+	const char *g = generation_string(subs->d->gen), *dash = strchr(g, '-');
+	char s[64];
+
+	snprintf(s, sizeof s, "%.*s:%" PRIu64, dash != NULL ? (int)(dash - g) :
+	    (int)strlen(g), g, subs->clock);
+	return json_string(s);
+}
+
+/*
+ * Is since a clock of this instance that the log still covers (every
+ * change after it is in the log)? 1 and *n its counter, else 0.
+ */
+static int
+subs_covered(const struct subs *subs, const char *since, uint64_t *n)
+{
+	const char *g = generation_string(subs->d->gen), *dash = strchr(g, '-');
+	const char *colon = strchr(since, ':');
+	char *end;
+	unsigned long long v;
+
+	if (dash == NULL || colon == NULL || colon - since != dash - g ||
+	    strncmp(since, g, (size_t)(dash - g)) != 0 ||
+	    colon[1] < '0' || colon[1] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || v > subs->clock || v < subs->floor)
+		return 0;
+	*n = v;
+	return 1;
+}
+
+/*
+ * Append to venvs what changed in the index after clock since: the
+ * record of each path logged since then (once), or {"path": P,
+ * "removed": true} for one no longer in it.
+ */
+static void
+subs_log_since(struct subs *subs, uint64_t since, json_t *venvs)
+{
+	json_t *seen = json_object(), *rec, *gone;
+	const struct subs_change *c;
+	size_t i;
+
+	for (i = 0; i < subs->log_len; i++) {
+		c = &subs->log[(subs->log_head + i) % SUBSCRIBE_LOG_MAX];
+		if (c->clock <= since || json_object_get(seen, c->path) != NULL)
+			continue;
+		json_object_set_new_nocheck(seen, c->path, json_true());
+		rec = subs->index != NULL ? json_object_get(subs->index, c->path) :
+		    NULL;
+		if (rec != NULL) {
+			json_array_append(venvs, rec);
+			continue;
+		}
+		gone = json_object();
+		json_object_set_new(gone, "path", rpc_path_to_json(c->path));
+		json_object_set_new(gone, "removed", json_true());
+		json_array_append_new(venvs, gone);
+	}
+	json_decref(seen);
+}
+
+/* Free the state (the daemon stops). */
+void
+subscribe_free(struct daemon *d)
+{
+	struct subs *subs = d->subs;
+
+	if (subs == NULL)
 		return;
 	ev_prepare_stop(d->loop, &subs->prepare);
 	ev_timer_stop(d->loop, &subs->settle);
 	json_decref(subs->index);
+	while (subs->log_len > 0)
+		subs_log_pop(subs);
 	free(subs);
 	d->subs = NULL;
 }
@@ -319,16 +458,28 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	subs->first = 0;
 	subs->busy = 1;
 	/*
-	 * Listing the index costs in proportion to its size: for path
-	 * subscribers alone, only when the database changed since the last
-	 * snapshot (else the old one is still true).
+	 * Listing the index costs in proportion to its size, but a trust
+	 * verdict can change with no write to the database (bin/ gaining a
+	 * shadowing name moves only the generation), and the change log
+	 * must hold it for the clients away now.
 	 */
-	if (subs->n_index > 0 || dbc != subs->snap_changes) {
-		index = subs_index_snapshot(d);
-		subs->snap_changes = dbc;
-	}
+	index = subs_index_snapshot(d);
+	subs->snap_changes = dbc;
 	old = index != NULL ? subs->index : NULL;
 	diff = index != NULL ? subs_index_diff(subs->index, index) : json_array();
+	if (json_array_size(diff) > 0 ||
+	    strcmp(subs->settled, generation_string(d->gen)) != 0) {
+		json_t *v;
+		size_t i;
+
+		subs->clock++;
+		json_array_foreach(diff, i, v) {
+			const char *p = json_string_value(json_object_get(v, "path"));
+
+			if (p != NULL)
+				subs_log_push(subs, p);
+		}
+	}
 	for (sub = LIST_FIRST(&subs->list); sub != NULL; sub = next) {
 		next = LIST_NEXT(sub, entry);
 		changes = json_array();
@@ -343,6 +494,7 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			params = json_object();
 			json_object_set_new(params, "generation",
 			    json_string(generation_string(d->gen)));
+			json_object_set_new(params, "clock", subs_clock(subs));
 			json_object_set_new(params, "changes", changes);
 			json_object_set_new(params, "venvs", venvs);
 			msg = json_object();
@@ -368,9 +520,9 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    generation_string(d->gen), sent, subs->n);
 	/* Resolving may have bumped the generation: noticed, harmlessly, next time. */
 	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	snprintf(subs->settled, sizeof subs->settled, "%s", subs->seen);
 	subs->db_changes = subs_db_changes(d);
 	subs->busy = 0;
-	subs_free_if_idle(subs);
 }
 
 /*
@@ -382,7 +534,7 @@ subs_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct subs *subs = w->data;
 	const char *g = generation_string(subs->d->gen);
-	int dbc = subs->n_index > 0 ? subs_db_changes(subs->d) : subs->db_changes;
+	int dbc = subs_db_changes(subs->d);
 	ev_tstamp now, at;
 
 	(void)revents;
@@ -431,7 +583,6 @@ subs_on_close(void *arg)
 	subs_free_paths(sub);
 	free(sub);
 	log_debug("subscriber gone, %zu left", subs->n);
-	subs_free_if_idle(subs);
 }
 
 /* The state, made on first use. */
@@ -450,6 +601,7 @@ subs_get(struct daemon *d)
 	ev_init(&subs->settle, subs_settle_cb);
 	subs->settle.data = subs;
 	snprintf(subs->seen, sizeof subs->seen, "%s", generation_string(d->gen));
+	snprintf(subs->settled, sizeof subs->settled, "%s", subs->seen);
 	subs->db_changes = subs->snap_changes = subs_db_changes(d);
 	subs->index = subs_index_snapshot(d);
 	ev_prepare_start(d->loop, &subs->prepare);
@@ -471,7 +623,7 @@ subs_params(json_t *params, json_t **paths, const char **since, char *err,
 	s = json_object_get(params, "since");
 	if (s != NULL && !json_is_null(s)) {
 		if (!json_is_string(s)) {
-			snprintf(err, errlen, "since must be a generation string");
+			snprintf(err, errlen, "since must be a clock string");
 			return -1;
 		}
 		*since = json_string_value(s);
@@ -501,19 +653,9 @@ subs_params(json_t *params, json_t **paths, const char **since, char *err,
 	return 0;
 }
 
-/* Is generation g from this daemon instance (same prefix before '-')? */
-static int
-subs_same_instance(const char *g, const char *now)
-{
-	const char *a = strchr(g, '-'), *b = strchr(now, '-');
-
-	return a != NULL && b != NULL && a - g == b - now &&
-	    strncmp(g, now, (size_t)(a - g)) == 0;
-}
-
 /*
- * subscribe {"paths"?: [...], "since"?: G}: answer the state, then make
- * conn a stream. request.c has checked that there is an id and a conn
+ * subscribe {"paths"?: [...], "since"?: CLOCK}: answer the state (all of
+ * it, or what changed after since), then make conn a stream. request.c has checked that there is an id and a conn
  * (REQUEST_STREAM).
  */
 void
@@ -526,7 +668,8 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 	json_t *paths, *result, *changes, *venvs, *v;
 	const char *since, *gen = generation_string(d->gen), *key;
 	char err[256];
-	int fresh, current;
+	int fresh, covered;
+	uint64_t n = 0;
 	size_t i;
 
 	if (subs_params(params, &paths, &since, err, sizeof err) == -1) {
@@ -534,8 +677,6 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 		return;
 	}
 	subs = subs_get(d);
-	fresh = since != NULL && !subs_same_instance(since, gen);
-	current = since != NULL && strcmp(since, gen) == 0;
 
 	/* Subscribing again on a stream replaces its subscription. */
 	LIST_FOREACH(sub, &subs->list, entry)
@@ -549,6 +690,16 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 		subs->n--;
 	} else
 		sub = xcalloc(1, sizeof *sub);
+	/*
+	 * A change noticed but not settled yet: settle it now (telling the
+	 * other subscribers), so the answer is as new as list's.
+	 */
+	if (ev_is_active(&subs->settle) && !subs->busy) {
+		ev_timer_stop(d->loop, &subs->settle);
+		subs_settle_cb(d->loop, &subs->settle, 0);
+	}
+	covered = since != NULL && subs_covered(subs, since, &n);
+	fresh = since != NULL && !covered;
 	sub->subs = subs;
 	sub->conn = conn;
 	sub->npaths = paths != NULL ? json_array_size(paths) : 0;
@@ -566,16 +717,19 @@ subscribe_request(struct daemon *d, struct request_conn *conn,
 	changes = json_array();
 	venvs = json_array();
 	subs_compare(sub, NULL, subs->index, 1, changes, venvs);
-	if (current) {
-		/* Already up to date: only the baseline is kept, nothing listed. */
+	if (covered && (n == subs->clock || sub->npaths == 0)) {
+		/* Up to date, or only the index changes since: the baseline is kept. */
 		json_array_clear(changes);
 		json_array_clear(venvs);
+		if (sub->npaths == 0)
+			subs_log_since(subs, n, venvs);
 	} else if (sub->npaths == 0 && subs->index != NULL) {
 		json_object_foreach(subs->index, key, v)
 			json_array_append(venvs, v);
 	}
 	result = json_object();
 	json_object_set_new(result, "generation", json_string(gen));
+	json_object_set_new(result, "clock", subs_clock(subs));
 	json_object_set_new(result, "fresh_instance", json_boolean(fresh));
 	json_object_set_new(result, "changes", changes);
 	json_object_set_new(result, "venvs", venvs);

@@ -14,6 +14,8 @@ struct daemon;
  */
 void	subscribe_request(struct daemon *, struct request_conn *conn,
 	    const struct rpc_request *req, struct buf *out);
+/* Free the subscribers' state and the change log (the daemon stops). */
+void	subscribe_free(struct daemon *);
 /* Subscribers right now. */
 size_t	subscribe_count(const struct daemon *);
 

@@ -42,6 +42,7 @@
 #include "server.h"
 #include "sizer.h"
 #include "storage.h"
+#include "subscribe.h"
 #include "verdict.h"
 #include "watch.h"
 #include "log.h"
@@ -306,6 +307,14 @@ wire_list_to_verdict(void *ctx, json_t *rec)
 	verdict_fill_record(ctx, rec);
 }
 
+/* The index's move hook: does the trust decision follow the venv? */
+static void
+wire_move_to_verdict(void *ctx, const char *from, const char *to,
+    int same_project)
+{
+	verdict_moved(ctx, from, to, same_project);
+}
+
 /* interp.c's change hook: cached answers carry the broken reason; drop them. */
 static void
 wire_interp_to_cache(void *ctx)
@@ -515,6 +524,7 @@ main(int argc, char **argv)
 		(void)index_on_change(d->index, wire_index_to_sizer, d->sizer);
 	d->verdicts = verdict_new(d);
 	index_on_list(d->index, wire_list_to_verdict, d->verdicts);
+	index_on_move(d->index, wire_move_to_verdict, d->verdicts);
 	verdict_on_settled(d->verdicts, wire_verdict_to_server, d);
 	request_on_shutdown(daemon_shutdown);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
@@ -540,6 +550,7 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	server_stop(d->server);
+	subscribe_free(d);
 	index_flush(d);		/* the activations not written yet */
 	/* No hook may reach a module freed below. */
 	index_free(d->index);

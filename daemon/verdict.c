@@ -883,6 +883,82 @@ out:
 	return rc;
 }
 
+/*
+ * The venv the index knew at from was moved (mv) to to. A deny follows
+ * it always. An allow follows it only where the rules would judge it
+ * as before: the same project (or none in both places) and no
+ * repository around the new place that could track it; anywhere else
+ * it is dropped and the venv is judged afresh (the git check, the
+ * shadow rule, trust = ask). Only a decision whose identity (st_dev,
+ * st_ino and a birth time) is the directory's now can follow, and only
+ * from a path that no longer leads to it.
+ */
+void
+verdict_moved(struct verdicts *t, const char *from, const char *to,
+    int same_project)
+{
+	sqlite3_stmt *st;
+	struct trust_id id, now;
+	char *real = NULL, *old = NULL, *r, decision = 0;
+	const char *p;
+	int carry;
+
+	if (t->h == NULL || trust_rule_identity(to, &real, &id) == -1)
+		return;
+	if (id.born == 0 || (st = trust_stmt(t, "SELECT path, decision FROM"
+	    " trust_decisions WHERE dev = ?1 AND ino = ?2 AND born = ?3"
+	    " AND path != ?4")) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id.dev);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id.ino);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id.born);
+	sqlite3_bind_text(st, 4, real, -1, SQLITE_STATIC);
+	while (old == NULL && sqlite3_step(st) == SQLITE_ROW) {
+		p = (const char *)sqlite3_column_text(st, 0);
+		if (trust_rule_identity(p, &r, &now) == 0) {
+			free(r);
+			if (same_id(&now, &id))
+				continue;
+		}
+		old = xstrdup(p);
+		decision = strcmp((const char *)sqlite3_column_text(st, 1),
+		    "deny") == 0 ? 'd' : 'a';
+	}
+	sqlite3_finalize(st);
+	if (old == NULL)
+		goto out;
+	carry = decision == 'd' || (same_project && !trust_rule_in_repository(real));
+	if (carry && (st = trust_stmt(t, "DELETE FROM trust_decisions"
+	    " WHERE path = ?1")) != NULL) {
+		sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+		(void)sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	st = trust_stmt(t, carry ? "UPDATE trust_decisions SET path = ?2"
+	    " WHERE path = ?1" : "DELETE FROM trust_decisions WHERE path = ?1");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, old, -1, SQLITE_STATIC);
+		if (carry)
+			sqlite3_bind_text(st, 2, real, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			log_warn("trust_decisions: %s", sqlite3_errmsg(t->h));
+		sqlite3_finalize(st);
+	}
+	if (carry)
+		log_info("%s moved from %s: its %s follows it", to, from,
+		    decision == 'd' ? "deny" : "allow");
+	else
+		log_info("%s moved from %s %s: its allow is dropped and it is "
+		    "judged again", to, from, same_project ? "where a repository "
+		    "could track it" : "to another project");
+	verdict_export_denied(t);
+	if (t->d->gen != NULL)
+		generation_bump(t->d->gen);
+out:
+	free(old);
+	free(real);
+}
+
 /* The stored decisions as a JSON array of {"path","decision","dev","ino","decided"}. */
 json_t *
 verdict_decisions(struct verdicts *t)

@@ -35,6 +35,13 @@ int	verdict_decide(struct verdicts *, const struct venv_info *, int allow,
 	    char *err, size_t errlen);
 /* The decisions: [{"path","decision","dev","ino","decided"}...]. */
 json_t	*verdict_decisions(struct verdicts *);
+/*
+ * The venv at from was moved to to (index_on_move): a deny follows it;
+ * an allow only when same_project and no repository around to could
+ * track it, else it is dropped and the venv judged afresh.
+ */
+void	verdict_moved(struct verdicts *, const char *from, const char *to,
+	    int same_project);
 /* Set a venv record's "trust" as resolve would, without running git (left as is then). */
 void	verdict_fill_record(struct verdicts *, json_t *rec);
 

@@ -11,7 +11,17 @@ to a directory, or to hear when that changes::
     for venv in c.list():
         print(venv["path"], venv["state"])
     for note in c.subscribe(paths=["/home/me/proj"]):
-        print(note["generation"], note["changes"])
+        print(note["clock"], note["changes"])
+    for item in c.follow():                   # survives reconnects and restarts
+        if item.get("fresh_instance"):
+            cache.clear()                     # the whole state follows in item
+        apply(item["venvs"])
+
+A change stream resumes: every subscribe result and notification carries a
+"clock"; subscribing again with since=that clock answers only what changed
+after it, or, when the daemon cannot tell (it restarted, the clock is older
+than its change log), "fresh_instance": true and the whole state. follow()
+keeps the last clock and does that after every reconnect.
 
 Every call has a timeout (seconds; default 2). Errors are typed:
 VenvdError is the base; NotRunning (no daemon on the socket), Timeout,
@@ -33,8 +43,8 @@ import socket
 import time
 
 __all__ = ["Client", "VenvdError", "NotRunning", "Timeout", "ProtocolError",
-           "RpcError", "Dropped", "default_socket", "resolve", "list_venvs",
-           "status", "subscribe"]
+           "RpcError", "Dropped", "Follower", "default_socket", "resolve",
+           "list_venvs", "status", "subscribe"]
 
 DEFAULT_TIMEOUT = 2.0
 MAX_LINE = 64 * 1024 * 1024     # longest reply line accepted (list of many venvs)
@@ -183,6 +193,7 @@ class Client:
     def __init__(self, socket_path=None, timeout=DEFAULT_TIMEOUT):
         self.socket_path = socket_path or default_socket()
         self.timeout = timeout
+        self.last_clock = None      # the clock of the last subscribe item read
 
     def call(self, method, params=None, timeout=None):
         """One JSON-RPC request; its result, or a typed error."""
@@ -201,6 +212,11 @@ class Client:
         if msg.get("id") != 1 or "result" not in msg:
             raise ProtocolError(f"unexpected reply to {method}: {msg!r}")
         return msg["result"]
+
+    def follow(self, paths=None, since=None, retry=0.5, give_up=None):
+        """A Follower: subscribe, and after any reconnect resume from the
+        last clock read (see Follower)."""
+        return Follower(self, paths, since, retry, give_up)
 
     def resolve(self, path):
         """The venv (a dict: path, python, version, prompt, project, ...) that
@@ -223,7 +239,13 @@ class Client:
 
     def subscribe(self, paths=None, since=None, initial=False, timeout=None):
         """A generator of venvs_changed notifications' params
-        ({"generation", "changes", "venvs"}) for paths (or the whole index).
+        ({"generation", "clock", "changes", "venvs"}) for paths (or the whole
+        index).
+
+        since: a clock from an earlier subscription; the first state then
+        holds only what changed after it, or, with "fresh_instance" true, the
+        whole state (drop what you cached). self.last_clock is the clock of
+        the last item read, to resume from.
 
         With initial=True the first item is the subscribe result (the current
         state, with "fresh_instance"). timeout bounds each wait for a
@@ -246,6 +268,7 @@ class Client:
                 raise _error(first["error"])
             if "result" not in first:
                 raise ProtocolError(f"unexpected reply to subscribe: {first!r}")
+            self.last_clock = first["result"].get("clock", self.last_clock)
             if initial:
                 yield first["result"]
             while True:
@@ -256,7 +279,9 @@ class Client:
                 if msg is None:
                     return
                 if msg.get("method") == "venvs_changed":
-                    yield msg.get("params", {})
+                    params = msg.get("params", {})
+                    self.last_clock = params.get("clock", self.last_clock)
+                    yield params
                 elif msg.get("method") == "error":
                     raise _error(msg.get("params"))
                 elif "error" in msg:
@@ -264,6 +289,51 @@ class Client:
                 # Anything else (a future notification) is skipped.
         finally:
             c.close()
+
+
+class Follower:
+    """A subscription that outlives its connection.
+
+    Iterating yields, first, the subscribe result (a dict with "clock",
+    "fresh_instance", "changes", "venvs"), then each notification's params.
+    When the connection ends (the daemon restarted, it dropped a slow reader,
+    the socket went away), it waits retry seconds and subscribes again with
+    since = the last clock read, yielding that result: "fresh_instance" true
+    means the daemon could not tell what changed (another instance, or more
+    changes than its log holds): drop everything cached, the item holds the
+    whole state; false means the item holds only what changed meanwhile.
+    give_up: seconds without a daemon after which NotRunning is raised
+    (None: keep trying). .clock is the last clock read.
+    """
+
+    def __init__(self, client, paths=None, since=None, retry=0.5, give_up=None):
+        self.client = client
+        self.paths = paths
+        self.clock = since
+        self.retry = retry
+        self.give_up = give_up
+        self.reconnects = 0
+
+    def __iter__(self):
+        down_since = None
+        while True:
+            gen = self.client.subscribe(self.paths, since=self.clock, initial=True)
+            try:
+                for item in gen:
+                    down_since = None
+                    self.clock = item.get("clock", self.clock)
+                    yield item
+            except (NotRunning, Timeout, ProtocolError, Dropped):
+                pass
+            finally:
+                gen.close()
+            now = time.monotonic()
+            down_since = down_since or now
+            if self.give_up is not None and now - down_since > self.give_up:
+                raise NotRunning(f"no venvd on {self.client.socket_path} for "
+                                 f"{self.give_up} s")
+            self.reconnects += 1
+            time.sleep(self.retry)
 
 
 def resolve(path, **kw):

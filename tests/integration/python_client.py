@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """python_client.py: editors/python/venvd_client.py against the real daemon:
 resolve (dirs, files, none, a path with spaces and quotes), status, list,
-subscribe as a generator (initial state, a change, since), the typed errors
+subscribe as a generator (initial state, a change, since), follow() resuming
+from its last clock and across a daemon restart, the typed errors
 (NotRunning, RpcError, Timeout against a silent fake daemon, ProtocolError
 against a babbling one, Dropped), and the default socket path."""
 import os
@@ -126,7 +127,9 @@ def test_subscribe_generator():
     # generation), however long git takes here.
     with connect() as sc:
         sc.result("resolve", {"path": proj, "wait_ms": 20000})
-        current = sc.result("status")["generation"]
+    time.sleep(0.3)     # the settle after the check: nothing to poll for
+    current = next(c.subscribe([proj], initial=True))["clock"]
+    check(c.last_clock == current, f"last_clock {c.last_clock} != {current}")
     gen = c.subscribe([proj], since=current, initial=True, timeout=0.3)
     first = next(gen)
     check(first["changes"] == [] and not first["fresh_instance"], f"since current: {first}")
@@ -137,6 +140,66 @@ def test_subscribe_generator():
     else:
         check(False, "a notification with nothing changed")
     gen.close()
+
+
+def test_follow_resumes():
+    """follow() keeps the last clock: a resume lists only what changed."""
+    root = os.path.join(W, "follow")
+    os.makedirs(root)
+    c = vc.Client()
+    f = c.follow()
+    it = iter(f)
+    first = next(it)
+    check(first["fresh_instance"] is False and first["clock"] == f.clock, f"first: {first}")
+    clock0 = f.clock
+    a = os.path.join(root, "a")
+    mkvenv(a)
+    with connect() as sc:
+        sc.result("resolve", {"path": a})       # the resolver indexes it
+    while True:
+        note = next(it)
+        check("fresh_instance" not in note, f"a notification is not a result: {note}")
+        if a in [v["path"] for v in note["venvs"]]:
+            break
+    check(f.clock == note["clock"] and f.clock != clock0, f"clock kept: {f.clock}")
+    it.close()
+    # Away while b is made: resuming from the old clock lists b.
+    b = os.path.join(root, "b")
+    mkvenv(b)
+    with connect() as sc:
+        sc.result("resolve", {"path": b})
+    got = []
+    deadline = time.monotonic() + 30
+    f2 = c.follow(since=f.clock)
+    it = iter(f2)
+    item = next(it)
+    check(item["fresh_instance"] is False, f"resume: {item}")
+    got = [v["path"] for v in item["venvs"]]
+    while b not in got and time.monotonic() < deadline:
+        got += [v["path"] for v in next(it)["venvs"]]
+    # Others may be listed too (a's size measured meanwhile, say): more is allowed.
+    check(b in got, f"resume from {f.clock}: {got}")
+    it.close()
+
+
+def test_follow_across_restart():
+    """A restart: follow() reconnects by itself and says fresh_instance."""
+    global DAEMON
+    f = vc.Client().follow(retry=0.2, give_up=60)
+    it = iter(f)
+    first = next(it)
+    old = f.clock
+    DAEMON.stop()
+    DAEMON = Daemon()
+    DAEMON.start()
+    item = next(it)
+    check(item.get("fresh_instance") is True and f.reconnects >= 1,
+          f"after a restart: fresh_instance {item.get('fresh_instance')}, "
+          f"{f.reconnects} reconnects")
+    check(item["clock"].split(":")[0] != old.split(":")[0], f"clock {old} -> {item['clock']}")
+    check(len(item["venvs"]) == len(vc.list_venvs()), "not the whole state after a restart")
+    check(first["fresh_instance"] is False, f"first: {first}")
+    it.close()
 
 
 def test_not_running():
@@ -258,7 +321,7 @@ def main():
     os.makedirs(W)
     DAEMON.start()
     run(test_resolve_and_status, test_bytes_paths, test_rpc_error, test_list, test_subscribe_generator,
-        test_not_running, test_timeout_and_garbage, test_default_socket,
+        test_follow_resumes, test_follow_across_restart, test_not_running, test_timeout_and_garbage, test_default_socket,
         test_daemon_stops_ends_stream)
 
 

@@ -169,32 +169,62 @@ def test_broken():
     s.close()
 
 
+def clock_counter(clock):
+    """The counter of a clock "<instance>:<N>"."""
+    return int(clock.rsplit(":", 1)[1])
+
+
 def test_since():
     proj = os.path.join(W, "since")
     os.makedirs(proj)
     mkvenv(os.path.join(proj, ".venv"))
-    g = current_generation()
-    s = Sub({"paths": [proj], "since": g})
+    s = Sub({"paths": [proj]})
+    check(s.first["clock"].split(":")[0] == s.first["generation"].split("-")[0],
+          f"the clock's instance is the generation's: {s.first}")
+    s.close()
+    # Resolving it indexed the venv and started its trust check, which move
+    # the clock: wait until two subscriptions in a row see the same one.
+    seen = []
+
+    def still():
+        x = Sub({"paths": [proj]})
+        x.close()
+        seen.append(x.first["clock"])
+        return len(seen) > 1 and seen[-1] == seen[-2]
+    check(wait_for(still, EXPECT_S, interval=0.3), f"the clock never settled: {seen}")
+    c = seen[-1]
+    s = Sub({"paths": [proj], "since": c})
     check(s.first["fresh_instance"] is False and s.first["changes"] == [] and
-          s.first["venvs"] == [], f"since the current generation: nothing: {s.first}")
-    # The baseline still counts: a change is notified.
+          s.first["venvs"] == [] and s.first["clock"] == c,
+          f"since the current clock: nothing: {s.first}")
+    # The baseline still counts: a change is notified, with a later clock.
     os.rename(os.path.join(proj, ".venv"), os.path.join(proj, ".old"))
     n = s.next(EXPECT_S)
     check(n is not None and answer_of(n, proj) is None, f"after since=current: {n}")
+    check(clock_counter(n["params"]["clock"]) > clock_counter(c),
+          f"the notification's clock did not move past {c}: {n}")
     s.close()
     os.rename(os.path.join(proj, ".old"), os.path.join(proj, ".venv"))
     check(wait_for(lambda: resolved(proj) == os.path.join(proj, ".venv"), EXPECT_S),
           "the daemon did not see the venv come back")
-    # An older generation of this instance: the full state, not fresh.
-    s = Sub({"paths": [proj], "since": g})
+    # An older clock of this instance: the path listed again, not fresh.
+    s = Sub({"paths": [proj], "since": c})
     check(s.first["fresh_instance"] is False, f"older since: {s.first}")
     check(s.first["changes"] and s.first["changes"][0]["venv"]["path"] ==
           os.path.join(proj, ".venv"), f"older since gives the state: {s.first}")
     s.close()
-    s = Sub({"paths": [proj], "since": "00000000-5"})
-    check(s.first["fresh_instance"] is True and len(s.first["changes"]) == 1,
-          f"another instance's generation: {s.first}")
-    s.close()
+    inst = c.split(":")[0]
+    other = ("0" if inst[0] != "0" else "1") + inst[1:]
+    for since, why in ((other + ":1", "another instance's clock"),
+                       (s.first["generation"], "a generation (an old client)"),
+                       ("00000000-5", "another instance's generation"),
+                       (inst + ":" + str(clock_counter(s.first["clock"]) + 5), "a clock ahead"),
+                       (inst + ":x", "an unparsable counter"),
+                       ("nonsense", "no clock at all")):
+        s = Sub({"paths": [proj], "since": since})
+        check(s.first["fresh_instance"] is True and len(s.first["changes"]) == 1,
+              f"{why}: fresh_instance and the full state: {s.first}")
+        s.close()
 
 
 def test_bad_params():
@@ -358,9 +388,14 @@ def test_restart_fresh_instance():
     check(s.next(2.0) is None, "message after the daemon stopped")
     s.close()
     DAEMON.start()
+    c = s.first["clock"]
     s = Sub({"paths": [proj], "since": g})
     check(s.first["fresh_instance"] is True, f"after a restart: {s.first}")
     check(s.first["generation"] != g, "generation repeated after a restart")
+    s.close()
+    s = Sub({"paths": [proj], "since": c})
+    check(s.first["fresh_instance"] is True and len(s.first["changes"]) == 1,
+          f"the clock of the daemon before the restart: {s.first}")
     s.close()
 
 

@@ -343,6 +343,9 @@ import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("ALTER TABLE trust_decisions DROP COLUMN shadows")
 c.execute("ALTER TABLE venvs DROP COLUMN manager")	# schema 5's
+c.execute("DROP INDEX venvs_identity")	# schema 6's
+for col in ("dev", "ino", "born", "moved_from"):
+    c.execute(f"ALTER TABLE venvs DROP COLUMN {col}")
 c.execute("UPDATE trust_git SET tracked = 0")	# what the old question answered for a root clone
 c.execute("PRAGMA user_version = 3")
 c.commit()
