@@ -117,8 +117,15 @@ assert_eq venv "$c_manager" "manager column"
 sorted=$(cut -f1 <<<"$tsv" | LC_ALL=C sort)
 assert_eq "$sorted" "$(cut -f1 <<<"$tsv")" "default order is by path"
 
+# What a terminal shows of script's raw output: each line as its last
+# carriage return left it, erase-line sequences done (a progress line that
+# the command drew and erased leaves nothing).
+screen() {
+	sed -e 's/\r$//' -e 's/\x1b\[K//g' -e 's/.*\r//'
+}
+
 say "list on a terminal: header and aligned columns"
-tty_out=$(script -qec "$VENVD list" /dev/null | tr -d '\r')
+tty_out=$(script -qec "$VENVD list" /dev/null | screen)
 head -n1 <<<"$tty_out" | grep_all -q '^PATH  *VERSION  *SIZE  *LAST USED  *STATE  *PROJECT  *MANAGER$' ||
 	fail "no header on a tty: $tty_out"
 col=$(head -n1 <<<"$tty_out" | awk '{ print index($0, "VERSION") }')
@@ -235,7 +242,7 @@ got2=$(sed -n 's/^total: 2 venvs, .* (\([0-9]*\) bytes)$/\1/p' <<<"$out")
 assert_eq "$((expect - blob))" "$got2" "freed total with an outside hard link"
 
 say "gc on a terminal asks; no answer but y deletes nothing"
-out=$(printf 'n\n' | script -qec "'$VENVD' gc --stale 30" /dev/null | tr -d '\r')
+out=$(printf 'n\n' | script -qec "'$VENVD' gc --stale 30" /dev/null | screen)
 grep -q 'Delete 2 venvs, freeing .*? \[y/N\]' <<<"$out" || fail "gc did not ask on a terminal: $out"
 grep -q "nothing deleted" <<<"$out" || fail "gc after 'n': $out"
 [ -f "$V1/pyvenv.cfg" ] || fail "gc deleted V1 after 'n'"
