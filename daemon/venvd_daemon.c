@@ -492,6 +492,8 @@ main(int argc, char **argv)
 	if (join_path(db_path, sizeof db_path, d->state_dir, "index.sqlite3") == -1)
 		startup_fail("%s/index.sqlite3: path too long", d->state_dir);
 	check_private_db(db_path);
+	if (access(db_path, F_OK) == -1 && errno == ENOENT)
+		verdict_export_none(d->state_dir);
 	if ((d->db = db_open(db_path, err, sizeof err)) == NULL) {
 		log_error("index database %s: %s", db_path, err);
 		health_notice_set(d->health, "database",

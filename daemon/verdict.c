@@ -222,6 +222,27 @@ out:
 	buf_free(&out);
 }
 
+/*
+ * Before the daemon makes a new index in state_dir: an empty deny list,
+ * so the client's fallback, which refuses every venv when it finds an
+ * index without a list, never sees one on a first start (the hook's
+ * first prompt answers locally while the daemon starts).
+ */
+void
+verdict_export_none(const char *state_dir)
+{
+	struct deny_list list = DENY_LIST_INIT;
+	struct buf out = BUF_INIT;
+	char path[PATH_MAX + 16], err[PATH_MAX + 128];
+
+	deny_list_encode(&list, &out);
+	snprintf(path, sizeof path, "%s/%s", state_dir, DENY_LIST_FILE);
+	if (atomic_file_write(path, out.data, out.len, err, sizeof err) == -1)
+		log_warn("the local fallback will refuse every venv until the "
+		    "denies are exported: %s", err);
+	buf_free(&out);
+}
+
 /* Make the trust state; export the stored denies for the fallback. */
 struct verdicts *
 verdict_new(struct daemon *d)

@@ -12,6 +12,8 @@ struct verdicts;
 struct venv_info;
 /* The trust state (decisions in the index, the git check cache). */
 struct verdicts *verdict_new(struct daemon *);
+/* An empty deny list in state_dir, written before a new index is made. */
+void	verdict_export_none(const char *state_dir);
 void	verdict_free(struct verdicts *);
 /*
  * Call fn(ctx, key) when the git check for key (as verdict_git_key

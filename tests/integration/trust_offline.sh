@@ -126,7 +126,25 @@ say "1. no daemon ever ran here: no list, no index; the fallback activates"
 runs "$W/proj" "$W/proj/.venv" "no daemon ever ran"
 
 say "2. deny with the daemon up: the list is written, private, in its exact format"
-daemon_start
+# A first start writes the (empty) list before it makes the index: the
+# fallback refuses every venv while it sees an index without a list, and
+# the hook's first prompt answers locally while the daemon starts.
+if command -v strace >/dev/null; then
+	real_daemon=$VENVD_DAEMON
+	printf '#!/bin/sh\nexec strace -f -qq -o "%s" -e trace=openat,rename "%s" "$@"\n' \
+	    "$T/start.strace" "$real_daemon" >"$T/traced-daemon"
+	chmod +x "$T/traced-daemon"
+	VENVD_DAEMON=$T/traced-daemon
+	daemon_start
+	VENVD_DAEMON=$real_daemon
+	idx=$(grep -n -F "\"$XDG_STATE_HOME/venvd/index.sqlite3\", O_" "$T/start.strace" | sed -n '1s/:.*//p')
+	lst=$(grep -n -F "\"$LIST\")" "$T/start.strace" | sed -n '1s/:.*//p')
+	[ -n "$idx" ] && [ -n "$lst" ] || fail "no index open or list rename in the trace: $(cat "$T/start.strace")"
+	(( lst < idx )) || fail "the first start made the index (line $idx) before the list (line $lst)"
+else
+	say "strace is not installed: the order of a first start is not checked"
+	daemon_start
+fi
 [ -f "$LIST" ] || fail "the daemon did not write $LIST at start"
 assert_eq "" "$(listed)" "the list at start, with no denies"
 for d in "$W/proj" "$NL" "$Q" "$NU"; do
