@@ -23,7 +23,6 @@ M.config = {
 local state = {
   generation = nil,   -- the last generation the stream told us
   clock = nil,        -- the last clock the stream told us (nil: the daemon sends none)
-  subscribed = false, -- a subscribe has answered: since may resume from it
   cache = {},         -- dir -> { gen = G, venv = obj|false }
   watched = {},       -- dir -> true: paths of the subscription
   npaths = 0,
@@ -461,10 +460,7 @@ subscribe = function()
   local paths = {}
   for dir in pairs(state.watched) do table.insert(paths, dir) end
   local got_result = false
-  -- The first subscribe has nothing to resume from: a resolve's generation
-  -- is no clock, and would only get fresh_instance and every answer again.
-  local since = state.clock or (state.subscribed and state.generation) or nil
-  state.sub = stream('subscribe', { paths = paths, since = since }, nil, function(line)
+  state.sub = stream('subscribe', { paths = paths, since = state.clock or state.generation }, nil, function(line)
     local msg = decode(line)
     if not msg then return end
     if msg.result then
@@ -474,7 +470,6 @@ subscribe = function()
         local r = msg.result
         local prev = state.cache
         state.clock = nil          -- a daemon without clocks: resume from the generation
-        state.subscribed = true
         if r.fresh_instance then state.cache = {} end
         on_changed({ generation = r.generation, clock = r.clock, changes = r.changes }, prev)
         if r.fresh_instance then reresolve_open_buffers() end
