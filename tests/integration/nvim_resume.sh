@@ -14,6 +14,16 @@
 #    hidden buffer's directory included) and exports B's venv. C is a
 #    daemon without clocks: the next resubscribe falls back to the last
 #    generation.
+# 3. The real daemon, through a relay that logs both directions and can
+#    cut and hold the plugin's stream: the connection is lost while the
+#    daemon runs on and the buffer's venv is deleted; the plugin resumes
+#    with its last clock, is answered fresh_instance false, drops the venv
+#    and resolves nothing again (a buffer it never entered stays unasked).
+#    Then venvd restart while a new venv appears: the resubscribe is
+#    answered fresh_instance true; the plugin drops the old answers,
+#    resolves every open buffer (the one never entered too) and exports the
+#    new venv. A buffer entered for a moment (bufload) does not take over
+#    the current buffer's changes.
 # shellcheck source=../lib/harness.sh
 . "$TOP_SRCDIR/tests/lib/harness.sh"
 command -v nvim >/dev/null || skip "nvim is not installed (apt-get install neovim)"
@@ -235,4 +245,306 @@ EOF
 nvim_run resume
 daemon_stop
 grep -q "ok no clock" "$T/resume.out" || fail "the resume run did not finish its checks"
+
+say "3. the real daemon: resume after a lost connection, fresh instance after venvd restart"
+rm -f "$VENVD_SOCKET"
+P="$T/real/p"
+Q="$T/real/q"
+R="$T/real/r"
+S="$T/real/s"
+mkdir -p "$P/src" "$Q" "$R" "$S"
+: >"$P/src/a.py"
+: >"$Q/q.py"
+: >"$R/r.py"
+: >"$S/s.py"
+mkvenv "$P/.venv"
+mkvenv "$Q/.venv"
+mkvenv "$R/.venv"
+mkvenv "$S/.venv"
+# Started by venvd itself (not a child of this shell) so that venvd
+# restart, below, can see it stop and start the next instance.
+"$VENVD" start >"$T/start.out" 2>&1 || fail "venvd start: $(cat "$T/start.out")"
+DAEMON_PID=$(jget "$(rpc status)" 'j["pid"]')
+prime_trust "$P/src"
+prime_trust "$Q"
+PROXY="$T/proxy.sock"
+# A relay between the plugin and the daemon: it logs every line both ways
+# ("N > request", "N < reply" for connection N), and answers three
+# methods of its own. proxy_drop closes the plugin's subscribe streams (a
+# lost connection; the daemon runs on) and holds; while held, a new
+# subscribe with paths waits unforwarded ("N held"); proxy_hold only
+# holds; proxy_release forwards the held ones. Other requests pass.
+"$PYTHON3" - "$PROXY" "$VENVD_SOCKET" "$T/wire" <<'EOF' &
+import json, selectors, socket, sys
+path, upstream, log = sys.argv[1:4]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(16)
+sel = selectors.DefaultSelector()
+sel.register(srv, selectors.EVENT_READ)
+conns, held, state = {}, [], {"hold": False, "n": 0}
+
+def note(n, text):
+    with open(log, "a") as f:
+        f.write("%d %s\n" % (n, text))
+
+def close(c):
+    info = conns.pop(c, None)
+    if c in held:
+        held.remove(c)
+    if info is None:
+        return
+    for s in (c, info["up"]):
+        if s is not None:
+            sel.unregister(s)
+            s.close()
+
+def forward(c):
+    info = conns[c]
+    up = socket.socket(socket.AF_UNIX)
+    try:
+        up.connect(upstream)
+        up.sendall(info["buf"])
+    except OSError:
+        up.close()
+        return close(c)
+    info["up"], info["buf"] = up, b""
+    sel.register(up, selectors.EVENT_READ, c)
+
+def first(c, line):
+    info = conns[c]
+    req = json.loads(line)
+    m, p = req.get("method"), req.get("params") or {}
+    if m in ("proxy_drop", "proxy_hold", "proxy_release"):
+        state["hold"] = m != "proxy_release"
+        victims = [s for s, i in conns.items() if i["stream"]] if m == "proxy_drop" else []
+        for s in victims:
+            close(s)
+        for s in (list(held) if m == "proxy_release" else []):
+            held.remove(s)
+            forward(s)
+        c.sendall((json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": {}}) + "\n").encode())
+        return close(c)
+    info["stream"] = m == "subscribe" and bool(p.get("paths"))
+    if state["hold"] and info["stream"]:
+        note(info["n"], "held")
+        held.append(c)
+        return
+    forward(c)
+
+def lines(c, which, data, prefix):
+    info = conns[c]
+    info[which] += data
+    while b"\n" in info[which]:
+        line, info[which] = info[which].split(b"\n", 1)
+        note(info["n"], prefix + line.decode())
+        if prefix == "> " and not info["seen"]:
+            info["seen"] = True
+            first(c, line.decode())
+            if c not in conns:
+                return
+
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is srv:
+            c, _ = srv.accept()
+            state["n"] += 1
+            conns[c] = {"n": state["n"], "up": None, "buf": b"", "in": b"", "out": b"",
+                        "seen": False, "stream": False}
+            sel.register(c, selectors.EVENT_READ, None)
+            continue
+        c = key.data if key.data is not None else s
+        if c not in conns:
+            continue
+        try:
+            data = s.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            close(c)
+            continue
+        if s is c:
+            info = conns[c]
+            if info["up"] is not None:
+                info["up"].sendall(data)
+            else:
+                info["buf"] += data
+            lines(c, "in", data, "> ")
+        else:
+            lines(c, "out", data, "< ")    # logged before the plugin can see it
+            try:
+                c.sendall(data)
+            except OSError:
+                close(c)
+EOF
+PROXY_PID=$!
+trap 'rc=$?; kill "$PROXY_PID" 2>/dev/null || :; set +e; (exit $rc); harness_cleanup' EXIT
+wait_for test -S "$PROXY" || fail "the relay did not start"
+
+cat >"$T/real.lua" <<EOF
+local v = require('venvd')
+local P, Q, R, S, pdir = '$P', '$Q', '$R', '$S', '$P/src'
+local function wire()
+  local out, f = {}, io.open('$T/wire')
+  if f then
+    for l in f:lines() do
+      local n, rest = l:match('^(%d+) (.*)$')
+      local e = { n = tonumber(n) }
+      if rest == 'held' then e.held = true
+      else e.dir, e.msg = rest:sub(1, 1), vim.fn.json_decode(rest:sub(3)) end
+      table.insert(out, e)
+    end
+    f:close()
+  end
+  return out
+end
+local function die(msg)
+  local f = io.open('$T/wire'); local l = f and f:read('*a') or ''; if f then f:close() end
+  io.stdout:write('FAIL: ' .. msg .. '\n' .. l); vim.cmd('cquit 1')
+end
+local function call(method, params)
+  local done, res = false, nil
+  v.request(method, params or vim.empty_dict(), function(r) res = r; done = true end, 30000)
+  if not vim.wait(40000, function() return done end, 10) then die(method .. ' got no answer') end
+  return res
+end
+local function nul(x) return x == nil or x == vim.NIL end
+-- The request and the reply on connection n.
+local function exchange(n)
+  local req, res
+  for _, e in ipairs(wire()) do
+    if e.n == n and e.dir == '>' then req = e.msg end
+    if e.n == n and e.dir == '<' and e.msg.id then res = e.msg end
+  end
+  return req, res
+end
+-- The connection held after mark (the plugin's reconnect), or nil.
+local function held_after(mark)
+  for _, e in ipairs(wire()) do
+    if e.held and e.n > mark then return e.n end
+  end
+end
+local function last_conn()
+  local n = 0
+  for _, e in ipairs(wire()) do n = math.max(n, e.n) end
+  return n
+end
+
+vim.notify = function(msg) io.stdout:write('notify: ' .. msg .. '\\n') end
+v.setup({ reconnect_ms = 200 })
+vim.cmd('edit ' .. Q .. '/q.py')
+if not vim.wait(60000, function() return vim.env.VIRTUAL_ENV == Q .. '/.venv' end, 20) then die('Q: venv not applied') end
+vim.cmd('edit ' .. pdir .. '/a.py')      -- q.py stays loaded, hidden
+if not vim.wait(60000, function() return vim.env.VIRTUAL_ENV == P .. '/.venv' end, 20) then die('P: venv not applied') end
+-- The stream covers both directories and has a clock from the daemon.
+if not vim.wait(60000, function()
+  for _, e in ipairs(wire()) do
+    if e.dir == '<' and e.msg.result and e.msg.result.clock == v._state.clock then
+      local req = exchange(e.n)
+      local has = {}
+      for _, d in ipairs(req.method == 'subscribe' and req.params.paths or {}) do has[d] = true end
+      if has[Q] and has[pdir] then return true end
+    end
+  end
+end, 20) then die('no subscription of both directories with a clock') end
+local c0 = v._state.clock
+io.stdout:write('ok subscribed, clock ' .. c0 .. '\n')
+-- bufload() enters R's buffer for a moment (BufEnter): the plugin resolves
+-- R, but P's buffer stays the current one, whose changes it must apply.
+vim.fn.bufload(vim.fn.bufadd(R .. '/r.py'))
+if not vim.wait(60000, function() return v._state.cache[R] ~= nil end, 20) then die('R not resolved') end
+if vim.env.VIRTUAL_ENV ~= P .. '/.venv' then die('R entered for a moment took over: ' .. tostring(vim.env.VIRTUAL_ENV)) end
+-- A buffer loaded and never entered: the plugin has not asked about S.
+vim.cmd('noautocmd call bufload(bufadd(' .. vim.fn.string(S .. '/s.py') .. '))')
+if v._state.cache[S] or v._state.watched[S] then die('S was resolved without being entered') end
+
+-- 1. The connection is lost, the daemon runs on; the venv goes meanwhile.
+v._state.cache['/venvd-test/none'] = { gen = v._state.generation, venv = false }
+local mark = last_conn()
+call('proxy_drop')
+vim.fn.delete(P .. '/.venv', 'rf')
+if not vim.wait(60000, function()
+  local r = call('resolve', { path = pdir, wait_ms = 20000 })
+  local s = call('subscribe')
+  return r and nul(r.venv) and s and s.clock ~= c0
+end, 100) then die('the daemon did not notice the deleted venv') end
+local n1
+if not vim.wait(60000, function() n1 = held_after(mark); return n1 end, 20) then die('the plugin did not reconnect') end
+call('proxy_release')
+if not vim.wait(60000, function() return nul(vim.env.VIRTUAL_ENV) end, 20) then die('the deleted venv is still applied') end
+local req, res = exchange(n1)
+if not res then die('no answer logged for the resubscribe') end
+if req.params.since ~= c0 then die('resubscribed with since ' .. tostring(req.params.since) .. ', not ' .. c0) end
+if res.result.fresh_instance ~= false then die('the same instance answered fresh_instance') end
+local seen = false
+for _, ch in ipairs(res.result.changes) do
+  if ch.path == pdir then
+    if not nul(ch.venv) then die('the resume answer still has a venv for ' .. pdir) end
+    seen = true
+  end
+end
+if not seen then die('the resume answer does not list ' .. pdir) end
+if not v._state.cache['/venvd-test/none'] then die('the same instance dropped the cached answers') end
+if not (v._state.cache[Q] and v._state.cache[Q].venv and v._state.cache[Q].venv.path == Q .. '/.venv') then
+  die('the answer for Q was lost')
+end
+call('status')      -- after every request the apply may have caused
+for _, e in ipairs(wire()) do
+  if e.n > n1 and e.dir == '>' and e.msg.method == 'resolve' then die('re-resolved after a resume') end
+end
+if v._state.clock == c0 then die('the clock did not move') end
+if v._state.cache[S] then die('S was resolved after a resume') end
+io.stdout:write('ok resumed since ' .. c0 .. ': fresh_instance false, venv gone, nothing re-resolved\n')
+
+-- 2. venvd restart: another instance; a new venv while the plugin is away.
+local c1 = v._state.clock
+v._state.cache['/venvd-test/none'] = { gen = v._state.generation, venv = false }
+mark = last_conn()
+call('proxy_hold')
+local out = vim.fn.system({ 'env', 'VENVD_SOCKET=$VENVD_SOCKET', '$VENVD', 'restart' })
+if vim.v.shell_error ~= 0 then die('venvd restart: ' .. out) end
+vim.fn.system({ '/usr/bin/python3', '-m', 'venv', '--without-pip', P .. '/.venv' })
+if vim.v.shell_error ~= 0 then die('python3 -m venv failed') end
+if not vim.wait(60000, function()
+  local r = call('resolve', { path = pdir, wait_ms = 20000 })
+  return r and not nul(r.venv) and r.venv.trust == 'trusted'
+end, 100) then die('the new daemon does not trust the new venv') end
+local n2
+if not vim.wait(60000, function() n2 = held_after(mark); return n2 end, 20) then die('the plugin did not reconnect after the restart') end
+call('proxy_release')
+if not vim.wait(60000, function() return vim.env.VIRTUAL_ENV == P .. '/.venv' end, 20) then die('the new venv is not applied') end
+req, res = exchange(n2)
+if not res then die('no answer logged for the resubscribe') end
+if req.params.since ~= c1 then die('resubscribed with since ' .. tostring(req.params.since) .. ', not ' .. c1) end
+if res.result.fresh_instance ~= true then die('another instance did not answer fresh_instance') end
+if v._state.cache['/venvd-test/none'] then die('a fresh instance kept the old answers') end
+for dir, c in pairs(v._state.cache) do
+  if c.gen ~= v._state.generation then die('an answer of the old instance for ' .. dir) end
+end
+if not (v._state.cache[Q] and v._state.cache[Q].venv and v._state.cache[Q].venv.path == Q .. '/.venv') then
+  die('Q has no answer of the new instance')
+end
+-- Every open buffer was resolved again, S's (never asked about) too.
+if not vim.wait(60000, function()
+  local c = v._state.cache[S]
+  return c and c.venv and c.venv.path == S .. '/.venv'
+end, 20) then die('the open buffer in S was not resolved after the fresh instance') end
+local asked = false
+for _, e in ipairs(wire()) do
+  if e.n > n2 and e.dir == '>' and e.msg.method == 'resolve' and e.msg.params.path == S then asked = true end
+end
+if not asked then die('no resolve of S on the wire after the fresh instance') end
+if (v._state.clock or ''):match('^[^:]*') == c1:match('^[^:]*') then die('the clock is of the old instance') end
+io.stdout:write('ok fresh instance after restart: ' .. vim.env.VIRTUAL_ENV .. ', since ' .. c1 .. ' answered fresh\n')
+vim.cmd('qa!')
+EOF
+VENVD_SOCKET="$PROXY" nvim_run real
+kill "$PROXY_PID" 2>/dev/null || true
+wait "$PROXY_PID" 2>/dev/null || true
+# venvd restart started the daemon now running: stop that one.
+DAEMON_PID=$(jget "$(rpc status)" 'j["pid"]')
+"$VENVD" stop >"$T/stop.out" 2>&1 || fail "venvd stop: $(cat "$T/stop.out")"
+DAEMON_PID=
+grep -q "ok fresh instance after restart" "$T/real.out" || fail "the real daemon run did not finish its checks"
 exit 0

@@ -362,10 +362,12 @@ function M.resolve(dir, cb)
 end
 
 -- An answer for dir arrived: point the Python servers of its buffers at it,
--- and export it when dir is the current buffer's (force: even if unchanged).
+-- and export it when dir is the current buffer's now (force: even if
+-- unchanged). Not the last BufEnter's: bufload() and nvim_buf_call() enter
+-- another buffer for a moment.
 local function apply_answer(dir, venv, force)
   for _, b in ipairs(buffers_of(dir)) do update_servers(b, venv, force) end
-  if dir == state.current_dir and buf_dir(vim.api.nvim_get_current_buf()) == dir then
+  if buf_dir(vim.api.nvim_get_current_buf()) == dir then
     apply_env(venv or nil)
   end
 end
@@ -399,20 +401,22 @@ local function announce(dir, old, new)
 end
 
 -- A venvs_changed notification: refresh the cache; re-point the servers of
--- the buffers concerned and the current buffer's environment.
-local function on_changed(params)
+-- the buffers concerned and the current buffer's environment. prev: the
+-- answers to compare with for the message (default: the cache).
+local function on_changed(params, prev)
   local gen = params.generation
   state.generation = gen
   if params.clock ~= nil then state.clock = params.clock ~= vim.NIL and params.clock or nil end
   local current_hit = nil
+  local cur = buf_dir(vim.api.nvim_get_current_buf())
   for _, ch in ipairs(params.changes or {}) do
     local venv = usable(ch.venv)
     if venv == nil then
       state.cache[ch.path] = nil        -- git still checking: ask again later
     else
-      local old = state.cache[ch.path]
+      local old = (prev or state.cache)[ch.path]
       state.cache[ch.path] = { gen = gen, venv = venv }
-      if ch.path == state.current_dir then
+      if ch.path == cur then
         current_hit = { old = old and old.venv or false, new = venv }
       else
         apply_answer(ch.path, venv, true)
@@ -422,12 +426,12 @@ local function on_changed(params)
   -- Answers not mentioned are unchanged: keep them current.
   for _, c in pairs(state.cache) do c.gen = gen end
   if current_hit then
-    apply_answer(state.current_dir, current_hit.new, true)
+    apply_answer(cur, current_hit.new, true)
     local o, n = current_hit.old, current_hit.new
     -- One message per real change: another venv, none, or broken/mended.
     if (o and o.path) ~= (n and n.path) or
         (o and o.broken ~= vim.NIL and o.broken or false) ~= (n and n.broken ~= vim.NIL and n.broken or false) then
-      announce(state.current_dir, o, n)
+      announce(cur, o, n)
     end
   end
 end
@@ -464,9 +468,10 @@ subscribe = function()
       state.backoff = nil
       vim.schedule(function()
         local r = msg.result
+        local prev = state.cache
         state.clock = nil          -- a daemon without clocks: resume from the generation
         if r.fresh_instance then state.cache = {} end
-        on_changed({ generation = r.generation, clock = r.clock, changes = r.changes })
+        on_changed({ generation = r.generation, clock = r.clock, changes = r.changes }, prev)
         if r.fresh_instance then reresolve_open_buffers() end
       end)
     elseif msg.method == 'venvs_changed' then
