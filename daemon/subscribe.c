@@ -60,6 +60,7 @@
 #include "index.h"
 #include "request.h"
 #include "subscribe.h"
+#include "verdict.h"
 #include "log.h"
 #include "protocol.h"
 #include "rpc.h"
@@ -204,6 +205,15 @@ subs_answer(struct daemon *d, const char *dir)
 	rc = cache_resolve(d->cache, NULL, dir, &vi, &hit, &cacheable, err, sizeof err);
 	if (rc != 1)
 		return json_null();
+	/*
+	 * Judged as a resolve is: a client uses only a trusted venv, and a
+	 * verdict that settles later (git) moves the generation, so the
+	 * subscriber is sent the new trust then.
+	 */
+	if (d->verdicts != NULL) {
+		free(vi.trust);
+		vi.trust = verdict_judge(d->verdicts, &vi, &cacheable);
+	}
 	j = rpc_venv_to_json(&vi);
 	venv_info_free(&vi);
 	return j;

@@ -8,6 +8,7 @@ index subscribers (no paths)."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -94,8 +95,18 @@ def test_first_state():
     check(got[none] is None, f"no venv applies to {none}: {got[none]}")
     venvs = [v["path"] for v in r["venvs"]]
     check(venvs == [os.path.join(proj, ".venv")], f"venvs of the first state: {venvs}")
+    # The venv's trust may come as "checking version control" (git is asked
+    # in the background); its verdict then comes as one notification.
+    trust = got[proj]["trust"]
+    while trust == "untrusted:checking version control":
+        n = s.next(EXPECT_S)
+        check(n is not None, "no notification when the trust check settled")
+        trust = answer_of(n, proj)["trust"]
+        check(answer_of(n, f)["trust"] == trust, f"the file's trust differs: {n}")
+    check(trust == "trusted", f"the first state's venv ends {trust}")
     # Nothing changes: nothing is sent.
-    check(s.next(0.3) is None, "a notification with no change")
+    n = s.next(0.3)
+    check(n is None, f"a notification with no change: {n}")
     s.close()
 
 
@@ -402,6 +413,36 @@ def test_restart_fresh_instance():
 DAEMON = Daemon()
 
 
+def test_trust_in_stream():
+    """A stream's venv carries the trust a resolve gives: a client uses only a
+    trusted one, so a venv committed to git must never come as usable."""
+    ok, committed = os.path.join(W, "trust-ok"), os.path.join(W, "trust-git")
+    os.makedirs(ok)
+    mkvenv(os.path.join(ok, ".venv"))
+    os.makedirs(committed)
+    mkvenv(os.path.join(committed, ".venv"))
+    git = ["git", "-C", committed, "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    run_quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run(git[:3] + ["init", "-q"], **run_quiet)
+    subprocess.run(git + ["add", "-A"], **run_quiet)
+    subprocess.run(git + ["commit", "-q", "-m", "venv"], **run_quiet)
+    s = Sub({"paths": [ok, committed]})
+    first = {ch["path"]: ch["venv"] for ch in s.first["changes"]}
+    seen = {ok: [first[ok]["trust"]], committed: [first[committed]["trust"]]}
+    checking = "untrusted:checking version control"
+    deadline = time.monotonic() + EXPECT_S
+    while checking in (seen[ok][-1], seen[committed][-1]) and time.monotonic() < deadline:
+        n = s.next(1.0)
+        for ch in (n or {}).get("params", {}).get("changes", []):
+            if ch["path"] in seen and ch["venv"]:
+                seen[ch["path"]].append(ch["venv"].get("trust"))
+    check(seen[ok][-1] == "trusted", f"the plain venv's trust in the stream: {seen[ok]}")
+    check(all(isinstance(t, str) and t.startswith("untrusted:") for t in seen[committed])
+          and seen[committed][-1] != checking,
+          f"the committed venv's trust in the stream: {seen[committed]}")
+    s.close()
+
+
 def main():
     global LONG_LIVED
     os.makedirs(W)
@@ -412,7 +453,7 @@ def main():
     run(test_first_state, test_coalesced_create_and_remove, test_broken, test_since,
         test_bad_params, test_resubscribe_replaces, test_fifty_and_disconnect,
         test_slow_reader_dropped, test_index_subscriber, test_no_idle_timeout,
-        test_restart_fresh_instance)
+        test_trust_in_stream, test_restart_fresh_instance)
 
 
 if __name__ == "__main__":

@@ -300,13 +300,15 @@ local function buffers_of(dir)
   return out
 end
 
--- The venv to use from a resolve answer's venv: the venv when trusted (or
--- when the daemon has no trust state), false when untrusted, denied or none,
--- nil while the daemon's git check still runs (the stream says when it ends).
+-- The venv to use from a resolve answer's venv: the venv when trusted,
+-- false when untrusted, denied, of unknown trust (an answer without one is
+-- never used) or none, nil while the daemon's git check still runs (the
+-- stream says when it ends).
 local function usable(venv)
   if venv == nil or venv == vim.NIL or not venv then return false end
   local trust = venv.trust
-  if trust == nil or trust == vim.NIL or trust == 'trusted' then return venv end
+  if trust == 'trusted' then return venv end
+  if trust == nil or trust == vim.NIL then return false end
   if trust == 'untrusted:checking version control' then return nil end
   if M.config.notify and type(trust) == 'string' and trust:sub(1, 10) == 'untrusted:' and
       not state.told[venv.path .. '\0' .. trust] then
