@@ -251,8 +251,8 @@ subs_at_or_below(const char *p, const char *dir)
  * Read again the records of dirty (and of every record at or below a
  * path of below) and bring index up to date. The records that differ go
  * to diff (as subs_index_diff gives them), their previous records to
- * old. 0, or -1 when the index cannot be read or more paths are dirty
- * than a listing costs: nothing is changed then.
+ * old. The number of records read, or -1 when the index cannot be
+ * read or more paths are dirty than a listing costs: nothing is changed then.
  */
 static int
 subs_index_apply(struct subs *subs, json_t *index, json_t *dirty,
@@ -304,7 +304,7 @@ subs_index_apply(struct subs *subs, json_t *index, json_t *dirty,
 		json_object_set(index, path, rec);
 	}
 	json_decref(fetched);
-	return 0;
+	return (int)n;
 }
 
 /* The venv object answering dir now (json null when none applies). */
@@ -570,7 +570,7 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	json_t *index = NULL, *old, *diff, *changes, *venvs, *params, *msg;
 	json_t *dirty, *below, *prev = NULL;
 	size_t sent = 0;
-	int dbc = subs_db_changes(d), full;
+	int dbc = subs_db_changes(d), full, nread = 0;
 
 	(void)loop;
 	(void)revents;
@@ -588,8 +588,8 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!full) {
 		/* Only the records the hooks named: the copy is updated in place. */
 		prev = json_object();
-		if (subs_index_apply(subs, subs->index, dirty, below, prev,
-		    diff) == -1) {
+		if ((nread = subs_index_apply(subs, subs->index, dirty, below,
+		    prev, diff)) == -1) {
 			json_decref(prev);
 			prev = NULL;
 			full = 1;
@@ -597,6 +597,7 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (full) {
 		/* A change no hook could place: list the whole index. */
+		log_debug("settle: listing the whole index");
 		index = subs_index_snapshot(d);
 		subs->snap_changes = dbc;
 		old = index != NULL ? subs->index : NULL;
@@ -605,6 +606,8 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			diff = subs_index_diff(subs->index, index);
 		}
 	} else {
+		log_debug("settle: %d records read again, %zu changed", nread,
+		    json_array_size(diff));
 		index = json_incref(subs->index);
 		old = prev;
 	}
