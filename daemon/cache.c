@@ -142,6 +142,8 @@ struct cache {
 	size_t		 nenvs;
 	unsigned	 env_ids;	/* the last id given */
 	uint64_t	 tick;
+	void		(*drop)(void *, const char *);	/* cache_on_drop */
+	void		*drop_ctx;
 };
 
 static void	cache_on_event(void *, int, uint32_t, const char *);
@@ -321,7 +323,16 @@ cache_watch_overflow(void *ctx)
 
 	log_warn("inotify event queue overflowed: dropping %zu cached "
 	    "directories", cache_size(c));
-	cache_clear(c);
+	cache_clear(c);	if (c->drop != NULL)
+		c->drop(c->drop_ctx, NULL);
+}
+
+/* Have fn(ctx, venv) told of the venvs whose answers an event drops. */
+void
+cache_on_drop(struct cache *c, void (*fn)(void *, const char *), void *ctx)
+{
+	c->drop = fn;
+	c->drop_ctx = ctx;
 }
 
 /* A new, empty cache for d, registered as an owner of watches. */
@@ -857,6 +868,8 @@ cache_on_event(void *ctx, int wd, uint32_t mask, const char *name)
 		log_debug("invalidating %s: event 0x%x on %s%s (wd %d)",
 		    l->entry->dir, mask, name != NULL ? "entry " : "the watched dir",
 		    name != NULL ? name : "", wd);
+		if (c->drop != NULL && l->entry->answer != NULL)
+			c->drop(c->drop_ctx, l->entry->answer->info.path);
 		cache_entry_drop(c, l->entry);
 		dropped++;
 	}

@@ -45,5 +45,12 @@ const char *const *cache_env_at(const struct cache *, size_t i,
 size_t	cache_size(const struct cache *);
 /* Drop everything (events were lost, or answers carry stale venv state). */
 void	cache_clear(struct cache *);
+/*
+ * Have fn(ctx, venv) told, for an event that drops cached answers, of
+ * each venv they gave (its verdict may change), or of NULL (any venv)
+ * when the watcher lost events. One hook.
+ */
+void	cache_on_drop(struct cache *, void (*fn)(void *ctx, const char *venv),
+	    void *ctx);
 
 #endif

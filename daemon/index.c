@@ -74,6 +74,8 @@ struct index {
 	void		*fill_ctx;
 	index_move_fn	 move;
 	void		*move_ctx;
+	index_touch_fn	 touch;
+	void		*touch_ctx;
 	struct locator_store stores[LOCATOR_MAX_STORES];
 	size_t		 nstores;
 
@@ -157,6 +159,24 @@ index_on_move(struct index *idx, index_move_fn fn, void *ctx)
 {
 	idx->move = fn;
 	idx->move_ctx = ctx;
+}
+
+/* Have fn(ctx, path, below) told of every write that may change a listed record. */
+void
+index_on_touch(struct index *idx, index_touch_fn fn, void *ctx)
+{
+	idx->touch = fn;
+	idx->touch_ctx = ctx;
+}
+
+/* Tell the touch hook that the record at path (and below it) may have changed. */
+void
+index_touched(struct daemon *d, const char *path, int below)
+{
+	struct index *idx = d->index;
+
+	if (idx != NULL && idx->touch != NULL)
+		idx->touch(idx->touch_ctx, path, below);
 }
 
 /* Tell every change hook: v recorded at path, or (v NULL) path gone from use. */
@@ -348,9 +368,11 @@ index_take_over(struct daemon *d, const struct venv_info *v, const char *from,
 		    v->path);
 		db_seen_forget(d->db, v->path);
 	}
+	index_touched(d, v->path, 0);
 	if (index_exec(d, "UPDATE venvs SET path = ?2, moved_from = ?1"
 	    " WHERE path = ?1", from, v->path, 0) != 1)
 		return;
+	index_touched(d, from, 0);
 	db_seen_forget(d->db, from);
 	log_info("%s: moved to %s; its record follows", from, v->path);
 	same = (index_project_of(old_project, from) == NULL &&
@@ -462,6 +484,7 @@ index_record(struct daemon *d, const struct venv_info *v, const char *root)
 	if (root != NULL && index_exec(d, "UPDATE venvs SET root = ?2"
 	    " WHERE path = ?1", v->path, root, 0) == -1)
 		return -1;
+	index_touched(d, v->path, 0);
 	index_changed(d, v->path, v);
 	return 0;
 }
@@ -470,8 +493,9 @@ index_record(struct daemon *d, const struct venv_info *v, const char *root)
 void
 index_resolved(struct daemon *d, const struct venv_info *v)
 {
-	if (d->db != NULL && v != NULL && v->path != NULL)
-		(void)index_write(d, v);
+	if (d->db != NULL && v != NULL && v->path != NULL &&
+	    index_write(d, v) == 0)
+		index_touched(d, v->path, 0);
 }
 
 /* Mark the venv at path, and every venv below it, missing. */
@@ -487,6 +511,7 @@ index_mark_missing(struct daemon *d, const char *path)
 	if (n > 0) {
 		log_debug("%s: %d venv(s) missing", path, n);
 		db_seen_forget(d->db, NULL);
+		index_touched(d, path, 1);
 	}
 	index_changed(d, path, NULL);
 }
@@ -564,9 +589,11 @@ index_flush(struct daemon *d)
 			if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 				log_error("index write: %s", sqlite3_errstr(rc));
 				db_note(d->db, rc);
-			} else if (sqlite3_changes(h) > 0)
+			} else if (sqlite3_changes(h) > 0) {
 				log_debug("activation of %s counted (%lld)",
 				    a->path, (long long)a->count);
+				index_touched(d, a->path, 0);
+			}
 			sqlite3_reset(st);
 		}
 		HASH_DEL(idx->activations, a);
@@ -611,8 +638,10 @@ index_activated(struct daemon *d, const struct venv_info *v)
 	if (idx == NULL || d->loop == NULL) {
 		if (index_exec(d, "UPDATE venvs SET last_activated = ?3,"
 		    " activation_count = activation_count + 1 WHERE path = ?1",
-		    v->path, NULL, (sqlite3_int64)time(NULL)) > 0)
+		    v->path, NULL, (sqlite3_int64)time(NULL)) > 0) {
 			log_debug("activation of %s counted", v->path);
+			index_touched(d, v->path, 0);
+		}
 		return;
 	}
 	HASH_FIND_STR(idx->activations, v->path, a);
@@ -816,6 +845,34 @@ index_list(struct daemon *d, json_t *params, int *code, char *err,
 	return result;
 }
 
+/*
+ * The record at path as list shows it, its trust filled in: 1 and *rec,
+ * 0 when there is none, -1 when the index cannot be read. Activations
+ * not yet written are not in it (index_flush touches them when it writes).
+ */
+int
+index_get(struct daemon *d, const char *path, json_t **rec)
+{
+	sqlite3 *h = db_handle(d->db);
+	sqlite3_stmt *st;
+	int rc;
+
+	*rec = NULL;
+	if (h == NULL || sqlite3_prepare_v2(h, "SELECT " INDEX_COLUMNS
+	    " FROM venvs WHERE path = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*rec = index_row(st);
+		if (d->index != NULL && d->index->fill != NULL)
+			d->index->fill(d->index->fill_ctx, *rec);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* forget {"path": VENV}: drop it from the index (files are untouched). */
 json_t *
 index_forget(struct daemon *d, json_t *params, int *code, char *err,
@@ -847,6 +904,8 @@ index_forget(struct daemon *d, json_t *params, int *code, char *err,
 		return NULL;
 	}
 	db_seen_forget(d->db, path);
+	if (n > 0)
+		index_touched(d, path, 0);
 	index_changed(d, path, NULL);
 	if (n > 0)
 		log_info("forgot %s", path);

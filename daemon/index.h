@@ -24,6 +24,11 @@ typedef void (*index_change_fn)(void *ctx, const char *path,
  */
 typedef void (*index_move_fn)(void *ctx, const char *from, const char *to,
 	    int same_project);
+/*
+ * A record list shows may have changed: the one at path, or (below set)
+ * it and every record below path; path NULL: any record.
+ */
+typedef void (*index_touch_fn)(void *ctx, const char *path, int below);
 /* Complete a venv record list returns (e.g. its "trust"). */
 typedef void (*index_fill_fn)(void *ctx, json_t *rec);
 
@@ -39,6 +44,18 @@ int	index_on_change(struct index *, index_change_fn fn, void *ctx);
 void	index_on_list(struct index *, index_fill_fn fn, void *ctx);
 /* Have fn(ctx, from, to, same_project) told of each venv moved (one hook). */
 void	index_on_move(struct index *, index_move_fn fn, void *ctx);
+/*
+ * Have fn(ctx, path, below) told of every write that may change what
+ * list shows of a record (one hook), index_changed's or not.
+ */
+void	index_on_touch(struct index *, index_touch_fn fn, void *ctx);
+/* Another module wrote the record at path (sizer.c): tell the touch hook. */
+void	index_touched(struct daemon *, const char *path, int below);
+/*
+ * The record at path as list shows it (its trust filled in): 1 and
+ * *rec, 0 when there is none, -1 when the index cannot be read.
+ */
+int	index_get(struct daemon *, const char *path, json_t **rec);
 struct locator_store;
 /* The tools' central stores of venvs (locator_stores), *n of them. */
 const struct locator_store *index_stores(struct daemon *, size_t *n);

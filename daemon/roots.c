@@ -1177,6 +1177,8 @@ roots_unwatch(struct daemon *d, json_t *params, int *code, char *err,
 			sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 			(void)sqlite3_step(st);
 			sqlite3_finalize(st);
+			/* Any record may have had that root. */
+			index_touched(d, NULL, 0);
 		}
 	}
 	if (rs != NULL && (r = roots_find(rs, path)) != NULL) {

@@ -39,6 +39,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "index.h"
 #include "sizer.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -232,6 +233,8 @@ sizer_results(struct ev_loop *loop, ev_async *a, int revents)
 		sqlite3_bind_int(st, 4, j->ok);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			log_warn("cannot record the size of %s", j->path);
+		else
+			index_touched(s->d, j->path, 0);
 		sqlite3_reset(st);
 		if (j->ok)
 			log_debug("%s: %llu bytes", j->path,

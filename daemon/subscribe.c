@@ -9,8 +9,31 @@
  * the first change, so a "python -m venv" (thousands of events) becomes
  * one notification. On settling, every subscriber's paths are resolved
  * again through the cache and compared with what it was last sent; the
- * index (its records, as index_list() gives them) is compared with its
- * previous snapshot. A notification goes only to a subscriber whose view changed.
+ * index's records that may have changed are read again and compared
+ * with the copy kept here. A notification goes only to a subscriber
+ * whose view changed.
+ *
+ * What may have changed is told, path by path, by the modules that
+ * change it (subscribe_touched, wired in venvd_daemon.c): index.c's
+ * touch hook for every write to a record (recorded, resolved, moved,
+ * marked missing, forgotten, activations counted; sizer.c's sizes and
+ * interp.c's broken state go through index.c or index_touched),
+ * cache.c for each venv whose cached answer an event dropped (a file
+ * of its bin/ or its pyvenv.cfg changed: its verdict may have), and
+ * verdict.c for a git check settled or a decision that moved. So a
+ * settle costs what changed, not the size of the index. The kinds no
+ * hook can place mark the whole index dirty, and only that settle
+ * lists and compares all of it (index_list()): a decision given (allow
+ * or deny, which every record reaching that venv by any path shows), a
+ * stale decision dropped, a root unwatched (its records lose their
+ * root), the watcher losing events, no copy of the index yet (the
+ * index could not be read), or more paths to read than a listing costs
+ * (SUBSCRIBE_DIRTY_MAX, a quarter of the index). A verdict can only
+ * change with the files of the venv, which the cache watches for a
+ * venv it answers with (an event drops that answer, and the hook says
+ * so): the verdict of a venv no cached answer gives is read again when
+ * its record is touched, as the full listing used to do at whatever
+ * settle came next.
  *
  * The clock. Every settle that changed a record of the index (a venv
  * added, removed, moved, its state, broken, trust or size changed) or
@@ -70,6 +93,8 @@
 #define SUBSCRIBE_MAX_DELAY_S	(VENVD_SUBSCRIBE_MAX_DELAY_MS / 1000.0)
 #define SUBSCRIBE_LOG_MAX	VENVD_SUBSCRIBE_LOG_MAX
 #define SUBSCRIBE_LOG_BYTES	VENVD_SUBSCRIBE_LOG_BYTES
+/* Past this many paths to read again (and a quarter of the index), list it all. */
+#define SUBSCRIBE_DIRTY_MAX	256
 
 /* One entry of the change log: the record at path changed at clock. */
 struct subs_change {
@@ -100,6 +125,10 @@ struct subs {
 	int		 snap_changes;	/* ... when index was taken */
 	ev_tstamp	 first;		/* first unsettled change, 0 if none */
 	json_t		*index;		/* path -> list record, as last compared */
+	json_t		*dirty;		/* path -> true: records to read again */
+	json_t		*below;		/* path -> true: ... and every one below */
+	int		 full;		/* a change no path names: list it all */
+	int		 poke;		/* told of a change since the last settle */
 	char		 settled[64];	/* the generation after the last settle */
 	uint64_t	 clock;		/* settles that changed something */
 	uint64_t	 floor;		/* the newest clock dropped from the log */
@@ -190,6 +219,93 @@ subs_index_diff(json_t *old, json_t *new)
 		}
 	}
 	return diff;
+}
+
+/* Add path (below: and every record below it; NULL: any) to what to read again. */
+void
+subscribe_touched(struct daemon *d, const char *path, int below)
+{
+	struct subs *subs = d->subs;
+
+	if (subs == NULL)
+		return;
+	subs->poke = 1;
+	if (path == NULL)
+		subs->full = 1;
+	else if (!subs->full)
+		json_object_set_new(below ? subs->below : subs->dirty, path,
+		    json_true());
+}
+
+/* Is path p at or below dir? */
+static int
+subs_at_or_below(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strncmp(p, dir, n) != 0)
+		return 0;
+	return p[n] == '\0' || p[n] == '/' || (n > 0 && dir[n - 1] == '/');
+}
+
+/*
+ * Read again the records of dirty (and of every record at or below a
+ * path of below) and bring index up to date. The records that differ go
+ * to diff (as subs_index_diff gives them), their previous records to
+ * old. The number of records read, or -1 when the index cannot be
+ * read or more paths are dirty than a listing costs: nothing is changed then.
+ */
+static int
+subs_index_apply(struct subs *subs, json_t *index, json_t *dirty,
+    json_t *below, json_t *old, json_t *diff)
+{
+	json_t *fetched, *rec, *cur, *v, *w, *gone;
+	const char *path, *dir;
+	size_t n;
+
+	json_object_foreach(below, dir, v) {
+		json_object_set_new(dirty, dir, json_true());
+		json_object_foreach(index, path, w)
+			if (subs_at_or_below(path, dir))
+				json_object_set_new(dirty, path, json_true());
+	}
+	n = json_object_size(dirty);
+	if (n > SUBSCRIBE_DIRTY_MAX && n > json_object_size(index) / 4)
+		return -1;
+	fetched = json_object();
+	json_object_foreach(dirty, path, v) {
+		switch (index_get(subs->d, path, &rec)) {
+		case -1:
+			json_decref(fetched);
+			return -1;
+		case 0:
+			rec = json_null();
+			break;
+		}
+		json_object_set_new(fetched, path, rec);
+	}
+	json_object_foreach(fetched, path, rec) {
+		cur = json_object_get(index, path);
+		if (json_is_null(rec)) {
+			if (cur == NULL)
+				continue;
+			json_object_set(old, path, cur);
+			json_object_del(index, path);
+			gone = json_object();
+			json_object_set_new(gone, "path", rpc_path_to_json(path));
+			json_object_set_new(gone, "removed", json_true());
+			json_array_append_new(diff, gone);
+			continue;
+		}
+		if (cur == NULL || !subs_record_equal(cur, rec)) {
+			if (cur != NULL)
+				json_object_set(old, path, cur);
+			json_array_append(diff, rec);
+		}
+		json_object_set(index, path, rec);
+	}
+	json_decref(fetched);
+	return (int)n;
 }
 
 /* The venv object answering dir now (json null when none applies). */
@@ -446,6 +562,8 @@ subscribe_free(struct daemon *d)
 	ev_prepare_stop(d->loop, &subs->prepare);
 	ev_timer_stop(d->loop, &subs->settle);
 	json_decref(subs->index);
+	json_decref(subs->dirty);
+	json_decref(subs->below);
 	while (subs->log_len > 0)
 		subs_log_pop(subs);
 	free(subs);
@@ -460,23 +578,51 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = subs->d;
 	struct subscriber *sub, *next;
 	json_t *index = NULL, *old, *diff, *changes, *venvs, *params, *msg;
+	json_t *dirty, *below, *prev = NULL;
 	size_t sent = 0;
-	int dbc = subs_db_changes(d);
+	int dbc = subs_db_changes(d), full, nread = 0;
 
 	(void)loop;
 	(void)revents;
 	subs->first = 0;
 	subs->busy = 1;
-	/*
-	 * Listing the index costs in proportion to its size, but a trust
-	 * verdict can change with no write to the database (bin/ gaining a
-	 * shadowing name moves only the generation), and the change log
-	 * must hold it for the clients away now.
-	 */
-	index = subs_index_snapshot(d);
-	subs->snap_changes = dbc;
-	old = index != NULL ? subs->index : NULL;
-	diff = index != NULL ? subs_index_diff(subs->index, index) : json_array();
+	/* What the hooks say from here on is for the next settle. */
+	dirty = subs->dirty;
+	below = subs->below;
+	full = subs->full || subs->index == NULL;
+	subs->dirty = json_object();
+	subs->below = json_object();
+	subs->full = 0;
+	subs->poke = 0;
+	diff = json_array();
+	if (!full) {
+		/* Only the records the hooks named: the copy is updated in place. */
+		prev = json_object();
+		if ((nread = subs_index_apply(subs, subs->index, dirty, below,
+		    prev, diff)) == -1) {
+			json_decref(prev);
+			prev = NULL;
+			full = 1;
+		}
+	}
+	if (full) {
+		/* A change no hook could place: list the whole index. */
+		log_debug("settle: listing the whole index");
+		index = subs_index_snapshot(d);
+		subs->snap_changes = dbc;
+		old = index != NULL ? subs->index : NULL;
+		if (index != NULL) {
+			json_decref(diff);
+			diff = subs_index_diff(subs->index, index);
+		}
+	} else {
+		log_debug("settle: %d records read again, %zu changed", nread,
+		    json_array_size(diff));
+		index = json_incref(subs->index);
+		old = prev;
+	}
+	json_decref(dirty);
+	json_decref(below);
 	if (json_array_size(diff) > 0 ||
 	    strcmp(subs->settled, generation_string(d->gen)) != 0) {
 		json_t *v;
@@ -521,6 +667,7 @@ subs_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	json_decref(diff);
+	json_decref(prev);
 	if (index != NULL) {
 		json_decref(subs->index);
 		subs->index = index;
@@ -548,8 +695,10 @@ subs_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	ev_tstamp now, at;
 
 	(void)revents;
-	if (strcmp(g, subs->seen) == 0 && dbc == subs->db_changes)
+	if (strcmp(g, subs->seen) == 0 && dbc == subs->db_changes &&
+	    !subs->poke)
 		return;
+	subs->poke = 0;
 	snprintf(subs->seen, sizeof subs->seen, "%s", g);
 	subs->db_changes = dbc;
 	now = ev_now(loop);
@@ -614,6 +763,8 @@ subs_get(struct daemon *d)
 	snprintf(subs->settled, sizeof subs->settled, "%s", subs->seen);
 	subs->db_changes = subs->snap_changes = subs_db_changes(d);
 	subs->index = subs_index_snapshot(d);
+	subs->dirty = json_object();
+	subs->below = json_object();
 	ev_prepare_start(d->loop, &subs->prepare);
 	d->subs = subs;
 	return subs;

@@ -16,6 +16,12 @@ void	subscribe_request(struct daemon *, struct request_conn *conn,
 	    const struct rpc_request *req, struct buf *out);
 /* Free the subscribers' state and the change log (the daemon stops). */
 void	subscribe_free(struct daemon *);
+/*
+ * The record at path (below set: and every record below it) may have
+ * changed, in the index or in its trust; path NULL: any record. Noted
+ * for the next settle (nothing without subscribers ever).
+ */
+void	subscribe_touched(struct daemon *, const char *path, int below);
 /* Subscribers right now. */
 size_t	subscribe_count(const struct daemon *);
 

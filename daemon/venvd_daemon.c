@@ -315,6 +315,20 @@ wire_move_to_verdict(void *ctx, const char *from, const char *to,
 	verdict_moved(ctx, from, to, same_project);
 }
 
+/* The index's touch hook: a record the subscribers follow may have changed. */
+static void
+wire_index_to_subscribe(void *ctx, const char *path, int below)
+{
+	subscribe_touched(ctx, path, below);
+}
+
+/* The cache's drop hook and verdict.c's trust hook: a venv's verdict may have changed. */
+static void
+wire_trust_to_subscribe(void *ctx, const char *path)
+{
+	subscribe_touched(ctx, path, 0);
+}
+
 /* interp.c's change hook: cached answers carry the broken reason; drop them. */
 static void
 wire_interp_to_cache(void *ctx)
@@ -528,6 +542,10 @@ main(int argc, char **argv)
 	index_on_list(d->index, wire_list_to_verdict, d->verdicts);
 	index_on_move(d->index, wire_move_to_verdict, d->verdicts);
 	verdict_on_settled(d->verdicts, wire_verdict_to_server, d);
+	index_on_touch(d->index, wire_index_to_subscribe, d);
+	if (d->cache != NULL)
+		cache_on_drop(d->cache, wire_trust_to_subscribe, d);
+	verdict_on_trust(d->verdicts, wire_trust_to_subscribe, d);
 	request_on_shutdown(daemon_shutdown);
 	if ((d->server = server_start(d, listen_fd, err, sizeof err)) == NULL)
 		startup_fail("%s", err);

@@ -118,6 +118,7 @@ extern char **environ;
 /* The version-control answer for one venv identity. */
 struct git_entry {
 	char		*path;		/* real path: the hash key */
+	char		*venv;		/* the venv as the judge that started it reached it */
 	struct trust_id	 id;
 	enum git_state	 state;
 	pid_t		 pid;		/* git, while checking */
@@ -153,6 +154,8 @@ struct verdicts {
 	sqlite3		*h;		/* NULL without an index */
 	void		(*settled)(void *, const char *);	/* a git check ended */
 	void		*settled_ctx;
+	void		(*trust)(void *, const char *);	/* verdict_on_trust */
+	void		*trust_ctx;
 };
 
 /* Most verdicts remembered; past it the memo starts afresh. */
@@ -264,6 +267,22 @@ verdict_on_settled(struct verdicts *t, void (*fn)(void *, const char *),
 	t->settled_ctx = ctx;
 }
 
+/* Call fn(ctx, path) when the verdict of path may change alone (NULL: any venv's). */
+void
+verdict_on_trust(struct verdicts *t, void (*fn)(void *, const char *), void *ctx)
+{
+	t->trust = fn;
+	t->trust_ctx = ctx;
+}
+
+/* Tell the trust hook that the verdict of path (NULL: any venv) may have changed. */
+static void
+verdict_trust_changed(struct verdicts *t, const char *path)
+{
+	if (t->trust != NULL)
+		t->trust(t->trust_ctx, path);
+}
+
 /* Close the memory files holding git's output. */
 static void
 git_close_output(struct git_entry *e)
@@ -288,6 +307,7 @@ git_entry_free(struct verdicts *t, struct git_entry *e)
 	git_close_output(e);
 	HASH_DEL(t->git, e);
 	free(e->path);
+	free(e->venv);
 	free(e->error);
 	free(e);
 }
@@ -447,6 +467,9 @@ git_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		generation_bump(e->t->d->gen);
 		generation_flush(e->t->d->gen);
 	}
+	verdict_trust_changed(e->t, e->path);
+	if (e->venv != NULL && strcmp(e->venv, e->path) != 0)
+		verdict_trust_changed(e->t, e->venv);
 	if (e->t->settled != NULL)
 		e->t->settled(e->t->settled_ctx, e->path);
 }
@@ -553,8 +576,8 @@ same_id(const struct trust_id *a, const struct trust_id *b)
  * GIT_ERROR, *why is git's complaint.
  */
 static int
-git_state(struct verdicts *t, const char *real, const struct trust_id *id,
-    int start, const char **why)
+git_state(struct verdicts *t, const char *venv, const char *real,
+    const struct trust_id *id, int start, const char **why)
 {
 	struct git_entry *e;
 	int stored;
@@ -576,6 +599,7 @@ git_state(struct verdicts *t, const char *real, const struct trust_id *id,
 	}
 	e = xcalloc(1, sizeof *e);
 	e->path = xstrdup(real);
+	e->venv = xstrdup(venv);
 	e->id = *id;
 	e->t = t;
 	e->out_fd = e->err_fd = -1;
@@ -630,6 +654,8 @@ decision_get(struct verdicts *t, const char *real, const struct trust_id *id,
 			sqlite3_finalize(st);
 		}
 		verdict_export_denied(t);
+		/* Records reaching it by another path may be judged otherwise now. */
+		verdict_trust_changed(t, NULL);
 	}
 	return rc;
 }
@@ -754,7 +780,7 @@ judge(struct verdicts *t, const char *venv, int *cacheable, int start)
 		snprintf(reason, sizeof reason, "not allowed yet (trust = ask)");
 		goto untrusted;
 	}
-	switch (git_state(t, real, &id, start, &why)) {
+	switch (git_state(t, venv, real, &id, start, &why)) {
 	case -1:
 		free(real);
 		return NULL;
@@ -897,6 +923,8 @@ verdict_decide(struct verdicts *t, const struct venv_info *vi, int allow,
 		verdict_export_denied(t);
 		if (t->d->gen != NULL)
 			generation_bump(t->d->gen);
+		/* Every record reaching that venv, by any path. */
+		verdict_trust_changed(t, NULL);
 	}
 out:
 	free(snapshot);
@@ -975,6 +1003,10 @@ verdict_moved(struct verdicts *t, const char *from, const char *to,
 	verdict_export_denied(t);
 	if (t->d->gen != NULL)
 		generation_bump(t->d->gen);
+	verdict_trust_changed(t, to);
+	verdict_trust_changed(t, from);
+	verdict_trust_changed(t, real);
+	verdict_trust_changed(t, old);
 out:
 	free(old);
 	free(real);

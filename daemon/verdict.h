@@ -22,6 +22,14 @@ void	verdict_free(struct verdicts *);
 void	verdict_on_settled(struct verdicts *, void (*fn)(void *ctx, const char *key),
 	    void *ctx);
 /*
+ * Have fn(ctx, path) told when the verdict of the venv at path may have
+ * changed with nothing else about it (a git check settled, a trust
+ * decision moved with it), or fn(ctx, NULL) when any venv's may have (a
+ * decision given). One hook.
+ */
+void	verdict_on_trust(struct verdicts *, void (*fn)(void *ctx, const char *path),
+	    void *ctx);
+/*
  * Judge a resolved venv: a malloc'd "trusted", "untrusted:<reason>" or
  * "denied". Clears *cacheable while the git check runs in the background.
  */
