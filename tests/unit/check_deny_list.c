@@ -53,6 +53,7 @@ START_TEST(test_round_trip)
 	deny_list_encode(&back, &again);
 	ck_assert_uint_eq(again.len, b.len);
 	ck_assert(memcmp(again.data, b.data, b.len) == 0);
+	deny_list_free(&back);
 	/* Every proper prefix (a file cut short) is refused. */
 	for (i = 0; i < b.len; i++) {
 		ck_assert_int_eq(parse(b.data, i, &back), -1);
