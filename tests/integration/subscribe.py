@@ -13,44 +13,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "lib"))
-from venvd_test import (T, Daemon, check, connect, fail, mkvenv, run, say,  # noqa: E402
+from venvd_test import (T, Daemon, Sub, check, connect, fail, mkvenv, run, say,  # noqa: E402
                         wait_for)
 
 W = os.path.join(T, "w")
 # How long a notification that must come may take on a busy machine.
 EXPECT_S = 30.0
 DROPPED = -32002
-
-
-class Sub:
-    """A subscribe connection: the first result, then notifications."""
-
-    def __init__(self, params=None, timeout=30.0):
-        self.c = connect(timeout=timeout)
-        self.first = self.c.result("subscribe", params if params is not None else {})
-
-    def next(self, timeout=3.0):
-        """The next notification (a dict), or None if none comes in time."""
-        self.c.sock.settimeout(timeout)
-        try:
-            line = self.c.read_line()
-        except (TimeoutError, OSError):
-            return None
-        if line is None:
-            return None
-        return json.loads(line)
-
-    def drain(self, quiet=0.4):
-        """Every notification until none comes for quiet seconds."""
-        out = []
-        while True:
-            n = self.next(quiet)
-            if n is None:
-                return out
-            out.append(n)
-
-    def close(self):
-        self.c.close()
 
 
 def answer_of(note, path):

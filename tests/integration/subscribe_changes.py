@@ -9,11 +9,11 @@ only the cache sees it), turning back when the user allows it (a
 decision), and its state turning broken when its base interpreter goes.
 Each change also reaches a client that resumes with the clock from before
 it."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "lib"))
+import venvd_test  # noqa: E402
 from venvd_test import (T, Daemon, check, connect, run, wait_for,  # noqa: E402
                         write_config)
 
@@ -21,20 +21,8 @@ R = os.path.join(T, "root")
 EXPECT_S = 60.0
 
 
-class Sub:
-    """A subscribe connection: the first result, then notifications."""
-
-    def __init__(self, params=None):
-        self.c = connect()
-        self.first = self.c.result("subscribe", params if params is not None else {})
-
-    def next(self, timeout=3.0):
-        self.c.sock.settimeout(timeout)
-        try:
-            line = self.c.read_line()
-        except (TimeoutError, OSError):
-            return None
-        return json.loads(line) if line is not None else None
+class Sub(venvd_test.Sub):
+    """A subscribe connection that can wait for a record."""
 
     def until(self, pred, what):
         """Read notifications until one has a record pred accepts; that record."""
@@ -51,9 +39,6 @@ class Sub:
                     return v
         check(False, f"no notification with {what}: {seen}")
         return None
-
-    def close(self):
-        self.c.close()
 
 
 def records():

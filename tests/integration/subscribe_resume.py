@@ -14,39 +14,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "lib"))
-from venvd_test import (T, VENVD, Daemon, check, connect, mkvenv, run, say,  # noqa: E402
+from venvd_test import (T, VENVD, Daemon, Sub, check, connect, mkvenv, run, say,  # noqa: E402
                         wait_for, write_config)
 
 R = os.path.join(T, "root")
 EXPECT_S = 60.0
 LOG_MAX = 4096      # VENVD_SUBSCRIBE_LOG_MAX
-
-
-class Sub:
-    """A subscribe connection: the first result, then notifications."""
-
-    def __init__(self, params=None):
-        self.c = connect()
-        self.first = self.c.result("subscribe", params if params is not None else {})
-
-    def next(self, timeout=3.0):
-        self.c.sock.settimeout(timeout)
-        try:
-            line = self.c.read_line()
-        except (TimeoutError, OSError):
-            return None
-        return json.loads(line) if line is not None else None
-
-    def drain(self, quiet=1.5):
-        out = []
-        while True:
-            n = self.next(quiet)
-            if n is None:
-                return out
-            out.append(n)
-
-    def close(self):
-        self.c.close()
 
 
 def counter(clock):

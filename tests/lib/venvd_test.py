@@ -184,6 +184,35 @@ def connect(path=None, timeout=30.0):
     return Conn(path, timeout)
 
 
+class Sub:
+    """A subscribe connection: the first result, then notifications."""
+
+    def __init__(self, params=None, timeout=30.0):
+        self.c = connect(timeout=timeout)
+        self.first = self.c.result("subscribe", params if params is not None else {})
+
+    def next(self, timeout=3.0):
+        """The next notification (a dict), or None if none comes in time."""
+        self.c.sock.settimeout(timeout)
+        try:
+            line = self.c.read_line()
+        except (TimeoutError, OSError):
+            return None
+        return json.loads(line) if line is not None else None
+
+    def drain(self, quiet=0.4):
+        """Every notification until none comes for quiet seconds."""
+        out = []
+        while True:
+            n = self.next(quiet)
+            if n is None:
+                return out
+            out.append(n)
+
+    def close(self):
+        self.c.close()
+
+
 def call(method, params=None):
     """One request on a fresh connection; the whole response object."""
     with connect() as c:
