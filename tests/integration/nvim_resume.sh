@@ -459,6 +459,21 @@ if vim.env.VIRTUAL_ENV ~= P .. '/.venv' then die('R entered for a moment took ov
 vim.cmd('noautocmd call bufload(bufadd(' .. vim.fn.string(S .. '/s.py') .. '))')
 if v._state.cache[S] or v._state.watched[S] then die('S was resolved without being entered') end
 
+-- The stream now covers R too (a resubscribe, whose answer may move the
+-- clock: R's venv entered the index): the clock to resume from is the
+-- one the plugin holds once that answer is in.
+if not vim.wait(60000, function()
+  for _, e in ipairs(wire()) do
+    if e.dir == '<' and e.msg.result and e.msg.result.clock == v._state.clock then
+      local req = exchange(e.n)
+      for _, d in ipairs(req.method == 'subscribe' and req.params.paths or {}) do
+        if d == R then return true end
+      end
+    end
+  end
+end, 20) then die('no subscription of R with a clock') end
+c0 = v._state.clock
+
 -- 1. The connection is lost, the daemon runs on; the venv goes meanwhile.
 v._state.cache['/venvd-test/none'] = { gen = v._state.generation, venv = false }
 local mark = last_conn()
