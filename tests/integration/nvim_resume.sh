@@ -379,7 +379,9 @@ while True:
                 close(c)
 EOF
 PROXY_PID=$!
-trap 'rc=$?; kill "$PROXY_PID" 2>/dev/null || :; set +e; (exit $rc); harness_cleanup' EXIT
+# On any exit, also stop the daemon venvd start (or restart) left running:
+# it is not a child of this shell, so the harness cannot see it.
+trap 'rc=$?; kill "$PROXY_PID" 2>/dev/null || :; "$VENVD" stop >/dev/null 2>&1 || :; set +e; (exit $rc); harness_cleanup' EXIT
 wait_for test -S "$PROXY" || fail "the relay did not start"
 
 cat >"$T/real.lua" <<EOF
