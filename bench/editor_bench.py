@@ -11,15 +11,16 @@
 Starts its own venvd-daemon (VENVD_DAEMON, default the build tree's) with
 private XDG dirs. Exit 0, or 1 if the daemon could not be started.
 """
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rpc_conn import Conn  # noqa: E402
 
 RUNS = 20
 INDEXED = 1000
@@ -34,33 +35,6 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-class Conn:
-    """A raw JSON-RPC connection."""
-
-    def __init__(self, path, timeout=10.0):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.s.settimeout(timeout)
-        self.buf = b""
-
-    def send(self, method, params=None):
-        msg = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-        self.s.sendall(json.dumps(msg).encode() + b"\n")
-
-    def read(self):
-        while b"\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise EOFError("daemon closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def call(self, method, params=None):
-        self.send(method, params)
-        return self.read()
 
 
 def fake_venv(path):

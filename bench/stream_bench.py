@@ -22,15 +22,16 @@ symbolic link), which the index takes as a venv. Starts its own
 venvd-daemon (VENVD_DAEMON, default the build tree's) with private XDG
 dirs for each index size. Prints a table. Exit 0, or 1 on failure.
 """
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rpc_conn import Conn  # noqa: E402
 
 SIZES = (10, 1000, 10000)
 # STREAM_BENCH_CHANGES=1,100 leaves out the long resume after 10,000 changes.
@@ -39,38 +40,9 @@ CHANGES = tuple(int(x) for x in
 REPS = 5
 ONE_REPS = 3
 WAIT_S = 600.0
+CONN_TIMEOUT_S = 120.0   # a busy daemon indexing 10,000 venvs answers slowly
 STILL_S = 1.0
 DROPS = []          # connections the daemon closed under us (see the table's notes)
-
-
-class Conn:
-    """A raw JSON-RPC connection; read() also gives the line's bytes."""
-
-    def __init__(self, path, timeout=120.0):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.s.settimeout(timeout)
-        self.buf = b""
-
-    def send(self, method, params=None):
-        msg = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-        self.s.sendall(json.dumps(msg).encode() + b"\n")
-
-    def read(self):
-        while b"\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise EOFError("daemon closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line), len(line) + 1
-
-    def call(self, method, params=None):
-        self.send(method, params)
-        return self.read()[0]
-
-    def close(self):
-        self.s.close()
 
 
 def fake_venv(path):
@@ -104,7 +76,7 @@ class Daemon:
         deadline = time.monotonic() + 10
         while True:
             try:
-                Conn(self.sock).call("status")
+                Conn(self.sock, timeout=CONN_TIMEOUT_S).call("status")
                 return
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -129,7 +101,7 @@ def indexed(sock, n):
     """Are n venvs indexed, and every one measured (so that the sizer's
     changes do not land in the middle of a measurement)?"""
     try:
-        r = Conn(sock).call("list", {})["result"]["venvs"]
+        r = Conn(sock, timeout=CONN_TIMEOUT_S).call("list", {})["result"]["venvs"]
     except EOFError:
         DROPS.append("list")
         return False
@@ -140,7 +112,7 @@ def still_clock(sock):
     """The clock once two subscriptions STILL_S apart see the same one."""
     last = None
     while True:
-        c = Conn(sock)
+        c = Conn(sock, timeout=CONN_TIMEOUT_S)
         try:
             clock = c.call("subscribe", {})["result"]["clock"]
         except EOFError:
@@ -157,11 +129,11 @@ def timed_subscribe(sock, params):
     """Median ms and bytes of a subscribe answer over REPS connections, and the last result."""
     ts, size, res = [], 0, None
     while len(ts) < REPS:
-        c = Conn(sock)
+        c = Conn(sock, timeout=CONN_TIMEOUT_S)
         t0 = time.perf_counter()
         c.send("subscribe", params)
         try:
-            msg, size = c.read()
+            msg, size = c.read_sized()
         except EOFError:
             DROPS.append("timed subscribe")
             continue
@@ -196,7 +168,7 @@ def one_size(exe, n, rows, notes):
             fake_venv(os.path.join(root, "base", f"v{i:05d}"))
         d = Daemon(exe, t)
         t0 = time.monotonic()
-        Conn(d.sock).call("watch", {"path": root})
+        Conn(d.sock, timeout=CONN_TIMEOUT_S).call("watch", {"path": root})
         wait(lambda: indexed(d.sock, n), f"{n} venvs indexed")
         notes.append(f"{n} venvs indexed and measured in {time.monotonic() - t0:.1f} s")
         still_clock(d.sock)
@@ -204,14 +176,14 @@ def one_size(exe, n, rows, notes):
         # 1. One change: notification bytes and latency.
         lat, nbytes = [], []
         for i in range(ONE_REPS):
-            s = Conn(d.sock)
+            s = Conn(d.sock, timeout=CONN_TIMEOUT_S)
             s.call("subscribe", {})
             fake_venv(os.path.join(stage, f"one{i}"))
             t0 = time.perf_counter()
             os.rename(os.path.join(stage, f"one{i}"), os.path.join(root, f"one{i}"))
             try:
                 while True:
-                    msg, size = s.read()
+                    msg, size = s.read_sized()
                     if msg.get("method") == "venvs_changed":
                         break
             except EOFError:
